@@ -1,0 +1,133 @@
+//! Application state and start-up. `App::build` gives a ready app (database migrated, built-in
+//! campaign loaded) so tests can serve it on port 0 without a command line.
+
+use std::sync::Arc;
+
+use page_cache::CachedPage;
+use tokio::net::TcpListener;
+
+use crate::clock::Clock;
+use crate::config::Settings;
+use crate::db::Db;
+use crate::service::bootstrap::{self, FirstAdmin};
+
+/// Everything a handler needs, cheap to clone.
+#[derive(Clone)]
+pub struct AppState(pub Arc<App>);
+
+impl std::ops::Deref for AppState {
+    type Target = App;
+    fn deref(&self) -> &App {
+        &self.0
+    }
+}
+
+pub struct App {
+    pub db: Db,
+    pub settings: Settings,
+    pub clock: Clock,
+    /// The rendered public overview; it changes only when the campaign (or the day) does.
+    pub overview: CachedPage,
+}
+
+impl App {
+    /// Connects, migrates and bootstraps. Returns the first admin's one-time password when this
+    /// start created it.
+    pub async fn build(settings: Settings) -> anyhow::Result<(AppState, Option<FirstAdmin>)> {
+        let url = settings.database_url();
+        let db = Db::connect(&url).await?;
+        let lock_file = url
+            .strip_prefix("sqlite://")
+            .map(|path| std::path::PathBuf::from(format!("{path}.lock")));
+        let first_admin = bootstrap::prepare(&db, lock_file).await?;
+        let app = App {
+            db,
+            clock: Clock::new(settings.today),
+            settings,
+            overview: CachedPage::default(),
+        };
+        Ok((AppState(Arc::new(app)), first_admin))
+    }
+}
+
+/// Serves until Ctrl-C or SIGTERM, then drains open requests.
+pub async fn serve(state: AppState, listener: TcpListener) -> anyhow::Result<()> {
+    let router = crate::http::router(state.clone());
+    let sweeper = tokio::spawn(crate::http::session::sweep_idle(state.clone()));
+    axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await?;
+    sweeper.abort();
+    state.db.close().await;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+}
+
+/// A small cache for one rendered page, shared by all requests of this node. Each node keeps
+/// its own; entries expire after a few seconds so another node's campaign change shows soon.
+pub mod page_cache {
+    use std::sync::RwLock;
+    use std::time::{Duration, Instant};
+
+    use axum::body::Bytes;
+    use chrono::NaiveDate;
+
+    /// How long another node's change may take to show.
+    pub const MAX_AGE: Duration = Duration::from_secs(5);
+
+    #[derive(Default)]
+    pub struct CachedPage {
+        inner: RwLock<Option<Entry>>,
+    }
+
+    struct Entry {
+        day: NaiveDate,
+        built: Instant,
+        body: Bytes,
+    }
+
+    impl CachedPage {
+        pub fn get(&self, day: NaiveDate) -> Option<Bytes> {
+            let guard = self.inner.read().ok()?;
+            let entry = guard.as_ref()?;
+            (entry.day == day && entry.built.elapsed() < MAX_AGE).then(|| entry.body.clone())
+        }
+
+        pub fn put(&self, day: NaiveDate, body: Bytes) {
+            if let Ok(mut guard) = self.inner.write() {
+                *guard = Some(Entry {
+                    day,
+                    built: Instant::now(),
+                    body,
+                });
+            }
+        }
+
+        /// Called after this node changes the campaign.
+        pub fn clear(&self) {
+            if let Ok(mut guard) = self.inner.write() {
+                *guard = None;
+            }
+        }
+    }
+}

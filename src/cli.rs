@@ -1,0 +1,284 @@
+//! The `wangju` command.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand};
+use tokio::net::TcpListener;
+
+use crate::app::App;
+use crate::config::{Overrides, Settings};
+use crate::db::audit::{self, Actor, Verdict};
+use crate::db::orgs::Scope;
+use crate::db::users::{self};
+use crate::domain::role::Role;
+use crate::error::AppError;
+use crate::office::tabular;
+use crate::service::{accounts, campaigns, orgs as org_service};
+
+#[derive(Parser)]
+#[command(name = "wangju", version, about = "网聚：工会网上主题活动平台")]
+struct Cli {
+    #[command(flatten)]
+    storage: StorageArgs,
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// Storage options, shared by every command.
+#[derive(Args, Clone)]
+struct StorageArgs {
+    /// Config file (TOML). Default: ./wangju.toml if present.
+    #[arg(long, global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Data folder (SQLite database and files). Env: WANGJU_DATA_DIR.
+    #[arg(long, global = true, value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+    /// sqlite://PATH or postgres://USER@HOST/DB. Env: WANGJU_DATABASE_URL.
+    #[arg(long, global = true, value_name = "URL")]
+    database_url: Option<String>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the web server.
+    Serve {
+        /// Address to listen on. Env: WANGJU_LISTEN. Default 127.0.0.1:8080.
+        #[arg(long, value_name = "ADDR")]
+        listen: Option<String>,
+    },
+    /// Create or update the database schema (serve does this too).
+    Migrate,
+    /// Campaign files.
+    #[command(subcommand)]
+    Campaign(CampaignCommand),
+    /// The org tree.
+    #[command(subcommand)]
+    Org(OrgCommand),
+    /// Accounts.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// The audit log.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+#[derive(Subcommand)]
+enum CampaignCommand {
+    /// Load a campaign file (TOML); a file with a known code updates that campaign in place.
+    Import { file: PathBuf },
+    /// Print a campaign file (default: the current campaign).
+    Export {
+        #[arg(long)]
+        code: Option<String>,
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
+    /// Start a new year's campaign from an earlier one, moving its dates into that year.
+    New {
+        #[arg(long, value_name = "CODE")]
+        from: String,
+        #[arg(long, value_name = "YYYY")]
+        year: i32,
+        /// Make it the current campaign.
+        #[arg(long)]
+        activate: bool,
+    },
+    /// List campaigns.
+    List,
+}
+
+#[derive(Subcommand)]
+enum OrgCommand {
+    /// Import orgs from .xlsx or .csv (单位名称, 上级单位, 类型, 联系人, 联系电话). All or nothing.
+    Import { file: PathBuf },
+    /// Export the tree as .xlsx or .csv (by the file name's extension; default CSV to stdout).
+    Export {
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Create an account; prints its one-time password.
+    Add {
+        #[arg(long)]
+        login: String,
+        #[arg(long)]
+        name: String,
+        /// Role: city_admin, co_organiser_liaison, unit_admin, grassroots_admin, moderator, reviewer, worker.
+        #[arg(long)]
+        role: String,
+        /// Name of the org the account belongs to.
+        #[arg(long)]
+        org: String,
+        #[arg(long)]
+        phone: Option<String>,
+    },
+    /// Give an account a new one-time password (and unlock it).
+    ResetPassword {
+        #[arg(long)]
+        login: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Check the hash chain; exits non-zero when an entry was edited or deleted.
+    Verify,
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_tracing();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("无法启动运行时：{e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("错误：{e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("WANGJU_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("wangju=info,tower_http=warn,sqlx=warn"));
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+}
+
+fn overrides(storage: &StorageArgs, listen: Option<String>) -> Overrides {
+    Overrides {
+        config_file: storage.config.clone(),
+        listen,
+        data_dir: storage.data_dir.clone(),
+        database_url: storage.database_url.clone(),
+    }
+}
+
+/// Prints an application error the way the web would show it, with every field problem.
+fn report(e: AppError) -> anyhow::Error {
+    match e {
+        AppError::Invalid(fields) => {
+            let lines: Vec<String> = fields.iter().map(|f| format!("  {}：{}", f.field, f.message)).collect();
+            anyhow::anyhow!("内容有误，数据库未作任何改动：\n{}", lines.join("\n"))
+        }
+        AppError::Internal(e) => e,
+        other => anyhow::anyhow!(other.message_zh()),
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let listen = match &cli.command {
+        Command::Serve { listen } => listen.clone(),
+        _ => None,
+    };
+    let settings = Settings::load(&overrides(&cli.storage, listen))?;
+    let (state, first_admin) = App::build(settings.clone()).await?;
+    let db = &state.db;
+    let actor = Actor::cli();
+    if let Some(first) = &first_admin {
+        println!("已创建首个市总管理员账号。");
+        println!("  登录名：{}", first.login);
+        println!("  一次性密码：{}", first.one_time_password);
+        println!("  首次登录后须立即修改密码。此密码只显示这一次。");
+    }
+    match cli.command {
+        Command::Serve { .. } => {
+            let listener = TcpListener::bind(settings.listen)
+                .await
+                .with_context(|| format!("无法监听 {}", settings.listen))?;
+            let addr = listener.local_addr()?;
+            println!("网聚已启动：http://{addr}/");
+            crate::app::serve(state, listener).await?;
+        }
+        Command::Migrate => println!("数据库已是最新结构。"),
+        Command::Campaign(CampaignCommand::Import { file }) => {
+            let source = std::fs::read_to_string(&file).with_context(|| format!("无法读取 {}", file.display()))?;
+            let outcome = campaigns::import_toml(db, &source, &actor).await.map_err(report)?;
+            println!(
+                "{}活动 {}（新建单位 {} 个）。",
+                if outcome.created { "已导入" } else { "已更新" },
+                outcome.code,
+                outcome.orgs_created
+            );
+        }
+        Command::Campaign(CampaignCommand::Export { code, out }) => {
+            let text = campaigns::export_toml(db, code.as_deref()).await.map_err(report)?;
+            write_out(out, text.as_bytes())?;
+        }
+        Command::Campaign(CampaignCommand::New { from, year, activate }) => {
+            let outcome = campaigns::new_for_year(db, &from, year, activate, &actor).await.map_err(report)?;
+            println!("已从 {from} 新建 {year} 年活动 {}{}。", outcome.code, if activate { "，并设为当前活动" } else { "" });
+        }
+        Command::Campaign(CampaignCommand::List) => {
+            for (code, year, current) in crate::db::campaigns::list_codes(db).await? {
+                println!("{code}\t{year}{}", if current { "\t当前" } else { "" });
+            }
+        }
+        Command::Org(OrgCommand::Import { file }) => {
+            let bytes = std::fs::read(&file).with_context(|| format!("无法读取 {}", file.display()))?;
+            let table = tabular::read(&bytes).map_err(|m| anyhow::anyhow!(m))?;
+            let s = org_service::import(db, &Scope::everything(), &table, &actor).await.map_err(report)?;
+            println!("导入完成：新建 {} 个，更新 {} 个，未变 {} 个。", s.created, s.updated, s.unchanged);
+        }
+        Command::Org(OrgCommand::Export { out }) => {
+            let rows = org_service::export_rows(db, &Scope::everything(), true).await.map_err(report)?;
+            let xlsx = out.as_ref().is_some_and(|p| p.extension().is_some_and(|e| e.eq_ignore_ascii_case("xlsx")));
+            let bytes = if xlsx {
+                tabular::write_xlsx("组织架构", &org_service::EXPORT_HEADER, &rows)
+            } else {
+                tabular::write_csv(&org_service::EXPORT_HEADER, &rows)
+            }
+            .map_err(|m| anyhow::anyhow!(m))?;
+            audit::record(db, &actor, audit::Event {
+                action: "org.export",
+                object_type: "org",
+                object_id: String::new(),
+                before: None,
+                after: Some(serde_json::json!({ "rows": rows.len(), "unmasked": true })),
+            })
+            .await?;
+            write_out(out, &bytes)?;
+        }
+        Command::User(UserCommand::Add { login, name, role, org, phone }) => {
+            let org = crate::db::orgs::find_by_name(db, org.trim()).await?.with_context(|| format!("没有名为“{org}”的单位"))?;
+            let input = accounts::NewAccount { login, display_name: name, phone, role, org_id: org.id };
+            let (_, password) = accounts::create_account(db, &Scope::everything(), Role::CityAdmin, &input, &actor)
+                .await
+                .map_err(report)?;
+            println!("已创建账号 {}，一次性密码：{password}", input.login.trim());
+        }
+        Command::User(UserCommand::ResetPassword { login }) => {
+            let user = users::by_login(db, login.trim()).await?.with_context(|| format!("没有登录名为“{login}”的账号"))?;
+            let password = accounts::reset_password(db, user.id, &actor).await.map_err(report)?;
+            println!("已重置 {} 的密码并解除锁定，一次性密码：{password}", user.login);
+        }
+        Command::Audit(AuditCommand::Verify) => match audit::verify(db).await? {
+            Verdict::Intact { entries } => println!("审计日志完整：共 {entries} 条，哈希链校验通过。"),
+            Verdict::Broken { at_id, reason } => {
+                eprintln!("审计日志已被篡改：{reason}（自第 {at_id} 条起）");
+                return Ok(ExitCode::from(2));
+            }
+        },
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn write_out(out: Option<PathBuf>, bytes: &[u8]) -> anyhow::Result<()> {
+    match out {
+        Some(path) => std::fs::write(&path, bytes).with_context(|| format!("无法写入 {}", path.display())),
+        None => {
+            use std::io::Write;
+            std::io::stdout().write_all(bytes).context("无法写到标准输出")
+        }
+    }
+}

@@ -1,0 +1,230 @@
+//! The audit log: every login and every write, hash-chained. Each entry's hash covers the
+//! previous entry's hash and all its own fields, so editing or deleting any entry breaks the
+//! chain from that point on, and `wangju audit verify` says where.
+
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use super::{Db, Tx, on_pool, on_tx};
+use crate::clock::unix_now;
+
+/// Who did it and from where.
+#[derive(Debug, Clone)]
+pub struct Actor {
+    pub user_id: Option<i64>,
+    pub login: String,
+    pub ip: String,
+}
+
+impl Actor {
+    /// The command line, run by an operator on the server itself.
+    pub fn cli() -> Actor {
+        Actor {
+            user_id: None,
+            login: "cli".into(),
+            ip: "local".into(),
+        }
+    }
+
+    pub fn system() -> Actor {
+        Actor {
+            user_id: None,
+            login: "system".into(),
+            ip: "local".into(),
+        }
+    }
+}
+
+/// What happened to what.
+pub struct Event<'a> {
+    pub action: &'a str,
+    pub object_type: &'a str,
+    pub object_id: String,
+    pub before: Option<serde_json::Value>,
+    pub after: Option<serde_json::Value>,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow, Serialize, utoipa::ToSchema)]
+pub struct Entry {
+    pub id: i64,
+    pub at: i64,
+    pub actor_id: Option<i64>,
+    pub actor_login: String,
+    pub ip: String,
+    pub action: String,
+    pub object_type: String,
+    pub object_id: String,
+    pub before_json: Option<String>,
+    pub after_json: Option<String>,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+fn entry_hash(e: &Entry) -> String {
+    // A JSON array is an unambiguous encoding of the fields (no delimiter games).
+    let canonical = serde_json::json!([
+        e.prev_hash,
+        e.id,
+        e.at,
+        e.actor_id,
+        e.actor_login,
+        e.ip,
+        e.action,
+        e.object_type,
+        e.object_id,
+        e.before_json,
+        e.after_json
+    ]);
+    hex::encode(Sha256::digest(canonical.to_string().as_bytes()))
+}
+
+/// Appends an entry inside the caller's transaction, so the write and its record commit or
+/// vanish together. Locks the chain head row, which orders appends from several nodes.
+pub async fn append(tx: &mut Tx, actor: &Actor, event: Event<'_>) -> Result<(), sqlx::Error> {
+    let (id, prev_hash): (i64, String) = on_tx!(tx, c => sqlx::query_as(
+        "UPDATE audit_head SET last_id = last_id + 1 WHERE id = 1 RETURNING last_id, last_hash")
+        .fetch_one(c)
+        .await)?;
+    let mut entry = Entry {
+        id,
+        at: unix_now(),
+        actor_id: actor.user_id,
+        actor_login: actor.login.clone(),
+        ip: actor.ip.clone(),
+        action: event.action.to_string(),
+        object_type: event.object_type.to_string(),
+        object_id: event.object_id,
+        before_json: event.before.map(|v| v.to_string()),
+        after_json: event.after.map(|v| v.to_string()),
+        prev_hash,
+        hash: String::new(),
+    };
+    entry.hash = entry_hash(&entry);
+    on_tx!(tx, c => sqlx::query(
+        "INSERT INTO audit_log (id, at, actor_id, actor_login, ip, action, object_type, object_id, before_json, after_json, prev_hash, hash)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)")
+        .bind(entry.id)
+        .bind(entry.at)
+        .bind(entry.actor_id)
+        .bind(&entry.actor_login)
+        .bind(&entry.ip)
+        .bind(&entry.action)
+        .bind(&entry.object_type)
+        .bind(&entry.object_id)
+        .bind(&entry.before_json)
+        .bind(&entry.after_json)
+        .bind(&entry.prev_hash)
+        .bind(&entry.hash)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
+    on_tx!(tx, c => sqlx::query("UPDATE audit_head SET last_hash = $1 WHERE id = 1")
+        .bind(&entry.hash)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+/// Records an event in a transaction of its own (logins, which write nothing else).
+pub async fn record(db: &Db, actor: &Actor, event: Event<'_>) -> Result<(), sqlx::Error> {
+    let mut tx = db.begin().await?;
+    append(&mut tx, actor, event).await?;
+    tx.commit().await
+}
+
+/// What `verify` found.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub enum Verdict {
+    Intact { entries: i64 },
+    Broken { at_id: i64, reason: String },
+}
+
+/// Walks the whole chain. Reads in pages so memory stays flat on a long log.
+pub async fn verify(db: &Db) -> Result<Verdict, sqlx::Error> {
+    let mut prev = GENESIS.to_string();
+    let mut expected_id = 1;
+    loop {
+        let page: Vec<Entry> = on_pool!(db, pool => sqlx::query_as::<_, Entry>(
+            "SELECT * FROM audit_log WHERE id >= $1 ORDER BY id LIMIT 1000")
+            .bind(expected_id)
+            .fetch_all(pool)
+            .await)?;
+        if page.is_empty() {
+            break;
+        }
+        for entry in page {
+            if entry.id != expected_id {
+                return Ok(Verdict::Broken {
+                    at_id: expected_id,
+                    reason: format!("第 {expected_id} 条记录缺失（已被删除）"),
+                });
+            }
+            if entry.prev_hash != prev {
+                return Ok(Verdict::Broken {
+                    at_id: entry.id,
+                    reason: format!("第 {} 条记录与上一条的链接不符", entry.id),
+                });
+            }
+            if entry_hash(&entry) != entry.hash {
+                return Ok(Verdict::Broken {
+                    at_id: entry.id,
+                    reason: format!("第 {} 条记录的内容被改动过", entry.id),
+                });
+            }
+            prev = entry.hash;
+            expected_id += 1;
+        }
+    }
+    let (last_id, last_hash): (i64, String) = on_pool!(db, pool => sqlx::query_as(
+        "SELECT last_id, last_hash FROM audit_head WHERE id = 1")
+        .fetch_one(pool)
+        .await)?;
+    if last_id != expected_id - 1 || last_hash != prev {
+        return Ok(Verdict::Broken {
+            at_id: expected_id,
+            reason: format!(
+                "链头记录到第 {last_id} 条，实际只有 {} 条：末尾的记录被删除或改动过",
+                expected_id - 1
+            ),
+        });
+    }
+    Ok(Verdict::Intact {
+        entries: expected_id - 1,
+    })
+}
+
+/// Filters for browsing the log.
+#[derive(Debug, Default, Clone, serde::Deserialize, utoipa::IntoParams)]
+pub struct Filter {
+    /// Exact login of the actor.
+    pub actor: Option<String>,
+    /// Action prefix, e.g. `login` or `org.`.
+    pub action: Option<String>,
+    /// Object type, e.g. `org`, `user`.
+    pub object_type: Option<String>,
+    /// Entries with id below this (paging backwards).
+    pub before: Option<i64>,
+}
+
+pub async fn list(db: &Db, filter: &Filter, limit: i64) -> Result<Vec<Entry>, sqlx::Error> {
+    let actor = filter.actor.clone().unwrap_or_default();
+    let action = filter.action.clone().unwrap_or_default();
+    let object_type = filter.object_type.clone().unwrap_or_default();
+    on_pool!(db, pool => sqlx::query_as::<_, Entry>(
+        "SELECT * FROM audit_log
+         WHERE ($1 = '' OR actor_login = $1)
+           AND ($2 = '' OR substr(action, 1, length($2)) = $2)
+           AND ($3 = '' OR object_type = $3)
+           AND id < $4
+         ORDER BY id DESC LIMIT $5")
+        .bind(actor.trim())
+        .bind(action.trim())
+        .bind(object_type.trim())
+        .bind(filter.before.unwrap_or(i64::MAX))
+        .bind(limit)
+        .fetch_all(pool)
+        .await)
+}

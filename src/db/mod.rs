@@ -1,0 +1,211 @@
+//! Storage seam: one `Db` over SQLite or PostgreSQL, picked at start-up from the URL. Nothing
+//! outside this module names a driver. SQL is written once: `$1` placeholders, `RETURNING`,
+//! `ON CONFLICT` and integer times mean the same on both; where they differ the query module
+//! branches explicitly.
+
+pub mod audit;
+pub mod campaigns;
+pub mod orgs;
+pub mod sessions;
+pub mod users;
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use anyhow::Context;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{PgPool, Postgres, Sqlite, SqlitePool};
+
+/// Runs `$body` with `$c` bound to the backend's pool (or connection), whichever it is.
+/// The body is generic code that compiles for both drivers.
+macro_rules! on_pool {
+    ($db:expr, $c:ident => $body:expr) => {
+        match $db {
+            $crate::db::Db::Sqlite { read: $c, .. } => $body,
+            $crate::db::Db::Postgres($c) => $body,
+        }
+    };
+}
+
+/// Same as [`on_pool`] for an open transaction.
+macro_rules! on_tx {
+    ($tx:expr, $c:ident => $body:expr) => {
+        match $tx {
+            $crate::db::Tx::Sqlite(t) => {
+                let $c = &mut **t;
+                $body
+            }
+            $crate::db::Tx::Postgres(t) => {
+                let $c = &mut **t;
+                $body
+            }
+        }
+    };
+}
+
+pub(crate) use {on_pool, on_tx};
+
+#[derive(Clone, Debug)]
+pub enum Db {
+    /// Reads go through a pool; writes through a single connection, because SQLite has one
+    /// writer anyway and queueing in-process beats "database is locked".
+    Sqlite { read: SqlitePool, write: SqlitePool },
+    Postgres(PgPool),
+}
+
+/// A write transaction. Dropping it without `commit` rolls back: nothing half-written.
+pub enum Tx {
+    Sqlite(sqlx::Transaction<'static, Sqlite>),
+    Postgres(sqlx::Transaction<'static, Postgres>),
+}
+
+impl Tx {
+    pub async fn commit(self) -> Result<(), sqlx::Error> {
+        match self {
+            Tx::Sqlite(t) => t.commit().await,
+            Tx::Postgres(t) => t.commit().await,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Db {
+    /// Connects, creating the SQLite file (and its folder) when needed.
+    pub async fn connect(url: &str) -> anyhow::Result<Db> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let options = PgConnectOptions::from_str(url)
+                .context("PostgreSQL 连接地址格式不对")?
+                .options([
+                    ("statement_timeout", "30s"),
+                    ("idle_in_transaction_session_timeout", "60s"),
+                    ("lock_timeout", "10s"),
+                ]);
+            let pool = PgPoolOptions::new()
+                .max_connections(16)
+                .acquire_timeout(Duration::from_secs(5))
+                .connect_with(options)
+                .await
+                .context("无法连接 PostgreSQL")?;
+            Ok(Db::Postgres(pool))
+        } else if let Some(path) = url.strip_prefix("sqlite://") {
+            if let Some(parent) = Path::new(path).parent()
+                && !parent.as_os_str().is_empty()
+            {
+                std::fs::create_dir_all(parent)
+                    .with_context(|| format!("无法创建数据目录 {}", parent.display()))?;
+            }
+            let options = SqliteConnectOptions::new()
+                .filename(path)
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                // Every acknowledged write survives power loss.
+                .synchronous(SqliteSynchronous::Full)
+                .busy_timeout(Duration::from_secs(5))
+                .foreign_keys(true)
+                .pragma("journal_size_limit", "67108864");
+            let write = SqlitePoolOptions::new()
+                .max_connections(1)
+                .acquire_timeout(Duration::from_secs(10))
+                .connect_with(options.clone())
+                .await
+                .with_context(|| format!("无法打开 SQLite 数据库 {path}"))?;
+            let read = SqlitePoolOptions::new()
+                .max_connections(8)
+                .acquire_timeout(Duration::from_secs(5))
+                .connect_with(options.read_only(true))
+                .await
+                .with_context(|| format!("无法打开 SQLite 数据库 {path}"))?;
+            Ok(Db::Sqlite { read, write })
+        } else {
+            anyhow::bail!("不支持的数据库地址：须以 sqlite:// 或 postgres:// 开头")
+        }
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self {
+            Db::Sqlite { .. } => Backend::Sqlite,
+            Db::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// Applies pending migrations. Safe when several nodes start at once: PostgreSQL holds an
+    /// advisory lock during migration (sqlx takes it); SQLite callers hold the data folder's
+    /// lock file (see `app::bootstrap`).
+    pub async fn migrate(&self) -> anyhow::Result<()> {
+        match self {
+            Db::Sqlite { write, .. } => sqlx::migrate!("migrations/sqlite").run(write).await?,
+            Db::Postgres(pool) => sqlx::migrate!("migrations/postgres").run(pool).await?,
+        }
+        Ok(())
+    }
+
+    /// Starts a write transaction. On SQLite it is `BEGIN IMMEDIATE`, taking the write lock up
+    /// front so a read-then-write transaction cannot fail half-way on a concurrent writer.
+    pub async fn begin(&self) -> Result<Tx, sqlx::Error> {
+        match self {
+            Db::Sqlite { write, .. } => Ok(Tx::Sqlite(write.begin_with("BEGIN IMMEDIATE").await?)),
+            Db::Postgres(pool) => Ok(Tx::Postgres(pool.begin().await?)),
+        }
+    }
+
+    /// Whether the database answers (for `/healthz`).
+    pub async fn ping(&self) -> bool {
+        let probe = async {
+            on_pool!(self, pool => sqlx::query("SELECT 1").execute(pool).await.map(|_| ()))
+        };
+        matches!(
+            tokio::time::timeout(Duration::from_secs(2), probe).await,
+            Ok(Ok(()))
+        )
+    }
+
+    /// Serialises start-up work (bootstrap) across nodes sharing a PostgreSQL database.
+    /// Returns a guard connection that holds the lock until dropped.
+    pub async fn lock_startup(&self) -> anyhow::Result<Option<sqlx::pool::PoolConnection<Postgres>>> {
+        match self {
+            Db::Sqlite { .. } => Ok(None),
+            Db::Postgres(pool) => {
+                let mut conn = pool.acquire().await?;
+                sqlx::query("SELECT pg_advisory_lock(7_240_420_020)")
+                    .execute(&mut *conn)
+                    .await?;
+                Ok(Some(conn))
+            }
+        }
+    }
+
+    pub async fn unlock_startup(
+        &self,
+        guard: Option<sqlx::pool::PoolConnection<Postgres>>,
+    ) -> anyhow::Result<()> {
+        if let Some(mut conn) = guard {
+            sqlx::query("SELECT pg_advisory_unlock(7_240_420_020)")
+                .execute(&mut *conn)
+                .await?;
+        }
+        Ok(())
+    }
+
+    pub async fn close(&self) {
+        match self {
+            Db::Sqlite { read, write } => {
+                read.close().await;
+                write.close().await;
+            }
+            Db::Postgres(pool) => pool.close().await,
+        }
+    }
+}
+
+/// Whether an error is a unique-constraint violation (same code on both databases' drivers).
+pub fn is_unique_violation(e: &sqlx::Error) -> bool {
+    e.as_database_error()
+        .is_some_and(|d| d.kind() == sqlx::error::ErrorKind::UniqueViolation)
+}

@@ -1,0 +1,222 @@
+//! The org tree. Each org keeps a materialised path of ids (`/1/5/23/`), so "this account's
+//! subtree" is one indexed prefix match on both databases.
+
+use serde::Serialize;
+
+use super::{Db, Tx, on_pool, on_tx};
+use crate::clock::unix_now;
+use crate::domain::org::OrgKind;
+
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, Serialize, utoipa::ToSchema)]
+pub struct Org {
+    pub id: i64,
+    pub parent_id: Option<i64>,
+    pub name: String,
+    /// One of the `OrgKind` codes, e.g. `district_union`.
+    pub kind: String,
+    pub contact_name: Option<String>,
+    /// Stored whole; pages mask it by role.
+    pub contact_phone: Option<String>,
+    pub path: String,
+    pub depth: i64,
+}
+
+impl Org {
+    pub fn kind(&self) -> Option<OrgKind> {
+        OrgKind::parse(&self.kind)
+    }
+
+    pub fn kind_label(&self) -> &'static str {
+        self.kind().map_or("未知", OrgKind::label_zh)
+    }
+
+    /// Whether `other` lies in this org's subtree (itself included).
+    pub fn contains(&self, other: &Org) -> bool {
+        other.path.starts_with(&self.path)
+    }
+}
+
+/// The part of the tree an account may see: every org whose path starts with `prefix`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Scope {
+    pub prefix: String,
+}
+
+impl Scope {
+    pub fn everything() -> Scope {
+        Scope {
+            prefix: "/".to_string(),
+        }
+    }
+
+    pub fn subtree(org: &Org) -> Scope {
+        Scope {
+            prefix: org.path.clone(),
+        }
+    }
+
+    pub fn contains(&self, org: &Org) -> bool {
+        org.path.starts_with(&self.prefix)
+    }
+
+    fn like(&self) -> String {
+        format!("{}%", self.prefix)
+    }
+}
+
+const COLUMNS: &str = "id, parent_id, name, kind, contact_name, contact_phone, path, depth";
+
+/// Orgs in scope, in tree order (by path of ids, then name), optionally filtered by a
+/// substring of the name.
+pub async fn list(db: &Db, scope: &Scope, search: Option<&str>) -> Result<Vec<Org>, sqlx::Error> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM orgs WHERE path LIKE $1 AND ($2 = '' OR name LIKE $3) ORDER BY depth, id"
+    );
+    let needle = search.map(str::trim).unwrap_or_default();
+    let pattern = format!("%{}%", escape_like(needle));
+    let sql = sql.replace("name LIKE $3", "name LIKE $3 ESCAPE '\\'");
+    on_pool!(db, pool => sqlx::query_as::<_, Org>(&sql)
+        .bind(scope.like())
+        .bind(needle)
+        .bind(pattern)
+        .fetch_all(pool)
+        .await)
+}
+
+/// One org, if it exists and lies in scope. Out of scope is the same as missing.
+pub async fn get(db: &Db, scope: &Scope, id: i64) -> Result<Option<Org>, sqlx::Error> {
+    let sql = format!("SELECT {COLUMNS} FROM orgs WHERE id = $1 AND path LIKE $2");
+    on_pool!(db, pool => sqlx::query_as::<_, Org>(&sql)
+        .bind(id)
+        .bind(scope.like())
+        .fetch_optional(pool)
+        .await)
+}
+
+pub async fn get_by_id(db: &Db, id: i64) -> Result<Option<Org>, sqlx::Error> {
+    get(db, &Scope::everything(), id).await
+}
+
+pub async fn find_by_name_tx(tx: &mut Tx, name: &str) -> Result<Option<Org>, sqlx::Error> {
+    let sql = format!("SELECT {COLUMNS} FROM orgs WHERE name = $1");
+    on_tx!(tx, c => sqlx::query_as::<_, Org>(&sql).bind(name).fetch_optional(c).await)
+}
+
+pub async fn get_tx(tx: &mut Tx, id: i64) -> Result<Option<Org>, sqlx::Error> {
+    let sql = format!("SELECT {COLUMNS} FROM orgs WHERE id = $1");
+    on_tx!(tx, c => sqlx::query_as::<_, Org>(&sql).bind(id).fetch_optional(c).await)
+}
+
+pub async fn find_by_name(db: &Db, name: &str) -> Result<Option<Org>, sqlx::Error> {
+    let sql = format!("SELECT {COLUMNS} FROM orgs WHERE name = $1");
+    on_pool!(db, pool => sqlx::query_as::<_, Org>(&sql).bind(name).fetch_optional(pool).await)
+}
+
+/// Every org, for export and import planning.
+pub async fn all_tx(tx: &mut Tx) -> Result<Vec<Org>, sqlx::Error> {
+    let sql = format!("SELECT {COLUMNS} FROM orgs ORDER BY depth, id");
+    on_tx!(tx, c => sqlx::query_as::<_, Org>(&sql).fetch_all(c).await)
+}
+
+pub struct NewOrg<'a> {
+    pub parent: Option<&'a Org>,
+    pub name: &'a str,
+    pub kind: OrgKind,
+    pub contact_name: Option<&'a str>,
+    pub contact_phone: Option<&'a str>,
+}
+
+/// Inserts an org under its parent and fills in its path.
+pub async fn insert(tx: &mut Tx, new: NewOrg<'_>) -> Result<Org, sqlx::Error> {
+    let now = unix_now();
+    let depth = new.parent.map_or(0, |p| p.depth + 1);
+    let parent_path = new.parent.map_or("/", |p| p.path.as_str()).to_string();
+    let id: i64 = on_tx!(tx, c => sqlx::query_scalar(
+        "INSERT INTO orgs (parent_id, name, kind, contact_name, contact_phone, path, depth, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, '', $6, $7, $7) RETURNING id")
+        .bind(new.parent.map(|p| p.id))
+        .bind(new.name)
+        .bind(new.kind.code())
+        .bind(new.contact_name)
+        .bind(new.contact_phone)
+        .bind(depth)
+        .bind(now)
+        .fetch_one(c)
+        .await)?;
+    let path = format!("{parent_path}{id}/");
+    on_tx!(tx, c => sqlx::query("UPDATE orgs SET path = $1 WHERE id = $2")
+        .bind(&path)
+        .bind(id)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
+    Ok(Org {
+        id,
+        parent_id: new.parent.map(|p| p.id),
+        name: new.name.to_string(),
+        kind: new.kind.code().to_string(),
+        contact_name: new.contact_name.map(str::to_string),
+        contact_phone: new.contact_phone.map(str::to_string),
+        path,
+        depth,
+    })
+}
+
+/// Changes name, kind and contact in place.
+pub async fn update_details(
+    tx: &mut Tx,
+    id: i64,
+    name: &str,
+    kind: OrgKind,
+    contact_name: Option<&str>,
+    contact_phone: Option<&str>,
+) -> Result<(), sqlx::Error> {
+    on_tx!(tx, c => sqlx::query(
+        "UPDATE orgs SET name = $1, kind = $2, contact_name = $3, contact_phone = $4, updated_at = $5 WHERE id = $6")
+        .bind(name)
+        .bind(kind.code())
+        .bind(contact_name)
+        .bind(contact_phone)
+        .bind(unix_now())
+        .bind(id)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+/// Moves `org` (with its subtree) under `new_parent`. The caller has checked that
+/// `new_parent` is not inside `org`'s subtree.
+pub async fn move_under(tx: &mut Tx, org: &Org, new_parent: &Org) -> Result<(), sqlx::Error> {
+    let new_path = format!("{}{}/", new_parent.path, org.id);
+    let depth_delta = new_parent.depth + 1 - org.depth;
+    let old_len = org.path.chars().count() as i64;
+    on_tx!(tx, c => sqlx::query(
+        "UPDATE orgs SET path = $1 || substr(path, $2), depth = depth + $3, updated_at = $4 WHERE path LIKE $5")
+        .bind(&new_path)
+        .bind(old_len + 1)
+        .bind(depth_delta)
+        .bind(unix_now())
+        .bind(format!("{}%", org.path))
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
+    on_tx!(tx, c => sqlx::query("UPDATE orgs SET parent_id = $1 WHERE id = $2")
+        .bind(new_parent.id)
+        .bind(org.id)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+/// Counts of orgs by kind in scope, for the overview.
+pub async fn count(db: &Db) -> Result<i64, sqlx::Error> {
+    on_pool!(db, pool => sqlx::query_scalar("SELECT COUNT(*) FROM orgs").fetch_one(pool).await)
+}
+
+fn escape_like(text: &str) -> String {
+    text.replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
+}

@@ -1,0 +1,180 @@
+//! Accounts. Each is bound to one org and holds one role.
+
+use serde::Serialize;
+
+use super::orgs::Scope;
+use super::{Db, Tx, on_pool, on_tx};
+use crate::clock::unix_now;
+use crate::domain::role::Role;
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct User {
+    pub id: i64,
+    pub login: String,
+    pub display_name: String,
+    pub phone: Option<String>,
+    pub role: String,
+    pub org_id: i64,
+    pub password_hash: String,
+    pub must_change_password: bool,
+    pub failed_logins: i64,
+    pub locked_until: Option<i64>,
+    pub disabled: bool,
+}
+
+impl User {
+    pub fn role(&self) -> Option<Role> {
+        Role::parse(&self.role)
+    }
+}
+
+/// A user as listed to admins: never the hash.
+#[derive(Debug, Clone, sqlx::FromRow, Serialize, utoipa::ToSchema)]
+pub struct UserRow {
+    pub id: i64,
+    pub login: String,
+    pub display_name: String,
+    /// Masked unless the viewer may see it whole.
+    pub phone: Option<String>,
+    pub role: String,
+    pub org_id: i64,
+    pub org_name: String,
+    pub must_change_password: bool,
+    pub locked: bool,
+    pub disabled: bool,
+}
+
+const COLUMNS: &str = "id, login, display_name, phone, role, org_id, password_hash, must_change_password, failed_logins, locked_until, disabled";
+
+pub async fn by_login(db: &Db, login: &str) -> Result<Option<User>, sqlx::Error> {
+    let sql = format!("SELECT {COLUMNS} FROM users WHERE login = $1");
+    on_pool!(db, pool => sqlx::query_as::<_, User>(&sql).bind(login).fetch_optional(pool).await)
+}
+
+pub async fn by_login_tx(tx: &mut Tx, login: &str) -> Result<Option<User>, sqlx::Error> {
+    let sql = format!("SELECT {COLUMNS} FROM users WHERE login = $1");
+    on_tx!(tx, c => sqlx::query_as::<_, User>(&sql).bind(login).fetch_optional(c).await)
+}
+
+pub async fn by_id(db: &Db, id: i64) -> Result<Option<User>, sqlx::Error> {
+    let sql = format!("SELECT {COLUMNS} FROM users WHERE id = $1");
+    on_pool!(db, pool => sqlx::query_as::<_, User>(&sql).bind(id).fetch_optional(pool).await)
+}
+
+const ROW_SELECT: &str = "SELECT u.id, u.login, u.display_name, u.phone, u.role, u.org_id, o.name AS org_name,
+    u.must_change_password, (u.locked_until IS NOT NULL AND u.locked_until > $2) AS locked, u.disabled
+    FROM users u JOIN orgs o ON o.id = u.org_id WHERE o.path LIKE $1";
+
+/// Accounts whose org lies in scope.
+pub async fn list(db: &Db, scope: &Scope) -> Result<Vec<UserRow>, sqlx::Error> {
+    let sql = format!("{ROW_SELECT} ORDER BY o.path, u.login");
+    on_pool!(db, pool => sqlx::query_as::<_, UserRow>(&sql)
+        .bind(format!("{}%", scope.prefix))
+        .bind(unix_now())
+        .fetch_all(pool)
+        .await)
+}
+
+/// One account, if its org lies in scope.
+pub async fn get_row(db: &Db, scope: &Scope, id: i64) -> Result<Option<UserRow>, sqlx::Error> {
+    let sql = format!("{ROW_SELECT} AND u.id = $3");
+    on_pool!(db, pool => sqlx::query_as::<_, UserRow>(&sql)
+        .bind(format!("{}%", scope.prefix))
+        .bind(unix_now())
+        .bind(id)
+        .fetch_optional(pool)
+        .await)
+}
+
+pub struct NewUser<'a> {
+    pub login: &'a str,
+    pub display_name: &'a str,
+    pub phone: Option<&'a str>,
+    pub role: Role,
+    pub org_id: i64,
+    pub password_hash: &'a str,
+    pub must_change_password: bool,
+}
+
+pub async fn insert(tx: &mut Tx, new: NewUser<'_>) -> Result<i64, sqlx::Error> {
+    let now = unix_now();
+    on_tx!(tx, c => sqlx::query_scalar(
+        "INSERT INTO users (login, display_name, phone, role, org_id, password_hash, must_change_password, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) RETURNING id")
+        .bind(new.login)
+        .bind(new.display_name)
+        .bind(new.phone)
+        .bind(new.role.code())
+        .bind(new.org_id)
+        .bind(new.password_hash)
+        .bind(new.must_change_password)
+        .bind(now)
+        .fetch_one(c)
+        .await)
+}
+
+pub async fn set_password(
+    tx: &mut Tx,
+    id: i64,
+    password_hash: &str,
+    must_change: bool,
+) -> Result<(), sqlx::Error> {
+    on_tx!(tx, c => sqlx::query(
+        "UPDATE users SET password_hash = $1, must_change_password = $2, failed_logins = 0, locked_until = NULL, updated_at = $3 WHERE id = $4")
+        .bind(password_hash)
+        .bind(must_change)
+        .bind(unix_now())
+        .bind(id)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+/// Records a failed login; locks the account when the count reaches `limit`.
+/// Returns the new count.
+pub async fn record_failure(
+    tx: &mut Tx,
+    id: i64,
+    limit: i64,
+    lock_until: i64,
+) -> Result<i64, sqlx::Error> {
+    let count: i64 = on_tx!(tx, c => sqlx::query_scalar(
+        "UPDATE users SET failed_logins = failed_logins + 1 WHERE id = $1 RETURNING failed_logins")
+        .bind(id)
+        .fetch_one(c)
+        .await)?;
+    if count >= limit {
+        on_tx!(tx, c => sqlx::query("UPDATE users SET locked_until = $1, failed_logins = 0 WHERE id = $2")
+            .bind(lock_until)
+            .bind(id)
+            .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
+    }
+    Ok(count)
+}
+
+pub async fn record_success(tx: &mut Tx, id: i64) -> Result<(), sqlx::Error> {
+    on_tx!(tx, c => sqlx::query("UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = $1")
+        .bind(id)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+pub async fn set_disabled(tx: &mut Tx, id: i64, disabled: bool) -> Result<(), sqlx::Error> {
+    on_tx!(tx, c => sqlx::query("UPDATE users SET disabled = $1, updated_at = $2 WHERE id = $3")
+        .bind(disabled)
+        .bind(unix_now())
+        .bind(id)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+pub async fn count(db: &Db) -> Result<i64, sqlx::Error> {
+    on_pool!(db, pool => sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(pool).await)
+}

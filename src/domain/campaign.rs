@@ -1,0 +1,842 @@
+//! The campaign as data: everything a notice fixes (phases, targets, quotas, sub-projects and
+//! their file rules, the lecture team, contacts). Parsed from TOML, validated here with no I/O.
+//! The format is documented in `docs/campaign-format.md`.
+
+use std::collections::HashSet;
+
+use chrono::{Datelike, NaiveDate};
+use serde::{Deserialize, Serialize};
+
+use super::org::OrgKind;
+
+/// One campaign, e.g. the 2020 Tianjin notice.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Campaign {
+    /// Stable code, e.g. `tianjin-2020`. Lower-case letters, digits and `-`.
+    pub code: String,
+    pub year: i32,
+    /// Theme of the campaign: 网聚职工正能量 争做中国好网民.
+    pub title: String,
+    pub notice: Notice,
+    pub organisers: Vec<Organiser>,
+    pub phases: Vec<Phase>,
+    pub targets: Targets,
+    pub quotas: Quotas,
+    pub activity_formats: Vec<String>,
+    pub content_categories: Vec<String>,
+    pub sub_projects: Vec<SubProject>,
+    pub lecture_team: LectureTeam,
+    #[serde(default)]
+    pub contacts: Vec<ContactGroup>,
+}
+
+/// The notice that fixes the campaign.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Notice {
+    pub title: String,
+    /// 文号. The 2020 Tianjin notice carries none of its own; it cites the national one.
+    #[serde(default)]
+    pub document_number: Option<String>,
+    /// The national notice this one implements, e.g. 厅字〔2020〕15号.
+    #[serde(default)]
+    pub based_on: Option<String>,
+    pub issued_on: NaiveDate,
+    pub addressees: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Organiser {
+    pub name: String,
+    pub kind: OrgKind,
+    /// The department that runs the campaign day to day (宣教网络部).
+    #[serde(default)]
+    pub department: Option<String>,
+}
+
+/// What a phase lets people do. Enforced by the features that need it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PhaseAction {
+    /// Units hold and report offline activities.
+    ReportActivities,
+    /// Workers submit works to the sub-projects.
+    SubmitWorks,
+    /// Lecturers are engaged and the lecture team formed.
+    FormLectureTeam,
+    /// Preliminary summary and recommendation upward.
+    Recommend,
+    /// Evaluation of works.
+    Evaluate,
+    /// Campaign summary.
+    Summarise,
+}
+
+impl PhaseAction {
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            PhaseAction::ReportActivities => "开展并报送线下活动",
+            PhaseAction::SubmitWorks => "提交征集作品",
+            PhaseAction::FormLectureTeam => "组建宣讲团",
+            PhaseAction::Recommend => "初步总结与推荐",
+            PhaseAction::Evaluate => "评选",
+            PhaseAction::Summarise => "总结",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Phase {
+    pub code: String,
+    pub name: String,
+    pub starts_on: NaiveDate,
+    /// Inclusive.
+    pub ends_on: NaiveDate,
+    pub description: String,
+    #[serde(default)]
+    pub allows: Vec<PhaseAction>,
+}
+
+/// The national "12351+" targets.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Targets {
+    /// 1: grassroots unions mobilised.
+    pub grassroots_unions: u64,
+    /// 2: worker good-netizen propagandists.
+    pub propagandists: u64,
+    /// 3: enterprises entered or offline activities held.
+    pub enterprises_or_activities: u64,
+    /// 5 (0,000): workers met face to face.
+    pub face_to_face: u64,
+    /// 1 (亿): worker netizens reached online.
+    pub online_reach: u64,
+    /// "+": secondary spread, in words.
+    pub secondary_spread: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Quotas {
+    /// At least this many offline activities city-wide.
+    pub total_min: u32,
+    /// Every bureau/group-company union must hold at least this many.
+    pub bureau_group_min: u32,
+    /// Annex 1, in its order.
+    pub units: Vec<UnitQuota>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UnitQuota {
+    pub unit: String,
+    pub kind: OrgKind,
+    pub min_activities: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SubProject {
+    /// Stable code, e.g. `micro-video`.
+    pub code: String,
+    pub name: String,
+    /// 承办单位.
+    pub host: String,
+    /// Whether Wangju takes the submissions (`wangju`) or units take part on the host's
+    /// platform and record their participation here (`external`).
+    pub participation: Participation,
+    pub description: String,
+    pub platform_entries: Vec<PlatformEntry>,
+    #[serde(default)]
+    pub contacts: Vec<Contact>,
+    /// The kind of work asked for.
+    pub media: MediaKind,
+    /// File rules as structured data; checked on the server.
+    #[serde(default)]
+    pub rules: Vec<FileRule>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Participation {
+    Wangju,
+    External,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MediaKind {
+    Video,
+    Photo,
+    Audio,
+    Text,
+    /// A case, a platform, an account: described and linked rather than uploaded.
+    Record,
+}
+
+impl MediaKind {
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            MediaKind::Video => "视频",
+            MediaKind::Photo => "图片",
+            MediaKind::Audio => "音频",
+            MediaKind::Text => "文字",
+            MediaKind::Record => "事例或平台介绍",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlatformEntry {
+    pub name: String,
+    pub kind: PlatformKind,
+    #[serde(default)]
+    pub url: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PlatformKind {
+    Website,
+    WechatAccount,
+    App,
+}
+
+impl PlatformKind {
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            PlatformKind::Website => "网站",
+            PlatformKind::WechatAccount => "微信公众号",
+            PlatformKind::App => "客户端",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Contact {
+    pub name: String,
+    #[serde(default)]
+    pub phones: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ContactGroup {
+    /// Whom to call about what, e.g. 天津市总工会宣教网络部.
+    pub about: String,
+    pub contacts: Vec<Contact>,
+}
+
+/// Whether a broken rule blocks the submission or only flags it for the moderator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    Error,
+    Warning,
+}
+
+/// A file rule as structured data. Each names what it checks, a limit, and how serious a
+/// violation is; `text` is the notice's own wording shown beside the generated explanation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "check", rename_all = "snake_case", deny_unknown_fields)]
+pub enum FileRule {
+    /// Container or file format, judged from the content, never from the name.
+    Format {
+        allowed: Vec<String>,
+        severity: Severity,
+    },
+    MaxSize {
+        megabytes: u32,
+        severity: Severity,
+    },
+    MaxDuration {
+        seconds: u32,
+        severity: Severity,
+    },
+    /// Displayed aspect ratio (after rotation and pixel aspect), with a tolerance in percent.
+    AspectRatio {
+        width: u32,
+        height: u32,
+        tolerance_percent: f64,
+        severity: Severity,
+    },
+    /// "Clear picture": displayed resolution at least this.
+    MinResolution {
+        width: u32,
+        height: u32,
+        severity: Severity,
+    },
+    /// "Clear sound": an audio track must exist.
+    AudioTrack { severity: Severity },
+    /// An audio track that is silent throughout.
+    AudibleAudio { severity: Severity },
+    /// Codecs browsers may not play.
+    BrowserPlayable { severity: Severity },
+    /// "Subtitles for key content": declared by the author, checked by the moderator.
+    SubtitlesDeclared { severity: Severity },
+    /// Photos: the long edge at least this many pixels.
+    MinLongEdge { pixels: u32, severity: Severity },
+    /// A group of at least this many images.
+    MinFiles { count: u32, severity: Severity },
+    /// Text length in characters.
+    TextLength {
+        min_chars: u32,
+        max_chars: u32,
+        severity: Severity,
+    },
+}
+
+impl FileRule {
+    pub fn severity(&self) -> Severity {
+        match self {
+            FileRule::Format { severity, .. }
+            | FileRule::MaxSize { severity, .. }
+            | FileRule::MaxDuration { severity, .. }
+            | FileRule::AspectRatio { severity, .. }
+            | FileRule::MinResolution { severity, .. }
+            | FileRule::AudioTrack { severity }
+            | FileRule::AudibleAudio { severity }
+            | FileRule::BrowserPlayable { severity }
+            | FileRule::SubtitlesDeclared { severity }
+            | FileRule::MinLongEdge { severity, .. }
+            | FileRule::MinFiles { severity, .. }
+            | FileRule::TextLength { severity, .. } => *severity,
+        }
+    }
+
+    /// The rule in plain Chinese, as shown to workers.
+    pub fn describe_zh(&self) -> String {
+        match self {
+            FileRule::Format { allowed, .. } => {
+                format!("文件格式为 {}", allowed.join("、").to_uppercase())
+            }
+            FileRule::MaxSize { megabytes, .. } => format!("文件小于 {megabytes} MB"),
+            FileRule::MaxDuration { seconds, .. } => {
+                format!("时长小于 {}", duration_zh(*seconds))
+            }
+            FileRule::AspectRatio { width, height, .. } => {
+                format!("画面比例为 {width}:{height}（横屏）")
+            }
+            FileRule::MinResolution { width, height, .. } => {
+                format!("画面清晰，分辨率不低于 {width}×{height}")
+            }
+            FileRule::AudioTrack { .. } => "有声音（须含音轨）".to_string(),
+            FileRule::AudibleAudio { .. } => "声音清楚，不能全程无声".to_string(),
+            FileRule::BrowserPlayable { .. } => {
+                "视频编码能在浏览器中播放（建议 H.264）".to_string()
+            }
+            FileRule::SubtitlesDeclared { .. } => "重点内容配字幕（由作者声明）".to_string(),
+            FileRule::MinLongEdge { pixels, .. } => format!("图片长边不少于 {pixels} 像素"),
+            FileRule::MinFiles { count, .. } => format!("每组不少于 {count} 张"),
+            FileRule::TextLength {
+                min_chars,
+                max_chars,
+                ..
+            } => format!("字数 {min_chars} 至 {max_chars} 字"),
+        }
+    }
+}
+
+fn duration_zh(seconds: u32) -> String {
+    match (seconds / 60, seconds % 60) {
+        (0, s) => format!("{s} 秒"),
+        (m, 0) => format!("{m} 分钟"),
+        (m, s) => format!("{m} 分 {s} 秒"),
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LectureTeam {
+    pub name: String,
+    /// Worker good-netizen models selected city-wide.
+    pub worker_models: u32,
+    /// Groups of representatives who join them, e.g. 青年好网民, 巾帼好网民.
+    pub representative_groups: Vec<String>,
+    /// 五进: 机关、校园、社区、企业、网络.
+    pub venues: Vec<String>,
+    /// 专题培训、巡回宣讲、文化活动、网络公开课.
+    pub forms: Vec<String>,
+    /// Who selects them.
+    pub selected_by: Vec<String>,
+}
+
+/// One problem found in a campaign file: where, and what to fix.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CampaignFileError {
+    /// 1-based line, when known.
+    pub line: Option<usize>,
+    /// Field path, e.g. `phases[2].ends_on`.
+    pub field: String,
+    pub message: String,
+}
+
+impl std::fmt::Display for CampaignFileError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.line {
+            Some(line) => write!(f, "第 {line} 行，字段 {}：{}", self.field, self.message),
+            None => write!(f, "字段 {}：{}", self.field, self.message),
+        }
+    }
+}
+
+impl Campaign {
+    /// Parses and validates a campaign file. Every problem found is returned, each with its
+    /// line and field, so one round of fixes is enough.
+    pub fn parse_toml(source: &str) -> Result<Campaign, Vec<CampaignFileError>> {
+        let campaign: Campaign = toml::from_str(source).map_err(|e| vec![toml_error(source, &e)])?;
+        let errors = campaign.validate(source);
+        if errors.is_empty() {
+            Ok(campaign)
+        } else {
+            Err(errors)
+        }
+    }
+
+    pub fn to_toml(&self) -> String {
+        // Serialising our own plain data cannot fail; fall back to JSON-in-TOML-comment never needed.
+        toml::to_string_pretty(self).unwrap_or_else(|e| format!("# 导出失败：{e}\n"))
+    }
+
+    /// Semantic checks the type system cannot express.
+    fn validate(&self, source: &str) -> Vec<CampaignFileError> {
+        let mut errors = Vec::new();
+        let mut err = |line: Option<usize>, field: String, message: String| {
+            errors.push(CampaignFileError {
+                line,
+                field,
+                message,
+            })
+        };
+        let top = |key: &str| line_of_key(source, key);
+
+        if !is_code(&self.code) {
+            err(
+                top("code"),
+                "code".into(),
+                "编码只能由小写字母、数字和“-”组成，例如 tianjin-2020".into(),
+            );
+        }
+        if !(2000..=2100).contains(&self.year) {
+            err(
+                top("year"),
+                "year".into(),
+                format!("年份 {} 不在 2000 至 2100 之间", self.year),
+            );
+        }
+        if self.title.trim().is_empty() {
+            err(top("title"), "title".into(), "活动主题不能为空".into());
+        }
+        if self.organisers.is_empty() {
+            err(
+                None,
+                "organisers".into(),
+                "至少需要一个主办单位（[[organisers]]）".into(),
+            );
+        }
+        if !self
+            .organisers
+            .iter()
+            .any(|o| o.kind == OrgKind::CityUnion)
+        {
+            err(
+                line_of_table(source, "organisers", 0),
+                "organisers".into(),
+                "主办单位中须有一个 kind = \"city_union\" 的市总工会".into(),
+            );
+        }
+
+        if self.phases.is_empty() {
+            err(
+                None,
+                "phases".into(),
+                "至少需要一个阶段（[[phases]]）".into(),
+            );
+        }
+        let mut phase_codes = HashSet::new();
+        for (i, phase) in self.phases.iter().enumerate() {
+            let line = line_of_table(source, "phases", i);
+            if !phase_codes.insert(phase.code.as_str()) {
+                err(
+                    line,
+                    format!("phases[{i}].code"),
+                    format!("阶段编码“{}”重复", phase.code),
+                );
+            }
+            if phase.ends_on < phase.starts_on {
+                err(
+                    line,
+                    format!("phases[{i}].ends_on"),
+                    format!(
+                        "结束日期 {} 早于开始日期 {}",
+                        phase.ends_on, phase.starts_on
+                    ),
+                );
+            }
+            if i > 0 && phase.starts_on < self.phases[i - 1].starts_on {
+                err(
+                    line,
+                    format!("phases[{i}].starts_on"),
+                    "阶段须按开始日期先后排列".into(),
+                );
+            }
+        }
+
+        let mut units = HashSet::new();
+        let mut sum: u64 = 0;
+        for (i, quota) in self.quotas.units.iter().enumerate() {
+            let line = line_of_table(source, "quotas.units", i);
+            if quota.unit.trim().is_empty() {
+                err(
+                    line,
+                    format!("quotas.units[{i}].unit"),
+                    "单位名称不能为空".into(),
+                );
+            }
+            if !units.insert(quota.unit.as_str()) {
+                err(
+                    line,
+                    format!("quotas.units[{i}].unit"),
+                    format!("单位“{}”在任务分配表中出现了两次", quota.unit),
+                );
+            }
+            if quota.kind == OrgKind::BureauGroup
+                && quota.min_activities < self.quotas.bureau_group_min
+            {
+                err(
+                    line,
+                    format!("quotas.units[{i}].min_activities"),
+                    format!(
+                        "局、集团公司工会至少 {} 场，这里只有 {} 场",
+                        self.quotas.bureau_group_min, quota.min_activities
+                    ),
+                );
+            }
+            sum += u64::from(quota.min_activities);
+        }
+        if sum < u64::from(self.quotas.total_min) && !self.quotas.units.is_empty() {
+            err(
+                line_of_key(source, "total_min"),
+                "quotas.total_min".into(),
+                format!(
+                    "各单位任务合计 {sum} 场，少于全市不少于 {} 场的要求",
+                    self.quotas.total_min
+                ),
+            );
+        }
+
+        let mut codes = HashSet::new();
+        for (i, sp) in self.sub_projects.iter().enumerate() {
+            let line = line_of_table(source, "sub_projects", i);
+            if !is_code(&sp.code) {
+                err(
+                    line,
+                    format!("sub_projects[{i}].code"),
+                    "编码只能由小写字母、数字和“-”组成，例如 micro-video".into(),
+                );
+            }
+            if !codes.insert(sp.code.as_str()) {
+                err(
+                    line,
+                    format!("sub_projects[{i}].code"),
+                    format!("子项目编码“{}”重复", sp.code),
+                );
+            }
+            if sp.host.trim().is_empty() {
+                err(
+                    line,
+                    format!("sub_projects[{i}].host"),
+                    "承办单位不能为空".into(),
+                );
+            }
+            for (j, entry) in sp.platform_entries.iter().enumerate() {
+                if let Some(url) = &entry.url
+                    && !(url.starts_with("http://") || url.starts_with("https://"))
+                {
+                    err(
+                        line,
+                        format!("sub_projects[{i}].platform_entries[{j}].url"),
+                        format!("网址“{url}”须以 http:// 或 https:// 开头"),
+                    );
+                }
+            }
+            for (j, rule) in sp.rules.iter().enumerate() {
+                if let Some(message) = rule_problem(rule) {
+                    err(line, format!("sub_projects[{i}].rules[{j}]"), message);
+                }
+            }
+        }
+
+        if self.lecture_team.worker_models == 0 {
+            err(
+                line_of_key(source, "worker_models"),
+                "lecture_team.worker_models".into(),
+                "职工好网民榜样人数须大于 0".into(),
+            );
+        }
+        errors
+    }
+
+    /// The phase that contains `day`, if any. When phases overlap on a boundary day (9/15 ends
+    /// one and starts the next), the later phase wins.
+    pub fn phase_on(&self, day: NaiveDate) -> Option<&Phase> {
+        self.phases
+            .iter()
+            .rev()
+            .find(|p| p.starts_on <= day && day <= p.ends_on)
+    }
+
+    /// Whether any phase that contains `day` allows `action`. Boundary days belong to both
+    /// phases, so the push phase still allows reports on its last day (9/15).
+    pub fn allows_on(&self, day: NaiveDate, action: PhaseAction) -> bool {
+        self.phases
+            .iter()
+            .any(|p| p.starts_on <= day && day <= p.ends_on && p.allows.contains(&action))
+    }
+
+    pub fn starts_on(&self) -> Option<NaiveDate> {
+        self.phases.iter().map(|p| p.starts_on).min()
+    }
+
+    pub fn ends_on(&self) -> Option<NaiveDate> {
+        self.phases.iter().map(|p| p.ends_on).max()
+    }
+
+    /// Starts a new year's campaign from this one: every date moves into `year` (29 February
+    /// becomes 28 February when the year has none), the year in the code and titles follows,
+    /// everything else is kept.
+    pub fn for_year(&self, year: i32) -> Campaign {
+        let delta = year - self.year;
+        let old = self.year.to_string();
+        let new = year.to_string();
+        let mut next = self.clone();
+        next.year = year;
+        next.code = if self.code.contains(&old) {
+            self.code.replace(&old, &new)
+        } else {
+            format!("{}-{new}", self.code)
+        };
+        next.title = self.title.replace(&old, &new);
+        next.notice.title = self.notice.title.replace(&old, &new);
+        next.notice.issued_on = shift_years(self.notice.issued_on, delta);
+        for phase in &mut next.phases {
+            phase.starts_on = shift_years(phase.starts_on, delta);
+            phase.ends_on = shift_years(phase.ends_on, delta);
+        }
+        next
+    }
+}
+
+fn shift_years(day: NaiveDate, delta: i32) -> NaiveDate {
+    let year = day.year() + delta;
+    day.with_year(year)
+        .or_else(|| NaiveDate::from_ymd_opt(year, day.month(), 28))
+        .unwrap_or(day)
+}
+
+fn is_code(code: &str) -> bool {
+    !code.is_empty()
+        && code.len() <= 64
+        && code
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+}
+
+fn rule_problem(rule: &FileRule) -> Option<String> {
+    match rule {
+        FileRule::Format { allowed, .. } if allowed.is_empty() => {
+            Some("格式规则须列出至少一种允许的格式".into())
+        }
+        FileRule::MaxSize { megabytes: 0, .. } => Some("文件大小上限须大于 0".into()),
+        FileRule::MaxDuration { seconds: 0, .. } => Some("时长上限须大于 0".into()),
+        FileRule::AspectRatio {
+            width,
+            height,
+            tolerance_percent,
+            ..
+        } if *width == 0 || *height == 0 || !(0.0..=20.0).contains(tolerance_percent) => {
+            Some("画面比例的宽高须大于 0，容差在 0 至 20% 之间".into())
+        }
+        FileRule::TextLength {
+            min_chars,
+            max_chars,
+            ..
+        } if min_chars > max_chars => Some("字数下限不能大于上限".into()),
+        _ => None,
+    }
+}
+
+fn toml_error(source: &str, e: &toml::de::Error) -> CampaignFileError {
+    let line = e
+        .span()
+        .map(|span| source[..span.start.min(source.len())].matches('\n').count() + 1);
+    // The toml message names the field ("missing field `x`", "unknown field `y`") and sometimes
+    // the table; keep its first line as the technical detail after our own words.
+    let detail = e.message().lines().next().unwrap_or_default().to_string();
+    let field = detail
+        .split('`')
+        .nth(1)
+        .map(str::to_string)
+        .unwrap_or_else(|| "(文件格式)".to_string());
+    CampaignFileError {
+        line,
+        field,
+        message: format!("无法读取活动文件：{}", translate_toml_message(&detail)),
+    }
+}
+
+fn translate_toml_message(detail: &str) -> String {
+    if let Some(rest) = detail.strip_prefix("missing field ") {
+        format!("缺少必填字段 {rest}")
+    } else if let Some(rest) = detail.strip_prefix("unknown field ") {
+        let name = rest.split(',').next().unwrap_or(rest);
+        format!("不认识的字段 {name}，请检查拼写")
+    } else if detail.starts_with("invalid type") {
+        format!("取值类型不对（{detail}）")
+    } else if detail.contains("input contains invalid characters") || detail.contains("premature end of input") {
+        format!("日期须写成 YYYY-MM-DD（{detail}）")
+    } else if detail.starts_with("unknown variant") {
+        format!("取值不在允许范围内（{detail}）")
+    } else {
+        format!("TOML 语法错误（{detail}）")
+    }
+}
+
+/// Line of the `index`-th `[[table]]` header.
+fn line_of_table(source: &str, table: &str, index: usize) -> Option<usize> {
+    let header = format!("[[{table}]]");
+    source
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| l.trim() == header)
+        .nth(index)
+        .map(|(n, _)| n + 1)
+}
+
+/// Line of the first `key = ...` assignment.
+fn line_of_key(source: &str, key: &str) -> Option<usize> {
+    source
+        .lines()
+        .enumerate()
+        .find(|(_, l)| {
+            l.trim_start()
+                .strip_prefix(key)
+                .is_some_and(|rest| rest.trim_start().starts_with('='))
+        })
+        .map(|(n, _)| n + 1)
+}
+
+/// The built-in campaign: the 2020 Tianjin notice.
+pub const TIANJIN_2020: &str = include_str!("../../campaigns/tianjin-2020.toml");
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn builtin() -> Campaign {
+        match Campaign::parse_toml(TIANJIN_2020) {
+            Ok(c) => c,
+            Err(errors) => panic!("built-in campaign invalid: {errors:?}"),
+        }
+    }
+
+    #[test]
+    fn builtin_campaign_matches_the_notice() {
+        let c = builtin();
+        assert_eq!(c.code, "tianjin-2020");
+        assert_eq!(c.quotas.units.len(), 16);
+        let total: u32 = c.quotas.units.iter().map(|u| u.min_activities).sum();
+        assert_eq!(total, 100);
+        let binhai = c.quotas.units.iter().find(|u| u.unit == "滨海新区总工会");
+        assert_eq!(binhai.map(|u| u.min_activities), Some(10));
+        assert!(c
+            .quotas
+            .units
+            .iter()
+            .filter(|u| u.unit != "滨海新区总工会")
+            .all(|u| u.min_activities == 6));
+        assert_eq!(c.quotas.bureau_group_min, 1);
+        assert_eq!(c.sub_projects.len(), 8);
+        assert_eq!(c.targets.propagandists, 20_000);
+        assert_eq!(c.lecture_team.worker_models, 10);
+        let video = c.sub_projects.iter().find(|s| s.code == "micro-video");
+        let rules = video.map(|s| s.rules.clone()).unwrap_or_default();
+        assert!(rules.contains(&FileRule::MaxSize {
+            megabytes: 50,
+            severity: Severity::Error
+        }));
+        assert!(rules.contains(&FileRule::MaxDuration {
+            seconds: 180,
+            severity: Severity::Error
+        }));
+    }
+
+    #[test]
+    fn phase_boundaries_follow_the_notice() {
+        let c = builtin();
+        let day = |m, d| NaiveDate::from_ymd_opt(2020, m, d).unwrap_or_default();
+        assert_eq!(c.phase_on(day(7, 1)).map(|p| p.code.as_str()), Some("push"));
+        assert_eq!(
+            c.phase_on(day(9, 20)).map(|p| p.code.as_str()),
+            Some("recommend")
+        );
+        assert_eq!(
+            c.phase_on(day(10, 8)).map(|p| p.code.as_str()),
+            Some("evaluate")
+        );
+        assert_eq!(c.phase_on(day(12, 8)), None);
+    }
+
+    #[test]
+    fn export_then_parse_is_identity() {
+        let c = builtin();
+        let again = Campaign::parse_toml(&c.to_toml());
+        assert_eq!(again.as_ref().ok(), Some(&c), "{again:?}");
+    }
+
+    #[test]
+    fn new_year_moves_dates_and_keeps_the_rest() {
+        let c = builtin();
+        let next = c.for_year(2021);
+        assert_eq!(next.code, "tianjin-2021");
+        assert_eq!(next.year, 2021);
+        assert_eq!(
+            next.phases[0].starts_on,
+            NaiveDate::from_ymd_opt(2021, 6, 1).unwrap_or_default()
+        );
+        assert_eq!(next.sub_projects, c.sub_projects);
+        assert_eq!(next.quotas, c.quotas);
+        let leap = NaiveDate::from_ymd_opt(2020, 2, 29).unwrap_or_default();
+        assert_eq!(
+            shift_years(leap, 1),
+            NaiveDate::from_ymd_opt(2021, 2, 28).unwrap_or_default()
+        );
+    }
+
+    #[test]
+    fn syntax_error_names_line_and_field() {
+        let broken = TIANJIN_2020.replacen("total_min = 100", "total_min = \"一百\"", 1);
+        let errors = Campaign::parse_toml(&broken).err().unwrap_or_default();
+        assert_eq!(errors.len(), 1);
+        let expected_line = TIANJIN_2020
+            .lines()
+            .position(|l| l.starts_with("total_min"))
+            .map(|n| n + 1);
+        assert_eq!(errors[0].line, expected_line);
+    }
+
+    #[test]
+    fn semantic_errors_name_the_entry() {
+        let broken = TIANJIN_2020.replacen("ends_on = \"2020-09-15\"", "ends_on = \"2020-05-15\"", 1);
+        let errors = Campaign::parse_toml(&broken).err().unwrap_or_default();
+        assert!(
+            errors.iter().any(|e| e.field == "phases[0].ends_on" && e.line.is_some()),
+            "{errors:?}"
+        );
+    }
+}

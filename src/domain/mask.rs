@@ -1,0 +1,40 @@
+//! Masking personal data for display, done on the server (the unmasked value never reaches a
+//! page that should not show it).
+
+/// Masks a phone number: mobiles as `139****4997`, landlines keep the area code and the last
+/// two digits (`022-****6266`). Anything else keeps its first and last character.
+pub fn mask_phone(phone: &str) -> String {
+    let phone = phone.trim();
+    let digits: Vec<char> = phone.chars().filter(char::is_ascii_digit).collect();
+    if phone.contains('-') {
+        let (area, number) = phone.split_once('-').unwrap_or(("", phone));
+        let n = number.chars().count();
+        let tail: String = number.chars().skip(n.saturating_sub(4)).collect();
+        return format!("{area}-****{tail}");
+    }
+    if digits.len() == 11 && phone.chars().all(|c| c.is_ascii_digit()) {
+        let head: String = digits[..3].iter().collect();
+        let tail: String = digits[7..].iter().collect();
+        return format!("{head}****{tail}");
+    }
+    let chars: Vec<char> = phone.chars().collect();
+    match chars.len() {
+        0 => String::new(),
+        1 | 2 => "*".repeat(chars.len()),
+        n => format!("{}{}{}", chars[0], "*".repeat(n - 2), chars[n - 1]),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn masks_like_local_practice() {
+        assert_eq!(mask_phone("13920354997"), "139****4997");
+        assert_eq!(mask_phone("022-84236266"), "022-****6266");
+        assert_eq!(mask_phone("0311-67569092"), "0311-****9092");
+        assert_eq!(mask_phone("12"), "**");
+        assert!(!mask_phone("13920354997").contains("2035"));
+    }
+}

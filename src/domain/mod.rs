@@ -1,0 +1,8 @@
+//! Pure domain rules: no I/O, no database, no HTTP. Everything here compiles fast and is
+//! tested on its own.
+
+pub mod campaign;
+pub mod mask;
+pub mod org;
+pub mod password;
+pub mod role;

@@ -1,0 +1,133 @@
+//! Roles and what each may do. Scope (which orgs) is the account's org subtree; this module
+//! says which kinds of action a role may take at all.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// 市总管理员 (宣教网络部): the whole campaign.
+    CityAdmin,
+    /// 网信办联络员: the whole campaign, read-mostly.
+    CoOrganiserLiaison,
+    /// 区总/局集团公司/中间层 admin: its own subtree.
+    UnitAdmin,
+    /// 基层工会管理员: its own unit.
+    GrassrootsAdmin,
+    /// 审核员: assigned sub-projects.
+    Moderator,
+    /// 评审专家: assigned works.
+    Reviewer,
+    /// 职工: self.
+    Worker,
+}
+
+impl Role {
+    pub const ALL: [Role; 7] = [
+        Role::CityAdmin,
+        Role::CoOrganiserLiaison,
+        Role::UnitAdmin,
+        Role::GrassrootsAdmin,
+        Role::Moderator,
+        Role::Reviewer,
+        Role::Worker,
+    ];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Role::CityAdmin => "city_admin",
+            Role::CoOrganiserLiaison => "co_organiser_liaison",
+            Role::UnitAdmin => "unit_admin",
+            Role::GrassrootsAdmin => "grassroots_admin",
+            Role::Moderator => "moderator",
+            Role::Reviewer => "reviewer",
+            Role::Worker => "worker",
+        }
+    }
+
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            Role::CityAdmin => "市总管理员",
+            Role::CoOrganiserLiaison => "网信办联络员",
+            Role::UnitAdmin => "单位管理员",
+            Role::GrassrootsAdmin => "基层工会管理员",
+            Role::Moderator => "审核员",
+            Role::Reviewer => "评审专家",
+            Role::Worker => "职工",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Role> {
+        let text = text.trim();
+        Role::ALL
+            .into_iter()
+            .find(|r| r.code() == text || r.label_zh() == text)
+    }
+
+    /// Staff run the campaign; their passwords follow the stricter policy.
+    pub fn is_staff(self) -> bool {
+        self != Role::Worker
+    }
+
+    /// Sees the whole campaign regardless of the org the account is bound to.
+    pub fn sees_everything(self) -> bool {
+        matches!(self, Role::CityAdmin | Role::CoOrganiserLiaison)
+    }
+
+    /// May look at the org tree (within scope).
+    pub fn may_view_orgs(self) -> bool {
+        matches!(
+            self,
+            Role::CityAdmin | Role::CoOrganiserLiaison | Role::UnitAdmin | Role::GrassrootsAdmin
+        )
+    }
+
+    /// May create, rename or move orgs (within scope, below its own org).
+    pub fn may_edit_orgs(self) -> bool {
+        matches!(self, Role::CityAdmin | Role::UnitAdmin)
+    }
+
+    /// May list and manage accounts (within scope).
+    pub fn may_manage_users(self) -> bool {
+        matches!(self, Role::CityAdmin | Role::UnitAdmin | Role::GrassrootsAdmin)
+    }
+
+    /// Roles this role may hand out.
+    pub fn may_grant(self, other: Role) -> bool {
+        match self {
+            Role::CityAdmin => true,
+            Role::UnitAdmin => matches!(
+                other,
+                Role::UnitAdmin | Role::GrassrootsAdmin | Role::Worker
+            ),
+            Role::GrassrootsAdmin => matches!(other, Role::GrassrootsAdmin | Role::Worker),
+            _ => false,
+        }
+    }
+
+    pub fn may_read_audit(self) -> bool {
+        self == Role::CityAdmin
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_round_trip() {
+        for role in Role::ALL {
+            assert_eq!(Role::parse(role.code()), Some(role));
+            assert_eq!(Role::parse(role.label_zh()), Some(role));
+        }
+    }
+
+    #[test]
+    fn nobody_grants_more_than_they_hold() {
+        assert!(!Role::UnitAdmin.may_grant(Role::CityAdmin));
+        assert!(!Role::UnitAdmin.may_grant(Role::CoOrganiserLiaison));
+        assert!(!Role::GrassrootsAdmin.may_grant(Role::UnitAdmin));
+        assert!(!Role::Worker.may_grant(Role::Worker));
+        assert!(Role::CityAdmin.may_grant(Role::Moderator));
+    }
+}

@@ -1,0 +1,197 @@
+//! One error type for the whole app, mapped to responses here and nowhere else: an HTML page
+//! for the web UI, `{"error": code, "message": …}` for the JSON API. Internal causes are logged
+//! once and never shown.
+
+use axum::Json;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Serialize;
+
+/// A problem with one field of a form, file row or request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct FieldError {
+    /// Where: a form field, `第 3 行` of a file, or a JSON path.
+    pub field: String,
+    /// What is wrong and what to do, in Chinese.
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> FieldError {
+        FieldError {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("not found")]
+    NotFound,
+    #[error("not logged in")]
+    Unauthenticated,
+    #[error("forbidden")]
+    Forbidden,
+    #[error("csrf token missing or wrong")]
+    Csrf,
+    #[error("must change password first")]
+    PasswordChangeRequired,
+    #[error("validation failed")]
+    Invalid(Vec<FieldError>),
+    #[error("conflict: {0}")]
+    Conflict(String),
+    #[error("bad login")]
+    BadLogin,
+    #[error("account locked")]
+    Locked { minutes_left: i64 },
+    #[error("request body too large")]
+    TooLarge,
+    #[error("service unavailable")]
+    Unavailable,
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl From<sqlx::Error> for AppError {
+    fn from(e: sqlx::Error) -> AppError {
+        AppError::Internal(e.into())
+    }
+}
+
+impl AppError {
+    pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> AppError {
+        AppError::Invalid(vec![FieldError::new(field, message)])
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self {
+            AppError::NotFound => StatusCode::NOT_FOUND,
+            AppError::Unauthenticated => StatusCode::UNAUTHORIZED,
+            AppError::Forbidden | AppError::Csrf | AppError::PasswordChangeRequired => {
+                StatusCode::FORBIDDEN
+            }
+            AppError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::Conflict(_) => StatusCode::CONFLICT,
+            AppError::BadLogin => StatusCode::UNAUTHORIZED,
+            AppError::Locked { .. } => StatusCode::TOO_MANY_REQUESTS,
+            AppError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// Stable machine code, the key clients translate from.
+    pub fn code(&self) -> &'static str {
+        match self {
+            AppError::NotFound => "not_found",
+            AppError::Unauthenticated => "unauthenticated",
+            AppError::Forbidden => "forbidden",
+            AppError::Csrf => "csrf_failed",
+            AppError::PasswordChangeRequired => "password_change_required",
+            AppError::Invalid(_) => "invalid_input",
+            AppError::Conflict(_) => "conflict",
+            AppError::BadLogin => "bad_login",
+            AppError::Locked { .. } => "account_locked",
+            AppError::TooLarge => "payload_too_large",
+            AppError::Unavailable => "unavailable",
+            AppError::Internal(_) => "internal",
+        }
+    }
+
+    /// What the user reads.
+    pub fn message_zh(&self) -> String {
+        match self {
+            AppError::NotFound => "页面或对象不存在，或不在您的管理范围内。".into(),
+            AppError::Unauthenticated => "请先登录；如已登录，可能因 30 分钟未操作已自动退出。".into(),
+            AppError::Forbidden => "您的账号没有这项操作的权限。".into(),
+            AppError::Csrf => "表单已过期或来源不可信。请刷新页面后重新提交。".into(),
+            AppError::PasswordChangeRequired => "请先修改初始密码，再继续操作。".into(),
+            AppError::Invalid(errors) => {
+                let lines: Vec<String> = errors
+                    .iter()
+                    .map(|e| format!("{}：{}", e.field, e.message))
+                    .collect();
+                format!("提交的内容有误，请修改后重试：{}", lines.join("；"))
+            }
+            AppError::Conflict(message) => message.clone(),
+            AppError::BadLogin => "登录名或密码不正确。连续 5 次错误，账号将锁定 15 分钟。".into(),
+            AppError::Locked { minutes_left } => format!(
+                "密码连续错误次数过多，账号已锁定，请 {minutes_left} 分钟后再试，或请管理员重置密码。"
+            ),
+            AppError::TooLarge => "提交的内容太大，请缩小文件或分批提交。".into(),
+            AppError::Unavailable => "服务暂时不可用，请稍后再试。".into(),
+            AppError::Internal(_) => "服务器内部错误，已记录，请稍后再试。".into(),
+        }
+    }
+
+    fn fields(&self) -> &[FieldError] {
+        match self {
+            AppError::Invalid(fields) => fields,
+            _ => &[],
+        }
+    }
+
+    fn log(&self) {
+        if let AppError::Internal(cause) = self {
+            tracing::error!(error = ?cause, "request failed");
+        }
+    }
+}
+
+/// Error body of the JSON API.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    /// Stable code, e.g. `not_found`, `invalid_input`.
+    pub error: &'static str,
+    /// What went wrong and what to do, in Chinese.
+    pub message: String,
+    /// Per-field problems, for `invalid_input`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub fields: Vec<FieldError>,
+}
+
+/// Wraps [`AppError`] for the JSON API.
+#[derive(Debug)]
+pub struct ApiError(pub AppError);
+
+impl<E: Into<AppError>> From<E> for ApiError {
+    fn from(e: E) -> ApiError {
+        ApiError(e.into())
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let e = self.0;
+        e.log();
+        let body = ErrorBody {
+            error: e.code(),
+            message: e.message_zh(),
+            fields: e.fields().to_vec(),
+        };
+        (e.status(), Json(body)).into_response()
+    }
+}
+
+/// Pages: unauthenticated visitors go to the login page; other errors get an error page.
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        self.log();
+        match self {
+            AppError::Unauthenticated => Redirect::to("/login?expired=1").into_response(),
+            AppError::PasswordChangeRequired => Redirect::to("/account/password").into_response(),
+            e => {
+                let page = crate::http::pages::error_page(e.status(), &e.message_zh(), e.fields());
+                let mut response = (e.status(), page).into_response();
+                response
+                    .headers_mut()
+                    .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+                response
+            }
+        }
+    }
+}
+
+pub type AppResult<T> = Result<T, AppError>;
+pub type ApiResult<T> = Result<T, ApiError>;

@@ -1,0 +1,32 @@
+//! The JSON API under `/api/v1/`: what the pages show, for a WeChat mini-program or scripts.
+//! Same sessions and scope rules as the pages; writes carry the `X-CSRF-Token` header.
+
+pub mod audit;
+pub mod auth;
+pub mod campaign;
+pub mod orgs;
+pub mod users;
+
+use axum::Json;
+use utoipa::OpenApi;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "网聚 Wangju API", version = "1", description = "工会网上主题活动平台的 JSON 接口。登录后以会话 Cookie 认证；所有写操作须带 X-CSRF-Token 请求头（登录前从 GET /api/v1/csrf 取得）。"),
+    paths(
+        auth::csrf, auth::login, auth::logout, auth::me,
+        campaign::current,
+        orgs::list, orgs::show, orgs::create, orgs::update,
+        users::list, users::show, users::create,
+        audit::list,
+    ),
+    components(schemas(crate::error::ErrorBody, crate::error::FieldError)),
+    tags((name = "auth", description = "登录与会话"), (name = "campaign", description = "活动概况"),
+         (name = "orgs", description = "组织架构"), (name = "users", description = "账号"),
+         (name = "audit", description = "审计日志")),
+)]
+pub struct ApiDoc;
+
+pub async fn openapi_json() -> Json<utoipa::openapi::OpenApi> {
+    Json(ApiDoc::openapi())
+}

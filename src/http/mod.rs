@@ -1,0 +1,216 @@
+//! HTTP: every route in one table (`route_table`), each with the access it needs. The router is
+//! built from the table, and the access-matrix test walks the same table, so a new route is
+//! covered by the matrix the moment it exists.
+
+pub mod api;
+pub mod assets;
+pub mod pages;
+pub mod session;
+
+use std::time::Duration;
+
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{MethodRouter, delete, get, post, put};
+use axum::Router;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::app::AppState;
+use crate::domain::role::Role;
+use crate::error::{ApiError, AppError};
+use session::Session;
+
+/// Who may call a route. Checked before the handler runs; handlers then check scope.
+#[derive(Clone, Copy)]
+pub enum Access {
+    /// Anyone, signed in or not.
+    Public,
+    /// Any signed-in account, even one that must still change its one-time password.
+    AnySession,
+    /// Any signed-in account that has set its own password.
+    SignedIn,
+    /// Signed-in accounts whose role passes the check (named for the docs and the matrix).
+    Role(&'static str, fn(Role) -> bool),
+}
+
+impl Access {
+    /// Whether an account with `role` (None: anonymous) passes this gate.
+    pub fn admits(self, role: Option<Role>) -> bool {
+        match self {
+            Access::Public => true,
+            Access::AnySession | Access::SignedIn => role.is_some(),
+            Access::Role(_, check) => role.is_some_and(check),
+        }
+    }
+}
+
+/// One row of the route table.
+#[derive(Clone)]
+pub struct RouteSpec {
+    pub method: Method,
+    pub path: &'static str,
+    pub access: Access,
+}
+
+fn r(
+    method: Method,
+    path: &'static str,
+    access: Access,
+    handler: MethodRouter<AppState>,
+) -> (RouteSpec, MethodRouter<AppState>) {
+    (RouteSpec { method, path, access }, handler)
+}
+
+const VIEW_ORGS: Access = Access::Role("may_view_orgs", Role::may_view_orgs);
+const EDIT_ORGS: Access = Access::Role("may_edit_orgs", Role::may_edit_orgs);
+const MANAGE_USERS: Access = Access::Role("may_manage_users", Role::may_manage_users);
+const READ_AUDIT: Access = Access::Role("may_read_audit", Role::may_read_audit);
+
+/// Every route of Wangju.
+pub fn route_table() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
+    use Method as M;
+    use pages::{audit, auth, home, orgs, users};
+    vec![
+        // Public pages and plumbing.
+        r(M::GET, "/", Access::Public, get(home::overview)),
+        r(M::GET, "/healthz", Access::Public, get(health)),
+        r(M::GET, "/static/{file}", Access::Public, get(assets::serve)),
+        // Signing in and out.
+        r(M::GET, "/login", Access::Public, get(auth::login_form)),
+        r(M::POST, "/login", Access::Public, post(auth::login)),
+        r(M::POST, "/logout", Access::AnySession, post(auth::logout)),
+        r(M::GET, "/account/password", Access::AnySession, get(auth::password_form)),
+        r(M::POST, "/account/password", Access::AnySession, post(auth::change_password)),
+        r(M::GET, "/dashboard", Access::SignedIn, get(home::dashboard)),
+        // Org tree.
+        r(M::GET, "/orgs", VIEW_ORGS, get(orgs::list)),
+        r(M::POST, "/orgs", EDIT_ORGS, post(orgs::create)),
+        r(M::GET, "/orgs/export", VIEW_ORGS, get(orgs::export)),
+        r(
+            M::POST,
+            "/orgs/import",
+            EDIT_ORGS,
+            post(orgs::import).layer(DefaultBodyLimit::max(crate::office::tabular::MAX_UPLOAD_BYTES + 64 * 1024)),
+        ),
+        r(M::GET, "/orgs/{org_id}", VIEW_ORGS, get(orgs::show)),
+        r(M::POST, "/orgs/{org_id}", EDIT_ORGS, post(orgs::update)),
+        // Accounts.
+        r(M::GET, "/users", MANAGE_USERS, get(users::list)),
+        r(M::POST, "/users", MANAGE_USERS, post(users::create)),
+        r(M::GET, "/users/{user_id}", MANAGE_USERS, get(users::show)),
+        r(M::POST, "/users/{user_id}/reset-password", MANAGE_USERS, post(users::reset_password)),
+        r(M::POST, "/users/{user_id}/status", MANAGE_USERS, post(users::set_status)),
+        // Audit log.
+        r(M::GET, "/audit", READ_AUDIT, get(audit::list)),
+        // JSON API.
+        r(M::GET, "/api/v1/openapi.json", Access::Public, get(api::openapi_json)),
+        r(M::GET, "/api/v1/csrf", Access::Public, get(api::auth::csrf)),
+        r(M::POST, "/api/v1/session", Access::Public, post(api::auth::login)),
+        r(M::DELETE, "/api/v1/session", Access::AnySession, delete(api::auth::logout)),
+        r(M::GET, "/api/v1/me", Access::AnySession, get(api::auth::me)),
+        r(M::GET, "/api/v1/campaign", Access::Public, get(api::campaign::current)),
+        r(M::GET, "/api/v1/orgs", VIEW_ORGS, get(api::orgs::list)),
+        r(M::POST, "/api/v1/orgs", EDIT_ORGS, post(api::orgs::create)),
+        r(M::GET, "/api/v1/orgs/{org_id}", VIEW_ORGS, get(api::orgs::show)),
+        r(M::PUT, "/api/v1/orgs/{org_id}", EDIT_ORGS, put(api::orgs::update)),
+        r(M::GET, "/api/v1/users", MANAGE_USERS, get(api::users::list)),
+        r(M::POST, "/api/v1/users", MANAGE_USERS, post(api::users::create)),
+        r(M::GET, "/api/v1/users/{user_id}", MANAGE_USERS, get(api::users::show)),
+        r(M::GET, "/api/v1/audit", READ_AUDIT, get(api::audit::list)),
+    ]
+}
+
+/// The route table without handlers, for docs and tests.
+pub fn routes() -> Vec<RouteSpec> {
+    route_table().into_iter().map(|(spec, _)| spec).collect()
+}
+
+/// Builds the whole router; tests mount it on port 0.
+pub fn router(state: AppState) -> Router {
+    let mut router = Router::new();
+    for (spec, handler) in route_table() {
+        let access = spec.access;
+        let gate = middleware::from_fn(move |request: Request, next: Next| enforce(access, request, next));
+        router = router.route(spec.path, handler.route_layer(gate));
+    }
+    router
+        .fallback(not_found)
+        .layer(middleware::from_fn(session::csrf_guard))
+        .layer(middleware::from_fn_with_state(state.clone(), session::load_session))
+        .layer(DefaultBodyLimit::max(1024 * 1024))
+        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, Duration::from_secs(30)))
+        .layer(middleware::from_fn_with_state(state.clone(), security_headers))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+async fn enforce(access: Access, request: Request, next: Next) -> Response {
+    let session = request.extensions().get::<Session>();
+    let refusal = match (access, session) {
+        (Access::Public, _) => None,
+        (_, None) => Some(AppError::Unauthenticated),
+        (Access::AnySession, Some(_)) => None,
+        (_, Some(s)) if s.user.must_change_password => Some(AppError::PasswordChangeRequired),
+        (Access::SignedIn, Some(_)) => None,
+        (Access::Role(_, check), Some(s)) => (!check(s.role)).then_some(AppError::Forbidden),
+    };
+    match refusal {
+        None => next.run(request).await,
+        Some(e) if request.uri().path().starts_with("/api/") => ApiError(e).into_response(),
+        Some(e) => e.into_response(),
+    }
+}
+
+/// Headers on every response: a CSP with no inline script, no framing, no sniffing, a strict
+/// referrer policy; pages for signed-in accounts are never cached.
+async fn security_headers(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let signed_in = request.headers().get(header::COOKIE).is_some_and(|c| {
+        c.to_str()
+            .is_ok_and(|c| c.contains(session::session_cookie_name(state.settings.secure_cookies)))
+    });
+    let mut response = next.run(request).await;
+    let h = response.headers_mut();
+    let set = |h: &mut axum::http::HeaderMap, name: header::HeaderName, value: &'static str| {
+        h.entry(name).or_insert(HeaderValue::from_static(value));
+    };
+    set(
+        h,
+        header::CONTENT_SECURITY_POLICY,
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'",
+    );
+    set(h, header::X_CONTENT_TYPE_OPTIONS, "nosniff");
+    set(h, header::REFERRER_POLICY, "same-origin");
+    set(h, header::X_FRAME_OPTIONS, "DENY");
+    set(
+        h,
+        header::HeaderName::from_static("permissions-policy"),
+        "camera=(), microphone=(), geolocation=()",
+    );
+    if state.settings.secure_cookies {
+        set(h, header::STRICT_TRANSPORT_SECURITY, "max-age=31536000; includeSubDomains");
+    }
+    if signed_in {
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    response
+}
+
+/// 200 when the database answers, 503 when it does not.
+async fn health(State(state): State<AppState>) -> Response {
+    if state.db.ping().await {
+        (StatusCode::OK, "ok").into_response()
+    } else {
+        (StatusCode::SERVICE_UNAVAILABLE, "database unreachable").into_response()
+    }
+}
+
+async fn not_found(request: Request) -> Response {
+    if request.uri().path().starts_with("/api/") {
+        ApiError(AppError::NotFound).into_response()
+    } else {
+        AppError::NotFound.into_response()
+    }
+}

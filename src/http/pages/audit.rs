@@ -1,0 +1,72 @@
+//! The audit log, for city admins: newest first, filterable, with the chain's state.
+
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::response::Html;
+
+use super::{Nav, format_time, render};
+use crate::app::AppState;
+use crate::db::audit::{self, Filter, Verdict};
+use crate::error::AppResult;
+use crate::http::session::CurrentUser;
+
+pub const PAGE_SIZE: i64 = 100;
+
+pub struct EntryLine {
+    pub id: i64,
+    pub at: String,
+    pub actor: String,
+    pub ip: String,
+    pub action: String,
+    pub object: String,
+    pub before: String,
+    pub after: String,
+}
+
+#[derive(Template)]
+#[template(path = "audit.html")]
+struct AuditPage {
+    nav: Nav,
+    entries: Vec<EntryLine>,
+    actor: String,
+    action: String,
+    object_type: String,
+    next_before: Option<i64>,
+    chain: String,
+    chain_ok: bool,
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    CurrentUser(session): CurrentUser,
+    Query(filter): Query<Filter>,
+) -> AppResult<Html<String>> {
+    let entries = audit::list(&state.db, &filter, PAGE_SIZE).await?;
+    let next_before = (entries.len() as i64 == PAGE_SIZE).then(|| entries.last().map(|e| e.id)).flatten();
+    let (chain, chain_ok) = match audit::verify(&state.db).await? {
+        Verdict::Intact { entries } => (format!("哈希链完整，共 {entries} 条记录"), true),
+        Verdict::Broken { reason, .. } => (format!("哈希链已损坏：{reason}"), false),
+    };
+    render(&AuditPage {
+        nav: Nav::for_session(&session),
+        entries: entries
+            .into_iter()
+            .map(|e| EntryLine {
+                id: e.id,
+                at: format_time(e.at),
+                actor: e.actor_login,
+                ip: e.ip,
+                action: e.action,
+                object: format!("{} {}", e.object_type, e.object_id),
+                before: e.before_json.unwrap_or_default(),
+                after: e.after_json.unwrap_or_default(),
+            })
+            .collect(),
+        actor: filter.actor.unwrap_or_default(),
+        action: filter.action.unwrap_or_default(),
+        object_type: filter.object_type.unwrap_or_default(),
+        next_before,
+        chain,
+        chain_ok,
+    })
+}

@@ -1,0 +1,82 @@
+//! The public overview and the signed-in dashboard.
+
+use askama::Template;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderValue, header};
+use axum::response::{Html, IntoResponse, Response};
+
+use super::{Nav, render};
+use crate::app::AppState;
+use crate::db::{orgs, users};
+use crate::error::AppResult;
+use crate::http::session::CurrentUser;
+use crate::service::overview::{self, Overview};
+
+#[derive(Template)]
+#[template(path = "home.html")]
+struct HomePage {
+    nav: Nav,
+    o: Overview,
+}
+
+/// The same for every visitor (the top bar links to the login page, which forwards signed-in
+/// accounts), so one rendering serves all until the campaign or the day changes.
+pub async fn overview(State(state): State<AppState>) -> AppResult<Response> {
+    let today = state.clock.today();
+    let body = match state.overview.get(today) {
+        Some(body) => body,
+        None => {
+            let o = overview::current(&state.db, today).await?;
+            let Html(html) = render(&HomePage {
+                nav: Nav::anonymous(),
+                o,
+            })?;
+            let body = Bytes::from(html);
+            state.overview.put(today, body.clone());
+            body
+        }
+    };
+    let mut response = Html(body).into_response();
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=60"));
+    Ok(response)
+}
+
+#[derive(Template)]
+#[template(path = "dashboard.html")]
+struct DashboardPage {
+    nav: Nav,
+    org_name: String,
+    org_kind: &'static str,
+    role: &'static str,
+    orgs_in_scope: usize,
+    users_in_scope: usize,
+    may_view_orgs: bool,
+    may_manage_users: bool,
+}
+
+pub async fn dashboard(State(state): State<AppState>, CurrentUser(session): CurrentUser) -> AppResult<Html<String>> {
+    let scope = session.scope();
+    let orgs_in_scope = if session.role.may_view_orgs() {
+        orgs::list(&state.db, &scope, None).await?.len()
+    } else {
+        0
+    };
+    let users_in_scope = if session.role.may_manage_users() {
+        users::list(&state.db, &scope).await?.len()
+    } else {
+        0
+    };
+    render(&DashboardPage {
+        nav: Nav::for_session(&session),
+        org_name: session.org.name.clone(),
+        org_kind: session.org.kind_label(),
+        role: session.role.label_zh(),
+        orgs_in_scope,
+        users_in_scope,
+        may_view_orgs: session.role.may_view_orgs(),
+        may_manage_users: session.role.may_manage_users(),
+    })
+}

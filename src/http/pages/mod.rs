@@ -1,0 +1,95 @@
+//! Server-rendered pages (askama templates under `templates/`).
+
+pub mod audit;
+pub mod auth;
+pub mod home;
+pub mod orgs;
+pub mod users;
+
+use askama::Template;
+use axum::http::StatusCode;
+use axum::response::Html;
+
+use super::session::Session;
+use crate::domain::role::Role;
+use crate::error::{AppError, AppResult, FieldError};
+
+/// The top bar: who is signed in and where they may go.
+pub struct Nav {
+    pub user: Option<NavUser>,
+    /// CSRF token for the logout form.
+    pub csrf: String,
+    pub asset_version: &'static str,
+}
+
+pub struct NavUser {
+    pub display_name: String,
+    pub role_label: &'static str,
+    pub org_name: String,
+    pub may_view_orgs: bool,
+    pub may_manage_users: bool,
+    pub may_read_audit: bool,
+}
+
+impl Nav {
+    pub fn anonymous() -> Nav {
+        Nav {
+            user: None,
+            csrf: String::new(),
+            asset_version: super::assets::VERSION,
+        }
+    }
+
+    pub fn for_session(session: &Session) -> Nav {
+        let role: Role = session.role;
+        Nav {
+            user: Some(NavUser {
+                display_name: session.user.display_name.clone(),
+                role_label: role.label_zh(),
+                org_name: session.org.name.clone(),
+                may_view_orgs: role.may_view_orgs() && !session.user.must_change_password,
+                may_manage_users: role.may_manage_users() && !session.user.must_change_password,
+                may_read_audit: role.may_read_audit() && !session.user.must_change_password,
+            }),
+            csrf: session.csrf.clone(),
+            asset_version: super::assets::VERSION,
+        }
+    }
+}
+
+/// Renders a template; a rendering failure is an internal error, logged once.
+pub fn render(template: &impl Template) -> AppResult<Html<String>> {
+    template
+        .render()
+        .map(Html)
+        .map_err(|e| AppError::Internal(e.into()))
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage<'a> {
+    nav: Nav,
+    status: u16,
+    message: &'a str,
+    fields: &'a [FieldError],
+}
+
+/// The page shown for any error; never shows internals.
+pub fn error_page(status: StatusCode, message: &str, fields: &[FieldError]) -> Html<String> {
+    let page = ErrorPage {
+        nav: Nav::anonymous(),
+        status: status.as_u16(),
+        message,
+        fields,
+    };
+    Html(page.render().unwrap_or_else(|_| format!("<h1>{}</h1><p>{}</p>", status.as_u16(), "出错了")))
+}
+
+/// Formats Unix seconds as China time, e.g. 2020-07-01 09:30:00.
+pub fn format_time(unix: i64) -> String {
+    let offset = chrono::FixedOffset::east_opt(8 * 3600);
+    match (chrono::DateTime::from_timestamp(unix, 0), offset) {
+        (Some(t), Some(tz)) => t.with_timezone(&tz).format("%Y-%m-%d %H:%M:%S").to_string(),
+        _ => unix.to_string(),
+    }
+}

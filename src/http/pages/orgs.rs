@@ -1,0 +1,379 @@
+//! The org tree: browse and search within scope, create, edit, import and export.
+
+use askama::Template;
+use axum::Form;
+use axum::body::Bytes;
+use axum::extract::{Multipart, Path, Query, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use serde::Deserialize;
+
+use super::{Nav, render};
+use crate::app::AppState;
+use crate::db::audit::{self, Event};
+use crate::db::orgs::{self, Org};
+use crate::db::users;
+use crate::domain::mask::mask_phone;
+use crate::domain::org::OrgKind;
+use crate::domain::role::Role;
+use crate::error::{AppError, AppResult, FieldError};
+use crate::http::session::{CurrentUser, Session};
+use crate::office::tabular;
+use crate::service::orgs::{self as service, EXPORT_HEADER, OrgInput};
+
+/// One line of the tree as shown.
+pub struct OrgLine {
+    pub id: i64,
+    pub name: String,
+    pub kind: &'static str,
+    pub depth: usize,
+    /// Full-width spaces that indent the name in a drop-down list.
+    pub indent: String,
+    pub contact: String,
+}
+
+fn line(org: &Org, base_depth: i64, unmasked: bool) -> OrgLine {
+    let phone = org
+        .contact_phone
+        .as_deref()
+        .map(|p| if unmasked { p.to_string() } else { mask_phone(p) });
+    let contact = match (&org.contact_name, phone) {
+        (Some(n), Some(p)) => format!("{n} {p}"),
+        (Some(n), None) => n.clone(),
+        (None, Some(p)) => p,
+        (None, None) => String::new(),
+    };
+    let depth = usize::try_from(org.depth - base_depth).unwrap_or(0);
+    OrgLine {
+        id: org.id,
+        name: org.name.clone(),
+        kind: org.kind_label(),
+        depth,
+        indent: "\u{3000}".repeat(depth),
+        contact,
+    }
+}
+
+/// Tree order: each org followed by its subtree (sorted by path segments as numbers).
+fn tree_order(mut list: Vec<Org>) -> Vec<Org> {
+    let key = |o: &Org| -> Vec<i64> { o.path.split('/').filter_map(|s| s.parse().ok()).collect() };
+    list.sort_by_key(key);
+    list
+}
+
+/// Phones are shown whole only to city admins; everyone else sees them masked.
+fn sees_phones(session: &Session) -> bool {
+    session.role == Role::CityAdmin
+}
+
+pub struct KindOption {
+    pub code: &'static str,
+    pub label: &'static str,
+}
+
+fn kind_options() -> Vec<KindOption> {
+    OrgKind::ALL
+        .iter()
+        .map(|k| KindOption {
+            code: k.code(),
+            label: k.label_zh(),
+        })
+        .collect()
+}
+
+#[derive(Template)]
+#[template(path = "orgs.html")]
+struct OrgsPage {
+    nav: Nav,
+    csrf: String,
+    q: String,
+    lines: Vec<OrgLine>,
+    total: usize,
+    may_edit: bool,
+    parents: Vec<OrgLine>,
+    kinds: Vec<KindOption>,
+    errors: Vec<FieldError>,
+    message: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+pub struct ListQuery {
+    #[serde(default)]
+    q: String,
+    #[serde(default)]
+    done: Option<String>,
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    CurrentUser(session): CurrentUser,
+    Query(query): Query<ListQuery>,
+) -> AppResult<Html<String>> {
+    page(&state, &session, &query.q, Vec::new(), query.done).await.map(|(_, html)| html)
+}
+
+async fn page(
+    state: &AppState,
+    session: &Session,
+    q: &str,
+    errors: Vec<FieldError>,
+    message: Option<String>,
+) -> AppResult<(StatusCode, Html<String>)> {
+    let scope = session.scope();
+    let search = Some(q.trim()).filter(|s| !s.is_empty());
+    let found = tree_order(orgs::list(&state.db, &scope, search).await?);
+    let all = if search.is_some() { tree_order(orgs::list(&state.db, &scope, None).await?) } else { found.clone() };
+    let base = all.iter().map(|o| o.depth).min().unwrap_or(0);
+    let unmasked = sees_phones(session);
+    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    let html = render(&OrgsPage {
+        nav: Nav::for_session(session),
+        csrf: session.csrf.clone(),
+        q: q.to_string(),
+        total: found.len(),
+        lines: found.iter().map(|o| line(o, if search.is_some() { o.depth } else { base }, unmasked)).collect(),
+        may_edit: session.role.may_edit_orgs(),
+        parents: all.iter().map(|o| line(o, base, false)).collect(),
+        kinds: kind_options(),
+        errors,
+        message: message.map(|m| if m == "1" { "已保存。".to_string() } else { m }),
+    })?;
+    Ok((status, html))
+}
+
+#[derive(Deserialize)]
+pub struct OrgForm {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    kind: String,
+    #[serde(default)]
+    parent_id: String,
+    #[serde(default)]
+    contact_name: String,
+    #[serde(default)]
+    contact_phone: String,
+}
+
+impl OrgForm {
+    fn input(&self) -> Result<OrgInput, AppError> {
+        let parent_id = match self.parent_id.trim() {
+            "" => None,
+            id => Some(id.parse().map_err(|_| AppError::invalid("上级单位", "请从列表中选择上级单位"))?),
+        };
+        Ok(OrgInput {
+            name: self.name.clone(),
+            kind: self.kind.clone(),
+            parent_id,
+            contact_name: Some(self.contact_name.clone()),
+            contact_phone: Some(self.contact_phone.clone()),
+        })
+    }
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    CurrentUser(session): CurrentUser,
+    Form(form): Form<OrgForm>,
+) -> AppResult<Response> {
+    let result = match form.input() {
+        Ok(input) => service::create(&state.db, &session.scope(), &input, &session.actor()).await,
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(org) => Ok(Redirect::to(&format!("/orgs/{}?done=1", org.id)).into_response()),
+        Err(AppError::Invalid(errors)) => Ok(page(&state, &session, "", errors, None).await?.into_response()),
+        Err(e) => Err(e),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "org.html")]
+struct OrgPage {
+    nav: Nav,
+    csrf: String,
+    org: OrgLine,
+    kind_code: String,
+    contact_name: String,
+    contact_phone: String,
+    parent_id: Option<i64>,
+    /// The selected parent in the drop-down (-1: none).
+    parent_sel: i64,
+    parent_name: String,
+    children: Vec<OrgLine>,
+    accounts: usize,
+    may_edit: bool,
+    may_move: bool,
+    parents: Vec<OrgLine>,
+    kinds: Vec<KindOption>,
+    errors: Vec<FieldError>,
+    saved: bool,
+}
+
+#[derive(Deserialize, Default)]
+pub struct ShowQuery {
+    #[serde(default)]
+    done: Option<String>,
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    CurrentUser(session): CurrentUser,
+    Path(org_id): Path<i64>,
+    Query(q): Query<ShowQuery>,
+) -> AppResult<Html<String>> {
+    org_page(&state, &session, org_id, Vec::new(), q.done.is_some()).await.map(|(_, h)| h)
+}
+
+async fn org_page(
+    state: &AppState,
+    session: &Session,
+    org_id: i64,
+    errors: Vec<FieldError>,
+    saved: bool,
+) -> AppResult<(StatusCode, Html<String>)> {
+    let scope = session.scope();
+    let org = orgs::get(&state.db, &scope, org_id).await?.ok_or(AppError::NotFound)?;
+    let all = tree_order(orgs::list(&state.db, &scope, None).await?);
+    let base = all.iter().map(|o| o.depth).min().unwrap_or(0);
+    let children = all
+        .iter()
+        .filter(|o| o.parent_id == Some(org.id))
+        .map(|o| line(o, o.depth, sees_phones(session)))
+        .collect();
+    let parent_name = match org.parent_id {
+        Some(pid) => all.iter().find(|o| o.id == pid).map(|o| o.name.clone()).unwrap_or_else(|| "（上级单位不在您的管理范围内）".into()),
+        None => "（无，顶层单位）".into(),
+    };
+    let accounts = users::list(&state.db, &orgs::Scope::subtree(&org)).await?.iter().filter(|u| u.org_id == org.id).count();
+    let unmasked = sees_phones(session);
+    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    let html = render(&OrgPage {
+        nav: Nav::for_session(session),
+        csrf: session.csrf.clone(),
+        org: line(&org, org.depth, unmasked),
+        kind_code: org.kind.clone(),
+        contact_name: org.contact_name.clone().unwrap_or_default(),
+        contact_phone: if session.role.may_edit_orgs() { org.contact_phone.clone().unwrap_or_default() } else { String::new() },
+        parent_id: org.parent_id,
+        parent_sel: org.parent_id.unwrap_or(-1),
+        parent_name,
+        children,
+        accounts,
+        may_edit: session.role.may_edit_orgs(),
+        may_move: session.role.may_edit_orgs() && org.path != scope.prefix,
+        parents: all.iter().filter(|o| !org.contains(o)).map(|o| line(o, base, false)).collect(),
+        kinds: kind_options(),
+        errors,
+        saved,
+    })?;
+    Ok((status, html))
+}
+
+pub async fn update(
+    State(state): State<AppState>,
+    CurrentUser(session): CurrentUser,
+    Path(org_id): Path<i64>,
+    Form(form): Form<OrgForm>,
+) -> AppResult<Response> {
+    let scope = session.scope();
+    let current = orgs::get(&state.db, &scope, org_id).await?.ok_or(AppError::NotFound)?;
+    let result = match form.input() {
+        Ok(mut input) => {
+            // The root of one's own scope keeps its parent (the form shows no choice for it).
+            if current.path == scope.prefix || input.parent_id.is_none() {
+                input.parent_id = current.parent_id;
+            }
+            service::update(&state.db, &scope, org_id, &input, &session.actor()).await
+        }
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(_) => Ok(Redirect::to(&format!("/orgs/{org_id}?done=1")).into_response()),
+        Err(AppError::Invalid(errors)) => Ok(org_page(&state, &session, org_id, errors, false).await?.into_response()),
+        Err(e) => Err(e),
+    }
+}
+
+#[derive(Deserialize, Default)]
+pub struct ExportQuery {
+    #[serde(default)]
+    format: Option<String>,
+}
+
+/// The tree in scope as XLSX (default) or CSV, in the import layout.
+pub async fn export(
+    State(state): State<AppState>,
+    CurrentUser(session): CurrentUser,
+    Query(q): Query<ExportQuery>,
+) -> AppResult<Response> {
+    let unmasked = sees_phones(&session);
+    let rows = service::export_rows(&state.db, &session.scope(), unmasked).await?;
+    let csv = q.format.as_deref() == Some("csv");
+    let bytes = if csv {
+        tabular::write_csv(&EXPORT_HEADER, &rows)
+    } else {
+        tabular::write_xlsx("组织架构", &EXPORT_HEADER, &rows)
+    }
+    .map_err(|e| AppError::Internal(anyhow::anyhow!(e)))?;
+    audit::record(
+        &state.db,
+        &session.actor(),
+        Event {
+            action: "org.export",
+            object_type: "org",
+            object_id: String::new(),
+            before: None,
+            after: Some(serde_json::json!({ "rows": rows.len(), "unmasked": unmasked, "format": if csv { "csv" } else { "xlsx" } })),
+        },
+    )
+    .await?;
+    let (content_type, file) = if csv {
+        ("text/csv; charset=utf-8", "orgs.csv")
+    } else {
+        ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "orgs.xlsx")
+    };
+    let mut response = Bytes::from(bytes).into_response();
+    let h = response.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    let disposition = format!("attachment; filename=\"{file}\"; filename*=UTF-8''%E7%BB%84%E7%BB%87%E6%9E%B6%E6%9E%84.{}", if csv { "csv" } else { "xlsx" });
+    if let Ok(value) = HeaderValue::from_str(&disposition) {
+        h.insert(header::CONTENT_DISPOSITION, value);
+    }
+    Ok(response)
+}
+
+/// Imports a CSV or XLSX upload (field `file`). All rows or none.
+pub async fn import(
+    State(state): State<AppState>,
+    CurrentUser(session): CurrentUser,
+    mut multipart: Multipart,
+) -> AppResult<Response> {
+    let mut bytes = None;
+    while let Some(field) = multipart
+        .next_field()
+        .await
+        .map_err(|_| AppError::invalid("文件", "上传没有完成或格式不对，请重新选择文件上传"))?
+    {
+        if field.name() == Some("file") {
+            let data = field.bytes().await.map_err(|_| AppError::TooLarge)?;
+            bytes = Some(data);
+        }
+    }
+    let bytes = bytes.filter(|b| !b.is_empty()).ok_or_else(|| AppError::invalid("文件", "请选择要导入的 xlsx 或 csv 文件"))?;
+    let result = match tabular::read(&bytes) {
+        Ok(table) => service::import(&state.db, &session.scope(), &table, &session.actor()).await,
+        Err(message) => Err(AppError::invalid("文件", message)),
+    };
+    match result {
+        Ok(summary) => {
+            let message = format!(
+                "导入完成：新建 {} 个，更新 {} 个，未变 {} 个。",
+                summary.created, summary.updated, summary.unchanged
+            );
+            Ok(page(&state, &session, "", Vec::new(), Some(message)).await?.into_response())
+        }
+        Err(AppError::Invalid(errors)) => Ok(page(&state, &session, "", errors, None).await?.into_response()),
+        Err(e) => Err(e),
+    }
+}

@@ -1,0 +1,238 @@
+//! Accounts within scope: list, create (with a one-time password shown once), reset, disable.
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+use serde::Deserialize;
+
+use super::{Nav, render};
+use crate::app::AppState;
+use crate::db::audit::{self, Event};
+use crate::db::orgs;
+use crate::db::users::{self, UserRow};
+use crate::domain::mask::mask_phone;
+use crate::domain::role::Role;
+use crate::error::{AppError, AppResult, FieldError};
+use crate::http::session::{CurrentUser, Session};
+use crate::service::accounts::{self, NewAccount};
+
+pub struct RoleOption {
+    pub code: &'static str,
+    pub label: &'static str,
+}
+
+pub struct OrgOption {
+    pub id: i64,
+    pub name: String,
+}
+
+/// Masks the phone unless the viewer is a city admin.
+pub fn present(mut row: UserRow, session: &Session) -> UserRow {
+    if session.role != Role::CityAdmin {
+        row.phone = row.phone.as_deref().map(mask_phone);
+    }
+    row.role = Role::parse(&row.role).map_or(row.role.clone(), |r| r.label_zh().to_string());
+    row
+}
+
+#[derive(Template)]
+#[template(path = "users.html")]
+struct UsersPage {
+    nav: Nav,
+    csrf: String,
+    users: Vec<UserRow>,
+    roles: Vec<RoleOption>,
+    orgs: Vec<OrgOption>,
+    errors: Vec<FieldError>,
+    form: NewAccount,
+}
+
+pub async fn list(State(state): State<AppState>, CurrentUser(session): CurrentUser) -> AppResult<Html<String>> {
+    let empty = NewAccount {
+        login: String::new(),
+        display_name: String::new(),
+        phone: None,
+        role: String::new(),
+        org_id: session.org.id,
+    };
+    users_page(&state, &session, Vec::new(), empty).await.map(|(_, h)| h)
+}
+
+async fn users_page(
+    state: &AppState,
+    session: &Session,
+    errors: Vec<FieldError>,
+    form: NewAccount,
+) -> AppResult<(StatusCode, Html<String>)> {
+    let scope = session.scope();
+    let users = users::list(&state.db, &scope)
+        .await?
+        .into_iter()
+        .map(|u| present(u, session))
+        .collect();
+    let orgs = orgs::list(&state.db, &scope, None)
+        .await?
+        .into_iter()
+        .map(|o| OrgOption { id: o.id, name: o.name })
+        .collect();
+    let roles = Role::ALL
+        .into_iter()
+        .filter(|r| session.role.may_grant(*r))
+        .map(|r| RoleOption { code: r.code(), label: r.label_zh() })
+        .collect();
+    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    let html = render(&UsersPage {
+        nav: Nav::for_session(session),
+        csrf: session.csrf.clone(),
+        users,
+        roles,
+        orgs,
+        errors,
+        form,
+    })?;
+    Ok((status, html))
+}
+
+#[derive(Template)]
+#[template(path = "password_issued.html")]
+struct IssuedPage {
+    nav: Nav,
+    login: String,
+    password: String,
+    user_id: i64,
+    reset: bool,
+}
+
+#[derive(Deserialize)]
+pub struct UserForm {
+    #[serde(default)]
+    login: String,
+    #[serde(default)]
+    display_name: String,
+    #[serde(default)]
+    phone: String,
+    #[serde(default)]
+    role: String,
+    #[serde(default)]
+    org_id: String,
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    CurrentUser(session): CurrentUser,
+    Form(form): Form<UserForm>,
+) -> AppResult<Response> {
+    let input = NewAccount {
+        login: form.login.clone(),
+        display_name: form.display_name.clone(),
+        phone: Some(form.phone.clone()),
+        role: form.role.clone(),
+        org_id: form.org_id.trim().parse().unwrap_or(-1),
+    };
+    match accounts::create_account(&state.db, &session.scope(), session.role, &input, &session.actor()).await {
+        Ok((id, password)) => Ok(render(&IssuedPage {
+            nav: Nav::for_session(&session),
+            login: input.login.trim().to_string(),
+            password,
+            user_id: id,
+            reset: false,
+        })?
+        .into_response()),
+        Err(AppError::Invalid(errors)) => Ok(users_page(&state, &session, errors, input).await?.into_response()),
+        Err(e) => Err(e),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "user.html")]
+struct UserPage {
+    nav: Nav,
+    csrf: String,
+    user: UserRow,
+    is_self: bool,
+}
+
+async fn in_scope(state: &AppState, session: &Session, user_id: i64) -> AppResult<UserRow> {
+    let row = users::get_row(&state.db, &session.scope(), user_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    // An admin manages only roles it could grant; others in its subtree are not its business.
+    let role = Role::parse(&row.role).ok_or(AppError::NotFound)?;
+    if row.id != session.user.id && !session.role.may_grant(role) {
+        return Err(AppError::NotFound);
+    }
+    Ok(row)
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    CurrentUser(session): CurrentUser,
+    Path(user_id): Path<i64>,
+) -> AppResult<Html<String>> {
+    let row = in_scope(&state, &session, user_id).await?;
+    render(&UserPage {
+        nav: Nav::for_session(&session),
+        csrf: session.csrf.clone(),
+        is_self: row.id == session.user.id,
+        user: present(row, &session),
+    })
+}
+
+pub async fn reset_password(
+    State(state): State<AppState>,
+    CurrentUser(session): CurrentUser,
+    Path(user_id): Path<i64>,
+) -> AppResult<Html<String>> {
+    let row = in_scope(&state, &session, user_id).await?;
+    if row.id == session.user.id {
+        return Err(AppError::invalid("账号", "请在“修改密码”页面修改自己的密码"));
+    }
+    let password = accounts::reset_password(&state.db, row.id, &session.actor()).await?;
+    render(&IssuedPage {
+        nav: Nav::for_session(&session),
+        login: row.login,
+        password,
+        user_id: row.id,
+        reset: true,
+    })
+}
+
+#[derive(Deserialize)]
+pub struct StatusForm {
+    #[serde(default)]
+    disabled: String,
+}
+
+pub async fn set_status(
+    State(state): State<AppState>,
+    CurrentUser(session): CurrentUser,
+    Path(user_id): Path<i64>,
+    Form(form): Form<StatusForm>,
+) -> AppResult<Response> {
+    let row = in_scope(&state, &session, user_id).await?;
+    if row.id == session.user.id {
+        return Err(AppError::invalid("账号", "不能停用自己的账号"));
+    }
+    let disabled = form.disabled == "1";
+    let mut tx = state.db.begin().await?;
+    users::set_disabled(&mut tx, row.id, disabled).await?;
+    if disabled {
+        crate::db::sessions::delete_for_user(&mut tx, row.id, None).await?;
+    }
+    audit::append(
+        &mut tx,
+        &session.actor(),
+        Event {
+            action: if disabled { "user.disable" } else { "user.enable" },
+            object_type: "user",
+            object_id: row.id.to_string(),
+            before: Some(serde_json::json!({ "disabled": row.disabled })),
+            after: Some(serde_json::json!({ "disabled": disabled })),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(axum::response::Redirect::to(&format!("/users/{}", row.id)).into_response())
+}

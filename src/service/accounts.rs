@@ -1,0 +1,396 @@
+//! Accounts: password hashing (argon2id), login with lockout, sessions, password changes and
+//! account creation within scope. Every outcome is audited.
+
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
+use rand::Rng;
+use sha2::{Digest, Sha256};
+
+use crate::clock::unix_now;
+use crate::db::audit::{self, Actor, Event};
+use crate::db::orgs::{self, Scope};
+use crate::db::users::{self, NewUser, User};
+use crate::db::{Db, is_unique_violation, sessions};
+use crate::domain::password::check_new_password;
+use crate::domain::role::Role;
+use crate::error::{AppError, FieldError};
+
+/// Failed logins in a row before the account locks.
+pub const MAX_FAILURES: i64 = 5;
+/// How long a lock lasts.
+pub const LOCK_SECONDS: i64 = 15 * 60;
+
+/// Hashes off the async threads: argon2id is deliberately slow.
+pub async fn hash_password(password: &str) -> Result<String, AppError> {
+    let password = password.to_string();
+    tokio::task::spawn_blocking(move || {
+        let salt = SaltString::encode_b64(&rand::rng().random::<[u8; 16]>())
+            .map_err(|e| anyhow::anyhow!("salt: {e}"))?;
+        Argon2::default()
+            .hash_password(password.as_bytes(), &salt)
+            .map(|h| h.to_string())
+            .map_err(|e| anyhow::anyhow!("argon2: {e}"))
+    })
+    .await
+    .map_err(|e| anyhow::anyhow!(e))?
+    .map_err(AppError::Internal)
+}
+
+async fn verify_password(password: &str, hash: &str) -> bool {
+    let password = password.to_string();
+    let hash = hash.to_string();
+    tokio::task::spawn_blocking(move || {
+        PasswordHash::new(&hash)
+            .map(|parsed| {
+                Argon2::default()
+                    .verify_password(password.as_bytes(), &parsed)
+                    .is_ok()
+            })
+            .unwrap_or(false)
+    })
+    .await
+    .unwrap_or(false)
+}
+
+/// A fixed hash checked against when the login does not exist, so a wrong login takes as
+/// long as a wrong password and does not reveal which accounts exist.
+const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$2p6Jv1W2n3H8QfZq0f7QhYy8d4u3mE8Q2bXw9l6xw1E";
+
+/// A fresh random token, hex-encoded (256 bits).
+pub fn random_token() -> String {
+    hex::encode(rand::rng().random::<[u8; 32]>())
+}
+
+pub fn hash_token(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+/// A new session: the cookie value and its CSRF token.
+pub struct NewSession {
+    pub token: String,
+    pub csrf: String,
+}
+
+/// Checks a login. Wrong logins and wrong passwords look the same to the caller.
+pub async fn login(db: &Db, login: &str, password: &str, ip: &str) -> Result<(User, NewSession), AppError> {
+    let login = login.trim();
+    let now = unix_now();
+    let attempted = Actor {
+        user_id: None,
+        login: login.chars().take(64).collect(),
+        ip: ip.to_string(),
+    };
+    let failure = |reason: &'static str| Event {
+        action: "login.failure",
+        object_type: "session",
+        object_id: String::new(),
+        before: None,
+        after: Some(serde_json::json!({ "reason": reason })),
+    };
+    let Some(user) = users::by_login(db, login).await? else {
+        verify_password(password, DUMMY_HASH).await;
+        audit::record(db, &attempted, failure("unknown_login")).await?;
+        return Err(AppError::BadLogin);
+    };
+    let actor = Actor {
+        user_id: Some(user.id),
+        ..attempted
+    };
+    if let Some(until) = user.locked_until
+        && until > now
+    {
+        audit::record(db, &actor, failure("locked")).await?;
+        return Err(AppError::Locked {
+            minutes_left: (until - now + 59) / 60,
+        });
+    }
+    if !verify_password(password, &user.password_hash).await || user.disabled {
+        let mut tx = db.begin().await?;
+        let count = users::record_failure(&mut tx, user.id, MAX_FAILURES, now + LOCK_SECONDS).await?;
+        audit::append(
+            &mut tx,
+            &actor,
+            failure(if user.disabled { "disabled" } else { "wrong_password" }),
+        )
+        .await?;
+        if count >= MAX_FAILURES {
+            audit::append(
+                &mut tx,
+                &actor,
+                Event {
+                    action: "account.lock",
+                    object_type: "user",
+                    object_id: user.id.to_string(),
+                    before: None,
+                    after: Some(serde_json::json!({ "locked_minutes": LOCK_SECONDS / 60 })),
+                },
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        return Err(if count >= MAX_FAILURES {
+            AppError::Locked {
+                minutes_left: LOCK_SECONDS / 60,
+            }
+        } else {
+            AppError::BadLogin
+        });
+    }
+    let session = NewSession {
+        token: random_token(),
+        csrf: random_token(),
+    };
+    let mut tx = db.begin().await?;
+    users::record_success(&mut tx, user.id).await?;
+    sessions::insert(&mut tx, &hash_token(&session.token), user.id, &session.csrf, now, ip).await?;
+    audit::append(
+        &mut tx,
+        &actor,
+        Event {
+            action: "login.success",
+            object_type: "session",
+            object_id: String::new(),
+            before: None,
+            after: None,
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok((user, session))
+}
+
+pub async fn logout(db: &Db, token: &str, actor: &Actor) -> Result<(), AppError> {
+    let mut tx = db.begin().await?;
+    sessions::delete(&mut tx, &hash_token(token)).await?;
+    audit::append(
+        &mut tx,
+        actor,
+        Event {
+            action: "logout",
+            object_type: "session",
+            object_id: String::new(),
+            before: None,
+            after: None,
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Changes one's own password; other sessions of the account end.
+pub async fn change_password(
+    db: &Db,
+    user: &User,
+    current: &str,
+    new: &str,
+    confirm: &str,
+    keep_session: &str,
+    actor: &Actor,
+) -> Result<(), AppError> {
+    if !verify_password(current, &user.password_hash).await {
+        return Err(AppError::invalid("当前密码", "当前密码不正确"));
+    }
+    if new != confirm {
+        return Err(AppError::invalid("确认新密码", "两次输入的新密码不一致"));
+    }
+    if new == current {
+        return Err(AppError::invalid("新密码", "新密码不能与当前密码相同"));
+    }
+    let role = user.role().unwrap_or(Role::Worker);
+    check_new_password(role, new, &user.login).map_err(|m| AppError::invalid("新密码", m))?;
+    let hash = hash_password(new).await?;
+    let mut tx = db.begin().await?;
+    users::set_password(&mut tx, user.id, &hash, false).await?;
+    sessions::delete_for_user(&mut tx, user.id, Some(&hash_token(keep_session))).await?;
+    audit::append(
+        &mut tx,
+        actor,
+        Event {
+            action: "password.change",
+            object_type: "user",
+            object_id: user.id.to_string(),
+            before: None,
+            after: None,
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// A one-time password that meets the staff policy; easy to read out (no 0/O, 1/l/I).
+pub fn one_time_password() -> String {
+    const LOWER: &[u8] = b"abcdefghijkmnpqrstuvwxyz";
+    const UPPER: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ";
+    const DIGIT: &[u8] = b"23456789";
+    let mut rng = rand::rng();
+    let mut pick = |set: &[u8]| set[rng.random_range(0..set.len())] as char;
+    let mut out = String::with_capacity(14);
+    for i in 0..12 {
+        out.push(match i % 3 {
+            0 => pick(UPPER),
+            1 => pick(LOWER),
+            _ => pick(DIGIT),
+        });
+        if i == 5 {
+            out.push('-');
+        }
+    }
+    out
+}
+
+/// What an admin fills in to create an account.
+#[derive(Debug, Clone, serde::Deserialize, utoipa::ToSchema)]
+pub struct NewAccount {
+    pub login: String,
+    pub display_name: String,
+    #[serde(default)]
+    pub phone: Option<String>,
+    /// Role code, e.g. `unit_admin`.
+    pub role: String,
+    pub org_id: i64,
+}
+
+/// Creates an account in the creator's scope with a one-time password, returned once.
+pub async fn create_account(
+    db: &Db,
+    scope: &Scope,
+    creator_role: Role,
+    input: &NewAccount,
+    actor: &Actor,
+) -> Result<(i64, String), AppError> {
+    let mut errors = Vec::new();
+    let login = input.login.trim();
+    if !valid_login(login) {
+        errors.push(FieldError::new(
+            "登录名",
+            "登录名 3 至 64 个字符，只能用字母、数字和 . _ @ -（职工可用手机号）",
+        ));
+    }
+    let display_name = input.display_name.trim();
+    if display_name.is_empty() || display_name.chars().count() > 50 {
+        errors.push(FieldError::new("姓名", "请填写姓名（不超过 50 字）"));
+    }
+    let phone = input.phone.as_deref().map(str::trim).filter(|p| !p.is_empty());
+    if let Some(phone) = phone
+        && !valid_phone(phone)
+    {
+        errors.push(FieldError::new("手机号", "手机号应为 11 位数字，座机写成 022-12345678"));
+    }
+    let role = Role::parse(&input.role);
+    match role {
+        None => errors.push(FieldError::new("角色", "请选择角色")),
+        Some(role) if !creator_role.may_grant(role) => {
+            errors.push(FieldError::new("角色", format!("您不能创建“{}”账号", role.label_zh())))
+        }
+        _ => {}
+    }
+    let org = orgs::get(db, scope, input.org_id).await?;
+    if org.is_none() {
+        errors.push(FieldError::new("所属单位", "所属单位不存在或不在您的管理范围内"));
+    }
+    let (Some(role), Some(org), true) = (role, org, errors.is_empty()) else {
+        return Err(AppError::Invalid(errors));
+    };
+    let password = one_time_password();
+    let hash = hash_password(&password).await?;
+    let mut tx = db.begin().await?;
+    let id = users::insert(
+        &mut tx,
+        NewUser {
+            login,
+            display_name,
+            phone,
+            role,
+            org_id: org.id,
+            password_hash: &hash,
+            must_change_password: true,
+        },
+    )
+    .await
+    .map_err(|e| {
+        if is_unique_violation(&e) {
+            AppError::invalid("登录名", format!("登录名“{login}”已被使用，请换一个"))
+        } else {
+            e.into()
+        }
+    })?;
+    audit::append(
+        &mut tx,
+        actor,
+        Event {
+            action: "user.create",
+            object_type: "user",
+            object_id: id.to_string(),
+            before: None,
+            after: Some(serde_json::json!({
+                "login": login, "display_name": display_name, "role": role.code(), "org_id": org.id,
+            })),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok((id, password))
+}
+
+/// Resets an account's password to a new one-time password and ends its sessions.
+pub async fn reset_password(db: &Db, user_id: i64, actor: &Actor) -> Result<String, AppError> {
+    let password = one_time_password();
+    let hash = hash_password(&password).await?;
+    let mut tx = db.begin().await?;
+    users::set_password(&mut tx, user_id, &hash, true).await?;
+    sessions::delete_for_user(&mut tx, user_id, None).await?;
+    audit::append(
+        &mut tx,
+        actor,
+        Event {
+            action: "password.reset",
+            object_type: "user",
+            object_id: user_id.to_string(),
+            before: None,
+            after: None,
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(password)
+}
+
+pub fn valid_login(login: &str) -> bool {
+    (3..=64).contains(&login.len())
+        && login
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '@' | '-'))
+}
+
+pub fn valid_phone(phone: &str) -> bool {
+    let mobile = phone.len() == 11 && phone.starts_with('1') && phone.chars().all(|c| c.is_ascii_digit());
+    let landline = phone
+        .split_once('-')
+        .is_some_and(|(a, n)| (3..=4).contains(&a.len()) && (7..=8).contains(&n.len())
+            && a.chars().chain(n.chars()).all(|c| c.is_ascii_digit()));
+    mobile || landline
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_time_passwords_meet_the_staff_policy() {
+        for _ in 0..50 {
+            let p = one_time_password();
+            assert!(check_new_password(Role::CityAdmin, &p, "admin").is_ok(), "{p}");
+        }
+    }
+
+    #[tokio::test]
+    async fn hashes_verify_and_dummy_is_well_formed() {
+        let hash = hash_password("Correct-horse-9").await.unwrap_or_default();
+        assert!(hash.starts_with("$argon2id$"));
+        assert!(verify_password("Correct-horse-9", &hash).await);
+        assert!(!verify_password("wrong", &hash).await);
+        assert!(PasswordHash::new(DUMMY_HASH).is_ok());
+    }
+}

@@ -1,0 +1,8 @@
+//! Use cases shared by the web UI, the JSON API and the command line. Each takes the `Db`, the
+//! acting account's scope and an audit `Actor`, validates, and writes in one transaction.
+
+pub mod accounts;
+pub mod bootstrap;
+pub mod campaigns;
+pub mod orgs;
+pub mod overview;
