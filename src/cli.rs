@@ -133,7 +133,10 @@ enum AuditCommand {
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     init_tracing();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("无法启动运行时：{e}");
@@ -150,9 +153,13 @@ pub fn main() -> ExitCode {
 }
 
 fn init_tracing() {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("WANGJU_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("wangju=info,tower_http=warn,sqlx=warn"));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+    let filter = tracing_subscriber::EnvFilter::try_from_env("WANGJU_LOG").unwrap_or_else(|_| {
+        tracing_subscriber::EnvFilter::new("wangju=info,tower_http=warn,sqlx=warn")
+    });
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
 }
 
 fn overrides(storage: &StorageArgs, listen: Option<String>) -> Overrides {
@@ -168,7 +175,10 @@ fn overrides(storage: &StorageArgs, listen: Option<String>) -> Overrides {
 fn report(e: AppError) -> anyhow::Error {
     match e {
         AppError::Invalid(fields) => {
-            let lines: Vec<String> = fields.iter().map(|f| format!("  {}：{}", f.field, f.message)).collect();
+            let lines: Vec<String> = fields
+                .iter()
+                .map(|f| format!("  {}：{}", f.field, f.message))
+                .collect();
             anyhow::anyhow!("内容有误，数据库未作任何改动：\n{}", lines.join("\n"))
         }
         AppError::Internal(e) => e,
@@ -202,22 +212,45 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Migrate => println!("数据库已是最新结构。"),
         Command::Campaign(CampaignCommand::Import { file }) => {
-            let source = std::fs::read_to_string(&file).with_context(|| format!("无法读取 {}", file.display()))?;
-            let outcome = campaigns::import_toml(db, &source, &actor).await.map_err(report)?;
+            let source = std::fs::read_to_string(&file)
+                .with_context(|| format!("无法读取 {}", file.display()))?;
+            let outcome = campaigns::import_toml(db, &source, &actor)
+                .await
+                .map_err(report)?;
             println!(
                 "{}活动 {}（新建单位 {} 个）。",
-                if outcome.created { "已导入" } else { "已更新" },
+                if outcome.created {
+                    "已导入"
+                } else {
+                    "已更新"
+                },
                 outcome.code,
                 outcome.orgs_created
             );
         }
         Command::Campaign(CampaignCommand::Export { code, out }) => {
-            let text = campaigns::export_toml(db, code.as_deref()).await.map_err(report)?;
+            let text = campaigns::export_toml(db, code.as_deref())
+                .await
+                .map_err(report)?;
             write_out(out, text.as_bytes())?;
         }
-        Command::Campaign(CampaignCommand::New { from, year, activate }) => {
-            let outcome = campaigns::new_for_year(db, &from, year, activate, &actor).await.map_err(report)?;
-            println!("已从 {from} 新建 {year} 年活动 {}{}。", outcome.code, if activate { "，并设为当前活动" } else { "" });
+        Command::Campaign(CampaignCommand::New {
+            from,
+            year,
+            activate,
+        }) => {
+            let outcome = campaigns::new_for_year(db, &from, year, activate, &actor)
+                .await
+                .map_err(report)?;
+            println!(
+                "已从 {from} 新建 {year} 年活动 {}{}。",
+                outcome.code,
+                if activate {
+                    "，并设为当前活动"
+                } else {
+                    ""
+                }
+            );
         }
         Command::Campaign(CampaignCommand::List) => {
             for (code, year, current) in crate::db::campaigns::list_codes(db).await? {
@@ -225,45 +258,84 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
         }
         Command::Org(OrgCommand::Import { file }) => {
-            let bytes = std::fs::read(&file).with_context(|| format!("无法读取 {}", file.display()))?;
+            let bytes =
+                std::fs::read(&file).with_context(|| format!("无法读取 {}", file.display()))?;
             let table = tabular::read(&bytes).map_err(|m| anyhow::anyhow!(m))?;
-            let s = org_service::import(db, &Scope::everything(), &table, &actor).await.map_err(report)?;
-            println!("导入完成：新建 {} 个，更新 {} 个，未变 {} 个。", s.created, s.updated, s.unchanged);
+            let s = org_service::import(db, &Scope::everything(), &table, &actor)
+                .await
+                .map_err(report)?;
+            println!(
+                "导入完成：新建 {} 个，更新 {} 个，未变 {} 个。",
+                s.created, s.updated, s.unchanged
+            );
         }
         Command::Org(OrgCommand::Export { out }) => {
-            let rows = org_service::export_rows(db, &Scope::everything(), true).await.map_err(report)?;
-            let xlsx = out.as_ref().is_some_and(|p| p.extension().is_some_and(|e| e.eq_ignore_ascii_case("xlsx")));
+            let rows = org_service::export_rows(db, &Scope::everything(), true)
+                .await
+                .map_err(report)?;
+            let xlsx = out.as_ref().is_some_and(|p| {
+                p.extension()
+                    .is_some_and(|e| e.eq_ignore_ascii_case("xlsx"))
+            });
             let bytes = if xlsx {
                 tabular::write_xlsx("组织架构", &org_service::EXPORT_HEADER, &rows)
             } else {
                 tabular::write_csv(&org_service::EXPORT_HEADER, &rows)
             }
             .map_err(|m| anyhow::anyhow!(m))?;
-            audit::record(db, &actor, audit::Event {
-                action: "org.export",
-                object_type: "org",
-                object_id: String::new(),
-                before: None,
-                after: Some(serde_json::json!({ "rows": rows.len(), "unmasked": true })),
-            })
+            audit::record(
+                db,
+                &actor,
+                audit::Event {
+                    action: "org.export",
+                    object_type: "org",
+                    object_id: String::new(),
+                    before: None,
+                    after: Some(serde_json::json!({ "rows": rows.len(), "unmasked": true })),
+                },
+            )
             .await?;
             write_out(out, &bytes)?;
         }
-        Command::User(UserCommand::Add { login, name, role, org, phone }) => {
-            let org = crate::db::orgs::find_by_name(db, org.trim()).await?.with_context(|| format!("没有名为“{org}”的单位"))?;
-            let input = accounts::NewAccount { login, display_name: name, phone, role, org_id: org.id };
-            let (_, password) = accounts::create_account(db, &Scope::everything(), Role::CityAdmin, &input, &actor)
-                .await
-                .map_err(report)?;
+        Command::User(UserCommand::Add {
+            login,
+            name,
+            role,
+            org,
+            phone,
+        }) => {
+            let org = crate::db::orgs::find_by_name(db, org.trim())
+                .await?
+                .with_context(|| format!("没有名为“{org}”的单位"))?;
+            let input = accounts::NewAccount {
+                login,
+                display_name: name,
+                phone,
+                role,
+                org_id: org.id,
+            };
+            let (_, password) =
+                accounts::create_account(db, &Scope::everything(), Role::CityAdmin, &input, &actor)
+                    .await
+                    .map_err(report)?;
             println!("已创建账号 {}，一次性密码：{password}", input.login.trim());
         }
         Command::User(UserCommand::ResetPassword { login }) => {
-            let user = users::by_login(db, login.trim()).await?.with_context(|| format!("没有登录名为“{login}”的账号"))?;
-            let password = accounts::reset_password(db, user.id, &actor).await.map_err(report)?;
-            println!("已重置 {} 的密码并解除锁定，一次性密码：{password}", user.login);
+            let user = users::by_login(db, login.trim())
+                .await?
+                .with_context(|| format!("没有登录名为“{login}”的账号"))?;
+            let password = accounts::reset_password(db, user.id, &actor)
+                .await
+                .map_err(report)?;
+            println!(
+                "已重置 {} 的密码并解除锁定，一次性密码：{password}",
+                user.login
+            );
         }
         Command::Audit(AuditCommand::Verify) => match audit::verify(db).await? {
-            Verdict::Intact { entries } => println!("审计日志完整：共 {entries} 条，哈希链校验通过。"),
+            Verdict::Intact { entries } => {
+                println!("审计日志完整：共 {entries} 条，哈希链校验通过。")
+            }
             Verdict::Broken { at_id, reason } => {
                 eprintln!("审计日志已被篡改：{reason}（自第 {at_id} 条起）");
                 return Ok(ExitCode::from(2));
@@ -275,10 +347,14 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 
 fn write_out(out: Option<PathBuf>, bytes: &[u8]) -> anyhow::Result<()> {
     match out {
-        Some(path) => std::fs::write(&path, bytes).with_context(|| format!("无法写入 {}", path.display())),
+        Some(path) => {
+            std::fs::write(&path, bytes).with_context(|| format!("无法写入 {}", path.display()))
+        }
         None => {
             use std::io::Write;
-            std::io::stdout().write_all(bytes).context("无法写到标准输出")
+            std::io::stdout()
+                .write_all(bytes)
+                .context("无法写到标准输出")
         }
     }
 }

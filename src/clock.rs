@@ -14,7 +14,8 @@ impl Clock {
 
     /// The day campaign phases are judged on (China local date in production).
     pub fn today(&self) -> NaiveDate {
-        self.pinned_today.unwrap_or_else(|| Local::now().date_naive())
+        self.pinned_today
+            .unwrap_or_else(|| Local::now().date_naive())
     }
 }
 

@@ -121,6 +121,9 @@ mod tests {
             redact_url("postgres://wangju:s3cret@db:5432/wangju"),
             "postgres://wangju:***@db:5432/wangju"
         );
-        assert_eq!(redact_url("postgres://postgres@127.0.0.1/x"), "postgres://postgres@127.0.0.1/x");
+        assert_eq!(
+            redact_url("postgres://postgres@127.0.0.1/x"),
+            "postgres://postgres@127.0.0.1/x"
+        );
     }
 }

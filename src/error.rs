@@ -103,7 +103,9 @@ impl AppError {
     pub fn message_zh(&self) -> String {
         match self {
             AppError::NotFound => "页面或对象不存在，或不在您的管理范围内。".into(),
-            AppError::Unauthenticated => "请先登录；如已登录，可能因 30 分钟未操作已自动退出。".into(),
+            AppError::Unauthenticated => {
+                "请先登录；如已登录，可能因 30 分钟未操作已自动退出。".into()
+            }
             AppError::Forbidden => "您的账号没有这项操作的权限。".into(),
             AppError::Csrf => "表单已过期或来源不可信。请刷新页面后重新提交。".into(),
             AppError::PasswordChangeRequired => "请先修改初始密码，再继续操作。".into(),

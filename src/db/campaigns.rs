@@ -21,7 +21,8 @@ struct Row {
 
 impl Row {
     fn decode(self) -> Result<StoredCampaign, sqlx::Error> {
-        let campaign = serde_json::from_str(&self.document).map_err(|e| sqlx::Error::Decode(e.into()))?;
+        let campaign =
+            serde_json::from_str(&self.document).map_err(|e| sqlx::Error::Decode(e.into()))?;
         Ok(StoredCampaign {
             id: self.id,
             is_current: self.is_current,
@@ -120,7 +121,11 @@ pub async fn quotas(db: &Db, campaign_id: i64) -> Result<Vec<QuotaRow>, sqlx::Er
 }
 
 /// Replaces the campaign's quota table with `rows` of (org id, minimum).
-pub async fn replace_quotas(tx: &mut Tx, campaign_id: i64, rows: &[(i64, u32)]) -> Result<(), sqlx::Error> {
+pub async fn replace_quotas(
+    tx: &mut Tx,
+    campaign_id: i64,
+    rows: &[(i64, u32)],
+) -> Result<(), sqlx::Error> {
     on_tx!(tx, c => sqlx::query("DELETE FROM quotas WHERE campaign_id = $1")
         .bind(campaign_id)
         .execute(c)

@@ -51,7 +51,10 @@ pub(crate) use {on_pool, on_tx};
 pub enum Db {
     /// Reads go through a pool; writes through a single connection, because SQLite has one
     /// writer anyway and queueing in-process beats "database is locked".
-    Sqlite { read: SqlitePool, write: SqlitePool },
+    Sqlite {
+        read: SqlitePool,
+        write: SqlitePool,
+    },
     Postgres(PgPool),
 }
 
@@ -168,12 +171,14 @@ impl Db {
 
     /// Serialises start-up work (bootstrap) across nodes sharing a PostgreSQL database.
     /// Returns a guard connection that holds the lock until dropped.
-    pub async fn lock_startup(&self) -> anyhow::Result<Option<sqlx::pool::PoolConnection<Postgres>>> {
+    pub async fn lock_startup(
+        &self,
+    ) -> anyhow::Result<Option<sqlx::pool::PoolConnection<Postgres>>> {
         match self {
             Db::Sqlite { .. } => Ok(None),
             Db::Postgres(pool) => {
                 let mut conn = pool.acquire().await?;
-                sqlx::query("SELECT pg_advisory_lock(7_240_420_020)")
+                sqlx::query("SELECT pg_advisory_lock(7240420020)")
                     .execute(&mut *conn)
                     .await?;
                 Ok(Some(conn))
@@ -186,7 +191,7 @@ impl Db {
         guard: Option<sqlx::pool::PoolConnection<Postgres>>,
     ) -> anyhow::Result<()> {
         if let Some(mut conn) = guard {
-            sqlx::query("SELECT pg_advisory_unlock(7_240_420_020)")
+            sqlx::query("SELECT pg_advisory_unlock(7240420020)")
                 .execute(&mut *conn)
                 .await?;
         }

@@ -192,7 +192,7 @@ pub async fn move_under(tx: &mut Tx, org: &Org, new_parent: &Org) -> Result<(), 
     let depth_delta = new_parent.depth + 1 - org.depth;
     let old_len = org.path.chars().count() as i64;
     on_tx!(tx, c => sqlx::query(
-        "UPDATE orgs SET path = $1 || substr(path, $2), depth = depth + $3, updated_at = $4 WHERE path LIKE $5")
+        "UPDATE orgs SET path = $1 || substr(path, CAST($2 AS INTEGER)), depth = depth + $3, updated_at = $4 WHERE path LIKE $5")
         .bind(&new_path)
         .bind(old_len + 1)
         .bind(depth_delta)

@@ -62,7 +62,11 @@ pub async fn delete(tx: &mut Tx, id_hash: &str) -> Result<(), sqlx::Error> {
 }
 
 /// Ends every session of a user (password change or reset), optionally keeping one.
-pub async fn delete_for_user(tx: &mut Tx, user_id: i64, keep: Option<&str>) -> Result<(), sqlx::Error> {
+pub async fn delete_for_user(
+    tx: &mut Tx,
+    user_id: i64,
+    keep: Option<&str>,
+) -> Result<(), sqlx::Error> {
     on_tx!(tx, c => sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND id_hash <> $2")
         .bind(user_id)
         .bind(keep.unwrap_or(""))

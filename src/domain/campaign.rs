@@ -272,17 +272,31 @@ pub enum FileRule {
         severity: Severity,
     },
     /// "Clear sound": an audio track must exist.
-    AudioTrack { severity: Severity },
+    AudioTrack {
+        severity: Severity,
+    },
     /// An audio track that is silent throughout.
-    AudibleAudio { severity: Severity },
+    AudibleAudio {
+        severity: Severity,
+    },
     /// Codecs browsers may not play.
-    BrowserPlayable { severity: Severity },
+    BrowserPlayable {
+        severity: Severity,
+    },
     /// "Subtitles for key content": declared by the author, checked by the moderator.
-    SubtitlesDeclared { severity: Severity },
+    SubtitlesDeclared {
+        severity: Severity,
+    },
     /// Photos: the long edge at least this many pixels.
-    MinLongEdge { pixels: u32, severity: Severity },
+    MinLongEdge {
+        pixels: u32,
+        severity: Severity,
+    },
     /// A group of at least this many images.
-    MinFiles { count: u32, severity: Severity },
+    MinFiles {
+        count: u32,
+        severity: Severity,
+    },
     /// Text length in characters.
     TextLength {
         min_chars: u32,
@@ -389,7 +403,8 @@ impl Campaign {
     /// Parses and validates a campaign file. Every problem found is returned, each with its
     /// line and field, so one round of fixes is enough.
     pub fn parse_toml(source: &str) -> Result<Campaign, Vec<CampaignFileError>> {
-        let campaign: Campaign = toml::from_str(source).map_err(|e| vec![toml_error(source, &e)])?;
+        let campaign: Campaign =
+            toml::from_str(source).map_err(|e| vec![toml_error(source, &e)])?;
         let errors = campaign.validate(source);
         if errors.is_empty() {
             Ok(campaign)
@@ -439,11 +454,7 @@ impl Campaign {
                 "至少需要一个主办单位（[[organisers]]）".into(),
             );
         }
-        if !self
-            .organisers
-            .iter()
-            .any(|o| o.kind == OrgKind::CityUnion)
-        {
+        if !self.organisers.iter().any(|o| o.kind == OrgKind::CityUnion) {
             err(
                 line_of_table(source, "organisers", 0),
                 "organisers".into(),
@@ -698,7 +709,9 @@ fn translate_toml_message(detail: &str) -> String {
         format!("不认识的字段 {name}，请检查拼写")
     } else if detail.starts_with("invalid type") {
         format!("取值类型不对（{detail}）")
-    } else if detail.contains("input contains invalid characters") || detail.contains("premature end of input") {
+    } else if detail.contains("input contains invalid characters")
+        || detail.contains("premature end of input")
+    {
         format!("日期须写成 YYYY-MM-DD（{detail}）")
     } else if detail.starts_with("unknown variant") {
         format!("取值不在允许范围内（{detail}）")
@@ -754,12 +767,13 @@ mod tests {
         assert_eq!(total, 100);
         let binhai = c.quotas.units.iter().find(|u| u.unit == "滨海新区总工会");
         assert_eq!(binhai.map(|u| u.min_activities), Some(10));
-        assert!(c
-            .quotas
-            .units
-            .iter()
-            .filter(|u| u.unit != "滨海新区总工会")
-            .all(|u| u.min_activities == 6));
+        assert!(
+            c.quotas
+                .units
+                .iter()
+                .filter(|u| u.unit != "滨海新区总工会")
+                .all(|u| u.min_activities == 6)
+        );
         assert_eq!(c.quotas.bureau_group_min, 1);
         assert_eq!(c.sub_projects.len(), 8);
         assert_eq!(c.targets.propagandists, 20_000);
@@ -832,10 +846,13 @@ mod tests {
 
     #[test]
     fn semantic_errors_name_the_entry() {
-        let broken = TIANJIN_2020.replacen("ends_on = \"2020-09-15\"", "ends_on = \"2020-05-15\"", 1);
+        let broken =
+            TIANJIN_2020.replacen("ends_on = \"2020-09-15\"", "ends_on = \"2020-05-15\"", 1);
         let errors = Campaign::parse_toml(&broken).err().unwrap_or_default();
         assert!(
-            errors.iter().any(|e| e.field == "phases[0].ends_on" && e.line.is_some()),
+            errors
+                .iter()
+                .any(|e| e.field == "phases[0].ends_on" && e.line.is_some()),
             "{errors:?}"
         );
     }

@@ -129,13 +129,19 @@ mod tests {
             assert_eq!(OrgKind::parse(kind.code()), Some(kind));
             assert_eq!(OrgKind::parse(kind.label_zh()), Some(kind));
         }
-        assert_eq!(OrgKind::parse("中间层工会"), Some(OrgKind::IntermediateUnion));
+        assert_eq!(
+            OrgKind::parse("中间层工会"),
+            Some(OrgKind::IntermediateUnion)
+        );
         assert_eq!(OrgKind::parse("区工会"), None);
     }
 
     #[test]
     fn names_are_trimmed_and_bounded() {
-        assert_eq!(OrgName::parse("  和平区总工会 ").map(|n| n.into_string()), Ok("和平区总工会".into()));
+        assert_eq!(
+            OrgName::parse("  和平区总工会 ").map(|n| n.into_string()),
+            Ok("和平区总工会".into())
+        );
         assert!(OrgName::parse("").is_err());
         assert!(OrgName::parse("a\nb").is_err());
         assert!(OrgName::parse(&"工".repeat(101)).is_err());

@@ -3,7 +3,19 @@
 
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     /// 市总管理员 (宣教网络部): the whole campaign.
@@ -89,7 +101,10 @@ impl Role {
 
     /// May list and manage accounts (within scope).
     pub fn may_manage_users(self) -> bool {
-        matches!(self, Role::CityAdmin | Role::UnitAdmin | Role::GrassrootsAdmin)
+        matches!(
+            self,
+            Role::CityAdmin | Role::UnitAdmin | Role::GrassrootsAdmin
+        )
     }
 
     /// Roles this role may hand out.

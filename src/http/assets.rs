@@ -7,8 +7,16 @@ use axum::response::{IntoResponse, Response};
 use crate::error::AppError;
 
 const FILES: &[(&str, &str, &[u8])] = &[
-    ("app.css", "text/css; charset=utf-8", include_bytes!("../../static/app.css")),
-    ("app.js", "text/javascript; charset=utf-8", include_bytes!("../../static/app.js")),
+    (
+        "app.css",
+        "text/css; charset=utf-8",
+        include_bytes!("../../static/app.css"),
+    ),
+    (
+        "app.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../static/app.js"),
+    ),
 ];
 
 /// Appended to asset URLs so a new release is fetched fresh while old ones cache for a day.
@@ -20,7 +28,10 @@ pub async fn serve(Path(file): Path<String>) -> Response {
             let mut response = bytes.into_response();
             let h = response.headers_mut();
             h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
-            h.insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=86400"));
+            h.insert(
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("public, max-age=86400"),
+            );
             response
         }
         None => AppError::NotFound.into_response(),

@@ -9,12 +9,12 @@ pub mod session;
 
 use std::time::Duration;
 
+use axum::Router;
 use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, delete, get, post, put};
-use axum::Router;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
@@ -61,7 +61,14 @@ fn r(
     access: Access,
     handler: MethodRouter<AppState>,
 ) -> (RouteSpec, MethodRouter<AppState>) {
-    (RouteSpec { method, path, access }, handler)
+    (
+        RouteSpec {
+            method,
+            path,
+            access,
+        },
+        handler,
+    )
 }
 
 const VIEW_ORGS: Access = Access::Role("may_view_orgs", Role::may_view_orgs);
@@ -77,13 +84,24 @@ pub fn route_table() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
         // Public pages and plumbing.
         r(M::GET, "/", Access::Public, get(home::overview)),
         r(M::GET, "/healthz", Access::Public, get(health)),
+        r(M::GET, "/livez", Access::Public, get(live)),
         r(M::GET, "/static/{file}", Access::Public, get(assets::serve)),
         // Signing in and out.
         r(M::GET, "/login", Access::Public, get(auth::login_form)),
         r(M::POST, "/login", Access::Public, post(auth::login)),
         r(M::POST, "/logout", Access::AnySession, post(auth::logout)),
-        r(M::GET, "/account/password", Access::AnySession, get(auth::password_form)),
-        r(M::POST, "/account/password", Access::AnySession, post(auth::change_password)),
+        r(
+            M::GET,
+            "/account/password",
+            Access::AnySession,
+            get(auth::password_form),
+        ),
+        r(
+            M::POST,
+            "/account/password",
+            Access::AnySession,
+            post(auth::change_password),
+        ),
         r(M::GET, "/dashboard", Access::SignedIn, get(home::dashboard)),
         // Org tree.
         r(M::GET, "/orgs", VIEW_ORGS, get(orgs::list)),
@@ -93,7 +111,9 @@ pub fn route_table() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
             M::POST,
             "/orgs/import",
             EDIT_ORGS,
-            post(orgs::import).layer(DefaultBodyLimit::max(crate::office::tabular::MAX_UPLOAD_BYTES + 64 * 1024)),
+            post(orgs::import).layer(DefaultBodyLimit::max(
+                crate::office::tabular::MAX_UPLOAD_BYTES + 64 * 1024,
+            )),
         ),
         r(M::GET, "/orgs/{org_id}", VIEW_ORGS, get(orgs::show)),
         r(M::POST, "/orgs/{org_id}", EDIT_ORGS, post(orgs::update)),
@@ -101,24 +121,74 @@ pub fn route_table() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
         r(M::GET, "/users", MANAGE_USERS, get(users::list)),
         r(M::POST, "/users", MANAGE_USERS, post(users::create)),
         r(M::GET, "/users/{user_id}", MANAGE_USERS, get(users::show)),
-        r(M::POST, "/users/{user_id}/reset-password", MANAGE_USERS, post(users::reset_password)),
-        r(M::POST, "/users/{user_id}/status", MANAGE_USERS, post(users::set_status)),
+        r(
+            M::POST,
+            "/users/{user_id}/reset-password",
+            MANAGE_USERS,
+            post(users::reset_password),
+        ),
+        r(
+            M::POST,
+            "/users/{user_id}/status",
+            MANAGE_USERS,
+            post(users::set_status),
+        ),
         // Audit log.
         r(M::GET, "/audit", READ_AUDIT, get(audit::list)),
         // JSON API.
-        r(M::GET, "/api/v1/openapi.json", Access::Public, get(api::openapi_json)),
+        r(
+            M::GET,
+            "/api/v1/openapi.json",
+            Access::Public,
+            get(api::openapi_json),
+        ),
         r(M::GET, "/api/v1/csrf", Access::Public, get(api::auth::csrf)),
-        r(M::POST, "/api/v1/session", Access::Public, post(api::auth::login)),
-        r(M::DELETE, "/api/v1/session", Access::AnySession, delete(api::auth::logout)),
+        r(
+            M::POST,
+            "/api/v1/session",
+            Access::Public,
+            post(api::auth::login),
+        ),
+        r(
+            M::DELETE,
+            "/api/v1/session",
+            Access::AnySession,
+            delete(api::auth::logout),
+        ),
         r(M::GET, "/api/v1/me", Access::AnySession, get(api::auth::me)),
-        r(M::GET, "/api/v1/campaign", Access::Public, get(api::campaign::current)),
+        r(
+            M::GET,
+            "/api/v1/campaign",
+            Access::Public,
+            get(api::campaign::current),
+        ),
         r(M::GET, "/api/v1/orgs", VIEW_ORGS, get(api::orgs::list)),
         r(M::POST, "/api/v1/orgs", EDIT_ORGS, post(api::orgs::create)),
-        r(M::GET, "/api/v1/orgs/{org_id}", VIEW_ORGS, get(api::orgs::show)),
-        r(M::PUT, "/api/v1/orgs/{org_id}", EDIT_ORGS, put(api::orgs::update)),
+        r(
+            M::GET,
+            "/api/v1/orgs/{org_id}",
+            VIEW_ORGS,
+            get(api::orgs::show),
+        ),
+        r(
+            M::PUT,
+            "/api/v1/orgs/{org_id}",
+            EDIT_ORGS,
+            put(api::orgs::update),
+        ),
         r(M::GET, "/api/v1/users", MANAGE_USERS, get(api::users::list)),
-        r(M::POST, "/api/v1/users", MANAGE_USERS, post(api::users::create)),
-        r(M::GET, "/api/v1/users/{user_id}", MANAGE_USERS, get(api::users::show)),
+        r(
+            M::POST,
+            "/api/v1/users",
+            MANAGE_USERS,
+            post(api::users::create),
+        ),
+        r(
+            M::GET,
+            "/api/v1/users/{user_id}",
+            MANAGE_USERS,
+            get(api::users::show),
+        ),
         r(M::GET, "/api/v1/audit", READ_AUDIT, get(api::audit::list)),
     ]
 }
@@ -133,16 +203,26 @@ pub fn router(state: AppState) -> Router {
     let mut router = Router::new();
     for (spec, handler) in route_table() {
         let access = spec.access;
-        let gate = middleware::from_fn(move |request: Request, next: Next| enforce(access, request, next));
+        let gate =
+            middleware::from_fn(move |request: Request, next: Next| enforce(access, request, next));
         router = router.route(spec.path, handler.route_layer(gate));
     }
     router
         .fallback(not_found)
         .layer(middleware::from_fn(session::csrf_guard))
-        .layer(middleware::from_fn_with_state(state.clone(), session::load_session))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            session::load_session,
+        ))
         .layer(DefaultBodyLimit::max(1024 * 1024))
-        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, Duration::from_secs(30)))
-        .layer(middleware::from_fn_with_state(state.clone(), security_headers))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            Duration::from_secs(30),
+        ))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            security_headers,
+        ))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }
@@ -190,7 +270,11 @@ async fn security_headers(State(state): State<AppState>, request: Request, next:
         "camera=(), microphone=(), geolocation=()",
     );
     if state.settings.secure_cookies {
-        set(h, header::STRICT_TRANSPORT_SECURITY, "max-age=31536000; includeSubDomains");
+        set(
+            h,
+            header::STRICT_TRANSPORT_SECURITY,
+            "max-age=31536000; includeSubDomains",
+        );
     }
     if signed_in {
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
@@ -205,6 +289,12 @@ async fn health(State(state): State<AppState>) -> Response {
     } else {
         (StatusCode::SERVICE_UNAVAILABLE, "database unreachable").into_response()
     }
+}
+
+/// Liveness: the process answers, without touching the database. Also the bare-handler
+/// baseline of the benchmark.
+async fn live() -> &'static str {
+    "ok"
 }
 
 async fn not_found(request: Request) -> Response {

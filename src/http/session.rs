@@ -32,7 +32,11 @@ pub const CSRF_HEADER: &str = "x-csrf-token";
 
 /// Name of the session cookie: with TLS the `__Host-` prefix pins it to this host and path.
 pub fn session_cookie_name(secure: bool) -> &'static str {
-    if secure { "__Host-wangju_sid" } else { "wangju_sid" }
+    if secure {
+        "__Host-wangju_sid"
+    } else {
+        "wangju_sid"
+    }
 }
 
 /// The signed-in account of this request, put in the request extensions by `load_session`.
@@ -77,7 +81,11 @@ pub fn client_ip(parts: &Parts) -> String {
 
 /// Loads the session named by the cookie. Expired or unknown sessions are dropped silently:
 /// the request proceeds as anonymous and protected routes answer "please log in".
-pub async fn load_session(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
+pub async fn load_session(
+    State(state): State<AppState>,
+    mut request: Request,
+    next: Next,
+) -> Response {
     let jar = CookieJar::from_headers(request.headers());
     let name = session_cookie_name(state.settings.secure_cookies);
     if let Some(token) = jar.get(name).map(|c| c.value().to_string()) {
@@ -139,7 +147,10 @@ async fn lookup(state: &AppState, token: &str, ip: String) -> Result<Option<Sess
 /// before login, the pre-session cookie's). The token may come in the `X-CSRF-Token` header,
 /// the `_csrf` query parameter (multipart forms) or the `_csrf` form field.
 pub async fn csrf_guard(request: Request, next: Next) -> Response {
-    if matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
+    if matches!(
+        *request.method(),
+        Method::GET | Method::HEAD | Method::OPTIONS
+    ) {
         return next.run(request).await;
     }
     let is_api = request.uri().path().starts_with("/api/");
@@ -164,9 +175,10 @@ pub async fn csrf_guard(request: Request, next: Next) -> Response {
         .get(CSRF_HEADER)
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
-    let from_query = request.uri().query().and_then(|q| {
-        url_form_value(q.as_bytes(), CSRF_FIELD)
-    });
+    let from_query = request
+        .uri()
+        .query()
+        .and_then(|q| url_form_value(q.as_bytes(), CSRF_FIELD));
     let (provided, request) = match from_header.or(from_query) {
         Some(token) => (Some(token), request),
         None => {

@@ -60,7 +60,10 @@ pub fn read(bytes: &[u8]) -> Result<Table, String> {
         Format::Csv => read_csv(bytes)?,
     };
     if table.rows.len() > MAX_ROWS {
-        return Err(format!("一次最多导入 {MAX_ROWS} 行，这个文件有 {} 行", table.rows.len()));
+        return Err(format!(
+            "一次最多导入 {MAX_ROWS} 行，这个文件有 {} 行",
+            table.rows.len()
+        ));
     }
     Ok(table)
 }
@@ -99,7 +102,8 @@ fn read_csv(bytes: &[u8]) -> Result<Table, String> {
 /// sink with a running cap, so neither a large declared size nor a part that lies about its
 /// size can make us hold more than `MAX_UNZIPPED_BYTES`.
 fn guard_zip(bytes: &[u8]) -> Result<(), String> {
-    let bomb = || "工作簿解压后过大（可能是压缩炸弹），已拒绝。请只保留需要导入的工作表".to_string();
+    let bomb =
+        || "工作簿解压后过大（可能是压缩炸弹），已拒绝。请只保留需要导入的工作表".to_string();
     let mut archive = zip::ZipArchive::new(Cursor::new(bytes)).map_err(|_| not_xlsx())?;
     if archive.len() > MAX_ZIP_ENTRIES {
         return Err("工作簿结构异常（部件过多），已拒绝".into());
@@ -116,7 +120,8 @@ fn guard_zip(bytes: &[u8]) -> Result<(), String> {
     for i in 0..archive.len() {
         let entry = archive.by_index(i).map_err(|_| not_xlsx())?;
         let budget = MAX_UNZIPPED_BYTES - inflated;
-        let n = std::io::copy(&mut entry.take(budget + 1), &mut std::io::sink()).map_err(|_| not_xlsx())?;
+        let n = std::io::copy(&mut entry.take(budget + 1), &mut std::io::sink())
+            .map_err(|_| not_xlsx())?;
         inflated += n;
         if inflated > MAX_UNZIPPED_BYTES {
             return Err(bomb());
@@ -176,7 +181,11 @@ pub fn safe_cell(text: &str) -> String {
 }
 
 /// Writes a table as XLSX with CJK-friendly column widths. Cells are always strings.
-pub fn write_xlsx(sheet_name: &str, header: &[&str], rows: &[Vec<String>]) -> Result<Vec<u8>, String> {
+pub fn write_xlsx(
+    sheet_name: &str,
+    header: &[&str],
+    rows: &[Vec<String>],
+) -> Result<Vec<u8>, String> {
     use rust_xlsxwriter::{Format as CellFormat, Workbook};
     let mut workbook = Workbook::new();
     let sheet = workbook.add_worksheet();
@@ -226,7 +235,9 @@ pub fn write_csv(header: &[&str], rows: &[Vec<String>]) -> Result<Vec<u8>, Strin
 
 /// Width in Latin-character units: CJK and full-width characters count double.
 fn display_width(text: &str) -> usize {
-    text.chars().map(|c| if (c as u32) < 0x2E80 { 1 } else { 2 }).sum()
+    text.chars()
+        .map(|c| if (c as u32) < 0x2E80 { 1 } else { 2 })
+        .sum()
 }
 
 #[cfg(test)]
@@ -244,14 +255,17 @@ mod tests {
 
     #[test]
     fn csv_with_bom_and_blank_lines() {
-        let table = read("\u{FEFF}名称,上级\n甲工会,乙工会\n,\n丙工会,\n".as_bytes()).unwrap_or_else(|e| panic!("{e}"));
+        let table = read("\u{FEFF}名称,上级\n甲工会,乙工会\n,\n丙工会,\n".as_bytes())
+            .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(table.rows.len(), 2);
         assert_eq!(table.rows[1].0, 4);
     }
 
     #[test]
     fn gbk_csv_is_refused_with_advice() {
-        let err = read(&[0xC3, 0xFB, 0xB3, 0xC6, b'\n']).err().unwrap_or_default();
+        let err = read(&[0xC3, 0xFB, 0xB3, 0xC6, b'\n'])
+            .err()
+            .unwrap_or_default();
         assert!(err.contains("UTF-8"));
     }
 

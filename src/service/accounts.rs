@@ -1,8 +1,8 @@
 //! Accounts: password hashing (argon2id), login with lockout, sessions, password changes and
 //! account creation within scope. Every outcome is audited.
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use rand::Rng;
 use sha2::{Digest, Sha256};
 
@@ -72,7 +72,12 @@ pub struct NewSession {
 }
 
 /// Checks a login. Wrong logins and wrong passwords look the same to the caller.
-pub async fn login(db: &Db, login: &str, password: &str, ip: &str) -> Result<(User, NewSession), AppError> {
+pub async fn login(
+    db: &Db,
+    login: &str,
+    password: &str,
+    ip: &str,
+) -> Result<(User, NewSession), AppError> {
     let login = login.trim();
     let now = unix_now();
     let attempted = Actor {
@@ -106,11 +111,16 @@ pub async fn login(db: &Db, login: &str, password: &str, ip: &str) -> Result<(Us
     }
     if !verify_password(password, &user.password_hash).await || user.disabled {
         let mut tx = db.begin().await?;
-        let count = users::record_failure(&mut tx, user.id, MAX_FAILURES, now + LOCK_SECONDS).await?;
+        let count =
+            users::record_failure(&mut tx, user.id, MAX_FAILURES, now + LOCK_SECONDS).await?;
         audit::append(
             &mut tx,
             &actor,
-            failure(if user.disabled { "disabled" } else { "wrong_password" }),
+            failure(if user.disabled {
+                "disabled"
+            } else {
+                "wrong_password"
+            }),
         )
         .await?;
         if count >= MAX_FAILURES {
@@ -142,7 +152,15 @@ pub async fn login(db: &Db, login: &str, password: &str, ip: &str) -> Result<(Us
     };
     let mut tx = db.begin().await?;
     users::record_success(&mut tx, user.id).await?;
-    sessions::insert(&mut tx, &hash_token(&session.token), user.id, &session.csrf, now, ip).await?;
+    sessions::insert(
+        &mut tx,
+        &hash_token(&session.token),
+        user.id,
+        &session.csrf,
+        now,
+        ip,
+    )
+    .await?;
     audit::append(
         &mut tx,
         &actor,
@@ -272,23 +290,34 @@ pub async fn create_account(
     if display_name.is_empty() || display_name.chars().count() > 50 {
         errors.push(FieldError::new("姓名", "请填写姓名（不超过 50 字）"));
     }
-    let phone = input.phone.as_deref().map(str::trim).filter(|p| !p.is_empty());
+    let phone = input
+        .phone
+        .as_deref()
+        .map(str::trim)
+        .filter(|p| !p.is_empty());
     if let Some(phone) = phone
         && !valid_phone(phone)
     {
-        errors.push(FieldError::new("手机号", "手机号应为 11 位数字，座机写成 022-12345678"));
+        errors.push(FieldError::new(
+            "手机号",
+            "手机号应为 11 位数字，座机写成 022-12345678",
+        ));
     }
     let role = Role::parse(&input.role);
     match role {
         None => errors.push(FieldError::new("角色", "请选择角色")),
-        Some(role) if !creator_role.may_grant(role) => {
-            errors.push(FieldError::new("角色", format!("您不能创建“{}”账号", role.label_zh())))
-        }
+        Some(role) if !creator_role.may_grant(role) => errors.push(FieldError::new(
+            "角色",
+            format!("您不能创建“{}”账号", role.label_zh()),
+        )),
         _ => {}
     }
     let org = orgs::get(db, scope, input.org_id).await?;
     if org.is_none() {
-        errors.push(FieldError::new("所属单位", "所属单位不存在或不在您的管理范围内"));
+        errors.push(FieldError::new(
+            "所属单位",
+            "所属单位不存在或不在您的管理范围内",
+        ));
     }
     let (Some(role), Some(org), true) = (role, org, errors.is_empty()) else {
         return Err(AppError::Invalid(errors));
@@ -365,11 +394,13 @@ pub fn valid_login(login: &str) -> bool {
 }
 
 pub fn valid_phone(phone: &str) -> bool {
-    let mobile = phone.len() == 11 && phone.starts_with('1') && phone.chars().all(|c| c.is_ascii_digit());
-    let landline = phone
-        .split_once('-')
-        .is_some_and(|(a, n)| (3..=4).contains(&a.len()) && (7..=8).contains(&n.len())
-            && a.chars().chain(n.chars()).all(|c| c.is_ascii_digit()));
+    let mobile =
+        phone.len() == 11 && phone.starts_with('1') && phone.chars().all(|c| c.is_ascii_digit());
+    let landline = phone.split_once('-').is_some_and(|(a, n)| {
+        (3..=4).contains(&a.len())
+            && (7..=8).contains(&n.len())
+            && a.chars().chain(n.chars()).all(|c| c.is_ascii_digit())
+    });
     mobile || landline
 }
 
@@ -381,7 +412,10 @@ mod tests {
     fn one_time_passwords_meet_the_staff_policy() {
         for _ in 0..50 {
             let p = one_time_password();
-            assert!(check_new_password(Role::CityAdmin, &p, "admin").is_ok(), "{p}");
+            assert!(
+                check_new_password(Role::CityAdmin, &p, "admin").is_ok(),
+                "{p}"
+            );
         }
     }
 

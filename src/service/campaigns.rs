@@ -81,7 +81,9 @@ pub async fn store(db: &Db, campaign: &Campaign, actor: &Actor) -> Result<Import
     for unit in &campaign.quotas.units {
         let org = orgs::find_by_name_tx(&mut tx, &unit.unit)
             .await?
-            .ok_or_else(|| anyhow::anyhow!("quota unit {} vanished inside the transaction", unit.unit))?;
+            .ok_or_else(|| {
+                anyhow::anyhow!("quota unit {} vanished inside the transaction", unit.unit)
+            })?;
         quota_rows.push((org.id, unit.min_activities));
     }
     campaigns::replace_quotas(&mut tx, id, &quota_rows).await?;

@@ -42,7 +42,11 @@ fn check_fields(input: &OrgInput) -> Result<Checked, Vec<FieldError>> {
     let kind = OrgKind::parse(&input.kind).ok_or_else(|| {
         errors.push(FieldError::new(
             "类型",
-            format!("类型“{}”不认识，可选：{}", input.kind.trim(), kind_choices()),
+            format!(
+                "类型“{}”不认识，可选：{}",
+                input.kind.trim(),
+                kind_choices()
+            ),
         ))
     });
     let contact_name = input
@@ -51,7 +55,10 @@ fn check_fields(input: &OrgInput) -> Result<Checked, Vec<FieldError>> {
         .map(str::trim)
         .filter(|s| !s.is_empty())
         .map(str::to_string);
-    if contact_name.as_ref().is_some_and(|n| n.chars().count() > 50) {
+    if contact_name
+        .as_ref()
+        .is_some_and(|n| n.chars().count() > 50)
+    {
         errors.push(FieldError::new("联系人", "联系人姓名不超过 50 字"));
     }
     let contact_phone = input
@@ -96,22 +103,32 @@ fn may_be_root(kind: OrgKind) -> bool {
 }
 
 /// Creates an org under a parent in scope.
-pub async fn create(db: &Db, scope: &Scope, input: &OrgInput, actor: &Actor) -> Result<Org, AppError> {
+pub async fn create(
+    db: &Db,
+    scope: &Scope,
+    input: &OrgInput,
+    actor: &Actor,
+) -> Result<Org, AppError> {
     let checked = check_fields(input).map_err(AppError::Invalid)?;
-    let parent = match input.parent_id {
-        Some(id) => Some(
-            orgs::get(db, scope, id)
-                .await?
-                .ok_or_else(|| AppError::invalid("上级单位", "上级单位不存在或不在您的管理范围内"))?,
-        ),
-        None if may_be_root(checked.kind) && *scope == Scope::everything() => None,
-        None => return Err(AppError::invalid("上级单位", "请选择上级单位")),
-    };
+    let parent =
+        match input.parent_id {
+            Some(id) => Some(orgs::get(db, scope, id).await?.ok_or_else(|| {
+                AppError::invalid("上级单位", "上级单位不存在或不在您的管理范围内")
+            })?),
+            None if may_be_root(checked.kind) && *scope == Scope::everything() => None,
+            None => return Err(AppError::invalid("上级单位", "请选择上级单位")),
+        };
     let mut tx = db.begin().await?;
-    if orgs::find_by_name_tx(&mut tx, checked.name.as_str()).await?.is_some() {
+    if orgs::find_by_name_tx(&mut tx, checked.name.as_str())
+        .await?
+        .is_some()
+    {
         return Err(AppError::invalid(
             "单位名称",
-            format!("已有名为“{}”的单位，单位名称不能重复", checked.name.as_str()),
+            format!(
+                "已有名为“{}”的单位，单位名称不能重复",
+                checked.name.as_str()
+            ),
         ));
     }
     let org = orgs::insert(
@@ -158,7 +175,10 @@ pub async fn update(
     {
         return Err(AppError::invalid(
             "单位名称",
-            format!("已有名为“{}”的单位，单位名称不能重复", checked.name.as_str()),
+            format!(
+                "已有名为“{}”的单位，单位名称不能重复",
+                checked.name.as_str()
+            ),
         ));
     }
     orgs::update_details(
@@ -182,7 +202,10 @@ pub async fn update(
         if before.contains(&parent) {
             return Err(AppError::invalid(
                 "上级单位",
-                format!("不能把“{}”移到它自己或它的下级单位“{}”之下，这会形成循环", before.name, parent.name),
+                format!(
+                    "不能把“{}”移到它自己或它的下级单位“{}”之下，这会形成循环",
+                    before.name, parent.name
+                ),
             ));
         }
         orgs::move_under(&mut tx, &before, &parent).await?;
@@ -228,7 +251,12 @@ struct Row {
 
 /// Imports a table of orgs: new names are created, known names updated (parent, kind,
 /// contact). Rows may come in any order. Nothing is written if any row is wrong.
-pub async fn import(db: &Db, scope: &Scope, table: &Table, actor: &Actor) -> Result<ImportSummary, AppError> {
+pub async fn import(
+    db: &Db,
+    scope: &Scope,
+    table: &Table,
+    actor: &Actor,
+) -> Result<ImportSummary, AppError> {
     let column = |names: &[&str]| table.column(names);
     let (Some(c_name), Some(c_parent), Some(c_kind)) =
         (column(COL_NAME), column(COL_PARENT), column(COL_KIND))
@@ -240,7 +268,9 @@ pub async fn import(db: &Db, scope: &Scope, table: &Table, actor: &Actor) -> Res
     };
     let (c_contact, c_phone) = (column(COL_CONTACT), column(COL_PHONE));
     let cell = |cells: &Vec<String>, i: Option<usize>| {
-        i.and_then(|i| cells.get(i)).map(|s| s.trim().to_string()).unwrap_or_default()
+        i.and_then(|i| cells.get(i))
+            .map(|s| s.trim().to_string())
+            .unwrap_or_default()
     };
     let mut errors = Vec::new();
     let mut rows: Vec<Row> = Vec::new();
@@ -308,7 +338,8 @@ pub async fn import(db: &Db, scope: &Scope, table: &Table, actor: &Actor) -> Res
         }
         match &row.parent {
             Some(parent) => {
-                let known = in_file.contains_key(parent.as_str()) || by_name.contains_key(parent.as_str());
+                let known =
+                    in_file.contains_key(parent.as_str()) || by_name.contains_key(parent.as_str());
                 if !known {
                     errors.push(FieldError::new(
                         format!("第 {line} 行 上级单位"),
@@ -474,7 +505,11 @@ async fn apply_row(
 
 /// The tree in scope as export rows, parents before children. Phones are masked unless
 /// `unmasked` (city admins and the command line).
-pub async fn export_rows(db: &Db, scope: &Scope, unmasked: bool) -> Result<Vec<Vec<String>>, AppError> {
+pub async fn export_rows(
+    db: &Db,
+    scope: &Scope,
+    unmasked: bool,
+) -> Result<Vec<Vec<String>>, AppError> {
     let list = orgs::list(db, scope, None).await?;
     let names: HashMap<i64, &str> = list.iter().map(|o| (o.id, o.name.as_str())).collect();
     let mut sorted: Vec<&Org> = list.iter().collect();
@@ -490,12 +525,22 @@ pub async fn export_rows(db: &Db, scope: &Scope, unmasked: bool) -> Result<Vec<V
             let phone = o
                 .contact_phone
                 .as_deref()
-                .map(|p| if unmasked { p.to_string() } else { mask_phone(p) })
+                .map(|p| {
+                    if unmasked {
+                        p.to_string()
+                    } else {
+                        mask_phone(p)
+                    }
+                })
                 .unwrap_or_default();
             vec![
                 o.name.clone(),
                 parent,
-                o.kind_label().split('（').next().unwrap_or_default().to_string(),
+                o.kind_label()
+                    .split('（')
+                    .next()
+                    .unwrap_or_default()
+                    .to_string(),
                 o.contact_name.clone().unwrap_or_default(),
                 phone,
             ]

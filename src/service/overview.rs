@@ -164,11 +164,36 @@ fn build(c: &Campaign, quotas: Vec<campaigns::QuotaRow>, today: NaiveDate) -> Ov
         .collect();
     let t = &c.targets;
     let targets = vec![
-        TargetView { digit: "1", label: "组织动员基层工会", value: t.grassroots_unions, display: format!("{} 个", big_number(t.grassroots_unions)) },
-        TargetView { digit: "2", label: "发展职工好网民宣传员", value: t.propagandists, display: format!("{} 名", big_number(t.propagandists)) },
-        TargetView { digit: "3", label: "走进企业或开展线下活动", value: t.enterprises_or_activities, display: format!("{} 家/场", big_number(t.enterprises_or_activities)) },
-        TargetView { digit: "5", label: "面对面接触职工", value: t.face_to_face, display: format!("{} 名", big_number(t.face_to_face)) },
-        TargetView { digit: "1", label: "直接覆盖职工网民", value: t.online_reach, display: format!("{} 人", big_number(t.online_reach)) },
+        TargetView {
+            digit: "1",
+            label: "组织动员基层工会",
+            value: t.grassroots_unions,
+            display: format!("{} 个", big_number(t.grassroots_unions)),
+        },
+        TargetView {
+            digit: "2",
+            label: "发展职工好网民宣传员",
+            value: t.propagandists,
+            display: format!("{} 名", big_number(t.propagandists)),
+        },
+        TargetView {
+            digit: "3",
+            label: "走进企业或开展线下活动",
+            value: t.enterprises_or_activities,
+            display: format!("{} 家/场", big_number(t.enterprises_or_activities)),
+        },
+        TargetView {
+            digit: "5",
+            label: "面对面接触职工",
+            value: t.face_to_face,
+            display: format!("{} 名", big_number(t.face_to_face)),
+        },
+        TargetView {
+            digit: "1",
+            label: "直接覆盖职工网民",
+            value: t.online_reach,
+            display: format!("{} 人", big_number(t.online_reach)),
+        },
     ];
     let quota_sum = quotas.iter().map(|q| q.min_activities).sum();
     Overview {

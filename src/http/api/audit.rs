@@ -8,6 +8,10 @@ use crate::http::session::CurrentUser;
 
 /// Audit entries, newest first, 100 at a time (page with `before`). City admins only.
 #[utoipa::path(get, path = "/api/v1/audit", tag = "audit", params(Filter), responses((status = 200, body = [Entry])))]
-pub async fn list(State(state): State<AppState>, _user: CurrentUser, Query(filter): Query<Filter>) -> ApiResult<Json<Vec<Entry>>> {
+pub async fn list(
+    State(state): State<AppState>,
+    _user: CurrentUser,
+    Query(filter): Query<Filter>,
+) -> ApiResult<Json<Vec<Entry>>> {
     Ok(Json(audit::list(&state.db, &filter, 100).await?))
 }

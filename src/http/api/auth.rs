@@ -8,7 +8,9 @@ use utoipa::ToSchema;
 
 use crate::app::AppState;
 use crate::error::ApiResult;
-use crate::http::session::{AnySession, MaybeSession, clear_session_cookie, client_ip, pre_session_token, session_cookie};
+use crate::http::session::{
+    AnySession, MaybeSession, clear_session_cookie, client_ip, pre_session_token, session_cookie,
+};
 use crate::service::accounts;
 
 #[derive(Serialize, ToSchema)]
@@ -19,7 +21,11 @@ pub struct CsrfToken {
 
 /// A CSRF token: the session's when signed in, else a pre-session one (also set as a cookie).
 #[utoipa::path(get, path = "/api/v1/csrf", tag = "auth", responses((status = 200, body = CsrfToken)))]
-pub async fn csrf(State(state): State<AppState>, MaybeSession(session): MaybeSession, jar: CookieJar) -> Response {
+pub async fn csrf(
+    State(state): State<AppState>,
+    MaybeSession(session): MaybeSession,
+    jar: CookieJar,
+) -> Response {
     match session {
         Some(s) => Json(CsrfToken { csrf_token: s.csrf }).into_response(),
         None => {
@@ -53,7 +59,12 @@ pub struct Me {
 /// anything but `me` and logout works.
 #[utoipa::path(post, path = "/api/v1/session", tag = "auth", request_body = LoginRequest,
     responses((status = 200, body = Me), (status = 401, body = crate::error::ErrorBody), (status = 429, body = crate::error::ErrorBody)))]
-pub async fn login(State(state): State<AppState>, parts: Parts, jar: CookieJar, Json(req): Json<LoginRequest>) -> ApiResult<Response> {
+pub async fn login(
+    State(state): State<AppState>,
+    parts: Parts,
+    jar: CookieJar,
+    Json(req): Json<LoginRequest>,
+) -> ApiResult<Response> {
     let ip = client_ip(&parts);
     let (user, session) = accounts::login(&state.db, &req.login, &req.password, &ip).await?;
     let org = crate::db::orgs::get_by_id(&state.db, user.org_id).await?;
@@ -69,13 +80,20 @@ pub async fn login(State(state): State<AppState>, parts: Parts, jar: CookieJar, 
         must_change_password: user.must_change_password,
         csrf_token: session.csrf.clone(),
     };
-    let jar = jar.add(session_cookie(&session.token, state.settings.secure_cookies));
+    let jar = jar.add(session_cookie(
+        &session.token,
+        state.settings.secure_cookies,
+    ));
     Ok((jar, Json(me)).into_response())
 }
 
 /// Signs out.
 #[utoipa::path(delete, path = "/api/v1/session", tag = "auth", responses((status = 204)))]
-pub async fn logout(State(state): State<AppState>, AnySession(session): AnySession, jar: CookieJar) -> ApiResult<Response> {
+pub async fn logout(
+    State(state): State<AppState>,
+    AnySession(session): AnySession,
+    jar: CookieJar,
+) -> ApiResult<Response> {
     accounts::logout(&state.db, &session.token, &session.actor()).await?;
     let jar = jar.add(clear_session_cookie(state.settings.secure_cookies));
     Ok((axum::http::StatusCode::NO_CONTENT, jar).into_response())

@@ -27,7 +27,11 @@ fn present(mut org: Org, session: &Session) -> Org {
 
 /// Orgs in the account's scope.
 #[utoipa::path(get, path = "/api/v1/orgs", tag = "orgs", params(Search), responses((status = 200, body = [Org])))]
-pub async fn list(State(state): State<AppState>, CurrentUser(s): CurrentUser, Query(q): Query<Search>) -> ApiResult<Json<Vec<Org>>> {
+pub async fn list(
+    State(state): State<AppState>,
+    CurrentUser(s): CurrentUser,
+    Query(q): Query<Search>,
+) -> ApiResult<Json<Vec<Org>>> {
     let list = orgs::list(&state.db, &s.scope(), q.q.as_deref()).await?;
     Ok(Json(list.into_iter().map(|o| present(o, &s)).collect()))
 }
@@ -35,15 +39,25 @@ pub async fn list(State(state): State<AppState>, CurrentUser(s): CurrentUser, Qu
 /// One org in scope; out of scope answers 404.
 #[utoipa::path(get, path = "/api/v1/orgs/{org_id}", tag = "orgs", params(("org_id" = i64, Path)),
     responses((status = 200, body = Org), (status = 404, body = crate::error::ErrorBody)))]
-pub async fn show(State(state): State<AppState>, CurrentUser(s): CurrentUser, Path(org_id): Path<i64>) -> ApiResult<Json<Org>> {
-    let org = orgs::get(&state.db, &s.scope(), org_id).await?.ok_or(AppError::NotFound)?;
+pub async fn show(
+    State(state): State<AppState>,
+    CurrentUser(s): CurrentUser,
+    Path(org_id): Path<i64>,
+) -> ApiResult<Json<Org>> {
+    let org = orgs::get(&state.db, &s.scope(), org_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
     Ok(Json(present(org, &s)))
 }
 
 /// Creates an org under a parent in scope.
 #[utoipa::path(post, path = "/api/v1/orgs", tag = "orgs", request_body = OrgInput,
     responses((status = 201, body = Org), (status = 422, body = crate::error::ErrorBody)))]
-pub async fn create(State(state): State<AppState>, CurrentUser(s): CurrentUser, Json(input): Json<OrgInput>) -> ApiResult<(StatusCode, Json<Org>)> {
+pub async fn create(
+    State(state): State<AppState>,
+    CurrentUser(s): CurrentUser,
+    Json(input): Json<OrgInput>,
+) -> ApiResult<(StatusCode, Json<Org>)> {
     let org = service::create(&state.db, &s.scope(), &input, &s.actor()).await?;
     Ok((StatusCode::CREATED, Json(present(org, &s))))
 }
@@ -51,7 +65,12 @@ pub async fn create(State(state): State<AppState>, CurrentUser(s): CurrentUser, 
 /// Edits (and possibly moves) an org in scope.
 #[utoipa::path(put, path = "/api/v1/orgs/{org_id}", tag = "orgs", params(("org_id" = i64, Path)), request_body = OrgInput,
     responses((status = 200, body = Org), (status = 404, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
-pub async fn update(State(state): State<AppState>, CurrentUser(s): CurrentUser, Path(org_id): Path<i64>, Json(input): Json<OrgInput>) -> ApiResult<Json<Org>> {
+pub async fn update(
+    State(state): State<AppState>,
+    CurrentUser(s): CurrentUser,
+    Path(org_id): Path<i64>,
+    Json(input): Json<OrgInput>,
+) -> ApiResult<Json<Org>> {
     let org = service::update(&state.db, &s.scope(), org_id, &input, &s.actor()).await?;
     Ok(Json(present(org, &s)))
 }

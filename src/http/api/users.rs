@@ -14,7 +14,10 @@ use crate::service::accounts::{self, NewAccount};
 
 /// Accounts in scope (phones masked except for city admins).
 #[utoipa::path(get, path = "/api/v1/users", tag = "users", responses((status = 200, body = [UserRow])))]
-pub async fn list(State(state): State<AppState>, CurrentUser(s): CurrentUser) -> ApiResult<Json<Vec<UserRow>>> {
+pub async fn list(
+    State(state): State<AppState>,
+    CurrentUser(s): CurrentUser,
+) -> ApiResult<Json<Vec<UserRow>>> {
     let rows = users::list(&state.db, &s.scope()).await?;
     Ok(Json(rows.into_iter().map(|u| present(u, &s)).collect()))
 }
@@ -22,8 +25,14 @@ pub async fn list(State(state): State<AppState>, CurrentUser(s): CurrentUser) ->
 /// One account in scope.
 #[utoipa::path(get, path = "/api/v1/users/{user_id}", tag = "users", params(("user_id" = i64, Path)),
     responses((status = 200, body = UserRow), (status = 404, body = crate::error::ErrorBody)))]
-pub async fn show(State(state): State<AppState>, CurrentUser(s): CurrentUser, Path(user_id): Path<i64>) -> ApiResult<Json<UserRow>> {
-    let row = users::get_row(&state.db, &s.scope(), user_id).await?.ok_or(AppError::NotFound)?;
+pub async fn show(
+    State(state): State<AppState>,
+    CurrentUser(s): CurrentUser,
+    Path(user_id): Path<i64>,
+) -> ApiResult<Json<UserRow>> {
+    let row = users::get_row(&state.db, &s.scope(), user_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
     let role = Role::parse(&row.role).ok_or(AppError::NotFound)?;
     if row.id != s.user.id && !s.role.may_grant(role) {
         return Err(AppError::NotFound.into());
@@ -41,7 +50,18 @@ pub struct Created {
 /// Creates an account in scope with a one-time password.
 #[utoipa::path(post, path = "/api/v1/users", tag = "users", request_body = NewAccount,
     responses((status = 201, body = Created), (status = 422, body = crate::error::ErrorBody)))]
-pub async fn create(State(state): State<AppState>, CurrentUser(s): CurrentUser, Json(input): Json<NewAccount>) -> ApiResult<(StatusCode, Json<Created>)> {
-    let (id, one_time_password) = accounts::create_account(&state.db, &s.scope(), s.role, &input, &s.actor()).await?;
-    Ok((StatusCode::CREATED, Json(Created { id, one_time_password })))
+pub async fn create(
+    State(state): State<AppState>,
+    CurrentUser(s): CurrentUser,
+    Json(input): Json<NewAccount>,
+) -> ApiResult<(StatusCode, Json<Created>)> {
+    let (id, one_time_password) =
+        accounts::create_account(&state.db, &s.scope(), s.role, &input, &s.actor()).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(Created {
+            id,
+            one_time_password,
+        }),
+    ))
 }

@@ -42,7 +42,9 @@ pub async fn list(
     Query(filter): Query<Filter>,
 ) -> AppResult<Html<String>> {
     let entries = audit::list(&state.db, &filter, PAGE_SIZE).await?;
-    let next_before = (entries.len() as i64 == PAGE_SIZE).then(|| entries.last().map(|e| e.id)).flatten();
+    let next_before = (entries.len() as i64 == PAGE_SIZE)
+        .then(|| entries.last().map(|e| e.id))
+        .flatten();
     let (chain, chain_ok) = match audit::verify(&state.db).await? {
         Verdict::Intact { entries } => (format!("哈希链完整，共 {entries} 条记录"), true),
         Verdict::Broken { reason, .. } => (format!("哈希链已损坏：{reason}"), false),

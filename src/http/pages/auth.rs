@@ -78,7 +78,11 @@ pub async fn login(
     match accounts::login(&state.db, &form.login, &form.password, &ip).await {
         Ok((user, session)) => {
             let jar = jar.add(session_cookie(&session.token, secure));
-            let to = if user.must_change_password { "/account/password" } else { "/dashboard" };
+            let to = if user.must_change_password {
+                "/account/password"
+            } else {
+                "/dashboard"
+            };
             Ok((jar, Redirect::to(to)).into_response())
         }
         Err(e @ (AppError::BadLogin | AppError::Locked { .. })) => {
@@ -97,7 +101,11 @@ pub async fn login(
     }
 }
 
-pub async fn logout(State(state): State<AppState>, AnySession(session): AnySession, jar: CookieJar) -> AppResult<Response> {
+pub async fn logout(
+    State(state): State<AppState>,
+    AnySession(session): AnySession,
+    jar: CookieJar,
+) -> AppResult<Response> {
     accounts::logout(&state.db, &session.token, &session.actor()).await?;
     let jar = jar.add(clear_session_cookie(state.settings.secure_cookies));
     Ok((jar, Redirect::to("/")).into_response())

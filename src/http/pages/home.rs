@@ -38,9 +38,10 @@ pub async fn overview(State(state): State<AppState>) -> AppResult<Response> {
         }
     };
     let mut response = Html(body).into_response();
-    response
-        .headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=60"));
+    response.headers_mut().insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=60"),
+    );
     Ok(response)
 }
 
@@ -57,7 +58,10 @@ struct DashboardPage {
     may_manage_users: bool,
 }
 
-pub async fn dashboard(State(state): State<AppState>, CurrentUser(session): CurrentUser) -> AppResult<Html<String>> {
+pub async fn dashboard(
+    State(state): State<AppState>,
+    CurrentUser(session): CurrentUser,
+) -> AppResult<Html<String>> {
     let scope = session.scope();
     let orgs_in_scope = if session.role.may_view_orgs() {
         orgs::list(&state.db, &scope, None).await?.len()

@@ -82,7 +82,10 @@ pub fn error_page(status: StatusCode, message: &str, fields: &[FieldError]) -> H
         message,
         fields,
     };
-    Html(page.render().unwrap_or_else(|_| format!("<h1>{}</h1><p>{}</p>", status.as_u16(), "出错了")))
+    Html(
+        page.render()
+            .unwrap_or_else(|_| format!("<h1>{}</h1><p>{}</p>", status.as_u16(), "出错了")),
+    )
 }
 
 /// Formats Unix seconds as China time, e.g. 2020-07-01 09:30:00.

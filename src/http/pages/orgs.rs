@@ -33,10 +33,13 @@ pub struct OrgLine {
 }
 
 fn line(org: &Org, base_depth: i64, unmasked: bool) -> OrgLine {
-    let phone = org
-        .contact_phone
-        .as_deref()
-        .map(|p| if unmasked { p.to_string() } else { mask_phone(p) });
+    let phone = org.contact_phone.as_deref().map(|p| {
+        if unmasked {
+            p.to_string()
+        } else {
+            mask_phone(p)
+        }
+    });
     let contact = match (&org.contact_name, phone) {
         (Some(n), Some(p)) => format!("{n} {p}"),
         (Some(n), None) => n.clone(),
@@ -109,7 +112,9 @@ pub async fn list(
     CurrentUser(session): CurrentUser,
     Query(query): Query<ListQuery>,
 ) -> AppResult<Html<String>> {
-    page(&state, &session, &query.q, Vec::new(), query.done).await.map(|(_, html)| html)
+    page(&state, &session, &query.q, Vec::new(), query.done)
+        .await
+        .map(|(_, html)| html)
 }
 
 async fn page(
@@ -122,21 +127,38 @@ async fn page(
     let scope = session.scope();
     let search = Some(q.trim()).filter(|s| !s.is_empty());
     let found = tree_order(orgs::list(&state.db, &scope, search).await?);
-    let all = if search.is_some() { tree_order(orgs::list(&state.db, &scope, None).await?) } else { found.clone() };
+    let all = if search.is_some() {
+        tree_order(orgs::list(&state.db, &scope, None).await?)
+    } else {
+        found.clone()
+    };
     let base = all.iter().map(|o| o.depth).min().unwrap_or(0);
     let unmasked = sees_phones(session);
-    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
     let html = render(&OrgsPage {
         nav: Nav::for_session(session),
         csrf: session.csrf.clone(),
         q: q.to_string(),
         total: found.len(),
-        lines: found.iter().map(|o| line(o, if search.is_some() { o.depth } else { base }, unmasked)).collect(),
+        lines: found
+            .iter()
+            .map(|o| line(o, if search.is_some() { o.depth } else { base }, unmasked))
+            .collect(),
         may_edit: session.role.may_edit_orgs(),
         parents: all.iter().map(|o| line(o, base, false)).collect(),
         kinds: kind_options(),
         errors,
-        message: message.map(|m| if m == "1" { "已保存。".to_string() } else { m }),
+        message: message.map(|m| {
+            if m == "1" {
+                "已保存。".to_string()
+            } else {
+                m
+            }
+        }),
     })?;
     Ok((status, html))
 }
@@ -159,7 +181,10 @@ impl OrgForm {
     fn input(&self) -> Result<OrgInput, AppError> {
         let parent_id = match self.parent_id.trim() {
             "" => None,
-            id => Some(id.parse().map_err(|_| AppError::invalid("上级单位", "请从列表中选择上级单位"))?),
+            id => Some(
+                id.parse()
+                    .map_err(|_| AppError::invalid("上级单位", "请从列表中选择上级单位"))?,
+            ),
         };
         Ok(OrgInput {
             name: self.name.clone(),
@@ -182,7 +207,9 @@ pub async fn create(
     };
     match result {
         Ok(org) => Ok(Redirect::to(&format!("/orgs/{}?done=1", org.id)).into_response()),
-        Err(AppError::Invalid(errors)) => Ok(page(&state, &session, "", errors, None).await?.into_response()),
+        Err(AppError::Invalid(errors)) => Ok(page(&state, &session, "", errors, None)
+            .await?
+            .into_response()),
         Err(e) => Err(e),
     }
 }
@@ -222,7 +249,9 @@ pub async fn show(
     Path(org_id): Path<i64>,
     Query(q): Query<ShowQuery>,
 ) -> AppResult<Html<String>> {
-    org_page(&state, &session, org_id, Vec::new(), q.done.is_some()).await.map(|(_, h)| h)
+    org_page(&state, &session, org_id, Vec::new(), q.done.is_some())
+        .await
+        .map(|(_, h)| h)
 }
 
 async fn org_page(
@@ -233,7 +262,9 @@ async fn org_page(
     saved: bool,
 ) -> AppResult<(StatusCode, Html<String>)> {
     let scope = session.scope();
-    let org = orgs::get(&state.db, &scope, org_id).await?.ok_or(AppError::NotFound)?;
+    let org = orgs::get(&state.db, &scope, org_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
     let all = tree_order(orgs::list(&state.db, &scope, None).await?);
     let base = all.iter().map(|o| o.depth).min().unwrap_or(0);
     let children = all
@@ -242,19 +273,35 @@ async fn org_page(
         .map(|o| line(o, o.depth, sees_phones(session)))
         .collect();
     let parent_name = match org.parent_id {
-        Some(pid) => all.iter().find(|o| o.id == pid).map(|o| o.name.clone()).unwrap_or_else(|| "（上级单位不在您的管理范围内）".into()),
+        Some(pid) => all
+            .iter()
+            .find(|o| o.id == pid)
+            .map(|o| o.name.clone())
+            .unwrap_or_else(|| "（上级单位不在您的管理范围内）".into()),
         None => "（无，顶层单位）".into(),
     };
-    let accounts = users::list(&state.db, &orgs::Scope::subtree(&org)).await?.iter().filter(|u| u.org_id == org.id).count();
+    let accounts = users::list(&state.db, &orgs::Scope::subtree(&org))
+        .await?
+        .iter()
+        .filter(|u| u.org_id == org.id)
+        .count();
     let unmasked = sees_phones(session);
-    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
     let html = render(&OrgPage {
         nav: Nav::for_session(session),
         csrf: session.csrf.clone(),
         org: line(&org, org.depth, unmasked),
         kind_code: org.kind.clone(),
         contact_name: org.contact_name.clone().unwrap_or_default(),
-        contact_phone: if session.role.may_edit_orgs() { org.contact_phone.clone().unwrap_or_default() } else { String::new() },
+        contact_phone: if session.role.may_edit_orgs() {
+            org.contact_phone.clone().unwrap_or_default()
+        } else {
+            String::new()
+        },
         parent_id: org.parent_id,
         parent_sel: org.parent_id.unwrap_or(-1),
         parent_name,
@@ -262,7 +309,11 @@ async fn org_page(
         accounts,
         may_edit: session.role.may_edit_orgs(),
         may_move: session.role.may_edit_orgs() && org.path != scope.prefix,
-        parents: all.iter().filter(|o| !org.contains(o)).map(|o| line(o, base, false)).collect(),
+        parents: all
+            .iter()
+            .filter(|o| !org.contains(o))
+            .map(|o| line(o, base, false))
+            .collect(),
         kinds: kind_options(),
         errors,
         saved,
@@ -277,7 +328,9 @@ pub async fn update(
     Form(form): Form<OrgForm>,
 ) -> AppResult<Response> {
     let scope = session.scope();
-    let current = orgs::get(&state.db, &scope, org_id).await?.ok_or(AppError::NotFound)?;
+    let current = orgs::get(&state.db, &scope, org_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
     let result = match form.input() {
         Ok(mut input) => {
             // The root of one's own scope keeps its parent (the form shows no choice for it).
@@ -290,7 +343,9 @@ pub async fn update(
     };
     match result {
         Ok(_) => Ok(Redirect::to(&format!("/orgs/{org_id}?done=1")).into_response()),
-        Err(AppError::Invalid(errors)) => Ok(org_page(&state, &session, org_id, errors, false).await?.into_response()),
+        Err(AppError::Invalid(errors)) => Ok(org_page(&state, &session, org_id, errors, false)
+            .await?
+            .into_response()),
         Err(e) => Err(e),
     }
 }
@@ -331,12 +386,18 @@ pub async fn export(
     let (content_type, file) = if csv {
         ("text/csv; charset=utf-8", "orgs.csv")
     } else {
-        ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "orgs.xlsx")
+        (
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            "orgs.xlsx",
+        )
     };
     let mut response = Bytes::from(bytes).into_response();
     let h = response.headers_mut();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
-    let disposition = format!("attachment; filename=\"{file}\"; filename*=UTF-8''%E7%BB%84%E7%BB%87%E6%9E%B6%E6%9E%84.{}", if csv { "csv" } else { "xlsx" });
+    let disposition = format!(
+        "attachment; filename=\"{file}\"; filename*=UTF-8''%E7%BB%84%E7%BB%87%E6%9E%B6%E6%9E%84.{}",
+        if csv { "csv" } else { "xlsx" }
+    );
     if let Ok(value) = HeaderValue::from_str(&disposition) {
         h.insert(header::CONTENT_DISPOSITION, value);
     }
@@ -360,7 +421,9 @@ pub async fn import(
             bytes = Some(data);
         }
     }
-    let bytes = bytes.filter(|b| !b.is_empty()).ok_or_else(|| AppError::invalid("文件", "请选择要导入的 xlsx 或 csv 文件"))?;
+    let bytes = bytes
+        .filter(|b| !b.is_empty())
+        .ok_or_else(|| AppError::invalid("文件", "请选择要导入的 xlsx 或 csv 文件"))?;
     let result = match tabular::read(&bytes) {
         Ok(table) => service::import(&state.db, &session.scope(), &table, &session.actor()).await,
         Err(message) => Err(AppError::invalid("文件", message)),
@@ -371,9 +434,13 @@ pub async fn import(
                 "导入完成：新建 {} 个，更新 {} 个，未变 {} 个。",
                 summary.created, summary.updated, summary.unchanged
             );
-            Ok(page(&state, &session, "", Vec::new(), Some(message)).await?.into_response())
+            Ok(page(&state, &session, "", Vec::new(), Some(message))
+                .await?
+                .into_response())
         }
-        Err(AppError::Invalid(errors)) => Ok(page(&state, &session, "", errors, None).await?.into_response()),
+        Err(AppError::Invalid(errors)) => Ok(page(&state, &session, "", errors, None)
+            .await?
+            .into_response()),
         Err(e) => Err(e),
     }
 }

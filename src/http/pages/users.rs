@@ -49,7 +49,10 @@ struct UsersPage {
     form: NewAccount,
 }
 
-pub async fn list(State(state): State<AppState>, CurrentUser(session): CurrentUser) -> AppResult<Html<String>> {
+pub async fn list(
+    State(state): State<AppState>,
+    CurrentUser(session): CurrentUser,
+) -> AppResult<Html<String>> {
     let empty = NewAccount {
         login: String::new(),
         display_name: String::new(),
@@ -57,7 +60,9 @@ pub async fn list(State(state): State<AppState>, CurrentUser(session): CurrentUs
         role: String::new(),
         org_id: session.org.id,
     };
-    users_page(&state, &session, Vec::new(), empty).await.map(|(_, h)| h)
+    users_page(&state, &session, Vec::new(), empty)
+        .await
+        .map(|(_, h)| h)
 }
 
 async fn users_page(
@@ -75,14 +80,24 @@ async fn users_page(
     let orgs = orgs::list(&state.db, &scope, None)
         .await?
         .into_iter()
-        .map(|o| OrgOption { id: o.id, name: o.name })
+        .map(|o| OrgOption {
+            id: o.id,
+            name: o.name,
+        })
         .collect();
     let roles = Role::ALL
         .into_iter()
         .filter(|r| session.role.may_grant(*r))
-        .map(|r| RoleOption { code: r.code(), label: r.label_zh() })
+        .map(|r| RoleOption {
+            code: r.code(),
+            label: r.label_zh(),
+        })
         .collect();
-    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
     let html = render(&UsersPage {
         nav: Nav::for_session(session),
         csrf: session.csrf.clone(),
@@ -131,7 +146,15 @@ pub async fn create(
         role: form.role.clone(),
         org_id: form.org_id.trim().parse().unwrap_or(-1),
     };
-    match accounts::create_account(&state.db, &session.scope(), session.role, &input, &session.actor()).await {
+    match accounts::create_account(
+        &state.db,
+        &session.scope(),
+        session.role,
+        &input,
+        &session.actor(),
+    )
+    .await
+    {
         Ok((id, password)) => Ok(render(&IssuedPage {
             nav: Nav::for_session(&session),
             login: input.login.trim().to_string(),
@@ -140,7 +163,9 @@ pub async fn create(
             reset: false,
         })?
         .into_response()),
-        Err(AppError::Invalid(errors)) => Ok(users_page(&state, &session, errors, input).await?.into_response()),
+        Err(AppError::Invalid(errors)) => Ok(users_page(&state, &session, errors, input)
+            .await?
+            .into_response()),
         Err(e) => Err(e),
     }
 }
@@ -187,7 +212,10 @@ pub async fn reset_password(
 ) -> AppResult<Html<String>> {
     let row = in_scope(&state, &session, user_id).await?;
     if row.id == session.user.id {
-        return Err(AppError::invalid("账号", "请在“修改密码”页面修改自己的密码"));
+        return Err(AppError::invalid(
+            "账号",
+            "请在“修改密码”页面修改自己的密码",
+        ));
     }
     let password = accounts::reset_password(&state.db, row.id, &session.actor()).await?;
     render(&IssuedPage {
@@ -225,7 +253,11 @@ pub async fn set_status(
         &mut tx,
         &session.actor(),
         Event {
-            action: if disabled { "user.disable" } else { "user.enable" },
+            action: if disabled {
+                "user.disable"
+            } else {
+                "user.enable"
+            },
             object_type: "user",
             object_id: row.id.to_string(),
             before: Some(serde_json::json!({ "disabled": row.disabled })),

@@ -1,0 +1,228 @@
+//! The access matrix: every route of the route table × every role (and anonymous) × an org
+//! outside the account's scope. New routes join automatically, because the table the router
+//! is built from is the table walked here; a route with a path parameter the matrix does not
+//! know fails the test until the matrix learns how to fill it.
+
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+use wangju::db::Db;
+use wangju::domain::role::Role;
+use wangju::http::{Access, routes};
+
+use crate::harness::{Agent, PASSWORD, TestApp, each_backend, location};
+
+/// What must never reach an account outside the secret subtree.
+const SECRET_ORG: &str = "南开秘密公司工会";
+const SECRET_PHONE: &str = "13911112222";
+const SECRET_USER_NAME: &str = "南开秘密人";
+const SECRET_USER_PHONE: &str = "13933334444";
+
+struct Actor {
+    role: Option<Role>,
+    login: Option<String>,
+    agent: Agent,
+    /// Whether the secret subtree is inside this account's scope.
+    sees_secret: bool,
+}
+
+async fn snapshot(app: &TestApp, secret_path: &str) -> Vec<String> {
+    let orgs = format!(
+        "SELECT CAST(id AS TEXT) || '|' || name || '|' || path || '|' || COALESCE(contact_phone, '') FROM orgs WHERE path LIKE '{secret_path}%' ORDER BY id"
+    );
+    let users = format!(
+        "SELECT u.login || '|' || u.display_name || '|' || COALESCE(u.phone, '') || '|' || u.password_hash || '|' || CAST(u.disabled AS TEXT) || '|' || CAST(u.failed_logins AS TEXT) || '|' || u.role \
+         FROM users u JOIN orgs o ON o.id = u.org_id WHERE o.path LIKE '{secret_path}%' ORDER BY u.id"
+    );
+    let mut rows = Vec::new();
+    for q in [orgs, users] {
+        let part: Vec<String> = match &app.state.db {
+            Db::Sqlite { read, .. } => sqlx::query_scalar(&q)
+                .fetch_all(read)
+                .await
+                .expect("snapshot"),
+            Db::Postgres(pool) => sqlx::query_scalar(&q)
+                .fetch_all(pool)
+                .await
+                .expect("snapshot"),
+        };
+        rows.extend(part);
+    }
+    rows
+}
+
+fn fill(path: &str, org: i64, user: i64) -> String {
+    let mut out = String::new();
+    let mut rest = path;
+    while let Some(start) = rest.find('{') {
+        out.push_str(&rest[..start]);
+        let end = rest[start..].find('}').map_or(rest.len(), |e| start + e);
+        let value = match &rest[start + 1..end] {
+            "org_id" => org.to_string(),
+            "user_id" => user.to_string(),
+            "file" => "app.css".to_string(),
+            other => panic!(
+                "the access matrix does not know the path parameter {{{other}}} of {path}: teach fill() which out-of-scope object to use"
+            ),
+        };
+        out.push_str(&value);
+        rest = &rest[(end + 1).min(rest.len())..];
+    }
+    out.push_str(rest);
+    out
+}
+
+async fn send(
+    agent: &Agent,
+    method: &Method,
+    path: &str,
+    secret_org: i64,
+) -> (StatusCode, String, String) {
+    let url = format!("{}{path}", agent.base);
+    let hostile = [
+        ("name", "泄漏测试单位".to_string()),
+        ("kind", "grassroots".to_string()),
+        ("parent_id", secret_org.to_string()),
+        ("org_id", secret_org.to_string()),
+        ("role", "worker".to_string()),
+        ("login", "leak-probe".to_string()),
+        ("display_name", "泄漏".to_string()),
+        ("disabled", "1".to_string()),
+        ("contact_phone", "13800000000".to_string()),
+        ("current", PASSWORD.to_string()),
+        ("new", "Another-Passw0rd!".to_string()),
+        ("confirm", "Another-Passw0rd!".to_string()),
+        ("_csrf", agent.csrf.clone()),
+    ];
+    let request = agent
+        .client
+        .request(method.clone(), &url)
+        .header("x-csrf-token", &agent.csrf);
+    let request = if *method == Method::GET {
+        request
+    } else if path.starts_with("/api/") {
+        let body: serde_json::Map<String, serde_json::Value> = hostile
+            .iter()
+            .map(|(k, v)| {
+                (
+                    k.to_string(),
+                    v.parse::<i64>().map_or(json!(v), |n| json!(n)),
+                )
+            })
+            .collect();
+        request.json(&body)
+    } else {
+        request.form(&hostile)
+    };
+    let r = request.send().await.expect("request");
+    let status = r.status();
+    let to = location(&r);
+    (status, to, r.text().await.unwrap_or_default())
+}
+
+#[tokio::test]
+async fn no_route_leaks_across_scope() {
+    each_backend(|app| async move {
+        let admin = app.admin().await;
+        let db = &app.state.db;
+        let org_id = |name: &'static str| async move {
+            wangju::db::orgs::find_by_name(db, name).await.ok().flatten().map_or(-1, |o| o.id)
+        };
+        // Our side: 河西区 with a grassroots union. The secret side: 南开区 with one.
+        let hexi = org_id("河西区总工会").await;
+        let nankai = org_id("南开区总工会").await;
+        let (s, _) = admin.send_json(Method::POST, "/api/v1/orgs", &json!({"name": "河西甲公司工会", "kind": "grassroots", "parent_id": hexi})).await;
+        assert_eq!(s, StatusCode::CREATED);
+        let (s, secret) = admin
+            .send_json(Method::POST, "/api/v1/orgs", &json!({"name": SECRET_ORG, "kind": "grassroots", "parent_id": nankai, "contact_name": "秘书", "contact_phone": SECRET_PHONE}))
+            .await;
+        assert_eq!(s, StatusCode::CREATED);
+        let secret_org = secret["id"].as_i64().unwrap_or_default();
+        let secret_path = secret["path"].as_str().unwrap_or_default().to_string();
+        let (s, created) = admin
+            .send_json(Method::POST, "/api/v1/users", &json!({"login": "nankai-secret", "display_name": SECRET_USER_NAME, "phone": SECRET_USER_PHONE, "role": "worker", "org_id": secret_org}))
+            .await;
+        assert_eq!(s, StatusCode::CREATED);
+        let secret_user = created["id"].as_i64().unwrap_or_default();
+
+        let mut actors = vec![Actor { role: None, login: None, agent: app.agent(), sees_secret: false }];
+        for (role, org) in [
+            (Role::CoOrganiserLiaison, "中共天津市委网信办"),
+            (Role::UnitAdmin, "河西区总工会"),
+            (Role::GrassrootsAdmin, "河西甲公司工会"),
+            (Role::Moderator, "河西甲公司工会"),
+            (Role::Reviewer, "河西甲公司工会"),
+            (Role::Worker, "河西甲公司工会"),
+        ] {
+            let login = app.user(role, org).await;
+            let agent = app.signed_in(&login).await;
+            actors.push(Actor { role: Some(role), login: Some(login), agent, sees_secret: role.sees_everything() });
+        }
+        actors[0].agent.refresh_csrf().await;
+
+        let table = routes();
+        assert!(table.len() >= 30, "the route table lists every route");
+        let before = snapshot(&app, &secret_path).await;
+        let mut checked = 0;
+        for actor in &mut actors {
+            let who = actor.role.map_or("anonymous", |r| r.code());
+            for spec in &table {
+                let path = fill(spec.path, secret_org, secret_user);
+                let has_object = spec.path.contains("{org_id}") || spec.path.contains("{user_id}");
+                let (status, to, body) = send(&actor.agent, &spec.method, &path, secret_org).await;
+                let what = format!("{who} {} {path} → {status}", spec.method);
+                checked += 1;
+
+                // 1. The gate: who may call the route at all.
+                if !spec.access.admits(actor.role) {
+                    match actor.role {
+                        None if path.starts_with("/api/") => assert_eq!(status, StatusCode::UNAUTHORIZED, "{what}"),
+                        None => assert!(status == StatusCode::SEE_OTHER && to.starts_with("/login"), "{what} {to}"),
+                        Some(_) => assert_eq!(status, StatusCode::FORBIDDEN, "{what}"),
+                    }
+                } else if has_object && !actor.sees_secret {
+                    // 2. Objects outside the scope do not exist.
+                    assert!(
+                        status == StatusCode::NOT_FOUND || (spec.method != Method::GET && status == StatusCode::UNPROCESSABLE_ENTITY),
+                        "{what}"
+                    );
+                }
+                if matches!(spec.access, Access::Public) {
+                    assert!(!status.is_server_error(), "{what}");
+                }
+                // 3. Nothing of the secret subtree in any answer.
+                if !actor.sees_secret {
+                    for marker in [SECRET_ORG, SECRET_USER_NAME, "nankai-secret"] {
+                        assert!(!body.contains(marker), "{what} leaked {marker}");
+                    }
+                }
+                if actor.role != Some(Role::CityAdmin) {
+                    for phone in [SECRET_PHONE, SECRET_USER_PHONE] {
+                        assert!(!body.contains(phone), "{what} leaked a whole phone number");
+                    }
+                }
+                // Routes that end the session (logout) or change the password: sign in again.
+                if let Some(login) = &actor.login {
+                    if actor.agent.json("/api/v1/me").await.0 != StatusCode::OK {
+                        let mut fresh = app.agent();
+                        let mut signed_in = false;
+                        for password in [PASSWORD, "Another-Passw0rd!"] {
+                            if fresh.login(login, password).await.status() == StatusCode::SEE_OTHER {
+                                signed_in = true;
+                                break;
+                            }
+                        }
+                        assert!(signed_in, "{who} could not sign in again");
+                        fresh.refresh_csrf().await;
+                        actor.agent = fresh;
+                    }
+                }
+            }
+            // 4. Nothing in the secret subtree changed, whatever was posted.
+            if !actor.sees_secret || actor.role == Some(Role::CoOrganiserLiaison) {
+                assert_eq!(snapshot(&app, &secret_path).await, before, "{who} changed the secret subtree");
+            }
+        }
+        assert_eq!(checked, table.len() * actors.len());
+    })
+    .await;
+}

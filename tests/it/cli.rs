@@ -1,0 +1,239 @@
+//! The `wangju` command as an operator runs it.
+
+use std::process::{Command, Output};
+
+use wangju::db::Backend;
+
+use crate::harness::{backends, create_pg_database, drop_pg_database, pg_url_for};
+
+/// A data folder (SQLite) or a fresh PostgreSQL database, as command-line storage options.
+struct Storage {
+    dir: tempfile::TempDir,
+    args: Vec<String>,
+    pg: Option<String>,
+}
+
+impl Storage {
+    async fn new(backend: Backend) -> Storage {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut args = vec!["--data-dir".to_string(), dir.path().display().to_string()];
+        let mut pg = None;
+        if backend == Backend::Postgres {
+            let name = create_pg_database().await;
+            args.push("--database-url".into());
+            args.push(pg_url_for(&name));
+            pg = Some(name);
+        }
+        Storage { dir, args, pg }
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_wangju"))
+            .args(args)
+            .args(&self.args)
+            .env("WANGJU_LOG", "warn")
+            .output()
+            .expect("run wangju")
+    }
+
+    async fn finish(self) {
+        if let Some(name) = self.pg {
+            drop_pg_database(&name).await;
+        }
+    }
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).to_string()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).to_string()
+}
+
+#[tokio::test]
+async fn first_run_prints_the_one_time_password_once() {
+    for backend in backends() {
+        let s = Storage::new(backend).await;
+        let first = s.run(&["migrate"]);
+        assert!(first.status.success(), "{}", stderr(&first));
+        assert!(stdout(&first).contains("一次性密码："));
+        let second = s.run(&["migrate"]);
+        assert!(second.status.success());
+        assert!(
+            !stdout(&second).contains("一次性密码"),
+            "printed only on the start that created it"
+        );
+        s.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn campaign_import_reports_line_and_field_and_changes_nothing() {
+    for backend in backends() {
+        let s = Storage::new(backend).await;
+        s.run(&["migrate"]);
+        let exported = s.run(&["campaign", "export"]);
+        assert!(exported.status.success());
+        let text = stdout(&exported);
+        assert!(text.contains("code = \"tianjin-2020\""));
+        let bad = text.replacen(
+            "grassroots_unions = 1000",
+            "grassroots_unions = \"一千\"",
+            1,
+        );
+        let line = bad
+            .lines()
+            .position(|l| l.contains("一千"))
+            .map(|n| n + 1)
+            .unwrap_or_default();
+        let file = s.dir.path().join("bad.toml");
+        std::fs::write(&file, bad).expect("write");
+        let out = s.run(&["campaign", "import", &file.display().to_string()]);
+        assert!(!out.status.success());
+        let err = stderr(&out);
+        assert!(err.contains(&format!("第 {line} 行")), "{err}");
+        assert!(err.contains("数据库未作任何改动"));
+        // The good file imports as an update in place.
+        let good = s.dir.path().join("good.toml");
+        std::fs::write(
+            &good,
+            text.replacen("min_activities = 10", "min_activities = 11", 1),
+        )
+        .expect("write");
+        let out = s.run(&["campaign", "import", &good.display().to_string()]);
+        assert!(
+            stdout(&out).contains("已更新活动 tianjin-2020"),
+            "{}",
+            stderr(&out)
+        );
+        let again = stdout(&s.run(&["campaign", "export"]));
+        assert!(again.contains("min_activities = 11"));
+        // A new year.
+        let out = s.run(&[
+            "campaign",
+            "new",
+            "--from",
+            "tianjin-2020",
+            "--year",
+            "2021",
+        ]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        assert!(stdout(&s.run(&["campaign", "list"])).contains("tianjin-2021"));
+        s.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn org_export_import_and_audit_verify() {
+    for backend in backends() {
+        let s = Storage::new(backend).await;
+        s.run(&["migrate"]);
+        let csv = s.dir.path().join("orgs.csv");
+        std::fs::write(
+            &csv,
+            "单位名称,上级单位,类型\n东疆港区总工会,滨海新区总工会,中间层工会\n",
+        )
+        .expect("write");
+        let out = s.run(&["org", "import", &csv.display().to_string()]);
+        assert!(stdout(&out).contains("新建 1 个"), "{}", stderr(&out));
+        let xlsx = s.dir.path().join("tree.xlsx");
+        let out = s.run(&["org", "export", "--out", &xlsx.display().to_string()]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let out = s.run(&["org", "import", &xlsx.display().to_string()]);
+        assert!(
+            stdout(&out).contains("新建 0 个，更新 0 个"),
+            "{}{}",
+            stdout(&out),
+            stderr(&out)
+        );
+        let out = s.run(&[
+            "user",
+            "add",
+            "--login",
+            "dongjiang",
+            "--name",
+            "东疆管理员",
+            "--role",
+            "unit_admin",
+            "--org",
+            "东疆港区总工会",
+        ]);
+        assert!(stdout(&out).contains("一次性密码"), "{}", stderr(&out));
+        let out = s.run(&[
+            "user",
+            "add",
+            "--login",
+            "ghost",
+            "--name",
+            "某",
+            "--role",
+            "unit_admin",
+            "--org",
+            "不存在的工会",
+        ]);
+        assert!(!out.status.success() && stderr(&out).contains("不存在的工会"));
+        let out = s.run(&["user", "reset-password", "--login", "dongjiang"]);
+        assert!(stdout(&out).contains("一次性密码"));
+        let out = s.run(&["audit", "verify"]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        assert!(stdout(&out).contains("哈希链校验通过"));
+        s.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn tampering_makes_audit_verify_fail() {
+    // SQLite file edited behind Wangju's back.
+    let s = Storage::new(Backend::Sqlite).await;
+    s.run(&["migrate"]);
+    let db = s.dir.path().join("wangju.db");
+    {
+        use sqlx::Connection;
+        let mut conn = sqlx::SqliteConnection::connect(&format!("sqlite://{}", db.display()))
+            .await
+            .expect("open");
+        sqlx::query("UPDATE audit_log SET after_json = '{}' WHERE id = 3")
+            .execute(&mut conn)
+            .await
+            .expect("tamper");
+        conn.close().await.expect("close");
+    }
+    let out = s.run(&["audit", "verify"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("第 3 条"), "{}", stderr(&out));
+}
+
+#[tokio::test]
+async fn several_nodes_starting_at_once_migrate_once() {
+    for backend in backends() {
+        let s = Storage::new(backend).await;
+        let children: Vec<_> = (0..3)
+            .map(|_| {
+                Command::new(env!("CARGO_BIN_EXE_wangju"))
+                    .arg("migrate")
+                    .args(&s.args)
+                    .env("WANGJU_LOG", "warn")
+                    .stdout(std::process::Stdio::piped())
+                    .stderr(std::process::Stdio::piped())
+                    .spawn()
+                    .expect("spawn")
+            })
+            .collect();
+        let outputs: Vec<Output> = children
+            .into_iter()
+            .map(|c| c.wait_with_output().expect("wait"))
+            .collect();
+        for o in &outputs {
+            assert!(o.status.success(), "{}", stderr(o));
+        }
+        let admins: usize = outputs
+            .iter()
+            .filter(|o| stdout(o).contains("一次性密码"))
+            .count();
+        assert_eq!(admins, 1, "exactly one start creates the first admin");
+        let list = stdout(&s.run(&["campaign", "list"]));
+        assert_eq!(list.lines().count(), 1, "{list}");
+        s.finish().await;
+    }
+}

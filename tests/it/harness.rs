@@ -1,0 +1,349 @@
+//! The test harness: a real Wangju on a random port over a fresh database — SQLite in a temp
+//! folder, and PostgreSQL when `WANGJU_TEST_POSTGRES_URL` names a server (a new database per
+//! test, dropped at the end).
+
+use std::future::Future;
+use std::net::SocketAddr;
+
+use chrono::NaiveDate;
+use reqwest::{Client, Response, StatusCode, redirect};
+use serde_json::Value;
+use tempfile::TempDir;
+use wangju::app::{App, AppState};
+use wangju::config::Settings;
+use wangju::db::Backend;
+use wangju::db::audit::Actor;
+use wangju::db::orgs::Scope;
+use wangju::db::users;
+use wangju::domain::role::Role;
+use wangju::service::accounts;
+
+/// The environment variable naming a PostgreSQL server for the second pass.
+pub const PG_ENV: &str = "WANGJU_TEST_POSTGRES_URL";
+
+/// A password every fixture account gets; meets the staff policy.
+pub const PASSWORD: &str = "Test-Passw0rd!";
+
+pub fn backends() -> Vec<Backend> {
+    let mut list = vec![Backend::Sqlite];
+    if std::env::var(PG_ENV).is_ok_and(|v| !v.is_empty()) {
+        list.push(Backend::Postgres);
+    }
+    list
+}
+
+/// Runs `test` once per backend, each on a fresh app.
+pub async fn each_backend<F, Fut>(test: F)
+where
+    F: Fn(TestApp) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        let pg = app.pg_database.clone();
+        test(app).await;
+        if let Some(name) = pg {
+            drop_pg_database(&name).await;
+        }
+    }
+}
+
+pub struct TestApp {
+    pub base: String,
+    pub state: AppState,
+    pub admin_password: String,
+    /// Keeps the data folder alive as long as the app.
+    _dir: TempDir,
+    pub pg_database: Option<String>,
+}
+
+fn pg_server_url() -> String {
+    std::env::var(PG_ENV).unwrap_or_default()
+}
+
+/// URL of database `name` on the test server.
+pub fn pg_url_for(name: &str) -> String {
+    let server = pg_server_url();
+    match server.rfind('/') {
+        Some(i) if i > "postgres://".len() => format!("{}/{name}", &server[..i]),
+        _ => format!("{server}/{name}"),
+    }
+}
+
+pub async fn create_pg_database() -> String {
+    use sqlx::Connection;
+    let name = format!("wangju_test_{}", hex::encode(rand::random::<[u8; 6]>()));
+    let mut conn = sqlx::PgConnection::connect(&pg_server_url())
+        .await
+        .expect("connect to the test PostgreSQL server");
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&mut conn)
+        .await
+        .expect("create test database");
+    name
+}
+
+pub async fn drop_pg_database(name: &str) {
+    use sqlx::Connection;
+    if let Ok(mut conn) = sqlx::PgConnection::connect(&pg_server_url()).await {
+        let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+            .execute(&mut conn)
+            .await;
+    }
+}
+
+pub fn settings(dir: &TempDir, database_url: String) -> Settings {
+    Settings {
+        listen: "127.0.0.1:0".parse().expect("addr"),
+        data_dir: dir.path().to_path_buf(),
+        database_url,
+        secure_cookies: false,
+        today: NaiveDate::from_ymd_opt(2020, 7, 1),
+        session_idle_minutes: 30,
+    }
+}
+
+impl TestApp {
+    pub async fn spawn(backend: Backend) -> TestApp {
+        // Server errors (500s) are logged with their cause; show them in the test output.
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::new("wangju=error"))
+            .with_test_writer()
+            .try_init();
+        let dir = tempfile::tempdir().expect("temp dir");
+        let (url, pg_database) = match backend {
+            Backend::Sqlite => (String::new(), None),
+            Backend::Postgres => {
+                let name = create_pg_database().await;
+                (pg_url_for(&name), Some(name))
+            }
+        };
+        let (state, first) = App::build(settings(&dir, url)).await.expect("app builds");
+        let admin_password = first
+            .expect("first start creates the admin")
+            .one_time_password;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr: SocketAddr = listener.local_addr().expect("addr");
+        let served = state.clone();
+        tokio::spawn(async move {
+            let router = wangju::http::router(served);
+            let _ = axum::serve(
+                listener,
+                router.into_make_service_with_connect_info::<SocketAddr>(),
+            )
+            .await;
+        });
+        TestApp {
+            base: format!("http://{addr}"),
+            state,
+            admin_password,
+            _dir: dir,
+            pg_database,
+        }
+    }
+
+    /// A browser-like client: keeps cookies, does not follow redirects.
+    pub fn agent(&self) -> Agent {
+        Agent {
+            client: Client::builder()
+                .cookie_store(true)
+                .redirect(redirect::Policy::none())
+                .build()
+                .expect("client"),
+            base: self.base.clone(),
+            csrf: String::new(),
+        }
+    }
+
+    /// The first admin, signed in, with its one-time password changed to `PASSWORD`.
+    pub async fn admin(&self) -> Agent {
+        let mut agent = self.agent();
+        let r = agent.login("admin", &self.admin_password).await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        let r = agent
+            .post_form(
+                "/account/password",
+                &[
+                    ("current", &self.admin_password),
+                    ("new", PASSWORD),
+                    ("confirm", PASSWORD),
+                ],
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER, "password change");
+        agent.refresh_csrf().await;
+        agent
+    }
+
+    /// Creates an account with `role` in the org named `org`, password `PASSWORD`, already
+    /// changed (so it can work at once). Returns its login.
+    pub async fn user(&self, role: Role, org: &str) -> String {
+        let db = &self.state.db;
+        let org = wangju::db::orgs::find_by_name(db, org)
+            .await
+            .expect("query")
+            .expect("org exists");
+        let login = format!("{}-{}", role.code().replace('_', "-"), org.id);
+        let input = accounts::NewAccount {
+            login: login.clone(),
+            display_name: format!("测试{}", role.label_zh()),
+            phone: Some("13800138000".into()),
+            role: role.code().into(),
+            org_id: org.id,
+        };
+        let (id, _) = accounts::create_account(
+            db,
+            &Scope::everything(),
+            Role::CityAdmin,
+            &input,
+            &Actor::cli(),
+        )
+        .await
+        .expect("create account");
+        let hash = accounts::hash_password(PASSWORD).await.expect("hash");
+        let mut tx = db.begin().await.expect("tx");
+        users::set_password(&mut tx, id, &hash, false)
+            .await
+            .expect("set password");
+        tx.commit().await.expect("commit");
+        login
+    }
+
+    /// Signs in an account created by `user`.
+    pub async fn signed_in(&self, login: &str) -> Agent {
+        let mut agent = self.agent();
+        let r = agent.login(login, PASSWORD).await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER, "login of {login}");
+        agent.refresh_csrf().await;
+        agent
+    }
+
+    /// Runs a statement directly on the database (to simulate time passing or tampering).
+    pub async fn sql(&self, statement: &str) {
+        use wangju::db::Db;
+        match &self.state.db {
+            Db::Sqlite { write, .. } => {
+                sqlx::query(statement).execute(write).await.expect("sql");
+            }
+            Db::Postgres(pool) => {
+                sqlx::query(statement).execute(pool).await.expect("sql");
+            }
+        }
+    }
+
+    pub async fn count(&self, table: &str) -> i64 {
+        use wangju::db::Db;
+        let q = format!("SELECT COUNT(*) FROM {table}");
+        match &self.state.db {
+            Db::Sqlite { read, .. } => sqlx::query_scalar(&q).fetch_one(read).await.expect("count"),
+            Db::Postgres(pool) => sqlx::query_scalar(&q).fetch_one(pool).await.expect("count"),
+        }
+    }
+}
+
+/// A client with its cookie jar and current CSRF token.
+pub struct Agent {
+    pub client: Client,
+    pub base: String,
+    pub csrf: String,
+}
+
+impl Agent {
+    pub async fn get(&self, path: &str) -> Response {
+        self.client
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .expect("GET")
+    }
+
+    pub async fn text(&self, path: &str) -> (StatusCode, String) {
+        let r = self.get(path).await;
+        let status = r.status();
+        (status, r.text().await.unwrap_or_default())
+    }
+
+    pub async fn json(&self, path: &str) -> (StatusCode, Value) {
+        let r = self.get(path).await;
+        let status = r.status();
+        (status, r.json().await.unwrap_or(Value::Null))
+    }
+
+    /// Fetches the token of the current session (or a pre-session one).
+    pub async fn refresh_csrf(&mut self) {
+        let (_, body) = self.json("/api/v1/csrf").await;
+        self.csrf = body["csrf_token"].as_str().unwrap_or_default().to_string();
+    }
+
+    pub async fn login(&mut self, login: &str, password: &str) -> Response {
+        self.refresh_csrf().await;
+        let r = self
+            .post_form("/login", &[("login", login), ("password", password)])
+            .await;
+        if r.status() == StatusCode::SEE_OTHER {
+            self.refresh_csrf().await;
+        }
+        r
+    }
+
+    /// Posts a form with the CSRF token added.
+    pub async fn post_form(&self, path: &str, fields: &[(&str, &str)]) -> Response {
+        let mut all: Vec<(&str, &str)> = fields.to_vec();
+        all.push(("_csrf", &self.csrf));
+        self.client
+            .post(format!("{}{path}", self.base))
+            .form(&all)
+            .send()
+            .await
+            .expect("POST")
+    }
+
+    /// Posts a form exactly as given (no token added).
+    pub async fn post_form_raw(&self, path: &str, fields: &[(&str, &str)]) -> Response {
+        self.client
+            .post(format!("{}{path}", self.base))
+            .form(fields)
+            .send()
+            .await
+            .expect("POST")
+    }
+
+    pub async fn send_json(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: &Value,
+    ) -> (StatusCode, Value) {
+        let r = self
+            .client
+            .request(method, format!("{}{path}", self.base))
+            .header("x-csrf-token", &self.csrf)
+            .json(body)
+            .send()
+            .await
+            .expect("JSON request");
+        let status = r.status();
+        (status, r.json().await.unwrap_or(Value::Null))
+    }
+
+    pub async fn upload(&self, path: &str, file_name: &str, bytes: Vec<u8>) -> Response {
+        let part = reqwest::multipart::Part::bytes(bytes).file_name(file_name.to_string());
+        let form = reqwest::multipart::Form::new().part("file", part);
+        self.client
+            .post(format!("{}{path}?_csrf={}", self.base, self.csrf))
+            .multipart(form)
+            .send()
+            .await
+            .expect("upload")
+    }
+}
+
+pub fn location(r: &Response) -> String {
+    r.headers()
+        .get("location")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string()
+}

@@ -1,0 +1,12 @@
+//! One integration-test binary (one link step on a 2-core machine). Every test runs on SQLite
+//! and, when `WANGJU_TEST_POSTGRES_URL` is set, again on PostgreSQL.
+
+mod access_matrix;
+mod accounts;
+mod audit;
+mod campaign;
+mod cli;
+mod harness;
+mod orgs;
+mod overview;
+mod platform;
