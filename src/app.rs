@@ -98,7 +98,7 @@ pub mod page_cache {
 
     #[derive(Default)]
     pub struct CachedPage {
-        inner: RwLock<Option<Entry>>,
+        inner: RwLock<[Option<Entry>; 2]>,
     }
 
     struct Entry {
@@ -108,26 +108,22 @@ pub mod page_cache {
     }
 
     impl CachedPage {
-        pub fn get(&self, day: NaiveDate) -> Option<Bytes> {
+        /// The page for `day`, in its anonymous or signed-in variant (`variant` 0 or 1).
+        pub fn get(&self, day: NaiveDate, variant: usize) -> Option<Bytes> {
             let guard = self.inner.read().ok()?;
-            let entry = guard.as_ref()?;
+            let entry = guard.get(variant)?.as_ref()?;
             (entry.day == day && entry.built.elapsed() < MAX_AGE).then(|| entry.body.clone())
         }
 
-        pub fn put(&self, day: NaiveDate, body: Bytes) {
-            if let Ok(mut guard) = self.inner.write() {
-                *guard = Some(Entry {
+        pub fn put(&self, day: NaiveDate, variant: usize, body: Bytes) {
+            if let Ok(mut guard) = self.inner.write()
+                && let Some(slot) = guard.get_mut(variant)
+            {
+                *slot = Some(Entry {
                     day,
                     built: Instant::now(),
                     body,
                 });
-            }
-        }
-
-        /// Called after this node changes the campaign.
-        pub fn clear(&self) {
-            if let Ok(mut guard) = self.inner.write() {
-                *guard = None;
             }
         }
     }

@@ -96,7 +96,7 @@ pub async fn load_session(
                 parts.extensions.insert(session);
             }
             Ok(None) => {}
-            Err(e) => return AppError::from(e).into_response(),
+            Err(e) => return e.into_response(),
         }
         request = Request::from_parts(parts, body);
     }

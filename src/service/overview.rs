@@ -125,9 +125,9 @@ fn contacts(list: &[Contact]) -> Vec<ContactView> {
 }
 
 fn big_number(n: u64) -> String {
-    if n >= 100_000_000 && n % 100_000_000 == 0 {
+    if n >= 100_000_000 && n.is_multiple_of(100_000_000) {
         format!("{} 亿", n / 100_000_000)
-    } else if n >= 10_000 && n % 10_000 == 0 {
+    } else if n >= 10_000 && n.is_multiple_of(10_000) {
         format!("{} 万", n / 10_000)
     } else {
         n.to_string()

@@ -201,20 +201,20 @@ async fn no_route_leaks_across_scope() {
                     }
                 }
                 // Routes that end the session (logout) or change the password: sign in again.
-                if let Some(login) = &actor.login {
-                    if actor.agent.json("/api/v1/me").await.0 != StatusCode::OK {
-                        let mut fresh = app.agent();
-                        let mut signed_in = false;
-                        for password in [PASSWORD, "Another-Passw0rd!"] {
-                            if fresh.login(login, password).await.status() == StatusCode::SEE_OTHER {
-                                signed_in = true;
-                                break;
-                            }
+                if let Some(login) = &actor.login
+                    && actor.agent.json("/api/v1/me").await.0 != StatusCode::OK
+                {
+                    let mut fresh = app.agent();
+                    let mut signed_in = false;
+                    for password in [PASSWORD, "Another-Passw0rd!"] {
+                        if fresh.login(login, password).await.status() == StatusCode::SEE_OTHER {
+                            signed_in = true;
+                            break;
                         }
-                        assert!(signed_in, "{who} could not sign in again");
-                        fresh.refresh_csrf().await;
-                        actor.agent = fresh;
                     }
+                    assert!(signed_in, "{who} could not sign in again");
+                    fresh.refresh_csrf().await;
+                    actor.agent = fresh;
                 }
             }
             // 4. Nothing in the secret subtree changed, whatever was posted.

@@ -4,6 +4,7 @@
 mod access_matrix;
 mod accounts;
 mod audit;
+mod browser;
 mod campaign;
 mod cli;
 mod harness;

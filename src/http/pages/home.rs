@@ -10,7 +10,7 @@ use super::{Nav, render};
 use crate::app::AppState;
 use crate::db::{orgs, users};
 use crate::error::AppResult;
-use crate::http::session::CurrentUser;
+use crate::http::session::{CurrentUser, MaybeSession};
 use crate::service::overview::{self, Overview};
 
 #[derive(Template)]
@@ -20,20 +20,23 @@ struct HomePage {
     o: Overview,
 }
 
-/// The same for every visitor (the top bar links to the login page, which forwards signed-in
-/// accounts), so one rendering serves all until the campaign or the day changes.
-pub async fn overview(State(state): State<AppState>) -> AppResult<Response> {
+/// The same for every visitor (two variants: the top bar links to login or, for a signed-in
+/// visitor, to the dashboard), so one rendering serves all until the campaign or day changes.
+pub async fn overview(
+    State(state): State<AppState>,
+    MaybeSession(session): MaybeSession,
+) -> AppResult<Response> {
     let today = state.clock.today();
-    let body = match state.overview.get(today) {
+    let variant = usize::from(session.is_some());
+    let body = match state.overview.get(today, variant) {
         Some(body) => body,
         None => {
             let o = overview::current(&state.db, today).await?;
-            let Html(html) = render(&HomePage {
-                nav: Nav::anonymous(),
-                o,
-            })?;
+            let mut nav = Nav::anonymous();
+            nav.signed_in_hint = session.is_some();
+            let Html(html) = render(&HomePage { nav, o })?;
             let body = Bytes::from(html);
-            state.overview.put(today, body.clone());
+            state.overview.put(today, variant, body.clone());
             body
         }
     };

@@ -19,6 +19,8 @@ pub struct Nav {
     pub user: Option<NavUser>,
     /// CSRF token for the logout form.
     pub csrf: String,
+    /// A shared (cached) page seen by a signed-in visitor: link to the dashboard, not login.
+    pub signed_in_hint: bool,
     pub asset_version: &'static str,
 }
 
@@ -36,6 +38,7 @@ impl Nav {
         Nav {
             user: None,
             csrf: String::new(),
+            signed_in_hint: false,
             asset_version: super::assets::VERSION,
         }
     }
@@ -52,6 +55,7 @@ impl Nav {
                 may_read_audit: role.may_read_audit() && !session.user.must_change_password,
             }),
             csrf: session.csrf.clone(),
+            signed_in_hint: true,
             asset_version: super::assets::VERSION,
         }
     }

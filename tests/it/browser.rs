@@ -1,0 +1,214 @@
+//! In a real headless Chromium, as a new user would: start `wangju serve` on an empty data
+//! folder, sign in with the printed one-time password, change it, and see the overview with all
+//! 16 district unions and their quotas — at phone size and at desktop size, with screenshots.
+//!
+//! Needs Debian's `chromium` and `chromium-driver` (installed by `.ci/run`).
+
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::json;
+use wangju::db::Backend;
+
+use crate::harness::{backends, create_pg_database, drop_pg_database, pg_url_for};
+
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+const CHROMIUM: &str = "/usr/bin/chromium";
+
+/// Kills the child when the test ends, however it ends.
+struct Kill(Child);
+
+impl Drop for Kill {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port")
+}
+
+/// Starts `wangju serve` and reads its base URL and the one-time password from stdout.
+fn start_wangju(args: &[String]) -> (Kill, String, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_wangju"))
+        .arg("serve")
+        .args(["--listen", "127.0.0.1:0"])
+        .args(args)
+        .env("WANGJU_TODAY", "2020-07-01")
+        .env("WANGJU_LOG", "warn")
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("start wangju serve");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut password = String::new();
+    let mut base = String::new();
+    for line in BufReader::new(stdout).lines() {
+        let line = line.expect("read stdout");
+        if let Some(p) = line.trim().strip_prefix("一次性密码：") {
+            password = p.trim().to_string();
+        }
+        if let Some(url) = line.trim().strip_prefix("网聚已启动：") {
+            base = url.trim().trim_end_matches('/').to_string();
+            break;
+        }
+    }
+    assert!(!password.is_empty(), "serve printed the one-time password");
+    assert!(base.starts_with("http://127.0.0.1:"), "serve printed its address");
+    (Kill(child), base, password)
+}
+
+async fn start_browser(width: u32, height: u32) -> (Kill, Client) {
+    assert!(
+        std::path::Path::new(CHROMEDRIVER).exists(),
+        "{CHROMEDRIVER} is missing: install Debian's chromium and chromium-driver (see README)"
+    );
+    let port = free_port();
+    let driver = Command::new(CHROMEDRIVER)
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start chromedriver");
+    let driver = Kill(driver);
+    let profile = tempfile::tempdir().expect("profile dir");
+    let caps = json!({
+        "goog:chromeOptions": {
+            "binary": CHROMIUM,
+            "args": [
+                "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                "--disable-dev-shm-usage", format!("--user-data-dir={}", profile.path().display()),
+                format!("--window-size={width},{height}"),
+            ]
+        }
+    });
+    let caps = caps.as_object().cloned().expect("caps");
+    let url = format!("http://127.0.0.1:{port}");
+    let mut last = None;
+    for _ in 0..50 {
+        let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+        match ClientBuilder::new(connector).capabilities(caps.clone()).connect(&url).await {
+            Ok(client) => {
+                // The profile dir must outlive the browser; leak it to the OS temp cleaner.
+                std::mem::forget(profile);
+                return (driver, client);
+            }
+            Err(e) => last = Some(e),
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("chromedriver did not start: {last:?}");
+}
+
+fn screenshot_dir() -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("screenshots");
+    std::fs::create_dir_all(&dir).expect("screenshot dir");
+    dir
+}
+
+async fn fill(c: &Client, name: &str, value: &str) {
+    c.find(Locator::Css(&format!("input[name='{name}']")))
+        .await
+        .expect("field")
+        .send_keys(value)
+        .await
+        .expect("type");
+}
+
+async fn submit(c: &Client) {
+    c.find(Locator::Css("main form button[type='submit']"))
+        .await
+        .expect("submit button")
+        .click()
+        .await
+        .expect("click");
+}
+
+async fn wait_for_path(c: &Client, path: &str) {
+    for _ in 0..50 {
+        if c.current_url().await.is_ok_and(|u| u.path() == path) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("never reached {path}; at {:?}", c.current_url().await.map(|u| u.to_string()));
+}
+
+async fn first_login_flow(backend: Backend, width: u32, height: u32, label: &str) {
+    let data = tempfile::tempdir().expect("data dir");
+    let mut args = vec!["--data-dir".to_string(), data.path().display().to_string()];
+    let pg = if backend == Backend::Postgres {
+        let name = create_pg_database().await;
+        args.extend(["--database-url".to_string(), pg_url_for(&name)]);
+        Some(name)
+    } else {
+        None
+    };
+    let (_server, base, password) = start_wangju(&args);
+    let (_driver, c) = start_browser(width, height).await;
+
+    c.goto(&format!("{base}/login")).await.expect("open login");
+    fill(&c, "login", "admin").await;
+    fill(&c, "password", &password).await;
+    submit(&c).await;
+    wait_for_path(&c, "/account/password").await;
+    let page = c.source().await.expect("source");
+    assert!(page.contains("一次性密码"), "asked to change the one-time password");
+
+    // A weak password first: the page says what to fix.
+    fill(&c, "current", &password).await;
+    fill(&c, "new", "weak").await;
+    fill(&c, "confirm", "weak").await;
+    submit(&c).await;
+    let alert = c.wait().for_element(Locator::Css("ul.alert")).await.expect("an error message");
+    assert!(alert.text().await.expect("text").contains("密码至少 10 个字符"));
+
+    let new_password = "Tianjin-2020!";
+    fill(&c, "current", &password).await;
+    fill(&c, "new", new_password).await;
+    fill(&c, "confirm", new_password).await;
+    submit(&c).await;
+    wait_for_path(&c, "/dashboard").await;
+
+    c.find(Locator::LinkText("活动概况")).await.expect("overview link").click().await.expect("click");
+    wait_for_path(&c, "/").await;
+    let page = c.source().await.expect("source");
+    for district in ["滨海新区总工会", "和平区总工会", "蓟州区总工会", "宁河区总工会", "静海区总工会"] {
+        assert!(page.contains(district), "{district}");
+    }
+    let rows = c.find_all(Locator::Css("table.quota tbody tr")).await.expect("quota rows");
+    assert_eq!(rows.len(), 16, "all 16 district unions in the quota table");
+    let total = c.find(Locator::Css("table.quota tfoot td.num")).await.expect("total").text().await.expect("text");
+    assert_eq!(total.trim(), "100");
+    let current = c.find(Locator::Css(".phase.current .name")).await.expect("current phase").text().await.expect("text");
+    assert!(current.contains("活动启动推进"), "{current}");
+    assert!(!page.contains("13920354997"), "phones masked");
+
+    let png = c.screenshot().await.expect("screenshot");
+    let file = screenshot_dir().join(format!("overview-{label}-{backend:?}.png").to_lowercase());
+    std::fs::write(&file, png).expect("save screenshot");
+    println!("screenshot: {}", file.display());
+    c.close().await.expect("close browser");
+    if let Some(name) = pg {
+        drop_pg_database(&name).await;
+    }
+}
+
+#[tokio::test]
+async fn first_login_and_overview_in_chromium_on_a_phone() {
+    for backend in backends() {
+        first_login_flow(backend, 390, 844, "phone").await;
+    }
+}
+
+#[tokio::test]
+async fn first_login_and_overview_in_chromium_on_a_desktop() {
+    first_login_flow(Backend::Sqlite, 1280, 900, "desktop").await;
+}
