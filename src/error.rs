@@ -45,6 +45,8 @@ pub enum AppError {
     BadLogin,
     #[error("account locked")]
     Locked { minutes_left: i64 },
+    #[error("method not allowed")]
+    MethodNotAllowed,
     #[error("request body too large")]
     TooLarge,
     #[error("service unavailable")]
@@ -76,6 +78,7 @@ impl AppError {
             AppError::BadLogin => StatusCode::UNAUTHORIZED,
             AppError::Locked { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             AppError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -94,6 +97,7 @@ impl AppError {
             AppError::BadLogin => "bad_login",
             AppError::Locked { .. } => "account_locked",
             AppError::TooLarge => "payload_too_large",
+            AppError::MethodNotAllowed => "method_not_allowed",
             AppError::Unavailable => "unavailable",
             AppError::Internal(_) => "internal",
         }
@@ -122,6 +126,7 @@ impl AppError {
                 "密码连续错误次数过多，账号已锁定，请 {minutes_left} 分钟后再试，或请管理员重置密码。"
             ),
             AppError::TooLarge => "提交的内容太大，请缩小文件或分批提交。".into(),
+            AppError::MethodNotAllowed => "这个地址不支持这种请求方式。".into(),
             AppError::Unavailable => "服务暂时不可用，请稍后再试。".into(),
             AppError::Internal(_) => "服务器内部错误，已记录，请稍后再试。".into(),
         }

@@ -4,6 +4,7 @@
 
 pub mod api;
 pub mod assets;
+pub mod extract;
 pub mod pages;
 pub mod session;
 
@@ -209,6 +210,7 @@ pub fn router(state: AppState) -> Router {
     }
     router
         .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn(session::csrf_guard))
         .layer(middleware::from_fn_with_state(
             state.clone(),
@@ -295,6 +297,15 @@ async fn health(State(state): State<AppState>) -> Response {
 /// baseline of the benchmark.
 async fn live() -> &'static str {
     "ok"
+}
+
+async fn method_not_allowed(request: Request) -> Response {
+    let e = AppError::MethodNotAllowed;
+    if request.uri().path().starts_with("/api/") {
+        ApiError(e).into_response()
+    } else {
+        e.into_response()
+    }
 }
 
 async fn not_found(request: Request) -> Response {

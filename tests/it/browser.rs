@@ -60,7 +60,10 @@ fn start_wangju(args: &[String]) -> (Kill, String, String) {
         }
     }
     assert!(!password.is_empty(), "serve printed the one-time password");
-    assert!(base.starts_with("http://127.0.0.1:"), "serve printed its address");
+    assert!(
+        base.starts_with("http://127.0.0.1:"),
+        "serve printed its address"
+    );
     (Kill(child), base, password)
 }
 
@@ -94,7 +97,11 @@ async fn start_browser(width: u32, height: u32) -> (Kill, Client) {
     let mut last = None;
     for _ in 0..50 {
         let connector = hyper_util::client::legacy::connect::HttpConnector::new();
-        match ClientBuilder::new(connector).capabilities(caps.clone()).connect(&url).await {
+        match ClientBuilder::new(connector)
+            .capabilities(caps.clone())
+            .connect(&url)
+            .await
+        {
             Ok(client) => {
                 // The profile dir must outlive the browser; leak it to the OS temp cleaner.
                 std::mem::forget(profile);
@@ -138,7 +145,10 @@ async fn wait_for_path(c: &Client, path: &str) {
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    panic!("never reached {path}; at {:?}", c.current_url().await.map(|u| u.to_string()));
+    panic!(
+        "never reached {path}; at {:?}",
+        c.current_url().await.map(|u| u.to_string())
+    );
 }
 
 async fn first_login_flow(backend: Backend, width: u32, height: u32, label: &str) {
@@ -160,15 +170,28 @@ async fn first_login_flow(backend: Backend, width: u32, height: u32, label: &str
     submit(&c).await;
     wait_for_path(&c, "/account/password").await;
     let page = c.source().await.expect("source");
-    assert!(page.contains("一次性密码"), "asked to change the one-time password");
+    assert!(
+        page.contains("一次性密码"),
+        "asked to change the one-time password"
+    );
 
     // A weak password first: the page says what to fix.
     fill(&c, "current", &password).await;
     fill(&c, "new", "weak").await;
     fill(&c, "confirm", "weak").await;
     submit(&c).await;
-    let alert = c.wait().for_element(Locator::Css("ul.alert")).await.expect("an error message");
-    assert!(alert.text().await.expect("text").contains("密码至少 10 个字符"));
+    let alert = c
+        .wait()
+        .for_element(Locator::Css("ul.alert"))
+        .await
+        .expect("an error message");
+    assert!(
+        alert
+            .text()
+            .await
+            .expect("text")
+            .contains("密码至少 10 个字符")
+    );
 
     let new_password = "Tianjin-2020!";
     fill(&c, "current", &password).await;
@@ -177,17 +200,43 @@ async fn first_login_flow(backend: Backend, width: u32, height: u32, label: &str
     submit(&c).await;
     wait_for_path(&c, "/dashboard").await;
 
-    c.find(Locator::LinkText("活动概况")).await.expect("overview link").click().await.expect("click");
+    c.find(Locator::LinkText("活动概况"))
+        .await
+        .expect("overview link")
+        .click()
+        .await
+        .expect("click");
     wait_for_path(&c, "/").await;
     let page = c.source().await.expect("source");
-    for district in ["滨海新区总工会", "和平区总工会", "蓟州区总工会", "宁河区总工会", "静海区总工会"] {
+    for district in [
+        "滨海新区总工会",
+        "和平区总工会",
+        "蓟州区总工会",
+        "宁河区总工会",
+        "静海区总工会",
+    ] {
         assert!(page.contains(district), "{district}");
     }
-    let rows = c.find_all(Locator::Css("table.quota tbody tr")).await.expect("quota rows");
+    let rows = c
+        .find_all(Locator::Css("table.quota tbody tr"))
+        .await
+        .expect("quota rows");
     assert_eq!(rows.len(), 16, "all 16 district unions in the quota table");
-    let total = c.find(Locator::Css("table.quota tfoot td.num")).await.expect("total").text().await.expect("text");
+    let total = c
+        .find(Locator::Css("table.quota tfoot td.num"))
+        .await
+        .expect("total")
+        .text()
+        .await
+        .expect("text");
     assert_eq!(total.trim(), "100");
-    let current = c.find(Locator::Css(".phase.current .name")).await.expect("current phase").text().await.expect("text");
+    let current = c
+        .find(Locator::Css(".phase.current .name"))
+        .await
+        .expect("current phase")
+        .text()
+        .await
+        .expect("text");
     assert!(current.contains("活动启动推进"), "{current}");
     assert!(!page.contains("13920354997"), "phones masked");
 

@@ -1,5 +1,6 @@
+use crate::http::extract::ApiQuery;
 use axum::Json;
-use axum::extract::{Query, State};
+use axum::extract::State;
 
 use crate::app::AppState;
 use crate::db::audit::{self, Entry, Filter};
@@ -11,7 +12,7 @@ use crate::http::session::CurrentUser;
 pub async fn list(
     State(state): State<AppState>,
     _user: CurrentUser,
-    Query(filter): Query<Filter>,
+    ApiQuery(filter): ApiQuery<Filter>,
 ) -> ApiResult<Json<Vec<Entry>>> {
     Ok(Json(audit::list(&state.db, &filter, 100).await?))
 }

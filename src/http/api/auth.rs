@@ -1,3 +1,4 @@
+use crate::http::extract::Json as JsonBody;
 use axum::Json;
 use axum::extract::State;
 use axum::http::request::Parts;
@@ -63,7 +64,7 @@ pub async fn login(
     State(state): State<AppState>,
     parts: Parts,
     jar: CookieJar,
-    Json(req): Json<LoginRequest>,
+    JsonBody(req): JsonBody<LoginRequest>,
 ) -> ApiResult<Response> {
     let ip = client_ip(&parts);
     let (user, session) = accounts::login(&state.db, &req.login, &req.password, &ip).await?;

@@ -1,5 +1,6 @@
+use crate::http::extract::{ApiPath, ApiQuery, Json as JsonBody};
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -30,7 +31,7 @@ fn present(mut org: Org, session: &Session) -> Org {
 pub async fn list(
     State(state): State<AppState>,
     CurrentUser(s): CurrentUser,
-    Query(q): Query<Search>,
+    ApiQuery(q): ApiQuery<Search>,
 ) -> ApiResult<Json<Vec<Org>>> {
     let list = orgs::list(&state.db, &s.scope(), q.q.as_deref()).await?;
     Ok(Json(list.into_iter().map(|o| present(o, &s)).collect()))
@@ -42,7 +43,7 @@ pub async fn list(
 pub async fn show(
     State(state): State<AppState>,
     CurrentUser(s): CurrentUser,
-    Path(org_id): Path<i64>,
+    ApiPath(org_id): ApiPath<i64>,
 ) -> ApiResult<Json<Org>> {
     let org = orgs::get(&state.db, &s.scope(), org_id)
         .await?
@@ -56,7 +57,7 @@ pub async fn show(
 pub async fn create(
     State(state): State<AppState>,
     CurrentUser(s): CurrentUser,
-    Json(input): Json<OrgInput>,
+    JsonBody(input): JsonBody<OrgInput>,
 ) -> ApiResult<(StatusCode, Json<Org>)> {
     let org = service::create(&state.db, &s.scope(), &input, &s.actor()).await?;
     Ok((StatusCode::CREATED, Json(present(org, &s))))
@@ -68,8 +69,8 @@ pub async fn create(
 pub async fn update(
     State(state): State<AppState>,
     CurrentUser(s): CurrentUser,
-    Path(org_id): Path<i64>,
-    Json(input): Json<OrgInput>,
+    ApiPath(org_id): ApiPath<i64>,
+    JsonBody(input): JsonBody<OrgInput>,
 ) -> ApiResult<Json<Org>> {
     let org = service::update(&state.db, &s.scope(), org_id, &input, &s.actor()).await?;
     Ok(Json(present(org, &s)))

@@ -1,5 +1,6 @@
+use crate::http::extract::{ApiPath, Json as JsonBody};
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -28,7 +29,7 @@ pub async fn list(
 pub async fn show(
     State(state): State<AppState>,
     CurrentUser(s): CurrentUser,
-    Path(user_id): Path<i64>,
+    ApiPath(user_id): ApiPath<i64>,
 ) -> ApiResult<Json<UserRow>> {
     let row = users::get_row(&state.db, &s.scope(), user_id)
         .await?
@@ -53,7 +54,7 @@ pub struct Created {
 pub async fn create(
     State(state): State<AppState>,
     CurrentUser(s): CurrentUser,
-    Json(input): Json<NewAccount>,
+    JsonBody(input): JsonBody<NewAccount>,
 ) -> ApiResult<(StatusCode, Json<Created>)> {
     let (id, one_time_password) =
         accounts::create_account(&state.db, &s.scope(), s.role, &input, &s.actor()).await?;

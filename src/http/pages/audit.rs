@@ -1,7 +1,8 @@
 //! The audit log, for city admins: newest first, filterable, with the chain's state.
 
+use crate::http::extract::Query;
 use askama::Template;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::response::Html;
 
 use super::{Nav, format_time, render};

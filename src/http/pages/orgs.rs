@@ -1,9 +1,10 @@
 //! The org tree: browse and search within scope, create, edit, import and export.
 
+use crate::http::extract::Form;
+use crate::http::extract::{Path, Query};
 use askama::Template;
-use axum::Form;
 use axum::body::Bytes;
-use axum::extract::{Multipart, Path, Query, State};
+use axum::extract::{Multipart, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::Deserialize;

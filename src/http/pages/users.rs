@@ -1,8 +1,9 @@
 //! Accounts within scope: list, create (with a one-time password shown once), reset, disable.
 
+use crate::http::extract::Form;
+use crate::http::extract::Path;
 use askama::Template;
-use axum::Form;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use serde::Deserialize;
