@@ -151,6 +151,13 @@ async fn wait_for_path(c: &Client, path: &str) {
     );
 }
 
+async fn shot(c: &Client, name: &str) {
+    let png = c.screenshot().await.expect("screenshot");
+    let file = screenshot_dir().join(format!("{name}.png").to_lowercase());
+    std::fs::write(&file, png).expect("save screenshot");
+    println!("screenshot: {}", file.display());
+}
+
 async fn first_login_flow(backend: Backend, width: u32, height: u32, label: &str) {
     let data = tempfile::tempdir().expect("data dir");
     let mut args = vec!["--data-dir".to_string(), data.path().display().to_string()];
@@ -240,10 +247,56 @@ async fn first_login_flow(backend: Backend, width: u32, height: u32, label: &str
     assert!(current.contains("活动启动推进"), "{current}");
     assert!(!page.contains("13920354997"), "phones masked");
 
-    let png = c.screenshot().await.expect("screenshot");
-    let file = screenshot_dir().join(format!("overview-{label}-{backend:?}.png").to_lowercase());
-    std::fs::write(&file, png).expect("save screenshot");
-    println!("screenshot: {}", file.display());
+    shot(&c, &format!("overview-{label}-{backend:?}")).await;
+
+    // The org tree: add a sub-union under Binhai with the form, then find it by search.
+    c.goto(&format!("{base}/orgs")).await.expect("open orgs");
+    fill(&c, "name", "天津港保税区总工会").await;
+    c.find(Locator::Css(
+        "select[name='kind'] option[value='intermediate_union']",
+    ))
+    .await
+    .expect("kind option")
+    .click()
+    .await
+    .expect("choose kind");
+    let binhai = c
+        .find(Locator::XPath(
+            "//select[@name='parent_id']/option[contains(., '滨海新区总工会')]",
+        ))
+        .await
+        .expect("parent option");
+    binhai.click().await.expect("choose parent");
+    c.find(Locator::Css("form[method='post'][action='/orgs'] button[type='submit']"))
+        .await
+        .expect("create button")
+        .click()
+        .await
+        .expect("create");
+    let saved = c
+        .wait()
+        .for_element(Locator::Css("p.info"))
+        .await
+        .expect("saved notice");
+    assert!(saved.text().await.expect("text").contains("已保存"));
+    let page = c.source().await.expect("source");
+    assert!(page.contains("天津港保税区总工会") && page.contains("滨海新区总工会"));
+    c.goto(&format!("{base}/orgs?q=保税区"))
+        .await
+        .expect("search");
+    let found = c
+        .find_all(Locator::Css("ul.tree li"))
+        .await
+        .expect("results");
+    assert_eq!(found.len(), 1);
+    shot(&c, &format!("orgs-{label}-{backend:?}")).await;
+
+    c.goto(&format!("{base}/users")).await.expect("open users");
+    assert!(c.source().await.expect("source").contains("新建账号"));
+    shot(&c, &format!("users-{label}-{backend:?}")).await;
+    c.goto(&format!("{base}/audit")).await.expect("open audit");
+    assert!(c.source().await.expect("source").contains("哈希链完整"));
+    shot(&c, &format!("audit-{label}-{backend:?}")).await;
     c.close().await.expect("close browser");
     if let Some(name) = pg {
         drop_pg_database(&name).await;

@@ -237,3 +237,46 @@ async fn several_nodes_starting_at_once_migrate_once() {
         s.finish().await;
     }
 }
+
+#[tokio::test]
+async fn settings_come_from_a_config_file_and_the_environment() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let data = dir.path().join("from-config");
+    let config = dir.path().join("wangju.toml");
+    std::fs::write(&config, format!("data_dir = \"{}\"\n", data.display())).expect("write config");
+    let out = Command::new(env!("CARGO_BIN_EXE_wangju"))
+        .args(["--config", &config.display().to_string(), "migrate"])
+        .env("WANGJU_LOG", "warn")
+        .output()
+        .expect("run");
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        data.join("wangju.db").exists(),
+        "the config file's data_dir was used"
+    );
+    // The environment overrides the file.
+    let env_data = dir.path().join("from-env");
+    let out = Command::new(env!("CARGO_BIN_EXE_wangju"))
+        .args(["--config", &config.display().to_string(), "migrate"])
+        .env("WANGJU_DATA_DIR", &env_data)
+        .env("WANGJU_LOG", "warn")
+        .output()
+        .expect("run");
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        env_data.join("wangju.db").exists(),
+        "WANGJU_DATA_DIR overrides the file"
+    );
+    // A database URL that is neither SQLite nor PostgreSQL is refused in Chinese.
+    let out = Command::new(env!("CARGO_BIN_EXE_wangju"))
+        .args(["migrate", "--database-url", "mysql://x"])
+        .env("WANGJU_LOG", "warn")
+        .output()
+        .expect("run");
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("不支持的数据库地址"),
+        "{}",
+        stderr(&out)
+    );
+}
