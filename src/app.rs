@@ -28,6 +28,8 @@ pub struct App {
     pub clock: Clock,
     /// The rendered public overview; it changes only when the campaign (or the day) does.
     pub overview: CachedPage,
+    /// Login attempts per client address.
+    pub login_limiter: crate::http::limit::LoginLimiter,
 }
 
 impl App {
@@ -45,6 +47,7 @@ impl App {
             clock: Clock::new(settings.today),
             settings,
             overview: CachedPage::default(),
+            login_limiter: Default::default(),
         };
         Ok((AppState(Arc::new(app)), first_admin))
     }

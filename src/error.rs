@@ -45,6 +45,8 @@ pub enum AppError {
     BadLogin,
     #[error("account locked")]
     Locked { minutes_left: i64 },
+    #[error("too many attempts")]
+    RateLimited,
     #[error("method not allowed")]
     MethodNotAllowed,
     #[error("request body too large")]
@@ -56,8 +58,15 @@ pub enum AppError {
 }
 
 impl From<sqlx::Error> for AppError {
+    /// A database that cannot be reached is a temporary outage (503), not a bug (500).
     fn from(e: sqlx::Error) -> AppError {
-        AppError::Internal(e.into())
+        match e {
+            sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => {
+                tracing::warn!(error = %e, "database unavailable");
+                AppError::Unavailable
+            }
+            e => AppError::Internal(e.into()),
+        }
     }
 }
 
@@ -76,7 +85,7 @@ impl AppError {
             AppError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::BadLogin => StatusCode::UNAUTHORIZED,
-            AppError::Locked { .. } => StatusCode::TOO_MANY_REQUESTS,
+            AppError::Locked { .. } | AppError::RateLimited => StatusCode::TOO_MANY_REQUESTS,
             AppError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             AppError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
@@ -96,6 +105,7 @@ impl AppError {
             AppError::Conflict(_) => "conflict",
             AppError::BadLogin => "bad_login",
             AppError::Locked { .. } => "account_locked",
+            AppError::RateLimited => "rate_limited",
             AppError::TooLarge => "payload_too_large",
             AppError::MethodNotAllowed => "method_not_allowed",
             AppError::Unavailable => "unavailable",
@@ -125,6 +135,7 @@ impl AppError {
             AppError::Locked { minutes_left } => format!(
                 "密码连续错误次数过多，账号已锁定，请 {minutes_left} 分钟后再试，或请管理员重置密码。"
             ),
+            AppError::RateLimited => "登录尝试过于频繁，请 5 分钟后再试。".into(),
             AppError::TooLarge => "提交的内容太大，请缩小文件或分批提交。".into(),
             AppError::MethodNotAllowed => "这个地址不支持这种请求方式。".into(),
             AppError::Unavailable => "服务暂时不可用，请稍后再试。".into(),

@@ -205,11 +205,35 @@ pub struct Filter {
     pub action: Option<String>,
     /// Object type, e.g. `org`, `user`.
     pub object_type: Option<String>,
+    /// First day (China time), `YYYY-MM-DD`.
+    pub from: Option<String>,
+    /// Last day (China time, inclusive), `YYYY-MM-DD`.
+    pub to: Option<String>,
     /// Entries with id below this (paging backwards).
     pub before: Option<i64>,
 }
 
-pub async fn list(db: &Db, filter: &Filter, limit: i64) -> Result<Vec<Entry>, sqlx::Error> {
+/// Unix seconds at the start of a China-time day given as `YYYY-MM-DD`; empty means none.
+fn day_start(text: Option<&str>, field: &str) -> Result<Option<i64>, crate::error::AppError> {
+    let Some(text) = text.map(str::trim).filter(|t| !t.is_empty()) else {
+        return Ok(None);
+    };
+    let day = chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| {
+        crate::error::AppError::invalid(field, format!("日期“{text}”请写成 2020-07-01 这样的格式"))
+    })?;
+    let midnight = day
+        .and_hms_opt(0, 0, 0)
+        .map(|t| t.and_utc().timestamp() - 8 * 3600);
+    Ok(midnight)
+}
+
+pub async fn list(
+    db: &Db,
+    filter: &Filter,
+    limit: i64,
+) -> Result<Vec<Entry>, crate::error::AppError> {
+    let from = day_start(filter.from.as_deref(), "开始日期")?.unwrap_or(i64::MIN);
+    let to = day_start(filter.to.as_deref(), "结束日期")?.map_or(i64::MAX, |t| t + 86_400);
     let actor = filter.actor.clone().unwrap_or_default();
     let action = filter.action.clone().unwrap_or_default();
     let object_type = filter.object_type.clone().unwrap_or_default();
@@ -219,12 +243,16 @@ pub async fn list(db: &Db, filter: &Filter, limit: i64) -> Result<Vec<Entry>, sq
            AND ($2 = '' OR substr(action, 1, length($2)) = $2)
            AND ($3 = '' OR object_type = $3)
            AND id < $4
+           AND at >= $6 AND at < $7
          ORDER BY id DESC LIMIT $5")
         .bind(actor.trim())
         .bind(action.trim())
         .bind(object_type.trim())
         .bind(filter.before.unwrap_or(i64::MAX))
         .bind(limit)
+        .bind(from)
+        .bind(to)
         .fetch_all(pool)
         .await)
+    .map_err(Into::into)
 }

@@ -94,6 +94,24 @@ fn kind_choices() -> String {
         .join("、")
 }
 
+/// Kinds an admin below the city may give: its sub-units are intermediate or grassroots
+/// unions. City-level kinds (and bureau/group-company unions, which answer to the city) are
+/// the city's to set.
+fn may_assign(scope: &Scope, kind: OrgKind) -> bool {
+    *scope == Scope::everything()
+        || matches!(kind, OrgKind::IntermediateUnion | OrgKind::Grassroots)
+}
+
+fn kind_refused(kind: OrgKind) -> AppError {
+    AppError::invalid(
+        "类型",
+        format!(
+            "只有市总管理员可以设置“{}”类型，您可以建立中间层工会或基层工会",
+            kind.label_zh()
+        ),
+    )
+}
+
 /// Top-level bodies have no parent; everything else hangs under one.
 fn may_be_root(kind: OrgKind) -> bool {
     matches!(
@@ -169,6 +187,14 @@ pub async fn update(
 ) -> Result<Org, AppError> {
     let before = orgs::get(db, scope, id).await?.ok_or(AppError::NotFound)?;
     let checked = check_fields(input).map_err(AppError::Invalid)?;
+    let own_root = before.path == scope.prefix;
+    if checked.kind.code() != before.kind && (own_root || !may_assign(scope, checked.kind)) {
+        return Err(if own_root {
+            AppError::invalid("类型", "不能修改您自己所在单位的类型")
+        } else {
+            kind_refused(checked.kind)
+        });
+    }
     let mut tx = db.begin().await?;
     if let Some(other) = orgs::find_by_name_tx(&mut tx, checked.name.as_str()).await?
         && other.id != id
@@ -328,6 +354,18 @@ pub async fn import(
     for row in &rows {
         let name = row.checked.name.as_str();
         let line = row.line;
+        let kind_changes = by_name
+            .get(name)
+            .is_none_or(|o| o.kind != row.checked.kind.code());
+        if kind_changes && !may_assign(scope, row.checked.kind) {
+            errors.push(FieldError::new(
+                format!("第 {line} 行 类型"),
+                format!(
+                    "只有市总管理员可以设置“{}”类型",
+                    row.checked.kind.label_zh()
+                ),
+            ));
+        }
         if let Some(org) = by_name.get(name)
             && !scope.contains(org)
         {

@@ -288,3 +288,24 @@ async fn admins_create_accounts_only_within_their_grant() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn one_address_cannot_spray_passwords_across_accounts() {
+    each_backend(|app| async move {
+        let mut agent = app.agent();
+        // Different (unknown) accounts each time: the per-account lock never triggers.
+        for i in 0..30 {
+            let r = agent.login(&format!("guess-{i}"), "Spring-2020!").await;
+            assert_eq!(r.status(), StatusCode::UNAUTHORIZED, "attempt {i}");
+        }
+        let r = agent.login("guess-31", "Spring-2020!").await;
+        assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert!(
+            r.text()
+                .await
+                .unwrap_or_default()
+                .contains("登录尝试过于频繁")
+        );
+    })
+    .await;
+}

@@ -52,9 +52,31 @@ async fn logins_and_writes_are_recorded_with_before_and_after() {
         let (_, logins) = admin.json("/api/v1/audit?action=login").await;
         assert!(!logins.as_array().cloned().unwrap_or_default().is_empty());
         // The page shows the chain's state and filters.
-        let (status, html) = admin.text("/audit?action=org.").await;
+        let (status, html) = admin.text("/audit?verify=1&action=org.").await;
         assert_eq!(status, StatusCode::OK);
         assert!(html.contains("哈希链完整") && html.contains("org.update"));
+        // Filter by day (China time): today has entries, a day in 2019 has none.
+        let today = chrono::Utc::now()
+            .with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).expect("tz"))
+            .format("%Y-%m-%d")
+            .to_string();
+        let (_, todays) = admin
+            .json(&format!("/api/v1/audit?from={today}&to={today}"))
+            .await;
+        assert!(!todays.as_array().cloned().unwrap_or_default().is_empty());
+        let (_, old) = admin
+            .json("/api/v1/audit?from=2019-01-01&to=2019-12-31")
+            .await;
+        assert_eq!(old.as_array().map(Vec::len), Some(0));
+        let (status, body) = admin.json("/api/v1/audit?from=2020/07/01").await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(
+            body["message"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("2020-07-01 这样的格式"),
+            "{body}"
+        );
         // Others may not read it.
         let unit = app.user(Role::UnitAdmin, "和平区总工会").await;
         let agent = app.signed_in(&unit).await;

@@ -267,12 +267,14 @@ async fn first_login_flow(backend: Backend, width: u32, height: u32, label: &str
         .await
         .expect("parent option");
     binhai.click().await.expect("choose parent");
-    c.find(Locator::Css("form[method='post'][action='/orgs'] button[type='submit']"))
-        .await
-        .expect("create button")
-        .click()
-        .await
-        .expect("create");
+    c.find(Locator::Css(
+        "form[method='post'][action='/orgs'] button[type='submit']",
+    ))
+    .await
+    .expect("create button")
+    .click()
+    .await
+    .expect("create");
     let saved = c
         .wait()
         .for_element(Locator::Css("p.info"))
@@ -294,7 +296,9 @@ async fn first_login_flow(backend: Backend, width: u32, height: u32, label: &str
     c.goto(&format!("{base}/users")).await.expect("open users");
     assert!(c.source().await.expect("source").contains("新建账号"));
     shot(&c, &format!("users-{label}-{backend:?}")).await;
-    c.goto(&format!("{base}/audit")).await.expect("open audit");
+    c.goto(&format!("{base}/audit?verify=1"))
+        .await
+        .expect("open audit");
     assert!(c.source().await.expect("source").contains("哈希链完整"));
     shot(&c, &format!("audit-{label}-{backend:?}")).await;
     c.close().await.expect("close browser");

@@ -47,6 +47,16 @@ async fn unit_admins_see_their_subtree_only() {
             .send_json(Method::POST, "/api/v1/orgs", &json!({"name": "泰达街总工会", "kind": "intermediate_union", "parent_id": kaifa_id}))
             .await;
         assert_eq!(status, StatusCode::CREATED);
+        // City-level kinds are the city's to give, and its own org's kind is not its to change.
+        let (status, body) = agent
+            .send_json(Method::POST, "/api/v1/orgs", &json!({"name": "某集团公司工会", "kind": "bureau_group", "parent_id": binhai}))
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(body["message"].as_str().unwrap_or_default().contains("只有市总管理员"), "{body}");
+        let (status, _) = agent
+            .send_json(Method::PUT, &format!("/api/v1/orgs/{binhai}"), &json!({"name": "滨海新区总工会", "kind": "city_union"}))
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     })
     .await;
 }

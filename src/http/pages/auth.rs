@@ -76,7 +76,15 @@ pub async fn login(
 ) -> AppResult<Response> {
     let secure = state.settings.secure_cookies;
     let ip = client_ip(&parts);
-    match accounts::login(&state.db, &form.login, &form.password, &ip).await {
+    let attempt = if state.login_limiter.allow(&ip) {
+        accounts::login(&state.db, &form.login, &form.password, &ip).await
+    } else {
+        Err(AppError::RateLimited)
+    };
+    if matches!(attempt, Err(AppError::BadLogin | AppError::Locked { .. })) {
+        state.login_limiter.record_failure(&ip);
+    }
+    match attempt {
         Ok((user, session)) => {
             let jar = jar.add(session_cookie(&session.token, secure));
             let to = if user.must_change_password {
@@ -86,7 +94,7 @@ pub async fn login(
             };
             Ok((jar, Redirect::to(to)).into_response())
         }
-        Err(e @ (AppError::BadLogin | AppError::Locked { .. })) => {
+        Err(e @ (AppError::BadLogin | AppError::Locked { .. } | AppError::RateLimited)) => {
             let status = e.status();
             let (jar, csrf) = pre_session_token(jar, secure);
             let page = render(&LoginPage {
