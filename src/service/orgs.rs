@@ -128,6 +128,9 @@ pub async fn create(
     actor: &Actor,
 ) -> Result<Org, AppError> {
     let checked = check_fields(input).map_err(AppError::Invalid)?;
+    if !may_assign(scope, checked.kind) {
+        return Err(kind_refused(checked.kind));
+    }
     let parent =
         match input.parent_id {
             Some(id) => Some(orgs::get(db, scope, id).await?.ok_or_else(|| {
