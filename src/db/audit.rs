@@ -35,6 +35,39 @@ impl Actor {
     }
 }
 
+/// The Chinese name of an action code, for people reading the log.
+pub fn action_label_zh(action: &str) -> &'static str {
+    match action {
+        "login.success" => "登录成功",
+        "login.failure" => "登录失败",
+        "logout" => "退出登录",
+        "account.lock" => "账号被锁定",
+        "password.change" => "修改密码",
+        "password.reset" => "重置密码",
+        "user.create" => "新建账号",
+        "user.disable" => "停用账号",
+        "user.enable" => "启用账号",
+        "org.create" => "新建单位",
+        "org.update" => "修改单位",
+        "org.export" => "导出组织架构",
+        "campaign.create" => "导入活动",
+        "campaign.update" => "更新活动",
+        "campaign.activate" => "设为当前活动",
+        _ => "其他操作",
+    }
+}
+
+/// The Chinese name of an object type.
+pub fn object_label_zh(object_type: &str) -> &'static str {
+    match object_type {
+        "org" => "单位",
+        "user" => "账号",
+        "session" => "会话",
+        "campaign" => "活动",
+        _ => "对象",
+    }
+}
+
 /// What happened to what.
 pub struct Event<'a> {
     pub action: &'a str,

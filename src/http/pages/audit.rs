@@ -24,6 +24,7 @@ pub struct EntryLine {
     pub actor: String,
     pub ip: String,
     pub action: String,
+    pub action_label: &'static str,
     pub object: String,
     pub before: String,
     pub after: String,
@@ -74,8 +75,9 @@ pub async fn list(
                 at: format_time(e.at),
                 actor: e.actor_login,
                 ip: e.ip,
+                action_label: audit::action_label_zh(&e.action),
+                object: format!("{} {}", audit::object_label_zh(&e.object_type), e.object_id),
                 action: e.action,
-                object: format!("{} {}", e.object_type, e.object_id),
                 before: e.before_json.unwrap_or_default(),
                 after: e.after_json.unwrap_or_default(),
             })
