@@ -52,6 +52,7 @@ pub struct TestApp {
     pub base: String,
     pub state: AppState,
     pub admin_password: String,
+    pub settings: Settings,
     /// Keeps the data folder alive as long as the app.
     _dir: TempDir,
     pub pg_database: Option<String>,
@@ -118,30 +119,33 @@ impl TestApp {
                 (pg_url_for(&name), Some(name))
             }
         };
-        let (state, first) = App::build(settings(&dir, url)).await.expect("app builds");
+        let settings = settings(&dir, url);
+        let (state, first) = App::build(settings.clone()).await.expect("app builds");
         let admin_password = first
             .expect("first start creates the admin")
             .one_time_password;
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let addr: SocketAddr = listener.local_addr().expect("addr");
-        let served = state.clone();
-        tokio::spawn(async move {
-            let router = wangju::http::router(served);
-            let _ = axum::serve(
-                listener,
-                router.into_make_service_with_connect_info::<SocketAddr>(),
-            )
-            .await;
-        });
+        let base = serve(state.clone()).await;
         TestApp {
-            base: format!("http://{addr}"),
+            base,
             state,
             admin_password,
+            settings,
             _dir: dir,
             pg_database,
         }
+    }
+
+    /// Another node over the same database (stateless nodes behind a load balancer).
+    /// Returns its base URL.
+    pub async fn second_node(&self) -> String {
+        let (state, first) = App::build(self.settings.clone())
+            .await
+            .expect("second node builds");
+        assert!(
+            first.is_none(),
+            "the second node does not create another admin"
+        );
+        serve(state).await
     }
 
     /// A browser-like client: keeps cookies, does not follow redirects.
@@ -241,6 +245,23 @@ impl TestApp {
             Db::Postgres(pool) => sqlx::query_scalar(&q).fetch_one(pool).await.expect("count"),
         }
     }
+}
+
+/// Serves the app on a random loopback port; returns its base URL.
+async fn serve(state: AppState) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr: SocketAddr = listener.local_addr().expect("addr");
+    tokio::spawn(async move {
+        let router = wangju::http::router(state);
+        let _ = axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .await;
+    });
+    format!("http://{addr}")
 }
 
 /// A client with its cookie jar and current CSRF token.

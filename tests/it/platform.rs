@@ -166,3 +166,38 @@ async fn openapi_document_lists_the_api() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn nodes_are_stateless_a_session_works_on_any_node() {
+    each_backend(|app| async move {
+        let mut agent = app.admin().await;
+        let other = app.second_node().await;
+        // Same cookie (cookies are per host, not per port), another node.
+        agent.base = other;
+        let (status, me) = agent.json("/api/v1/me").await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(me["login"], "admin");
+        // A write on the second node with the session's token, seen by the first.
+        let r = agent
+            .post_form(
+                "/orgs",
+                &[
+                    ("name", "第二节点建的工会"),
+                    ("kind", "grassroots"),
+                    ("parent_id", "1"),
+                ],
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        let found = wangju::db::orgs::find_by_name(&app.state.db, "第二节点建的工会")
+            .await
+            .ok()
+            .flatten();
+        assert!(found.is_some());
+        // Logging out on one node ends the session everywhere.
+        agent.post_form("/logout", &[]).await;
+        agent.base = app.base.clone();
+        assert_eq!(agent.json("/api/v1/me").await.0, StatusCode::UNAUTHORIZED);
+    })
+    .await;
+}
