@@ -7,6 +7,7 @@ use crate::db::{Db, Tx, campaigns};
 use crate::domain::campaign::{Campaign, CampaignFileError};
 use crate::domain::org::OrgKind;
 use crate::error::{AppError, FieldError};
+use crate::service::orgs::insert_audited;
 
 #[derive(Debug)]
 pub struct ImportOutcome {
@@ -141,7 +142,7 @@ async fn ensure(
     if let Some(org) = orgs::find_by_name_tx(tx, name).await? {
         return Ok((org, false));
     }
-    let org = orgs::insert(
+    let org = insert_audited(
         tx,
         NewOrg {
             parent,
@@ -150,18 +151,7 @@ async fn ensure(
             contact_name: None,
             contact_phone: None,
         },
-    )
-    .await?;
-    audit::append(
-        tx,
         actor,
-        Event {
-            action: "org.create",
-            object_type: "org",
-            object_id: org.id.to_string(),
-            before: None,
-            after: serde_json::to_value(&org).ok(),
-        },
     )
     .await?;
     Ok((org, true))

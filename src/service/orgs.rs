@@ -152,7 +152,7 @@ pub async fn create(
             ),
         ));
     }
-    let org = orgs::insert(
+    let org = insert_audited(
         &mut tx,
         NewOrg {
             parent: parent.as_ref(),
@@ -161,18 +161,7 @@ pub async fn create(
             contact_name: checked.contact_name.as_deref(),
             contact_phone: checked.contact_phone.as_deref(),
         },
-    )
-    .await?;
-    audit::append(
-        &mut tx,
         actor,
-        Event {
-            action: "org.create",
-            object_type: "org",
-            object_id: org.id.to_string(),
-            before: None,
-            after: serde_json::to_value(&org).ok(),
-        },
     )
     .await?;
     tx.commit().await?;
@@ -240,20 +229,52 @@ pub async fn update(
         orgs::move_under(&mut tx, &before, &parent).await?;
     }
     let after = orgs::get_tx(&mut tx, id).await?.ok_or(AppError::NotFound)?;
+    audit_update(&mut tx, actor, &before, &after).await?;
+    tx.commit().await?;
+    Ok(after)
+}
+
+/// Inserts an org and records it in the audit log, in the caller's transaction.
+pub(crate) async fn insert_audited(
+    tx: &mut Tx,
+    new: NewOrg<'_>,
+    actor: &Actor,
+) -> Result<Org, AppError> {
+    let org = orgs::insert(tx, new).await?;
     audit::append(
-        &mut tx,
+        tx,
+        actor,
+        Event {
+            action: "org.create",
+            object_type: "org",
+            object_id: org.id.to_string(),
+            before: None,
+            after: serde_json::to_value(&org).ok(),
+        },
+    )
+    .await?;
+    Ok(org)
+}
+
+async fn audit_update(
+    tx: &mut Tx,
+    actor: &Actor,
+    before: &Org,
+    after: &impl serde::Serialize,
+) -> Result<(), AppError> {
+    audit::append(
+        tx,
         actor,
         Event {
             action: "org.update",
             object_type: "org",
-            object_id: id.to_string(),
-            before: serde_json::to_value(&before).ok(),
-            after: serde_json::to_value(&after).ok(),
+            object_id: before.id.to_string(),
+            before: serde_json::to_value(before).ok(),
+            after: serde_json::to_value(after).ok(),
         },
     )
     .await?;
-    tx.commit().await?;
-    Ok(after)
+    Ok(())
 }
 
 /// Column names accepted on import (Chinese first, as in the export).
@@ -477,7 +498,7 @@ async fn apply_row(
     let c = &row.checked;
     match orgs::find_by_name_tx(tx, c.name.as_str()).await? {
         None => {
-            let org = orgs::insert(
+            insert_audited(
                 tx,
                 NewOrg {
                     parent,
@@ -486,18 +507,7 @@ async fn apply_row(
                     contact_name: c.contact_name.as_deref(),
                     contact_phone: c.contact_phone.as_deref(),
                 },
-            )
-            .await?;
-            audit::append(
-                tx,
                 actor,
-                Event {
-                    action: "org.create",
-                    object_type: "org",
-                    object_id: org.id.to_string(),
-                    before: None,
-                    after: serde_json::to_value(&org).ok(),
-                },
             )
             .await?;
             summary.created += 1;
@@ -526,18 +536,7 @@ async fn apply_row(
                 orgs::move_under(tx, &before, parent).await?;
             }
             let after = orgs::get_tx(tx, before.id).await?;
-            audit::append(
-                tx,
-                actor,
-                Event {
-                    action: "org.update",
-                    object_type: "org",
-                    object_id: before.id.to_string(),
-                    before: serde_json::to_value(&before).ok(),
-                    after: serde_json::to_value(&after).ok(),
-                },
-            )
-            .await?;
+            audit_update(tx, actor, &before, &after).await?;
             summary.updated += 1;
         }
     }
