@@ -53,6 +53,13 @@ pub fn action_label_zh(action: &str) -> &'static str {
         "campaign.create" => "导入活动",
         "campaign.update" => "更新活动",
         "campaign.activate" => "设为当前活动",
+        "activity.create" => "新建线下活动",
+        "activity.update" => "修改活动报告",
+        "activity.submit" => "报送活动",
+        "activity.approve" => "审核通过活动",
+        "activity.return" => "退回活动",
+        "activity.confirm" => "确认活动",
+        "quota.set" => "分配任务数",
         _ => "其他操作",
     }
 }
@@ -63,7 +70,8 @@ pub fn object_label_zh(object_type: &str) -> &'static str {
         "org" => "单位",
         "user" => "账号",
         "session" => "会话",
-        "campaign" => "活动",
+        "campaign" => "主题活动",
+        "activity" => "线下活动",
         _ => "对象",
     }
 }

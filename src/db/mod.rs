@@ -3,6 +3,7 @@
 //! `ON CONFLICT` and integer times mean the same on both; where they differ the query module
 //! branches explicitly.
 
+pub mod activities;
 pub mod audit;
 pub mod campaigns;
 pub mod orgs;

@@ -1,6 +1,7 @@
 //! Pure domain rules: no I/O, no database, no HTTP. Everything here compiles fast and is
 //! tested on its own.
 
+pub mod activity;
 pub mod campaign;
 pub mod mask;
 pub mod org;

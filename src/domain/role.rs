@@ -120,6 +120,24 @@ impl Role {
         }
     }
 
+    /// May plan, report and approve offline activities (within scope).
+    pub fn may_report_activities(self) -> bool {
+        matches!(
+            self,
+            Role::CityAdmin | Role::UnitAdmin | Role::GrassrootsAdmin
+        )
+    }
+
+    /// May read activity reports and progress (within scope).
+    pub fn may_read_activities(self) -> bool {
+        self.may_report_activities() || self == Role::CoOrganiserLiaison
+    }
+
+    /// May set quotas: the city for anyone, a unit admin for the units below it.
+    pub fn may_allocate_quotas(self) -> bool {
+        matches!(self, Role::CityAdmin | Role::UnitAdmin)
+    }
+
     pub fn may_read_audit(self) -> bool {
         self == Role::CityAdmin
     }

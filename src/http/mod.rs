@@ -76,12 +76,16 @@ fn r(
 const VIEW_ORGS: Access = Access::Role("may_view_orgs", Role::may_view_orgs);
 const EDIT_ORGS: Access = Access::Role("may_edit_orgs", Role::may_edit_orgs);
 const MANAGE_USERS: Access = Access::Role("may_manage_users", Role::may_manage_users);
+const READ_ACTIVITIES: Access = Access::Role("may_read_activities", Role::may_read_activities);
+const REPORT_ACTIVITIES: Access =
+    Access::Role("may_report_activities", Role::may_report_activities);
+const ALLOCATE_QUOTAS: Access = Access::Role("may_allocate_quotas", Role::may_allocate_quotas);
 const READ_AUDIT: Access = Access::Role("may_read_audit", Role::may_read_audit);
 
 /// Every route of Wangju.
 pub fn route_table() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
     use Method as M;
-    use pages::{audit, auth, home, orgs, users};
+    use pages::{activities, audit, auth, home, orgs, users};
     vec![
         // Public pages and plumbing.
         r(M::GET, "/", Access::Public, get(home::overview)),
@@ -134,6 +138,55 @@ pub fn route_table() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
             "/users/{user_id}/status",
             MANAGE_USERS,
             post(users::set_status),
+        ),
+        // Offline activities and quotas.
+        r(
+            M::GET,
+            "/activities",
+            READ_ACTIVITIES,
+            get(activities::list),
+        ),
+        r(
+            M::POST,
+            "/activities",
+            REPORT_ACTIVITIES,
+            post(activities::create),
+        ),
+        r(
+            M::GET,
+            "/activities/new",
+            REPORT_ACTIVITIES,
+            get(activities::new_form),
+        ),
+        r(
+            M::GET,
+            "/activities/{activity_id}",
+            READ_ACTIVITIES,
+            get(activities::show),
+        ),
+        r(
+            M::POST,
+            "/activities/{activity_id}",
+            REPORT_ACTIVITIES,
+            post(activities::update),
+        ),
+        r(
+            M::POST,
+            "/activities/{activity_id}/transition",
+            REPORT_ACTIVITIES,
+            post(activities::transition),
+        ),
+        r(
+            M::GET,
+            "/progress",
+            READ_ACTIVITIES,
+            get(activities::progress_page),
+        ),
+        r(
+            M::POST,
+            "/quotas/{org_id}",
+            ALLOCATE_QUOTAS,
+            post(activities::set_quota),
         ),
         // Audit log.
         r(M::GET, "/audit", READ_AUDIT, get(audit::list)),
@@ -192,6 +245,48 @@ pub fn route_table() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
             get(api::users::show),
         ),
         r(M::GET, "/api/v1/audit", READ_AUDIT, get(api::audit::list)),
+        r(
+            M::GET,
+            "/api/v1/activities",
+            READ_ACTIVITIES,
+            get(api::activities::list),
+        ),
+        r(
+            M::POST,
+            "/api/v1/activities",
+            REPORT_ACTIVITIES,
+            post(api::activities::create),
+        ),
+        r(
+            M::GET,
+            "/api/v1/activities/{activity_id}",
+            READ_ACTIVITIES,
+            get(api::activities::show),
+        ),
+        r(
+            M::PUT,
+            "/api/v1/activities/{activity_id}",
+            REPORT_ACTIVITIES,
+            put(api::activities::update),
+        ),
+        r(
+            M::POST,
+            "/api/v1/activities/{activity_id}/transitions",
+            REPORT_ACTIVITIES,
+            post(api::activities::transition),
+        ),
+        r(
+            M::GET,
+            "/api/v1/progress",
+            READ_ACTIVITIES,
+            get(api::activities::progress),
+        ),
+        r(
+            M::PUT,
+            "/api/v1/quotas/{org_id}",
+            ALLOCATE_QUOTAS,
+            put(api::activities::set_quota),
+        ),
     ]
 }
 

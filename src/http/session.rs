@@ -60,6 +60,17 @@ impl Session {
         }
     }
 
+    /// The account as the services see it.
+    pub fn acting(&self) -> crate::service::activities::Acting {
+        crate::service::activities::Acting {
+            user_id: self.user.id,
+            role: self.role,
+            org: self.org.clone(),
+            scope: self.scope(),
+            actor: self.actor(),
+        }
+    }
+
     pub fn actor(&self) -> Actor {
         Actor {
             user_id: Some(self.user.id),

@@ -2,7 +2,9 @@
 //! acting account's scope and an audit `Actor`, validates, and writes in one transaction.
 
 pub mod accounts;
+pub mod activities;
 pub mod bootstrap;
 pub mod campaigns;
 pub mod orgs;
 pub mod overview;
+pub mod progress;

@@ -16,6 +16,7 @@ const SECRET_ORG: &str = "南开秘密公司工会";
 const SECRET_PHONE: &str = "13911112222";
 const SECRET_USER_NAME: &str = "南开秘密人";
 const SECRET_USER_PHONE: &str = "13933334444";
+const SECRET_ACTIVITY: &str = "南开秘密知识竞赛";
 
 struct Actor {
     role: Option<Role>,
@@ -33,8 +34,16 @@ async fn snapshot(app: &TestApp, secret_path: &str) -> Vec<String> {
         "SELECT u.login || '|' || u.display_name || '|' || COALESCE(u.phone, '') || '|' || u.password_hash || '|' || CAST(u.disabled AS TEXT) || '|' || CAST(u.failed_logins AS TEXT) || '|' || u.role \
          FROM users u JOIN orgs o ON o.id = u.org_id WHERE o.path LIKE '{secret_path}%' ORDER BY u.id"
     );
+    let activities = format!(
+        "SELECT CAST(a.id AS TEXT) || '|' || a.status || '|' || a.document || '|' || CAST(a.version AS TEXT) \
+         FROM activities a JOIN orgs o ON o.id = a.org_id WHERE o.path LIKE '{secret_path}%' ORDER BY a.id"
+    );
+    let quotas = format!(
+        "SELECT CAST(q.org_id AS TEXT) || '|' || CAST(q.min_activities AS TEXT) FROM quotas q JOIN orgs o ON o.id = q.org_id \
+         WHERE o.path LIKE '{secret_path}%' ORDER BY q.org_id"
+    );
     let mut rows = Vec::new();
-    for q in [orgs, users] {
+    for q in [orgs, users, activities, quotas] {
         let part: Vec<String> = match &app.state.db {
             Db::Sqlite { read, .. } => sqlx::query_scalar(&q)
                 .fetch_all(read)
@@ -50,7 +59,7 @@ async fn snapshot(app: &TestApp, secret_path: &str) -> Vec<String> {
     rows
 }
 
-fn fill(path: &str, org: i64, user: i64) -> String {
+fn fill(path: &str, org: i64, user: i64, activity: i64) -> String {
     let mut out = String::new();
     let mut rest = path;
     while let Some(start) = rest.find('{') {
@@ -59,6 +68,7 @@ fn fill(path: &str, org: i64, user: i64) -> String {
         let value = match &rest[start + 1..end] {
             "org_id" => org.to_string(),
             "user_id" => user.to_string(),
+            "activity_id" => activity.to_string(),
             "file" => "app.css".to_string(),
             other => panic!(
                 "the access matrix does not know the path parameter {{{other}}} of {path}: teach fill() which out-of-scope object to use"
@@ -143,6 +153,16 @@ async fn no_route_leaks_across_scope() {
             .await;
         assert_eq!(s, StatusCode::CREATED);
         let secret_user = created["id"].as_i64().unwrap_or_default();
+        let (s, created) = admin
+            .send_json(
+                Method::POST,
+                "/api/v1/activities",
+                &json!({"org_id": secret_org, "name": SECRET_ACTIVITY, "starts_at": "2020-06-20T09:00", "place": "秘密地点",
+                        "format": "知识竞赛", "categories": ["网民素养教育"]}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{created}");
+        let secret_activity = created["id"].as_i64().unwrap_or_default();
 
         let mut actors = vec![Actor { role: None, login: None, agent: app.agent(), sees_secret: false }];
         for (role, org) in [
@@ -166,8 +186,8 @@ async fn no_route_leaks_across_scope() {
         for actor in &mut actors {
             let who = actor.role.map_or("anonymous", |r| r.code());
             for spec in &table {
-                let path = fill(spec.path, secret_org, secret_user);
-                let has_object = spec.path.contains("{org_id}") || spec.path.contains("{user_id}");
+                let path = fill(spec.path, secret_org, secret_user, secret_activity);
+                let has_object = ["{org_id}", "{user_id}", "{activity_id}"].iter().any(|p| spec.path.contains(p));
                 let (status, to, body) = send(&actor.agent, &spec.method, &path, secret_org).await;
                 let what = format!("{who} {} {path} → {status}", spec.method);
                 checked += 1;
@@ -191,7 +211,7 @@ async fn no_route_leaks_across_scope() {
                 }
                 // 3. Nothing of the secret subtree in any answer.
                 if !actor.sees_secret {
-                    for marker in [SECRET_ORG, SECRET_USER_NAME, "nankai-secret"] {
+                    for marker in [SECRET_ORG, SECRET_USER_NAME, "nankai-secret", SECRET_ACTIVITY] {
                         assert!(!body.contains(marker), "{what} leaked {marker}");
                     }
                 }

@@ -32,14 +32,23 @@ pub fn backends() -> Vec<Backend> {
     list
 }
 
-/// Runs `test` once per backend, each on a fresh app.
+/// Runs `test` once per backend, each on a fresh app standing on 2020-07-01 (push phase).
 pub async fn each_backend<F, Fut>(test: F)
 where
     F: Fn(TestApp) -> Fut,
     Fut: Future<Output = ()>,
 {
+    each_backend_on(NaiveDate::from_ymd_opt(2020, 7, 1).expect("date"), test).await;
+}
+
+/// Same, with the campaign's "today" pinned to `today`.
+pub async fn each_backend_on<F, Fut>(today: NaiveDate, test: F)
+where
+    F: Fn(TestApp) -> Fut,
+    Fut: Future<Output = ()>,
+{
     for backend in backends() {
-        let app = TestApp::spawn(backend).await;
+        let app = TestApp::spawn_on(backend, today).await;
         let pg = app.pg_database.clone();
         test(app).await;
         if let Some(name) = pg {
@@ -105,7 +114,7 @@ pub fn settings(dir: &TempDir, database_url: String) -> Settings {
 }
 
 impl TestApp {
-    pub async fn spawn(backend: Backend) -> TestApp {
+    pub async fn spawn_on(backend: Backend, today: NaiveDate) -> TestApp {
         // Server errors (500s) are logged with their cause; show them in the test output.
         let _ = tracing_subscriber::fmt()
             .with_env_filter(tracing_subscriber::EnvFilter::new("wangju=error"))
@@ -119,7 +128,8 @@ impl TestApp {
                 (pg_url_for(&name), Some(name))
             }
         };
-        let settings = settings(&dir, url);
+        let mut settings = settings(&dir, url);
+        settings.today = Some(today);
         let (state, first) = App::build(settings.clone()).await.expect("app builds");
         let admin_password = first
             .expect("first start creates the admin")

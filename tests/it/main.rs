@@ -3,6 +3,7 @@
 
 mod access_matrix;
 mod accounts;
+mod activities;
 mod audit;
 mod browser;
 mod campaign;

@@ -1,6 +1,7 @@
 //! The JSON API under `/api/v1/`: what the pages show, for a WeChat mini-program or scripts.
 //! Same sessions and scope rules as the pages; writes carry the `X-CSRF-Token` header.
 
+pub mod activities;
 pub mod audit;
 pub mod auth;
 pub mod campaign;
@@ -19,11 +20,13 @@ use utoipa::OpenApi;
         orgs::list, orgs::show, orgs::create, orgs::update,
         users::list, users::show, users::create,
         audit::list,
+        activities::list, activities::create, activities::show, activities::update, activities::transition,
+        activities::progress, activities::set_quota,
     ),
     components(schemas(crate::error::ErrorBody, crate::error::FieldError)),
     tags((name = "auth", description = "登录与会话"), (name = "campaign", description = "活动概况"),
          (name = "orgs", description = "组织架构"), (name = "users", description = "账号"),
-         (name = "audit", description = "审计日志")),
+         (name = "audit", description = "审计日志"), (name = "activities", description = "线下活动与任务完成情况")),
 )]
 pub struct ApiDoc;
 

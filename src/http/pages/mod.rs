@@ -1,5 +1,6 @@
 //! Server-rendered pages (askama templates under `templates/`).
 
+pub mod activities;
 pub mod audit;
 pub mod auth;
 pub mod home;
@@ -29,6 +30,7 @@ pub struct NavUser {
     pub role_label: &'static str,
     pub org_name: String,
     pub may_view_orgs: bool,
+    pub may_read_activities: bool,
     pub may_manage_users: bool,
     pub may_read_audit: bool,
 }
@@ -51,6 +53,8 @@ impl Nav {
                 role_label: role.label_zh(),
                 org_name: session.org.name.clone(),
                 may_view_orgs: role.may_view_orgs() && !session.user.must_change_password,
+                may_read_activities: role.may_read_activities()
+                    && !session.user.must_change_password,
                 may_manage_users: role.may_manage_users() && !session.user.must_change_password,
                 may_read_audit: role.may_read_audit() && !session.user.must_change_password,
             }),

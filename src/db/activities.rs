@@ -1,0 +1,223 @@
+//! Offline activity reports. The plan and report are kept whole as JSON; the counters are
+//! columns so progress can be summed in SQL.
+
+use serde::Serialize;
+
+use super::orgs::Scope;
+use super::{Db, Tx, on_pool, on_tx};
+use crate::clock::unix_now;
+
+#[derive(Debug, Clone, sqlx::FromRow, Serialize, utoipa::ToSchema)]
+pub struct ActivityRow {
+    pub id: i64,
+    pub campaign_id: i64,
+    pub org_id: i64,
+    pub org_name: String,
+    #[serde(skip)]
+    pub org_path: String,
+    /// `draft`, `submitted`, `returned`, `approved` or `confirmed`.
+    pub status: String,
+    /// The plan and report (`ActivityInput`) as JSON text.
+    pub document: String,
+    pub name: String,
+    pub starts_at: String,
+    pub participants: i64,
+    pub grassroots_unions: i64,
+    pub enterprises: i64,
+    pub new_propagandists: i64,
+    pub online_views: i64,
+    pub return_reason: Option<String>,
+    pub version: i64,
+    pub updated_at: i64,
+}
+
+const SELECT: &str = "SELECT a.id, a.campaign_id, a.org_id, o.name AS org_name, o.path AS org_path, a.status, a.document,
+    a.name, a.starts_at, a.participants, a.grassroots_unions, a.enterprises, a.new_propagandists, a.online_views,
+    a.return_reason, a.version, a.updated_at
+    FROM activities a JOIN orgs o ON o.id = a.org_id";
+
+/// Activities of units in scope, newest first; `status` empty for all.
+pub async fn list(
+    db: &Db,
+    scope: &Scope,
+    campaign_id: i64,
+    status: &str,
+) -> Result<Vec<ActivityRow>, sqlx::Error> {
+    let sql = format!(
+        "{SELECT} WHERE o.path LIKE $1 AND a.campaign_id = $2 AND ($3 = '' OR a.status = $3) ORDER BY a.starts_at DESC, a.id DESC"
+    );
+    on_pool!(db, pool => sqlx::query_as::<_, ActivityRow>(&sql)
+        .bind(format!("{}%", scope.prefix))
+        .bind(campaign_id)
+        .bind(status)
+        .fetch_all(pool)
+        .await)
+}
+
+/// One activity whose unit lies in scope.
+pub async fn get(db: &Db, scope: &Scope, id: i64) -> Result<Option<ActivityRow>, sqlx::Error> {
+    let sql = format!("{SELECT} WHERE a.id = $1 AND o.path LIKE $2");
+    on_pool!(db, pool => sqlx::query_as::<_, ActivityRow>(&sql)
+        .bind(id)
+        .bind(format!("{}%", scope.prefix))
+        .fetch_optional(pool)
+        .await)
+}
+
+pub async fn get_tx(tx: &mut Tx, id: i64) -> Result<Option<ActivityRow>, sqlx::Error> {
+    let sql = format!("{SELECT} WHERE a.id = $1");
+    on_tx!(tx, c => sqlx::query_as::<_, ActivityRow>(&sql).bind(id).fetch_optional(c).await)
+}
+
+/// The counted fields of a report.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Counters {
+    pub participants: i64,
+    pub grassroots_unions: i64,
+    pub enterprises: i64,
+    pub new_propagandists: i64,
+    pub online_views: i64,
+}
+
+pub struct NewActivity<'a> {
+    pub campaign_id: i64,
+    pub org_id: i64,
+    pub document: &'a str,
+    pub name: &'a str,
+    pub starts_at: &'a str,
+    pub counters: Counters,
+    pub created_by: i64,
+}
+
+pub async fn insert(tx: &mut Tx, new: NewActivity<'_>) -> Result<i64, sqlx::Error> {
+    let c = new.counters;
+    on_tx!(tx, conn => sqlx::query_scalar(
+        "INSERT INTO activities (campaign_id, org_id, status, document, name, starts_at, participants, grassroots_unions,
+            enterprises, new_propagandists, online_views, created_by, created_at, updated_at)
+         VALUES ($1, $2, 'draft', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12) RETURNING id")
+        .bind(new.campaign_id)
+        .bind(new.org_id)
+        .bind(new.document)
+        .bind(new.name)
+        .bind(new.starts_at)
+        .bind(c.participants)
+        .bind(c.grassroots_unions)
+        .bind(c.enterprises)
+        .bind(c.new_propagandists)
+        .bind(c.online_views)
+        .bind(new.created_by)
+        .bind(unix_now())
+        .fetch_one(conn)
+        .await)
+}
+
+/// Replaces the plan and report; bumps the version.
+pub async fn update_document(
+    tx: &mut Tx,
+    id: i64,
+    document: &str,
+    name: &str,
+    starts_at: &str,
+    c: Counters,
+) -> Result<(), sqlx::Error> {
+    on_tx!(tx, conn => sqlx::query(
+        "UPDATE activities SET document = $1, name = $2, starts_at = $3, participants = $4, grassroots_unions = $5,
+            enterprises = $6, new_propagandists = $7, online_views = $8, version = version + 1, updated_at = $9 WHERE id = $10")
+        .bind(document)
+        .bind(name)
+        .bind(starts_at)
+        .bind(c.participants)
+        .bind(c.grassroots_unions)
+        .bind(c.enterprises)
+        .bind(c.new_propagandists)
+        .bind(c.online_views)
+        .bind(unix_now())
+        .bind(id)
+        .execute(conn)
+        .await
+        .map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+/// Moves the report along the approval chain, only if it is still in `from` (so two admins
+/// acting at once cannot both succeed). Returns whether it moved.
+pub async fn set_status(
+    tx: &mut Tx,
+    id: i64,
+    from: &str,
+    to: &str,
+    return_reason: Option<&str>,
+) -> Result<bool, sqlx::Error> {
+    let n = on_tx!(tx, conn => sqlx::query(
+        "UPDATE activities SET status = $1, return_reason = $2, updated_at = $3 WHERE id = $4 AND status = $5")
+        .bind(to)
+        .bind(return_reason)
+        .bind(unix_now())
+        .bind(id)
+        .bind(from)
+        .execute(conn)
+        .await
+        .map(|r| r.rows_affected()))?;
+    Ok(n == 1)
+}
+
+/// Keeps the version about to be replaced.
+pub async fn save_version(
+    tx: &mut Tx,
+    row: &ActivityRow,
+    saved_by: i64,
+) -> Result<(), sqlx::Error> {
+    on_tx!(tx, conn => sqlx::query(
+        "INSERT INTO activity_versions (activity_id, version, status, document, saved_by, saved_at) VALUES ($1, $2, $3, $4, $5, $6)")
+        .bind(row.id)
+        .bind(row.version)
+        .bind(&row.status)
+        .bind(&row.document)
+        .bind(saved_by)
+        .bind(unix_now())
+        .execute(conn)
+        .await
+        .map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+#[derive(Debug, Clone, sqlx::FromRow, Serialize, utoipa::ToSchema)]
+pub struct VersionRow {
+    pub version: i64,
+    pub status: String,
+    pub document: String,
+    pub saved_at: i64,
+}
+
+pub async fn versions(db: &Db, id: i64) -> Result<Vec<VersionRow>, sqlx::Error> {
+    on_pool!(db, pool => sqlx::query_as::<_, VersionRow>(
+        "SELECT version, status, document, saved_at FROM activity_versions WHERE activity_id = $1 ORDER BY version DESC")
+        .bind(id)
+        .fetch_all(pool)
+        .await)
+}
+
+/// Per-org sums of one campaign's activities in one status group.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct OrgTally {
+    pub org_id: i64,
+    pub status: String,
+    pub activities: i64,
+    pub participants: i64,
+    pub grassroots_unions: i64,
+    pub enterprises: i64,
+    pub new_propagandists: i64,
+    pub online_views: i64,
+}
+
+/// (PostgreSQL sums BIGINT into NUMERIC; the casts keep both databases answering BIGINT.)
+pub async fn tallies(db: &Db, campaign_id: i64) -> Result<Vec<OrgTally>, sqlx::Error> {
+    on_pool!(db, pool => sqlx::query_as::<_, OrgTally>(
+        "SELECT org_id, status, COUNT(*) AS activities, CAST(SUM(participants) AS BIGINT) AS participants,
+            CAST(SUM(grassroots_unions) AS BIGINT) AS grassroots_unions, CAST(SUM(enterprises) AS BIGINT) AS enterprises,
+            CAST(SUM(new_propagandists) AS BIGINT) AS new_propagandists, CAST(SUM(online_views) AS BIGINT) AS online_views
+         FROM activities WHERE campaign_id = $1 GROUP BY org_id, status")
+        .bind(campaign_id)
+        .fetch_all(pool)
+        .await)
+}

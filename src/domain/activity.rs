@@ -1,0 +1,319 @@
+//! Offline activities ("3" of 12351+): the report's fields, their validation, and the approval
+//! chain draft → submitted → returned (with a reason) | approved by the parent unit → confirmed
+//! by the city. Only confirmed activities count toward quotas.
+
+use chrono::NaiveDateTime;
+use serde::{Deserialize, Serialize};
+
+use crate::error::FieldError;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Draft,
+    Submitted,
+    Returned,
+    Approved,
+    Confirmed,
+}
+
+impl Status {
+    pub const ALL: [Status; 5] = [
+        Status::Draft,
+        Status::Submitted,
+        Status::Returned,
+        Status::Approved,
+        Status::Confirmed,
+    ];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Status::Draft => "draft",
+            Status::Submitted => "submitted",
+            Status::Returned => "returned",
+            Status::Approved => "approved",
+            Status::Confirmed => "confirmed",
+        }
+    }
+
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            Status::Draft => "草稿",
+            Status::Submitted => "已报送，待审核",
+            Status::Returned => "已退回，待修改",
+            Status::Approved => "上级已审核，待市总确认",
+            Status::Confirmed => "市总已确认",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Status> {
+        Status::ALL.into_iter().find(|s| s.code() == text)
+    }
+
+    /// The reporting unit may still change the report.
+    pub fn editable(self) -> bool {
+        matches!(self, Status::Draft | Status::Returned | Status::Submitted)
+    }
+}
+
+/// A step in the approval chain.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Transition {
+    Submit,
+    Approve,
+    Return,
+    Confirm,
+}
+
+impl Transition {
+    pub fn parse(text: &str) -> Option<Transition> {
+        match text {
+            "submit" => Some(Transition::Submit),
+            "approve" => Some(Transition::Approve),
+            "return" => Some(Transition::Return),
+            "confirm" => Some(Transition::Confirm),
+            _ => None,
+        }
+    }
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Transition::Submit => "submit",
+            Transition::Approve => "approve",
+            Transition::Return => "return",
+            Transition::Confirm => "confirm",
+        }
+    }
+
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            Transition::Submit => "报送",
+            Transition::Approve => "审核通过",
+            Transition::Return => "退回修改",
+            Transition::Confirm => "市总确认",
+        }
+    }
+}
+
+/// Who is acting, relative to the activity's unit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Standing {
+    /// An admin of the reporting unit itself.
+    OwnUnit,
+    /// An admin of a unit above it (not the city).
+    Above,
+    /// The city admin.
+    City,
+}
+
+/// The status after `transition`, or why it cannot happen (in Chinese).
+pub fn next_status(from: Status, transition: Transition, who: Standing) -> Result<Status, String> {
+    use Status as S;
+    use Transition as T;
+    match (transition, from, who) {
+        (T::Submit, S::Draft | S::Returned, Standing::OwnUnit | Standing::City) => Ok(S::Submitted),
+        (T::Submit, _, _) => Err(format!("“{}”的活动不能再报送", from.label_zh())),
+        (T::Approve, S::Submitted, Standing::Above | Standing::City) => Ok(S::Approved),
+        (T::Approve, S::Submitted, Standing::OwnUnit) => {
+            Err("活动须由上级单位审核，不能自己审核".into())
+        }
+        (T::Approve, _, _) => Err(format!(
+            "只有已报送的活动可以审核，这个活动{}",
+            from.label_zh()
+        )),
+        (T::Return, S::Submitted, Standing::Above | Standing::City) => Ok(S::Returned),
+        (T::Return, S::Approved, Standing::City) => Ok(S::Returned),
+        (T::Return, _, Standing::OwnUnit) => Err("只有上级单位可以退回".into()),
+        (T::Return, _, _) => Err(format!("这个活动{}，不能退回", from.label_zh())),
+        (T::Confirm, S::Approved | S::Submitted, Standing::City) => Ok(S::Confirmed),
+        (T::Confirm, _, Standing::City) => Err(format!("这个活动{}，不能确认", from.label_zh())),
+        (T::Confirm, _, _) => Err("只有市总管理员可以确认".into()),
+    }
+}
+
+/// What a unit fills in: the plan before the activity, the report after it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ActivityInput {
+    pub name: String,
+    /// Local time, `YYYY-MM-DDTHH:MM` (what a datetime-local input sends).
+    pub starts_at: String,
+    pub place: String,
+    pub format: String,
+    #[serde(default)]
+    pub categories: Vec<String>,
+    #[serde(default)]
+    pub co_organisers: String,
+    /// The report, filled in after the activity.
+    #[serde(default)]
+    pub participants: Option<i64>,
+    #[serde(default)]
+    pub grassroots_unions: Option<i64>,
+    #[serde(default)]
+    pub enterprises: Option<i64>,
+    #[serde(default)]
+    pub new_propagandists: Option<i64>,
+    #[serde(default)]
+    pub online_platform: String,
+    #[serde(default)]
+    pub online_link: String,
+    #[serde(default)]
+    pub online_views: Option<i64>,
+    #[serde(default)]
+    pub news_links: String,
+    #[serde(default)]
+    pub summary: String,
+}
+
+pub const TIME_FORMAT: &str = "%Y-%m-%dT%H:%M";
+
+/// Checks the plan (always) and, for `for_submission`, the report too. `formats` and
+/// `categories` come from the campaign file.
+pub fn validate(
+    input: &ActivityInput,
+    formats: &[String],
+    categories: &[String],
+    for_submission: bool,
+) -> Result<NaiveDateTime, Vec<FieldError>> {
+    let mut errors = Vec::new();
+    let mut err = |f: &str, m: String| errors.push(FieldError::new(f, m));
+    let name = input.name.trim().chars().count();
+    if name == 0 || name > 100 {
+        err("活动名称", "请填写活动名称（不超过 100 字）".into());
+    }
+    let starts = NaiveDateTime::parse_from_str(input.starts_at.trim(), TIME_FORMAT);
+    if starts.is_err() {
+        err(
+            "活动时间",
+            "请填写活动的日期和时间，例如 2020-07-01T09:30".into(),
+        );
+    }
+    if input.place.trim().is_empty() || input.place.chars().count() > 200 {
+        err("活动地点", "请填写活动地点（不超过 200 字）".into());
+    }
+    if !formats.iter().any(|f| f == input.format.trim()) {
+        err(
+            "活动方式",
+            format!("请从以下方式中选择：{}", formats.join("、")),
+        );
+    }
+    if input.categories.is_empty() {
+        err("活动内容", "请至少选择一项活动内容".into());
+    }
+    for c in &input.categories {
+        if !categories.contains(c) {
+            err("活动内容", format!("“{c}”不是本次活动的内容类别"));
+        }
+    }
+    for (label, value) in [
+        ("面对面参与职工人数", input.participants),
+        ("涉及基层工会数", input.grassroots_unions),
+        ("走进企业数", input.enterprises),
+        ("新发展宣传员人数", input.new_propagandists),
+        ("线上浏览量", input.online_views),
+    ] {
+        match value {
+            Some(n) if !(0..=100_000_000).contains(&n) => {
+                err(label, "请填写 0 到 1 亿之间的整数".into())
+            }
+            None if for_submission && label != "线上浏览量" => {
+                err(label, "报送前请填写（没有请填 0）".into())
+            }
+            _ => {}
+        }
+    }
+    let link = input.online_link.trim();
+    if !(link.is_empty() || link.starts_with("https://") || link.starts_with("http://")) {
+        err("直播或发布链接", "链接须以 http:// 或 https:// 开头".into());
+    }
+    for line in input
+        .news_links
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+    {
+        if !line.contains("http://") && !line.contains("https://") {
+            err(
+                "新闻报道",
+                format!("“{line}”里没有链接；每行一条：媒体名称 链接"),
+            );
+        }
+    }
+    if input.summary.chars().count() > 2000 {
+        err("活动简介", "简介不超过 2000 字".into());
+    }
+    if for_submission && input.summary.trim().chars().count() < 20 {
+        err("活动简介", "报送前请写不少于 20 字的活动简介".into());
+    }
+    match (starts, errors.is_empty()) {
+        (Ok(t), true) => Ok(t),
+        _ => Err(errors),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_chain_goes_up_and_only_up() {
+        use Standing::*;
+        assert_eq!(
+            next_status(Status::Draft, Transition::Submit, OwnUnit),
+            Ok(Status::Submitted)
+        );
+        assert!(next_status(Status::Submitted, Transition::Approve, OwnUnit).is_err());
+        assert_eq!(
+            next_status(Status::Submitted, Transition::Approve, Above),
+            Ok(Status::Approved)
+        );
+        assert!(next_status(Status::Approved, Transition::Confirm, Above).is_err());
+        assert_eq!(
+            next_status(Status::Approved, Transition::Confirm, City),
+            Ok(Status::Confirmed)
+        );
+        assert_eq!(
+            next_status(Status::Submitted, Transition::Return, Above),
+            Ok(Status::Returned)
+        );
+        assert_eq!(
+            next_status(Status::Returned, Transition::Submit, OwnUnit),
+            Ok(Status::Submitted)
+        );
+        assert!(next_status(Status::Confirmed, Transition::Return, City).is_err());
+        assert!(next_status(Status::Confirmed, Transition::Submit, OwnUnit).is_err());
+    }
+
+    fn formats() -> Vec<String> {
+        vec!["知识竞赛".into()]
+    }
+
+    #[test]
+    fn a_plan_needs_less_than_a_report() {
+        let plan = ActivityInput {
+            name: "网络安全知识竞赛".into(),
+            starts_at: "2020-07-01T09:30".into(),
+            place: "区工人文化宫".into(),
+            format: "知识竞赛".into(),
+            categories: vec!["网络安全知识技能".into()],
+            ..Default::default()
+        };
+        let cats = vec!["网络安全知识技能".to_string()];
+        assert!(validate(&plan, &formats(), &cats, false).is_ok());
+        let errors = validate(&plan, &formats(), &cats, true)
+            .err()
+            .unwrap_or_default();
+        assert!(errors.iter().any(|e| e.field == "面对面参与职工人数"));
+        assert!(errors.iter().any(|e| e.field == "活动简介"));
+        let bad = ActivityInput {
+            format: "跳舞".into(),
+            starts_at: "7月1日".into(),
+            ..plan
+        };
+        let errors = validate(&bad, &formats(), &cats, false)
+            .err()
+            .unwrap_or_default();
+        assert!(errors.iter().any(|e| e.field == "活动方式"));
+        assert!(errors.iter().any(|e| e.field == "活动时间"));
+    }
+}

@@ -1,0 +1,154 @@
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::app::AppState;
+use crate::domain::activity::{ActivityInput, Status, Transition};
+use crate::error::{ApiResult, ErrorBody};
+use crate::http::extract::{ApiPath, ApiQuery, Json as JsonBody};
+use crate::http::session::CurrentUser;
+use crate::service::activities::{self, Activity};
+use crate::service::progress::{self, Progress};
+
+#[derive(Deserialize, IntoParams)]
+pub struct ListQuery {
+    /// `draft`, `submitted`, `returned`, `approved` or `confirmed`; empty for all.
+    pub status: Option<String>,
+}
+
+/// Activities of units in scope, newest first.
+#[utoipa::path(get, path = "/api/v1/activities", tag = "activities", params(ListQuery), responses((status = 200, body = [Activity])))]
+pub async fn list(
+    State(state): State<AppState>,
+    CurrentUser(s): CurrentUser,
+    ApiQuery(q): ApiQuery<ListQuery>,
+) -> ApiResult<Json<Vec<Activity>>> {
+    let status = q
+        .status
+        .as_deref()
+        .and_then(Status::parse)
+        .map_or("", Status::code);
+    Ok(Json(
+        activities::list(&state.db, &s.acting(), status).await?,
+    ))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct NewActivity {
+    /// The holding unit; default the account's own.
+    pub org_id: Option<i64>,
+    #[serde(flatten)]
+    pub input: ActivityInput,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Created {
+    pub id: i64,
+}
+
+/// Plans an activity (a draft).
+#[utoipa::path(post, path = "/api/v1/activities", tag = "activities", request_body = NewActivity,
+    responses((status = 201, body = Created), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn create(
+    State(state): State<AppState>,
+    CurrentUser(s): CurrentUser,
+    JsonBody(body): JsonBody<NewActivity>,
+) -> ApiResult<(StatusCode, Json<Created>)> {
+    let id = activities::create(
+        &state.db,
+        &state.clock,
+        &s.acting(),
+        body.org_id,
+        body.input,
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(Created { id })))
+}
+
+/// One activity in scope.
+#[utoipa::path(get, path = "/api/v1/activities/{activity_id}", tag = "activities", params(("activity_id" = i64, Path)),
+    responses((status = 200, body = Activity), (status = 404, body = ErrorBody)))]
+pub async fn show(
+    State(state): State<AppState>,
+    CurrentUser(s): CurrentUser,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<Json<Activity>> {
+    Ok(Json(activities::get(&state.db, &s.acting(), id).await?))
+}
+
+/// Saves the plan and report; the earlier version of a reported activity is kept.
+#[utoipa::path(put, path = "/api/v1/activities/{activity_id}", tag = "activities", params(("activity_id" = i64, Path)), request_body = ActivityInput,
+    responses((status = 200, body = Activity), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn update(
+    State(state): State<AppState>,
+    CurrentUser(s): CurrentUser,
+    ApiPath(id): ApiPath<i64>,
+    JsonBody(input): JsonBody<ActivityInput>,
+) -> ApiResult<Json<Activity>> {
+    let acting = s.acting();
+    activities::update(&state.db, &state.clock, &acting, id, input).await?;
+    Ok(Json(activities::get(&state.db, &acting, id).await?))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct Step {
+    pub step: Transition,
+    /// Required for `return`.
+    #[serde(default)]
+    pub reason: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct StepDone {
+    pub status: Status,
+}
+
+/// Moves an activity along the approval chain: submit, approve, return (with a reason), confirm.
+#[utoipa::path(post, path = "/api/v1/activities/{activity_id}/transitions", tag = "activities", params(("activity_id" = i64, Path)), request_body = Step,
+    responses((status = 200, body = StepDone), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn transition(
+    State(state): State<AppState>,
+    CurrentUser(s): CurrentUser,
+    ApiPath(id): ApiPath<i64>,
+    JsonBody(step): JsonBody<Step>,
+) -> ApiResult<Json<StepDone>> {
+    let status = activities::transition(
+        &state.db,
+        &state.clock,
+        &s.acting(),
+        id,
+        step.step,
+        &step.reason,
+    )
+    .await?;
+    Ok(Json(StepDone { status }))
+}
+
+/// Quotas and progress of the units in scope, with the 12351 counters.
+#[utoipa::path(get, path = "/api/v1/progress", tag = "activities", responses((status = 200, body = Progress)))]
+pub async fn progress(
+    State(state): State<AppState>,
+    CurrentUser(s): CurrentUser,
+) -> ApiResult<Json<Progress>> {
+    Ok(Json(progress::progress(&state.db, &s.scope()).await?))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct Quota {
+    pub min_activities: i64,
+}
+
+/// Sets a unit's quota (the city for any unit; a unit admin for the units below it).
+#[utoipa::path(put, path = "/api/v1/quotas/{org_id}", tag = "activities", params(("org_id" = i64, Path)), request_body = Quota,
+    responses((status = 204), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn set_quota(
+    State(state): State<AppState>,
+    CurrentUser(s): CurrentUser,
+    ApiPath(org_id): ApiPath<i64>,
+    JsonBody(q): JsonBody<Quota>,
+) -> ApiResult<StatusCode> {
+    progress::set_quota(&state.db, &s.acting(), org_id, q.min_activities).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

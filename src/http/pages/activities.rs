@@ -1,0 +1,542 @@
+//! Offline activities: list, plan, report, and the approval chain; the progress table with
+//! quotas.
+
+use askama::Template;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use serde::Deserialize;
+
+use super::{Nav, format_time, render};
+use crate::app::AppState;
+use crate::db::activities as db_activities;
+use crate::db::orgs;
+use crate::domain::activity::{ActivityInput, Status, Transition};
+use crate::error::{AppError, AppResult, FieldError};
+use crate::http::extract::{Form, Path, Query};
+use crate::http::session::{CurrentUser, Session};
+use crate::service::activities::{self, Activity};
+use crate::service::progress::{self, Progress};
+
+pub struct StatusChip {
+    pub code: &'static str,
+    pub label: &'static str,
+    pub active: bool,
+}
+
+pub struct Line {
+    pub id: i64,
+    pub name: String,
+    pub org_name: String,
+    pub starts_at: String,
+    pub status: &'static str,
+    pub status_code: String,
+    pub participants: i64,
+}
+
+#[derive(Template)]
+#[template(path = "activities.html")]
+struct ListPage {
+    nav: Nav,
+    chips: Vec<StatusChip>,
+    lines: Vec<Line>,
+    may_report: bool,
+}
+
+#[derive(Deserialize, Default)]
+pub struct ListQuery {
+    #[serde(default)]
+    status: String,
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    CurrentUser(session): CurrentUser,
+    Query(q): Query<ListQuery>,
+) -> AppResult<Html<String>> {
+    let status = Status::parse(&q.status).map_or("", Status::code);
+    let items = activities::list(&state.db, &session.acting(), status).await?;
+    let mut chips = vec![StatusChip {
+        code: "",
+        label: "全部",
+        active: status.is_empty(),
+    }];
+    chips.extend(Status::ALL.iter().map(|s| StatusChip {
+        code: s.code(),
+        label: s.label_zh(),
+        active: s.code() == status,
+    }));
+    render(&ListPage {
+        nav: Nav::for_session(&session),
+        chips,
+        lines: items
+            .into_iter()
+            .map(|a| Line {
+                id: a.row.id,
+                status: a.status().label_zh(),
+                status_code: a.row.status.clone(),
+                name: a.row.name,
+                org_name: a.row.org_name,
+                starts_at: a.row.starts_at.replace('T', " "),
+                participants: a.row.participants,
+            })
+            .collect(),
+        may_report: session.role.may_report_activities(),
+    })
+}
+
+pub struct Choice {
+    pub value: String,
+    pub label: String,
+    pub checked: bool,
+}
+
+#[derive(Template)]
+#[template(path = "activity_form.html")]
+struct FormPage {
+    nav: Nav,
+    csrf: String,
+    /// None: a new plan.
+    id: Option<i64>,
+    title: String,
+    input: ActivityInput,
+    units: Vec<Choice>,
+    formats: Vec<Choice>,
+    categories: Vec<Choice>,
+    errors: Vec<FieldError>,
+    show_report: bool,
+}
+
+async fn form_page(
+    state: &AppState,
+    session: &Session,
+    id: Option<i64>,
+    input: ActivityInput,
+    org_id: i64,
+    errors: Vec<FieldError>,
+) -> AppResult<(StatusCode, Html<String>)> {
+    let campaign = activities::current_campaign(&state.db).await?;
+    let units = orgs::list(&state.db, &session.scope(), None)
+        .await?
+        .into_iter()
+        .filter(|o| {
+            !matches!(
+                o.kind(),
+                Some(
+                    crate::domain::org::OrgKind::CoOrganiser
+                        | crate::domain::org::OrgKind::ExternalHost
+                )
+            )
+        })
+        .map(|o| Choice {
+            checked: o.id == org_id,
+            value: o.id.to_string(),
+            label: o.name,
+        })
+        .collect();
+    let formats = campaign
+        .campaign
+        .activity_formats
+        .iter()
+        .map(|f| Choice {
+            value: f.clone(),
+            label: f.clone(),
+            checked: *f == input.format,
+        })
+        .collect();
+    let categories = campaign
+        .campaign
+        .content_categories
+        .iter()
+        .map(|c| Choice {
+            value: c.clone(),
+            label: c.clone(),
+            checked: input.categories.contains(c),
+        })
+        .collect();
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    let html = render(&FormPage {
+        nav: Nav::for_session(session),
+        csrf: session.csrf.clone(),
+        title: if id.is_some() {
+            "填写活动报告".into()
+        } else {
+            "新建线下活动".into()
+        },
+        id,
+        input,
+        units,
+        formats,
+        categories,
+        errors,
+        show_report: id.is_some(),
+    })?;
+    Ok((status, html))
+}
+
+pub async fn new_form(
+    State(state): State<AppState>,
+    CurrentUser(session): CurrentUser,
+) -> AppResult<Html<String>> {
+    let org_id = session.org.id;
+    form_page(
+        &state,
+        &session,
+        None,
+        ActivityInput::default(),
+        org_id,
+        Vec::new(),
+    )
+    .await
+    .map(|(_, h)| h)
+}
+
+/// Reads the activity form. Number fields are checked here so a typo gets a Chinese message.
+fn read_form(pairs: &[(String, String)]) -> (ActivityInput, Option<i64>, Vec<FieldError>) {
+    let one = |key: &str| {
+        pairs
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    };
+    let mut errors = Vec::new();
+    let mut number = |key: &str, label: &str| -> Option<i64> {
+        let text = one(key);
+        let text = text.trim();
+        if text.is_empty() {
+            return None;
+        }
+        match text.parse::<i64>() {
+            Ok(n) => Some(n),
+            Err(_) => {
+                errors.push(FieldError::new(
+                    label,
+                    format!("“{text}”不是整数，请只填数字"),
+                ));
+                None
+            }
+        }
+    };
+    let input = ActivityInput {
+        participants: number("participants", "面对面参与职工人数"),
+        grassroots_unions: number("grassroots_unions", "涉及基层工会数"),
+        enterprises: number("enterprises", "走进企业数"),
+        new_propagandists: number("new_propagandists", "新发展宣传员人数"),
+        online_views: number("online_views", "线上浏览量"),
+        name: one("name"),
+        starts_at: one("starts_at"),
+        place: one("place"),
+        format: one("format"),
+        categories: pairs
+            .iter()
+            .filter(|(k, _)| k == "categories")
+            .map(|(_, v)| v.clone())
+            .collect(),
+        co_organisers: one("co_organisers"),
+        online_platform: one("online_platform"),
+        online_link: one("online_link"),
+        news_links: one("news_links"),
+        summary: one("summary"),
+    };
+    let org_id = one("org_id").trim().parse().ok();
+    (input, org_id, errors)
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    CurrentUser(session): CurrentUser,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> AppResult<Response> {
+    let (input, org_id, errors) = read_form(&pairs);
+    let result = if errors.is_empty() {
+        activities::create(
+            &state.db,
+            &state.clock,
+            &session.acting(),
+            org_id,
+            input.clone(),
+        )
+        .await
+    } else {
+        Err(AppError::Invalid(errors))
+    };
+    match result {
+        Ok(id) => Ok(Redirect::to(&format!("/activities/{id}")).into_response()),
+        Err(e) => match activities::field_errors(&e) {
+            Some(errors) => {
+                let org = org_id.unwrap_or(session.org.id);
+                Ok(form_page(&state, &session, None, input, org, errors)
+                    .await?
+                    .into_response())
+            }
+            None => Err(e),
+        },
+    }
+}
+
+pub struct StepButton {
+    pub code: &'static str,
+    pub label: &'static str,
+    pub needs_reason: bool,
+}
+
+pub struct VersionLine {
+    pub version: i64,
+    pub status: &'static str,
+    pub saved_at: String,
+    pub summary: String,
+}
+
+#[derive(Template)]
+#[template(path = "activity.html")]
+struct ShowPage {
+    nav: Nav,
+    csrf: String,
+    a: Activity,
+    /// The activity's time as people write it.
+    when: String,
+    status: &'static str,
+    may_edit: bool,
+    steps: Vec<StepButton>,
+    versions: Vec<VersionLine>,
+    message: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+pub struct ShowQuery {
+    #[serde(default)]
+    done: Option<String>,
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    CurrentUser(session): CurrentUser,
+    Path(id): Path<i64>,
+    Query(q): Query<ShowQuery>,
+) -> AppResult<Response> {
+    let acting = session.acting();
+    let a = activities::get(&state.db, &acting, id).await?;
+    if activities::may_edit(&acting, &a) && q.done.is_none() && a.status() != Status::Submitted {
+        // The reporting unit works on the form directly.
+        let org = a.row.org_id;
+        return Ok(
+            form_page(&state, &session, Some(id), a.input.clone(), org, Vec::new())
+                .await?
+                .into_response(),
+        );
+    }
+    Ok(
+        show_page(&state, &session, a, q.done.map(|d| message_for(&d)))
+            .await?
+            .into_response(),
+    )
+}
+
+fn message_for(done: &str) -> String {
+    match done {
+        "saved" => "已保存。".into(),
+        "submit" => "已报送，等待上级审核。".into(),
+        "approve" => "已审核通过，等待市总确认。".into(),
+        "return" => "已退回，对方会看到退回原因。".into(),
+        "confirm" => "已确认，计入任务完成数。".into(),
+        _ => "已完成。".into(),
+    }
+}
+
+async fn show_page(
+    state: &AppState,
+    session: &Session,
+    a: Activity,
+    message: Option<String>,
+) -> AppResult<Html<String>> {
+    let acting = session.acting();
+    let steps = activities::available_steps(&acting, &a)
+        .into_iter()
+        .map(|t| StepButton {
+            code: t.code(),
+            label: t.label_zh(),
+            needs_reason: t == Transition::Return,
+        })
+        .collect();
+    let versions = db_activities::versions(&state.db, a.row.id)
+        .await?
+        .into_iter()
+        .map(|v| {
+            let input: ActivityInput = serde_json::from_str(&v.document).unwrap_or_default();
+            VersionLine {
+                version: v.version,
+                status: Status::parse(&v.status).map_or("", Status::label_zh),
+                saved_at: format_time(v.saved_at),
+                summary: format!(
+                    "{}；面对面 {} 人",
+                    input.name,
+                    input.participants.unwrap_or(0)
+                ),
+            }
+        })
+        .collect();
+    render(&ShowPage {
+        nav: Nav::for_session(session),
+        csrf: session.csrf.clone(),
+        status: a.status().label_zh(),
+        when: a.input.starts_at.replace('T', " "),
+        may_edit: activities::may_edit(&acting, &a),
+        a,
+        steps,
+        versions,
+        message,
+    })
+}
+
+pub async fn update(
+    State(state): State<AppState>,
+    CurrentUser(session): CurrentUser,
+    Path(id): Path<i64>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> AppResult<Response> {
+    let (input, _, errors) = read_form(&pairs);
+    let acting = session.acting();
+    let result = if errors.is_empty() {
+        activities::update(&state.db, &state.clock, &acting, id, input.clone()).await
+    } else {
+        Err(AppError::Invalid(errors))
+    };
+    match result {
+        Ok(()) => Ok(Redirect::to(&format!("/activities/{id}?done=saved")).into_response()),
+        Err(e) => match activities::field_errors(&e) {
+            Some(errors) => {
+                let a = activities::get(&state.db, &acting, id).await?;
+                Ok(
+                    form_page(&state, &session, Some(id), input, a.row.org_id, errors)
+                        .await?
+                        .into_response(),
+                )
+            }
+            None => Err(e),
+        },
+    }
+}
+
+#[derive(Deserialize)]
+pub struct StepForm {
+    #[serde(default)]
+    step: String,
+    #[serde(default)]
+    reason: String,
+}
+
+pub async fn transition(
+    State(state): State<AppState>,
+    CurrentUser(session): CurrentUser,
+    Path(id): Path<i64>,
+    Form(form): Form<StepForm>,
+) -> AppResult<Response> {
+    let step = Transition::parse(&form.step)
+        .ok_or_else(|| AppError::invalid("操作", "请选择报送、审核、退回或确认"))?;
+    let acting = session.acting();
+    match activities::transition(&state.db, &state.clock, &acting, id, step, &form.reason).await {
+        Ok(_) => {
+            Ok(Redirect::to(&format!("/activities/{id}?done={}", step.code())).into_response())
+        }
+        Err(e) => match activities::field_errors(&e) {
+            Some(errors) => {
+                let a = activities::get(&state.db, &acting, id).await?;
+                let message = errors
+                    .iter()
+                    .map(|f| format!("{}：{}", f.field, f.message))
+                    .collect::<Vec<_>>()
+                    .join("；");
+                let page =
+                    show_page(&state, &session, a, Some(format!("未完成：{message}"))).await?;
+                Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+            }
+            None => Err(e),
+        },
+    }
+}
+
+#[derive(Template)]
+#[template(path = "progress.html")]
+struct ProgressPage {
+    nav: Nav,
+    csrf: String,
+    p: Progress,
+    may_allocate: bool,
+    own_org: i64,
+    city: bool,
+    message: Option<String>,
+    errors: Vec<FieldError>,
+}
+
+#[derive(Deserialize, Default)]
+pub struct ProgressQuery {
+    #[serde(default)]
+    done: Option<String>,
+}
+
+pub async fn progress_page(
+    State(state): State<AppState>,
+    CurrentUser(session): CurrentUser,
+    Query(q): Query<ProgressQuery>,
+) -> AppResult<Html<String>> {
+    render_progress(
+        &state,
+        &session,
+        q.done.map(|_| "任务数已保存。".to_string()),
+        Vec::new(),
+    )
+    .await
+}
+
+async fn render_progress(
+    state: &AppState,
+    session: &Session,
+    message: Option<String>,
+    errors: Vec<FieldError>,
+) -> AppResult<Html<String>> {
+    let p = progress::progress(&state.db, &session.scope()).await?;
+    render(&ProgressPage {
+        nav: Nav::for_session(session),
+        csrf: session.csrf.clone(),
+        p,
+        may_allocate: session.role.may_allocate_quotas(),
+        own_org: session.org.id,
+        city: session.role == crate::domain::role::Role::CityAdmin,
+        message,
+        errors,
+    })
+}
+
+#[derive(Deserialize)]
+pub struct QuotaForm {
+    #[serde(default)]
+    min_activities: String,
+}
+
+pub async fn set_quota(
+    State(state): State<AppState>,
+    CurrentUser(session): CurrentUser,
+    Path(org_id): Path<i64>,
+    Form(form): Form<QuotaForm>,
+) -> AppResult<Response> {
+    let result = match form.min_activities.trim().parse::<i64>() {
+        Ok(n) => progress::set_quota(&state.db, &session.acting(), org_id, n).await,
+        Err(_) => Err(AppError::invalid(
+            "任务数",
+            format!("“{}”不是整数，请填写场数", form.min_activities.trim()),
+        )),
+    };
+    match result {
+        Ok(()) => Ok(Redirect::to("/progress?done=1").into_response()),
+        Err(AppError::Invalid(errors)) => {
+            let page = render_progress(&state, &session, None, errors).await?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+        }
+        Err(e) => Err(e),
+    }
+}

@@ -1,0 +1,375 @@
+//! Planning, reporting and approving offline activities. Every change is audited in the same
+//! transaction; editing a report that left draft keeps the earlier version.
+
+use crate::clock::Clock;
+use crate::db::activities::{self, ActivityRow, Counters, NewActivity};
+use crate::db::audit::{self, Actor, Event};
+use crate::db::campaigns::{self, StoredCampaign};
+use crate::db::orgs::{self, Org, Scope};
+use crate::db::{Db, Tx};
+use crate::domain::activity::{self, ActivityInput, Standing, Status, Transition};
+use crate::domain::campaign::PhaseAction;
+use crate::domain::org::OrgKind;
+use crate::domain::role::Role;
+use crate::error::{AppError, FieldError};
+
+/// Who is acting: the account's role, org and scope, and its audit identity.
+pub struct Acting {
+    pub user_id: i64,
+    pub role: Role,
+    pub org: Org,
+    pub scope: Scope,
+    pub actor: Actor,
+}
+
+/// Units that hold activities: union bodies, not the co-organiser or outside hosts.
+fn holds_activities(org: &Org) -> bool {
+    !matches!(
+        org.kind(),
+        Some(OrgKind::CoOrganiser | OrgKind::ExternalHost) | None
+    )
+}
+
+/// An activity with its plan and report decoded.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct Activity {
+    #[serde(flatten)]
+    pub row: ActivityRow,
+    pub input: ActivityInput,
+}
+
+impl Activity {
+    pub fn status(&self) -> Status {
+        Status::parse(&self.row.status).unwrap_or(Status::Draft)
+    }
+}
+
+fn decode(row: ActivityRow) -> Activity {
+    let input = serde_json::from_str(&row.document).unwrap_or_default();
+    Activity { row, input }
+}
+
+pub async fn current_campaign(db: &Db) -> Result<StoredCampaign, AppError> {
+    campaigns::current(db).await?.ok_or(AppError::NotFound)
+}
+
+fn counters(input: &ActivityInput) -> Counters {
+    Counters {
+        participants: input.participants.unwrap_or(0),
+        grassroots_unions: input.grassroots_unions.unwrap_or(0),
+        enterprises: input.enterprises.unwrap_or(0),
+        new_propagandists: input.new_propagandists.unwrap_or(0),
+        online_views: input.online_views.unwrap_or(0),
+    }
+}
+
+fn normalise(mut input: ActivityInput) -> ActivityInput {
+    input.name = input.name.trim().to_string();
+    input.place = input.place.trim().to_string();
+    input.format = input.format.trim().to_string();
+    input.starts_at = input.starts_at.trim().to_string();
+    input.categories.sort();
+    input.categories.dedup();
+    input
+}
+
+/// Reporting is open only while a phase allows it (the notice's push phase ends 9/15).
+fn check_phase(campaign: &StoredCampaign, clock: &Clock) -> Result<(), AppError> {
+    let today = clock.today();
+    if campaign
+        .campaign
+        .allows_on(today, PhaseAction::ReportActivities)
+    {
+        return Ok(());
+    }
+    let window: Vec<String> = campaign
+        .campaign
+        .phases
+        .iter()
+        .filter(|p| p.allows.contains(&PhaseAction::ReportActivities))
+        .map(|p| format!("{} 至 {}", p.starts_on, p.ends_on))
+        .collect();
+    Err(AppError::Conflict(format!(
+        "今天（{today}）不在线下活动报送期内。报送期：{}",
+        window.join("，")
+    )))
+}
+
+pub async fn list(db: &Db, acting: &Acting, status: &str) -> Result<Vec<Activity>, AppError> {
+    let campaign = current_campaign(db).await?;
+    let rows = activities::list(db, &acting.scope, campaign.id, status).await?;
+    Ok(rows.into_iter().map(decode).collect())
+}
+
+pub async fn get(db: &Db, acting: &Acting, id: i64) -> Result<Activity, AppError> {
+    activities::get(db, &acting.scope, id)
+        .await?
+        .map(decode)
+        .ok_or(AppError::NotFound)
+}
+
+/// Plans an activity for a unit in scope (the account's own unit by default).
+pub async fn create(
+    db: &Db,
+    clock: &Clock,
+    acting: &Acting,
+    org_id: Option<i64>,
+    input: ActivityInput,
+) -> Result<i64, AppError> {
+    let campaign = current_campaign(db).await?;
+    check_phase(&campaign, clock)?;
+    let org = match org_id {
+        Some(id) => orgs::get(db, &acting.scope, id)
+            .await?
+            .ok_or_else(|| AppError::invalid("主办单位", "主办单位不存在或不在您的管理范围内"))?,
+        None => acting.org.clone(),
+    };
+    if !holds_activities(&org) {
+        return Err(AppError::invalid(
+            "主办单位",
+            format!("“{}”不是工会组织，不能报送线下活动", org.name),
+        ));
+    }
+    let input = normalise(input);
+    let c = &campaign.campaign;
+    activity::validate(&input, &c.activity_formats, &c.content_categories, false)
+        .map_err(AppError::Invalid)?;
+    let document = serde_json::to_string(&input).map_err(|e| AppError::Internal(e.into()))?;
+    let mut tx = db.begin().await?;
+    let id = activities::insert(
+        &mut tx,
+        NewActivity {
+            campaign_id: campaign.id,
+            org_id: org.id,
+            document: &document,
+            name: &input.name,
+            starts_at: &input.starts_at,
+            counters: counters(&input),
+            created_by: acting.user_id,
+        },
+    )
+    .await?;
+    audit::append(
+        &mut tx,
+        &acting.actor,
+        Event {
+            action: "activity.create",
+            object_type: "activity",
+            object_id: id.to_string(),
+            before: None,
+            after: serde_json::to_value(&input).ok(),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// Saves the plan and report. Only the reporting unit (or the city) edits, while the report
+/// is a draft, returned, or submitted and not yet approved; the earlier version is kept.
+pub async fn update(
+    db: &Db,
+    clock: &Clock,
+    acting: &Acting,
+    id: i64,
+    input: ActivityInput,
+) -> Result<(), AppError> {
+    let current = get(db, acting, id).await?;
+    let standing = standing(acting, &current.row)?;
+    if standing == Standing::Above {
+        return Err(AppError::invalid(
+            "活动",
+            "上级单位只能审核或退回，不能修改下级的报告",
+        ));
+    }
+    if !current.status().editable() {
+        return Err(AppError::Conflict(format!(
+            "这个活动{}，不能再修改",
+            current.status().label_zh()
+        )));
+    }
+    let campaign = current_campaign(db).await?;
+    check_phase(&campaign, clock)?;
+    let input = normalise(input);
+    let c = &campaign.campaign;
+    let submitted = current.status() == Status::Submitted;
+    activity::validate(
+        &input,
+        &c.activity_formats,
+        &c.content_categories,
+        submitted,
+    )
+    .map_err(AppError::Invalid)?;
+    let document = serde_json::to_string(&input).map_err(|e| AppError::Internal(e.into()))?;
+    let mut tx = db.begin().await?;
+    let row = activities::get_tx(&mut tx, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if row.status != Status::Draft.code() {
+        activities::save_version(&mut tx, &row, acting.user_id).await?;
+    }
+    activities::update_document(
+        &mut tx,
+        id,
+        &document,
+        &input.name,
+        &input.starts_at,
+        counters(&input),
+    )
+    .await?;
+    audit::append(
+        &mut tx,
+        &acting.actor,
+        Event {
+            action: "activity.update",
+            object_type: "activity",
+            object_id: id.to_string(),
+            before: serde_json::from_str(&row.document).ok(),
+            after: serde_json::to_value(&input).ok(),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Where the acting account stands relative to the activity's unit.
+fn standing(acting: &Acting, row: &ActivityRow) -> Result<Standing, AppError> {
+    if !acting.role.may_report_activities() {
+        return Err(AppError::Forbidden);
+    }
+    if acting.role == Role::CityAdmin {
+        Ok(Standing::City)
+    } else if row.org_id == acting.org.id {
+        Ok(Standing::OwnUnit)
+    } else if row.org_path.starts_with(&acting.org.path) {
+        Ok(Standing::Above)
+    } else {
+        Err(AppError::NotFound)
+    }
+}
+
+/// Moves a report along the approval chain.
+pub async fn transition(
+    db: &Db,
+    clock: &Clock,
+    acting: &Acting,
+    id: i64,
+    step: Transition,
+    reason: &str,
+) -> Result<Status, AppError> {
+    let current = get(db, acting, id).await?;
+    let who = standing(acting, &current.row)?;
+    let from = current.status();
+    let to = activity::next_status(from, step, who).map_err(AppError::Conflict)?;
+    let reason = reason.trim();
+    if step == Transition::Return {
+        let n = reason.chars().count();
+        if n == 0 {
+            return Err(AppError::invalid(
+                "退回原因",
+                "退回时请写明原因，方便对方修改",
+            ));
+        }
+        if n > 500 {
+            return Err(AppError::invalid("退回原因", "退回原因不超过 500 字"));
+        }
+    }
+    if step == Transition::Submit {
+        let campaign = current_campaign(db).await?;
+        check_phase(&campaign, clock)?;
+        let c = &campaign.campaign;
+        let starts = activity::validate(
+            &current.input,
+            &c.activity_formats,
+            &c.content_categories,
+            true,
+        )
+        .map_err(AppError::Invalid)?;
+        if starts.date() > clock.today() {
+            return Err(AppError::invalid(
+                "活动时间",
+                format!("活动在 {} 举行，活动结束后才能报送", starts.date()),
+            ));
+        }
+    }
+    let mut tx = db.begin().await?;
+    let moved = activities::set_status(
+        &mut tx,
+        id,
+        from.code(),
+        to.code(),
+        (step == Transition::Return).then_some(reason),
+    )
+    .await?;
+    if !moved {
+        return Err(AppError::Conflict(
+            "这个活动刚被别人处理过，请刷新后再看".into(),
+        ));
+    }
+    audit_transition(&mut tx, acting, id, step, from, to, reason).await?;
+    tx.commit().await?;
+    Ok(to)
+}
+
+async fn audit_transition(
+    tx: &mut Tx,
+    acting: &Acting,
+    id: i64,
+    step: Transition,
+    from: Status,
+    to: Status,
+    reason: &str,
+) -> Result<(), AppError> {
+    audit::append(
+        tx,
+        &acting.actor,
+        Event {
+            action: match step {
+                Transition::Submit => "activity.submit",
+                Transition::Approve => "activity.approve",
+                Transition::Return => "activity.return",
+                Transition::Confirm => "activity.confirm",
+            },
+            object_type: "activity",
+            object_id: id.to_string(),
+            before: Some(serde_json::json!({ "status": from.code() })),
+            after: Some(serde_json::json!({ "status": to.code(), "reason": reason })),
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+/// Steps the acting account may take on this activity now (for buttons).
+pub fn available_steps(acting: &Acting, activity: &Activity) -> Vec<Transition> {
+    let Ok(who) = standing(acting, &activity.row) else {
+        return Vec::new();
+    };
+    [
+        Transition::Submit,
+        Transition::Approve,
+        Transition::Return,
+        Transition::Confirm,
+    ]
+    .into_iter()
+    .filter(|t| activity::next_status(activity.status(), *t, who).is_ok())
+    .collect()
+}
+
+/// Whether the acting account may edit this activity's plan and report now.
+pub fn may_edit(acting: &Acting, activity: &Activity) -> bool {
+    matches!(
+        standing(acting, &activity.row),
+        Ok(Standing::OwnUnit | Standing::City)
+    ) && activity.status().editable()
+}
+
+/// Validation errors as a list, for forms.
+pub fn field_errors(e: &AppError) -> Option<Vec<FieldError>> {
+    match e {
+        AppError::Invalid(fields) => Some(fields.clone()),
+        AppError::Conflict(message) => Some(vec![FieldError::new("活动", message.clone())]),
+        _ => None,
+    }
+}

@@ -1,0 +1,261 @@
+//! Quotas down the org tree and progress against them. A unit's progress counts the confirmed
+//! activities anywhere in its subtree; bureau/group-company unions hold the campaign's minimum
+//! unless given more.
+
+use std::collections::HashMap;
+
+use serde::Serialize;
+
+use crate::db::activities::{self, OrgTally};
+use crate::db::audit::{self, Event};
+use crate::db::orgs::{self, Org, Scope};
+use crate::db::{Db, on_tx};
+use crate::domain::activity::Status;
+use crate::domain::org::OrgKind;
+use crate::domain::role::Role;
+use crate::error::AppError;
+use crate::service::activities::{Acting, current_campaign};
+
+#[derive(Debug, Clone, Default, Serialize, utoipa::ToSchema)]
+pub struct Counts {
+    /// Activities confirmed by the city.
+    pub confirmed: i64,
+    /// Reported upward (submitted, approved or confirmed).
+    pub reported: i64,
+    /// All, drafts included.
+    pub planned: i64,
+    pub participants: i64,
+    pub grassroots_unions: i64,
+    pub enterprises: i64,
+    pub new_propagandists: i64,
+    pub online_views: i64,
+}
+
+impl Counts {
+    fn add(&mut self, t: &OrgTally) {
+        self.planned += t.activities;
+        let status = Status::parse(&t.status);
+        if matches!(
+            status,
+            Some(Status::Submitted | Status::Approved | Status::Confirmed)
+        ) {
+            self.reported += t.activities;
+        }
+        if status == Some(Status::Confirmed) {
+            self.confirmed += t.activities;
+            self.participants += t.participants;
+            self.grassroots_unions += t.grassroots_unions;
+            self.enterprises += t.enterprises;
+            self.new_propagandists += t.new_propagandists;
+            self.online_views += t.online_views;
+        }
+    }
+
+    fn merge(&mut self, o: &Counts) {
+        self.confirmed += o.confirmed;
+        self.reported += o.reported;
+        self.planned += o.planned;
+        self.participants += o.participants;
+        self.grassroots_unions += o.grassroots_unions;
+        self.enterprises += o.enterprises;
+        self.new_propagandists += o.new_propagandists;
+        self.online_views += o.online_views;
+    }
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ProgressRow {
+    pub org_id: i64,
+    pub name: String,
+    pub kind: &'static str,
+    pub depth: i64,
+    pub parent_id: Option<i64>,
+    /// The unit's quota of offline activities, if it has one.
+    pub quota: Option<i64>,
+    /// Whether the quota is the campaign's default for bureau/group-company unions.
+    pub quota_is_default: bool,
+    /// What its sub-units were given in all (to compare with its own quota).
+    pub children_quota: i64,
+    /// Its whole subtree.
+    pub counts: Counts,
+    /// Confirmed ÷ quota, in percent (capped display is the page's business).
+    pub completion_percent: Option<i64>,
+    /// Has a quota and nothing reported anywhere in its subtree (零报送).
+    pub zero_report: bool,
+    /// 1 = best completion among units with a quota.
+    pub rank: Option<usize>,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Progress {
+    pub campaign_code: String,
+    pub rows: Vec<ProgressRow>,
+    /// The whole scope.
+    pub totals: Counts,
+    pub total_quota: i64,
+}
+
+/// Units that take part in the quota table.
+fn is_unit(org: &Org) -> bool {
+    matches!(
+        org.kind(),
+        Some(
+            OrgKind::DistrictUnion
+                | OrgKind::IntermediateUnion
+                | OrgKind::BureauGroup
+                | OrgKind::Grassroots
+        )
+    )
+}
+
+pub async fn progress(db: &Db, scope: &Scope) -> Result<Progress, AppError> {
+    let campaign = current_campaign(db).await?;
+    let bureau_min = i64::from(campaign.campaign.quotas.bureau_group_min);
+    let list = orgs::list(db, scope, None).await?;
+    let quotas: HashMap<i64, i64> = crate::db::campaigns::quotas(db, campaign.id)
+        .await?
+        .into_iter()
+        .map(|q| (q.org_id, q.min_activities))
+        .collect();
+    // Sum each org's own tallies, then add them to every ancestor on its path.
+    let by_id: HashMap<i64, &Org> = list.iter().map(|o| (o.id, o)).collect();
+    let mut own: HashMap<i64, Counts> = HashMap::new();
+    for t in activities::tallies(db, campaign.id).await? {
+        own.entry(t.org_id).or_default().add(&t);
+    }
+    let mut subtree: HashMap<i64, Counts> = HashMap::new();
+    let mut totals = Counts::default();
+    for (org_id, counts) in &own {
+        let Some(org) = by_id.get(org_id) else {
+            continue;
+        };
+        totals.merge(counts);
+        for ancestor in org.path.split('/').filter_map(|s| s.parse::<i64>().ok()) {
+            subtree.entry(ancestor).or_default().merge(counts);
+        }
+    }
+    let mut children_quota: HashMap<i64, i64> = HashMap::new();
+    for org in &list {
+        if let (Some(parent), Some(q)) = (org.parent_id, quotas.get(&org.id)) {
+            *children_quota.entry(parent).or_default() += q;
+        }
+    }
+    let mut rows: Vec<ProgressRow> = list
+        .iter()
+        .filter(|o| {
+            is_unit(o) && (quotas.contains_key(&o.id) || o.kind() != Some(OrgKind::Grassroots))
+        })
+        .map(|o| {
+            let default = (o.kind() == Some(OrgKind::BureauGroup)).then_some(bureau_min);
+            let quota = quotas.get(&o.id).copied().or(default);
+            let counts = subtree.get(&o.id).cloned().unwrap_or_default();
+            ProgressRow {
+                org_id: o.id,
+                name: o.name.clone(),
+                kind: o.kind_label(),
+                depth: o.depth,
+                parent_id: o.parent_id,
+                quota,
+                quota_is_default: !quotas.contains_key(&o.id) && default.is_some(),
+                children_quota: children_quota.get(&o.id).copied().unwrap_or(0),
+                completion_percent: quota.filter(|q| *q > 0).map(|q| counts.confirmed * 100 / q),
+                zero_report: quota.is_some() && counts.reported == 0,
+                counts,
+                rank: None,
+            }
+        })
+        .collect();
+    let mut ranked: Vec<(i64, usize)> = rows
+        .iter()
+        .enumerate()
+        .filter_map(|(i, r)| r.completion_percent.map(|p| (p, i)))
+        .collect();
+    ranked.sort_by_key(|r| std::cmp::Reverse(r.0));
+    for (rank, (_, i)) in ranked.into_iter().enumerate() {
+        rows[i].rank = Some(rank + 1);
+    }
+    // The scope's quota: its top units' quotas (sub-units' quotas are splits of those).
+    let listed: std::collections::HashSet<i64> = rows.iter().map(|r| r.org_id).collect();
+    let total_quota = rows
+        .iter()
+        .filter(|r| r.parent_id.is_none_or(|p| !listed.contains(&p)))
+        .filter_map(|r| r.quota)
+        .sum();
+    Ok(Progress {
+        campaign_code: campaign.campaign.code.clone(),
+        rows,
+        totals,
+        total_quota,
+    })
+}
+
+/// Sets a unit's quota. The city sets any; a unit admin splits its own quota over the units
+/// below it (not its own).
+pub async fn set_quota(
+    db: &Db,
+    acting: &Acting,
+    org_id: i64,
+    min_activities: i64,
+) -> Result<(), AppError> {
+    let org = orgs::get(db, &acting.scope, org_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let city = acting.role == Role::CityAdmin;
+    if !city && (acting.role != Role::UnitAdmin || org.id == acting.org.id) {
+        return Err(AppError::invalid(
+            "任务数",
+            "本单位的任务由上级下达；您可以给下级单位分配任务",
+        ));
+    }
+    if !is_unit(&org) {
+        return Err(AppError::invalid(
+            "单位",
+            format!("“{}”不承担线下活动任务", org.name),
+        ));
+    }
+    if !(0..=1000).contains(&min_activities) {
+        return Err(AppError::invalid(
+            "任务数",
+            "线下活动任务数须在 0 到 1000 场之间",
+        ));
+    }
+    let campaign = current_campaign(db).await?;
+    let bureau_min = i64::from(campaign.campaign.quotas.bureau_group_min);
+    if org.kind() == Some(OrgKind::BureauGroup) && min_activities < bureau_min {
+        return Err(AppError::invalid(
+            "任务数",
+            format!("各局、集团公司工会不少于 {bureau_min} 场线下活动"),
+        ));
+    }
+    let mut tx = db.begin().await?;
+    let before: Option<i64> = on_tx!(&mut tx, c => sqlx::query_scalar(
+        "SELECT min_activities FROM quotas WHERE campaign_id = $1 AND org_id = $2")
+        .bind(campaign.id)
+        .bind(org.id)
+        .fetch_optional(c)
+        .await)?;
+    on_tx!(&mut tx, c => sqlx::query(
+        "INSERT INTO quotas (campaign_id, org_id, min_activities, position)
+         VALUES ($1, $2, $3, (SELECT COALESCE(MAX(position), 0) + 1 FROM quotas WHERE campaign_id = $1))
+         ON CONFLICT (campaign_id, org_id) DO UPDATE SET min_activities = excluded.min_activities")
+        .bind(campaign.id)
+        .bind(org.id)
+        .bind(min_activities)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
+    audit::append(
+        &mut tx,
+        &acting.actor,
+        Event {
+            action: "quota.set",
+            object_type: "org",
+            object_id: org.id.to_string(),
+            before: before.map(|b| serde_json::json!({ "min_activities": b })),
+            after: Some(serde_json::json!({ "min_activities": min_activities, "campaign": campaign.campaign.code })),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}

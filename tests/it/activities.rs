@@ -1,0 +1,379 @@
+//! The "12351+" strand: quotas down the tree, and an activity going from a grassroots union's
+//! plan to the city's confirmation, with progress following.
+
+use chrono::NaiveDate;
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+use wangju::domain::role::Role;
+
+use crate::harness::{Agent, TestApp, each_backend, each_backend_on};
+
+async fn create_org(admin: &Agent, name: &str, kind: &str, parent: i64) -> i64 {
+    let (s, body) = admin
+        .send_json(
+            Method::POST,
+            "/api/v1/orgs",
+            &json!({"name": name, "kind": kind, "parent_id": parent}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{body}");
+    body["id"].as_i64().unwrap_or_default()
+}
+
+async fn id_of(app: &TestApp, name: &str) -> i64 {
+    wangju::db::orgs::find_by_name(&app.state.db, name)
+        .await
+        .ok()
+        .flatten()
+        .map_or(-1, |o| o.id)
+}
+
+fn plan(name: &str, when: &str) -> Value {
+    json!({"name": name, "starts_at": when, "place": "开发区职工之家", "format": "知识竞赛",
+           "categories": ["网络安全知识技能", "个人信息保护教育"]})
+}
+
+fn report(name: &str, when: &str) -> Value {
+    let mut v = plan(name, when);
+    let extra = json!({"participants": 120, "grassroots_unions": 3, "enterprises": 2, "new_propagandists": 15,
+        "online_platform": "津工E家", "online_link": "https://example.org/live/1", "online_views": 5000,
+        "news_links": "滨海新区融媒体中心 https://example.org/news/1",
+        "summary": "组织开发区职工开展网络安全知识竞赛，宣传个人信息保护，线上同步直播。"});
+    if let (Some(a), Some(b)) = (v.as_object_mut(), extra.as_object()) {
+        a.extend(b.clone());
+    }
+    v
+}
+
+async fn row<'a>(progress: &'a Value, name: &str) -> &'a Value {
+    progress["rows"]
+        .as_array()
+        .and_then(|rows| rows.iter().find(|r| r["name"] == name))
+        .unwrap_or(&Value::Null)
+}
+
+#[tokio::test]
+async fn a_report_goes_from_grassroots_to_city_and_progress_follows() {
+    each_backend(|app| async move {
+        let admin = app.admin().await;
+        let binhai = id_of(&app, "滨海新区总工会").await;
+        let kaifa = create_org(
+            &admin,
+            "天津经济技术开发区总工会",
+            "intermediate_union",
+            binhai,
+        )
+        .await;
+        let company = create_org(&admin, "开发区某电子公司工会", "grassroots", kaifa).await;
+        let _ = company;
+
+        // Binhai splits its quota: at least 3 for 开发区.
+        let binhai_admin = app
+            .signed_in(&app.user(Role::UnitAdmin, "滨海新区总工会").await)
+            .await;
+        let (s, _) = binhai_admin
+            .send_json(
+                Method::PUT,
+                &format!("/api/v1/quotas/{kaifa}"),
+                &json!({"min_activities": 3}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::NO_CONTENT);
+        // Its own quota is the city's to set.
+        let (s, body) = binhai_admin
+            .send_json(
+                Method::PUT,
+                &format!("/api/v1/quotas/{binhai}"),
+                &json!({"min_activities": 1}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+
+        // The grassroots union plans an activity, then reports it.
+        let grassroots = app
+            .signed_in(
+                &app.user(Role::GrassrootsAdmin, "开发区某电子公司工会")
+                    .await,
+            )
+            .await;
+        let (s, created) = grassroots
+            .send_json(
+                Method::POST,
+                "/api/v1/activities",
+                &plan("网络安全知识竞赛", "2020-06-28T09:30"),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{created}");
+        let id = created["id"].as_i64().unwrap_or_default();
+        // Submitting a plan without its report names what is missing.
+        let (s, body) = grassroots
+            .send_json(
+                Method::POST,
+                &format!("/api/v1/activities/{id}/transitions"),
+                &json!({"step": "submit"}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(body.to_string().contains("面对面参与职工人数"), "{body}");
+        let (s, _) = grassroots
+            .send_json(
+                Method::PUT,
+                &format!("/api/v1/activities/{id}"),
+                &report("网络安全知识竞赛", "2020-06-28T09:30"),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK);
+        let (s, body) = grassroots
+            .send_json(
+                Method::POST,
+                &format!("/api/v1/activities/{id}/transitions"),
+                &json!({"step": "submit"}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{body}");
+        assert_eq!(body["status"], "submitted");
+        // Nobody approves their own report.
+        let (s, body) = grassroots
+            .send_json(
+                Method::POST,
+                &format!("/api/v1/activities/{id}/transitions"),
+                &json!({"step": "approve"}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CONFLICT);
+        assert!(
+            body["message"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("上级单位审核")
+        );
+
+        // Binhai (above it) returns it; a return needs a reason.
+        let (s, body) = binhai_admin
+            .send_json(
+                Method::POST,
+                &format!("/api/v1/activities/{id}/transitions"),
+                &json!({"step": "return", "reason": "  "}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(
+            body["message"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("写明原因")
+        );
+        let (s, _) = binhai_admin
+            .send_json(
+                Method::POST,
+                &format!("/api/v1/activities/{id}/transitions"),
+                &json!({"step": "return", "reason": "请补充新闻报道链接和现场人数依据"}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK);
+        let (_, a) = grassroots.json(&format!("/api/v1/activities/{id}")).await;
+        assert_eq!(a["status"], "returned");
+        assert_eq!(a["return_reason"], "请补充新闻报道链接和现场人数依据");
+
+        // Fixed and sent again; the earlier version is kept.
+        let mut fixed = report("网络安全知识竞赛", "2020-06-28T09:30");
+        fixed["participants"] = json!(118);
+        let (s, _) = grassroots
+            .send_json(Method::PUT, &format!("/api/v1/activities/{id}"), &fixed)
+            .await;
+        assert_eq!(s, StatusCode::OK);
+        assert_eq!(
+            app.count(&format!("activity_versions WHERE activity_id = {id}"))
+                .await,
+            1,
+            "the returned version is kept"
+        );
+        grassroots
+            .send_json(
+                Method::POST,
+                &format!("/api/v1/activities/{id}/transitions"),
+                &json!({"step": "submit"}),
+            )
+            .await;
+        let (s, _) = binhai_admin
+            .send_json(
+                Method::POST,
+                &format!("/api/v1/activities/{id}/transitions"),
+                &json!({"step": "approve"}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK);
+        // Approved but not confirmed: it does not count yet.
+        let (_, p) = admin.json("/api/v1/progress").await;
+        assert_eq!(row(&p, "滨海新区总工会").await["counts"]["confirmed"], 0);
+        assert_eq!(row(&p, "滨海新区总工会").await["counts"]["reported"], 1);
+        // Only the city confirms.
+        let (s, _) = binhai_admin
+            .send_json(
+                Method::POST,
+                &format!("/api/v1/activities/{id}/transitions"),
+                &json!({"step": "confirm"}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CONFLICT);
+        let (s, body) = admin
+            .send_json(
+                Method::POST,
+                &format!("/api/v1/activities/{id}/transitions"),
+                &json!({"step": "confirm"}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{body}");
+        // Confirmed reports are final.
+        let (s, _) = grassroots
+            .send_json(Method::PUT, &format!("/api/v1/activities/{id}"), &fixed)
+            .await;
+        assert_eq!(s, StatusCode::CONFLICT);
+
+        // Progress: counted at the unit and every unit above it; others are 零报送.
+        let (_, p) = admin.json("/api/v1/progress").await;
+        let binhai_row = row(&p, "滨海新区总工会").await;
+        assert_eq!(binhai_row["quota"], 10);
+        assert_eq!(binhai_row["counts"]["confirmed"], 1);
+        assert_eq!(binhai_row["counts"]["participants"], 118);
+        assert_eq!(binhai_row["completion_percent"], 10);
+        assert_eq!(binhai_row["zero_report"], false);
+        assert_eq!(binhai_row["children_quota"], 3);
+        let kaifa_row = row(&p, "天津经济技术开发区总工会").await;
+        assert_eq!(kaifa_row["quota"], 3);
+        assert_eq!(kaifa_row["completion_percent"], 33);
+        assert_eq!(row(&p, "和平区总工会").await["zero_report"], true);
+        assert_eq!(p["totals"]["confirmed"], 1);
+        assert_eq!(p["totals"]["new_propagandists"], 15);
+        assert_eq!(p["total_quota"], 100);
+        // Binhai's own view holds its subtree only.
+        let (_, mine) = binhai_admin.json("/api/v1/progress").await;
+        assert!(row(&mine, "和平区总工会").await.is_null());
+        // Every step is in the audit log.
+        for action in [
+            "activity.create",
+            "activity.submit",
+            "activity.return",
+            "activity.approve",
+            "activity.confirm",
+            "quota.set",
+        ] {
+            assert!(
+                app.count(&format!("audit_log WHERE action = '{action}'"))
+                    .await
+                    >= 1,
+                "{action}"
+            );
+        }
+        // The pages show the same.
+        let (s, html) = admin.text("/progress").await;
+        assert_eq!(s, StatusCode::OK);
+        assert!(html.contains("零报送") && html.contains("天津经济技术开发区总工会"));
+        let (s, html) = admin.text(&format!("/activities/{id}")).await;
+        assert_eq!(s, StatusCode::OK);
+        assert!(html.contains("市总已确认") && html.contains("修改记录"));
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn forms_and_rules_refuse_bad_reports_clearly() {
+    each_backend(|app| async move {
+        let admin = app.admin().await;
+        let heping = id_of(&app, "和平区总工会").await;
+        let unit = app
+            .signed_in(&app.user(Role::UnitAdmin, "和平区总工会").await)
+            .await;
+        // The page form: a typo in a number and a missing format get Chinese messages.
+        let r = unit
+            .post_form(
+                "/activities",
+                &[
+                    ("name", "主题演讲"),
+                    ("starts_at", "2020-06-30T14:00"),
+                    ("place", "和平区文化宫"),
+                    ("format", ""),
+                    ("participants", "一百"),
+                ],
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let html = r.text().await.unwrap_or_default();
+        assert!(html.contains("不是整数"), "number typo explained");
+        // A future activity cannot be reported yet.
+        let (_, created) = unit
+            .send_json(
+                Method::POST,
+                "/api/v1/activities",
+                &plan("七月的活动", "2020-07-20T09:00"),
+            )
+            .await;
+        let id = created["id"].as_i64().unwrap_or_default();
+        unit.send_json(
+            Method::PUT,
+            &format!("/api/v1/activities/{id}"),
+            &report("七月的活动", "2020-07-20T09:00"),
+        )
+        .await;
+        let (s, body) = unit
+            .send_json(
+                Method::POST,
+                &format!("/api/v1/activities/{id}/transitions"),
+                &json!({"step": "submit"}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(body.to_string().contains("活动结束后才能报送"), "{body}");
+        // Unknown format and categories are refused against the campaign file.
+        let mut bad = plan("乱填的活动", "2020-06-30T14:00");
+        bad["format"] = json!("跳广场舞");
+        bad["categories"] = json!(["随便聊聊"]);
+        let (s, body) = unit
+            .send_json(Method::POST, "/api/v1/activities", &bad)
+            .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(body.to_string().contains("请从以下方式中选择"));
+        // Bureau/group-company unions hold at least the minimum.
+        let port = create_org(&admin, "天津港（集团）有限公司工会", "bureau_group", 1).await;
+        let (s, body) = admin
+            .send_json(
+                Method::PUT,
+                &format!("/api/v1/quotas/{port}"),
+                &json!({"min_activities": 0}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(body.to_string().contains("不少于 1 场"));
+        let (_, p) = admin.json("/api/v1/progress").await;
+        let port_row = row(&p, "天津港（集团）有限公司工会").await;
+        assert_eq!(port_row["quota"], 1);
+        assert_eq!(port_row["quota_is_default"], true);
+        let _ = heping;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn reporting_closes_when_the_push_phase_ends() {
+    let after = NaiveDate::from_ymd_opt(2020, 10, 8).expect("date");
+    each_backend_on(after, |app| async move {
+        let unit = app
+            .signed_in(&app.user(Role::UnitAdmin, "河东区总工会").await)
+            .await;
+        let (s, body) = unit
+            .send_json(
+                Method::POST,
+                "/api/v1/activities",
+                &plan("迟到的活动", "2020-09-10T09:00"),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CONFLICT);
+        let message = body["message"].as_str().unwrap_or_default();
+        assert!(
+            message.contains("不在线下活动报送期内") && message.contains("2020-09-15"),
+            "{message}"
+        );
+        assert_eq!(app.count("activities").await, 0);
+    })
+    .await;
+}
