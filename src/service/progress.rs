@@ -165,14 +165,12 @@ pub async fn progress(db: &Db, scope: &Scope) -> Result<Progress, AppError> {
             }
         })
         .collect();
-    let mut ranked: Vec<(i64, usize)> = rows
-        .iter()
-        .enumerate()
-        .filter_map(|(i, r)| r.completion_percent.map(|p| (p, i)))
-        .collect();
-    ranked.sort_by_key(|r| std::cmp::Reverse(r.0));
-    for (rank, (_, i)) in ranked.into_iter().enumerate() {
-        rows[i].rank = Some(rank + 1);
+    // Competition ranking: equal completion, equal rank (1, 2, 2, 4).
+    let percents: Vec<i64> = rows.iter().filter_map(|r| r.completion_percent).collect();
+    for row in &mut rows {
+        row.rank = row
+            .completion_percent
+            .map(|p| 1 + percents.iter().filter(|other| **other > p).count());
     }
     // The scope's quota: its top units' quotas (sub-units' quotas are splits of those).
     let listed: std::collections::HashSet<i64> = rows.iter().map(|r| r.org_id).collect();

@@ -243,6 +243,13 @@ async fn a_report_goes_from_grassroots_to_city_and_progress_follows() {
         assert_eq!(kaifa_row["quota"], 3);
         assert_eq!(kaifa_row["completion_percent"], 33);
         assert_eq!(row(&p, "和平区总工会").await["zero_report"], true);
+        // Ranking: 开发区 (33%) first, Binhai (10%) second, the units at 0% share a rank.
+        assert_eq!(kaifa_row["rank"], 1);
+        assert_eq!(binhai_row["rank"], 2);
+        assert_eq!(
+            row(&p, "和平区总工会").await["rank"],
+            row(&p, "蓟州区总工会").await["rank"]
+        );
         assert_eq!(p["totals"]["confirmed"], 1);
         assert_eq!(p["totals"]["new_propagandists"], 15);
         assert_eq!(p["total_quota"], 100);

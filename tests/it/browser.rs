@@ -301,6 +301,47 @@ async fn first_login_flow(backend: Backend, width: u32, height: u32, label: &str
         .expect("open audit");
     assert!(c.source().await.expect("source").contains("哈希链完整"));
     shot(&c, &format!("audit-{label}-{backend:?}")).await;
+
+    // Plan an offline activity with the form, then see the report form and the progress table.
+    c.goto(&format!("{base}/activities/new"))
+        .await
+        .expect("open new activity");
+    fill(&c, "name", "网络安全知识竞赛").await;
+    c.execute(
+        "document.querySelector(\"input[name='starts_at']\").value = '2020-06-28T09:30';",
+        vec![],
+    )
+    .await
+    .expect("set time");
+    fill(&c, "place", "区工人文化宫").await;
+    c.find(Locator::Css(
+        "select[name='format'] option[value='知识竞赛']",
+    ))
+    .await
+    .expect("format option")
+    .click()
+    .await
+    .expect("choose format");
+    c.find(Locator::Css("input[name='categories']"))
+        .await
+        .expect("category")
+        .click()
+        .await
+        .expect("tick category");
+    submit(&c).await;
+    let report = c
+        .wait()
+        .for_element(Locator::Css("input[name='participants']"))
+        .await
+        .expect("report form");
+    report.send_keys("120").await.expect("type");
+    shot(&c, &format!("activity-{label}-{backend:?}")).await;
+    c.goto(&format!("{base}/progress"))
+        .await
+        .expect("open progress");
+    let page = c.source().await.expect("source");
+    assert!(page.contains("零报送") && page.contains("滨海新区总工会"));
+    shot(&c, &format!("progress-{label}-{backend:?}")).await;
     c.close().await.expect("close browser");
     if let Some(name) = pg {
         drop_pg_database(&name).await;
