@@ -183,6 +183,20 @@ pub fn route_table() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
             get(activities::progress_page),
         ),
         r(
+            M::GET,
+            "/progress/export",
+            READ_ACTIVITIES,
+            get(activities::export),
+        ),
+        r(
+            M::POST,
+            "/quotas/import",
+            ALLOCATE_QUOTAS,
+            post(activities::import_allocation).layer(DefaultBodyLimit::max(
+                crate::office::tabular::MAX_UPLOAD_BYTES + 64 * 1024,
+            )),
+        ),
+        r(
             M::POST,
             "/quotas/{org_id}",
             ALLOCATE_QUOTAS,

@@ -187,6 +187,10 @@ pub async fn progress(db: &Db, scope: &Scope) -> Result<Progress, AppError> {
     })
 }
 
+const UPSERT_QUOTA: &str = "INSERT INTO quotas (campaign_id, org_id, min_activities, position)
+     VALUES ($1, $2, $3, (SELECT COALESCE(MAX(position), 0) + 1 FROM quotas WHERE campaign_id = $1))
+     ON CONFLICT (campaign_id, org_id) DO UPDATE SET min_activities = excluded.min_activities";
+
 /// Sets a unit's quota. The city sets any; a unit admin splits its own quota over the units
 /// below it (not its own).
 pub async fn set_quota(
@@ -232,10 +236,7 @@ pub async fn set_quota(
         .bind(org.id)
         .fetch_optional(c)
         .await)?;
-    on_tx!(&mut tx, c => sqlx::query(
-        "INSERT INTO quotas (campaign_id, org_id, min_activities, position)
-         VALUES ($1, $2, $3, (SELECT COALESCE(MAX(position), 0) + 1 FROM quotas WHERE campaign_id = $1))
-         ON CONFLICT (campaign_id, org_id) DO UPDATE SET min_activities = excluded.min_activities")
+    on_tx!(&mut tx, c => sqlx::query(UPSERT_QUOTA)
         .bind(campaign.id)
         .bind(org.id)
         .bind(min_activities)
@@ -256,4 +257,174 @@ pub async fn set_quota(
     .await?;
     tx.commit().await?;
     Ok(())
+}
+
+/// The statistics sheet: one row per unit, in tree order.
+pub const SHEET_HEADER: [&str; 13] = [
+    "序号",
+    "单位",
+    "类型",
+    "任务数",
+    "已计划",
+    "已报送",
+    "已确认",
+    "完成率",
+    "面对面接触职工（报告数）",
+    "动员基层工会",
+    "走进企业",
+    "新发展宣传员",
+    "线上浏览量",
+];
+
+pub fn sheet_rows(p: &Progress) -> Vec<Vec<String>> {
+    p.rows
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            vec![
+                (i + 1).to_string(),
+                format!(
+                    "{}{}",
+                    "\u{3000}".repeat(usize::try_from(r.depth.saturating_sub(1)).unwrap_or(0)),
+                    r.name
+                ),
+                r.kind.to_string(),
+                r.quota.map(|q| q.to_string()).unwrap_or_default(),
+                r.counts.planned.to_string(),
+                r.counts.reported.to_string(),
+                r.counts.confirmed.to_string(),
+                match (r.completion_percent, r.zero_report) {
+                    (_, true) => "零报送".to_string(),
+                    (Some(c), false) => format!("{c}%"),
+                    (None, false) => String::new(),
+                },
+                r.counts.participants.to_string(),
+                r.counts.grassroots_unions.to_string(),
+                r.counts.enterprises.to_string(),
+                r.counts.new_propagandists.to_string(),
+                r.counts.online_views.to_string(),
+            ]
+        })
+        .collect()
+}
+
+/// Annex 1's layout.
+pub const ALLOCATION_HEADER: [&str; 3] = ["序号", "单位", "线下活动数量"];
+
+/// The allocation table of the units in scope that hold a quota.
+pub fn allocation_rows(p: &Progress) -> Vec<Vec<String>> {
+    p.rows
+        .iter()
+        .filter_map(|r| r.quota.map(|q| (r, q)))
+        .enumerate()
+        .map(|(i, (r, q))| vec![(i + 1).to_string(), r.name.clone(), q.to_string()])
+        .collect()
+}
+
+/// Imports an allocation table (单位, 线下活动数量): every row is checked first, and nothing is
+/// written if any is wrong. Returns how many quotas were set.
+pub async fn import_allocation(
+    db: &Db,
+    acting: &Acting,
+    table: &crate::office::tabular::Table,
+) -> Result<usize, AppError> {
+    use crate::error::FieldError;
+    let (Some(c_unit), Some(c_count)) = (
+        table.column(&["单位", "单位名称"]),
+        table.column(&["线下活动数量", "任务数", "数量"]),
+    ) else {
+        return Err(AppError::invalid(
+            "表头",
+            "第一行须有“单位”和“线下活动数量”两列（与附件1相同）",
+        ));
+    };
+    let campaign = current_campaign(db).await?;
+    let bureau_min = i64::from(campaign.campaign.quotas.bureau_group_min);
+    let mut errors = Vec::new();
+    let mut planned: Vec<(i64, i64)> = Vec::new();
+    for (line, cells) in &table.rows {
+        let unit = cells.get(c_unit).map(|s| s.trim()).unwrap_or_default();
+        let count = cells.get(c_count).map(|s| s.trim()).unwrap_or_default();
+        if unit.is_empty() || unit.starts_with("合") && unit.ends_with("计") {
+            continue; // the 合计 line of Annex 1
+        }
+        let place = |field: &str| format!("第 {line} 行 {field}");
+        let Some(org) = orgs::find_by_name(db, unit)
+            .await?
+            .filter(|o| acting.scope.contains(o))
+        else {
+            errors.push(FieldError::new(
+                place("单位"),
+                format!("“{unit}”不在组织架构中，或不在您的管理范围内"),
+            ));
+            continue;
+        };
+        let Ok(n) = count.parse::<i64>() else {
+            errors.push(FieldError::new(
+                place("线下活动数量"),
+                format!("“{count}”不是整数"),
+            ));
+            continue;
+        };
+        if !(0..=1000).contains(&n) {
+            errors.push(FieldError::new(
+                place("线下活动数量"),
+                "须在 0 到 1000 之间",
+            ));
+        } else if !is_unit(&org) {
+            errors.push(FieldError::new(
+                place("单位"),
+                format!("“{unit}”不承担线下活动任务"),
+            ));
+        } else if acting.role != Role::CityAdmin && org.id == acting.org.id {
+            errors.push(FieldError::new(place("单位"), "本单位的任务由上级下达"));
+        } else if org.kind() == Some(OrgKind::BureauGroup) && n < bureau_min {
+            errors.push(FieldError::new(
+                place("线下活动数量"),
+                format!("各局、集团公司工会不少于 {bureau_min} 场"),
+            ));
+        } else if planned.iter().any(|(id, _)| *id == org.id) {
+            errors.push(FieldError::new(
+                place("单位"),
+                format!("“{unit}”在表中出现了两次"),
+            ));
+        } else {
+            planned.push((org.id, n));
+        }
+    }
+    if table.rows.is_empty() {
+        errors.push(FieldError::new("文件", "表头下面没有任何数据行"));
+    }
+    if !errors.is_empty() {
+        return Err(AppError::Invalid(errors));
+    }
+    let mut tx = db.begin().await?;
+    for (org_id, n) in &planned {
+        on_tx!(&mut tx, c => sqlx::query(UPSERT_QUOTA)
+            .bind(campaign.id)
+            .bind(org_id)
+            .bind(n)
+            .execute(c)
+            .await
+            .map(|r| r.rows_affected()))?;
+    }
+    audit::append(
+        &mut tx,
+        &acting.actor,
+        Event {
+            action: "quota.import",
+            object_type: "campaign",
+            object_id: campaign.campaign.code.clone(),
+            before: None,
+            after: Some(serde_json::json!(
+                planned
+                    .iter()
+                    .map(|(o, n)| serde_json::json!({"org_id": o, "min_activities": n}))
+                    .collect::<Vec<_>>()
+            )),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(planned.len())
 }

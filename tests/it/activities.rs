@@ -384,3 +384,50 @@ async fn reporting_closes_when_the_push_phase_ends() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn allocation_and_statistics_travel_as_excel() {
+    each_backend(|app| async move {
+        let admin = app.admin().await;
+        let binhai = id_of(&app, "滨海新区总工会").await;
+        create_org(&admin, "天津港保税区总工会", "intermediate_union", binhai).await;
+        create_org(&admin, "东疆综合保税区总工会", "intermediate_union", binhai).await;
+
+        // The allocation table comes out in Annex 1's layout.
+        let r = admin.get("/progress/export?sheet=allocation").await;
+        assert_eq!(r.status(), StatusCode::OK);
+        let bytes = r.bytes().await.map(|b| b.to_vec()).unwrap_or_default();
+        let table = wangju::office::tabular::read(&bytes).expect("a workbook");
+        assert_eq!(table.header, vec!["序号", "单位", "线下活动数量"]);
+        assert_eq!(table.rows.len(), 16);
+        assert_eq!(table.rows[0].1, vec!["1", "滨海新区总工会", "10"]);
+
+        // Binhai's admin gives its sub-units 3 each from a spreadsheet.
+        let unit = app.signed_in(&app.user(Role::UnitAdmin, "滨海新区总工会").await).await;
+        let bad = "序号,单位,线下活动数量\n1,天津港保税区总工会,3\n2,和平区总工会,6\n3,东疆综合保税区总工会,三\n4,滨海新区总工会,12\n";
+        let before = app.count("quotas").await;
+        let r = unit.upload("/quotas/import", "bad.csv", bad.as_bytes().to_vec()).await;
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let html = r.text().await.unwrap_or_default();
+        for expected in ["第 3 行 单位", "不在您的管理范围内", "第 4 行 线下活动数量", "第 5 行 单位", "本单位的任务由上级下达"] {
+            assert!(html.contains(expected), "missing {expected}");
+        }
+        assert_eq!(app.count("quotas").await, before, "nothing written");
+        let good = "序号,单位,线下活动数量\n1,天津港保税区总工会,3\n2,东疆综合保税区总工会,3\n合  计,,6\n";
+        let r = unit.upload("/quotas/import", "good.csv", good.as_bytes().to_vec()).await;
+        assert_eq!(r.status(), StatusCode::OK);
+        assert!(r.text().await.unwrap_or_default().contains("设置了 2 个单位"));
+        assert_eq!(app.count("quotas").await, before + 2);
+
+        // The statistics sheet: one row per unit with quota and counters.
+        let r = unit.get("/progress/export").await;
+        let bytes = r.bytes().await.map(|b| b.to_vec()).unwrap_or_default();
+        let sheet = wangju::office::tabular::read(&bytes).expect("a workbook");
+        assert_eq!(sheet.header[1], "单位");
+        let names: Vec<String> = sheet.rows.iter().map(|(_, r)| r[1].trim_start_matches('\u{3000}').to_string()).collect();
+        assert_eq!(names, vec!["滨海新区总工会", "天津港保税区总工会", "东疆综合保税区总工会"]);
+        assert_eq!(sheet.rows[1].1[3], "3");
+        assert_eq!(sheet.rows[1].1[7], "零报送");
+    })
+    .await;
+}

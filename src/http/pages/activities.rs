@@ -2,7 +2,7 @@
 //! quotas.
 
 use askama::Template;
-use axum::extract::State;
+use axum::extract::{Multipart, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::Deserialize;
@@ -15,6 +15,7 @@ use crate::domain::activity::{ActivityInput, Status, Transition};
 use crate::error::{AppError, AppResult, FieldError};
 use crate::http::extract::{Form, Path, Query};
 use crate::http::session::{CurrentUser, Session};
+use crate::office::tabular;
 use crate::service::activities::{self, Activity};
 use crate::service::progress::{self, Progress};
 
@@ -533,6 +534,61 @@ pub async fn set_quota(
     };
     match result {
         Ok(()) => Ok(Redirect::to("/progress?done=1").into_response()),
+        Err(AppError::Invalid(errors)) => {
+            let page = render_progress(&state, &session, None, errors).await?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+        }
+        Err(e) => Err(e),
+    }
+}
+
+#[derive(Deserialize, Default)]
+pub struct ExportQuery {
+    /// `progress` (the statistics sheet, default) or `allocation` (Annex 1's layout).
+    #[serde(default)]
+    sheet: String,
+}
+
+/// The statistics sheet or the allocation table of the scope, as Excel.
+pub async fn export(
+    State(state): State<AppState>,
+    CurrentUser(session): CurrentUser,
+    Query(q): Query<ExportQuery>,
+) -> AppResult<Response> {
+    let p = progress::progress(&state.db, &session.scope()).await?;
+    let (bytes, ascii, zh) = if q.sheet == "allocation" {
+        let rows = progress::allocation_rows(&p);
+        let bytes = tabular::write_xlsx("任务分配表", &progress::ALLOCATION_HEADER, &rows);
+        (bytes, "allocation.xlsx", "线下活动任务分配表.xlsx")
+    } else {
+        let rows = progress::sheet_rows(&p);
+        let bytes = tabular::write_xlsx("统计表", &progress::SHEET_HEADER, &rows);
+        (bytes, "progress.xlsx", "线下活动统计表.xlsx")
+    };
+    let bytes = bytes.map_err(|e| AppError::Internal(anyhow::anyhow!(e)))?;
+    Ok(super::download(bytes, super::XLSX, ascii, zh))
+}
+
+/// Imports an allocation table in Annex 1's layout (field `file`). All rows or none.
+pub async fn import_allocation(
+    State(state): State<AppState>,
+    CurrentUser(session): CurrentUser,
+    multipart: Multipart,
+) -> AppResult<Response> {
+    let bytes = super::orgs::uploaded_file(multipart).await?;
+    let result = match tabular::read(&bytes) {
+        Ok(table) => progress::import_allocation(&state.db, &session.acting(), &table).await,
+        Err(message) => Err(AppError::invalid("文件", message)),
+    };
+    match result {
+        Ok(n) => Ok(render_progress(
+            &state,
+            &session,
+            Some(format!("导入完成：设置了 {n} 个单位的任务数。")),
+            Vec::new(),
+        )
+        .await?
+        .into_response()),
         Err(AppError::Invalid(errors)) => {
             let page = render_progress(&state, &session, None, errors).await?;
             Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())

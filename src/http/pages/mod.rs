@@ -104,3 +104,37 @@ pub fn format_time(unix: i64) -> String {
         _ => unix.to_string(),
     }
 }
+
+/// A file download: `Content-Disposition: attachment` with an ASCII name and the Chinese name
+/// (RFC 5987), so browsers save it under the Chinese name and old ones under the ASCII one.
+pub fn download(
+    bytes: Vec<u8>,
+    content_type: &'static str,
+    ascii_name: &str,
+    name_zh: &str,
+) -> axum::response::Response {
+    use axum::http::{HeaderValue, header};
+    use axum::response::IntoResponse;
+    let encoded: String = name_zh
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect();
+    let mut response = axum::body::Bytes::from(bytes).into_response();
+    let h = response.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    if let Ok(value) = HeaderValue::from_str(&format!(
+        "attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{encoded}"
+    )) {
+        h.insert(header::CONTENT_DISPOSITION, value);
+    }
+    response
+}
+
+pub const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+pub const CSV: &str = "text/csv; charset=utf-8";

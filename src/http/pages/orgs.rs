@@ -3,9 +3,8 @@
 use crate::http::extract::Form;
 use crate::http::extract::{Path, Query};
 use askama::Template;
-use axum::body::Bytes;
 use axum::extract::{Multipart, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
@@ -384,33 +383,15 @@ pub async fn export(
         },
     )
     .await?;
-    let (content_type, file) = if csv {
-        ("text/csv; charset=utf-8", "orgs.csv")
+    Ok(if csv {
+        super::download(bytes, super::CSV, "orgs.csv", "组织架构.csv")
     } else {
-        (
-            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            "orgs.xlsx",
-        )
-    };
-    let mut response = Bytes::from(bytes).into_response();
-    let h = response.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
-    let disposition = format!(
-        "attachment; filename=\"{file}\"; filename*=UTF-8''%E7%BB%84%E7%BB%87%E6%9E%B6%E6%9E%84.{}",
-        if csv { "csv" } else { "xlsx" }
-    );
-    if let Ok(value) = HeaderValue::from_str(&disposition) {
-        h.insert(header::CONTENT_DISPOSITION, value);
-    }
-    Ok(response)
+        super::download(bytes, super::XLSX, "orgs.xlsx", "组织架构.xlsx")
+    })
 }
 
-/// Imports a CSV or XLSX upload (field `file`). All rows or none.
-pub async fn import(
-    State(state): State<AppState>,
-    CurrentUser(session): CurrentUser,
-    mut multipart: Multipart,
-) -> AppResult<Response> {
+/// Reads the uploaded spreadsheet (form field `file`); the route's body limit bounds it.
+pub async fn uploaded_file(mut multipart: Multipart) -> AppResult<axum::body::Bytes> {
     let mut bytes = None;
     while let Some(field) = multipart
         .next_field()
@@ -418,13 +399,21 @@ pub async fn import(
         .map_err(|_| AppError::invalid("文件", "上传没有完成或格式不对，请重新选择文件上传"))?
     {
         if field.name() == Some("file") {
-            let data = field.bytes().await.map_err(|_| AppError::TooLarge)?;
-            bytes = Some(data);
+            bytes = Some(field.bytes().await.map_err(|_| AppError::TooLarge)?);
         }
     }
-    let bytes = bytes
+    bytes
         .filter(|b| !b.is_empty())
-        .ok_or_else(|| AppError::invalid("文件", "请选择要导入的 xlsx 或 csv 文件"))?;
+        .ok_or_else(|| AppError::invalid("文件", "请选择要导入的 xlsx 或 csv 文件"))
+}
+
+/// Imports a CSV or XLSX upload (field `file`). All rows or none.
+pub async fn import(
+    State(state): State<AppState>,
+    CurrentUser(session): CurrentUser,
+    multipart: Multipart,
+) -> AppResult<Response> {
+    let bytes = uploaded_file(multipart).await?;
     let result = match tabular::read(&bytes) {
         Ok(table) => service::import(&state.db, &session.scope(), &table, &session.actor()).await,
         Err(message) => Err(AppError::invalid("文件", message)),
