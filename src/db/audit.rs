@@ -60,6 +60,8 @@ pub fn action_label_zh(action: &str) -> &'static str {
         "activity.return" => "退回活动",
         "activity.confirm" => "确认活动",
         "quota.set" => "分配任务数",
+        "quota.import" => "导入任务分配",
+        "propagandist.create" => "登记宣传员",
         _ => "其他操作",
     }
 }
@@ -72,6 +74,7 @@ pub fn object_label_zh(object_type: &str) -> &'static str {
         "session" => "会话",
         "campaign" => "主题活动",
         "activity" => "线下活动",
+        "propagandist" => "宣传员",
         _ => "对象",
     }
 }

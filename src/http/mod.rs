@@ -85,7 +85,7 @@ const READ_AUDIT: Access = Access::Role("may_read_audit", Role::may_read_audit);
 /// Every route of Wangju.
 pub fn route_table() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
     use Method as M;
-    use pages::{activities, audit, auth, home, orgs, users};
+    use pages::{activities, audit, auth, home, orgs, propagandists, users};
     vec![
         // Public pages and plumbing.
         r(M::GET, "/", Access::Public, get(home::overview)),
@@ -202,6 +202,18 @@ pub fn route_table() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
             ALLOCATE_QUOTAS,
             post(activities::set_quota),
         ),
+        r(
+            M::GET,
+            "/propagandists",
+            READ_ACTIVITIES,
+            get(propagandists::list),
+        ),
+        r(
+            M::POST,
+            "/propagandists",
+            REPORT_ACTIVITIES,
+            post(propagandists::register),
+        ),
         // Audit log.
         r(M::GET, "/audit", READ_AUDIT, get(audit::list)),
         // JSON API.
@@ -259,6 +271,18 @@ pub fn route_table() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
             get(api::users::show),
         ),
         r(M::GET, "/api/v1/audit", READ_AUDIT, get(api::audit::list)),
+        r(
+            M::GET,
+            "/api/v1/propagandists",
+            READ_ACTIVITIES,
+            get(api::propagandists::list),
+        ),
+        r(
+            M::POST,
+            "/api/v1/propagandists",
+            REPORT_ACTIVITIES,
+            post(api::propagandists::register),
+        ),
         r(
             M::GET,
             "/api/v1/activities",

@@ -8,3 +8,4 @@ pub mod campaigns;
 pub mod orgs;
 pub mod overview;
 pub mod progress;
+pub mod propagandists;

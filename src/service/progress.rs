@@ -29,6 +29,8 @@ pub struct Counts {
     pub enterprises: i64,
     pub new_propagandists: i64,
     pub online_views: i64,
+    /// Propagandists on the register (the "2" of 12351+).
+    pub registered_propagandists: i64,
 }
 
 impl Counts {
@@ -60,6 +62,7 @@ impl Counts {
         self.enterprises += o.enterprises;
         self.new_propagandists += o.new_propagandists;
         self.online_views += o.online_views;
+        self.registered_propagandists += o.registered_propagandists;
     }
 }
 
@@ -122,6 +125,9 @@ pub async fn progress(db: &Db, scope: &Scope) -> Result<Progress, AppError> {
     let mut own: HashMap<i64, Counts> = HashMap::new();
     for t in activities::tallies(db, campaign.id).await? {
         own.entry(t.org_id).or_default().add(&t);
+    }
+    for (org_id, n) in crate::service::propagandists::counts(db, campaign.id).await? {
+        own.entry(org_id).or_default().registered_propagandists += n;
     }
     let mut subtree: HashMap<i64, Counts> = HashMap::new();
     let mut totals = Counts::default();

@@ -17,6 +17,7 @@ const SECRET_PHONE: &str = "13911112222";
 const SECRET_USER_NAME: &str = "南开秘密人";
 const SECRET_USER_PHONE: &str = "13933334444";
 const SECRET_ACTIVITY: &str = "南开秘密知识竞赛";
+const SECRET_PROPAGANDIST: &str = "南开秘密宣传员";
 
 struct Actor {
     role: Option<Role>,
@@ -42,8 +43,12 @@ async fn snapshot(app: &TestApp, secret_path: &str) -> Vec<String> {
         "SELECT CAST(q.org_id AS TEXT) || '|' || CAST(q.min_activities AS TEXT) FROM quotas q JOIN orgs o ON o.id = q.org_id \
          WHERE o.path LIKE '{secret_path}%' ORDER BY q.org_id"
     );
+    let propagandists = format!(
+        "SELECT p.name || '|' || COALESCE(p.phone, '') FROM propagandists p JOIN orgs o ON o.id = p.org_id \
+         WHERE o.path LIKE '{secret_path}%' ORDER BY p.id"
+    );
     let mut rows = Vec::new();
-    for q in [orgs, users, activities, quotas] {
+    for q in [orgs, users, activities, quotas, propagandists] {
         let part: Vec<String> = match &app.state.db {
             Db::Sqlite { read, .. } => sqlx::query_scalar(&q)
                 .fetch_all(read)
@@ -163,6 +168,10 @@ async fn no_route_leaks_across_scope() {
             .await;
         assert_eq!(s, StatusCode::CREATED, "{created}");
         let secret_activity = created["id"].as_i64().unwrap_or_default();
+        let (s, body) = admin
+            .send_json(Method::POST, "/api/v1/propagandists", &json!({"name": SECRET_PROPAGANDIST, "phone": "13955556666", "org_id": secret_org}))
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{body}");
 
         let mut actors = vec![Actor { role: None, login: None, agent: app.agent(), sees_secret: false }];
         for (role, org) in [
@@ -211,12 +220,12 @@ async fn no_route_leaks_across_scope() {
                 }
                 // 3. Nothing of the secret subtree in any answer.
                 if !actor.sees_secret {
-                    for marker in [SECRET_ORG, SECRET_USER_NAME, "nankai-secret", SECRET_ACTIVITY] {
+                    for marker in [SECRET_ORG, SECRET_USER_NAME, "nankai-secret", SECRET_ACTIVITY, SECRET_PROPAGANDIST] {
                         assert!(!body.contains(marker), "{what} leaked {marker}");
                     }
                 }
                 if actor.role != Some(Role::CityAdmin) {
-                    for phone in [SECRET_PHONE, SECRET_USER_PHONE] {
+                    for phone in [SECRET_PHONE, SECRET_USER_PHONE, "13955556666"] {
                         assert!(!body.contains(phone), "{what} leaked a whole phone number");
                     }
                 }

@@ -431,3 +431,56 @@ async fn allocation_and_statistics_travel_as_excel() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn propagandists_are_registered_once_and_counted_up_the_tree() {
+    each_backend(|app| async move {
+        let admin = app.admin().await;
+        let hexi = id_of(&app, "河西区总工会").await;
+        let company = create_org(&admin, "河西某物流公司工会", "grassroots", hexi).await;
+        let grassroots = app
+            .signed_in(&app.user(Role::GrassrootsAdmin, "河西某物流公司工会").await)
+            .await;
+        let (s, _) = grassroots
+            .send_json(
+                Method::POST,
+                "/api/v1/propagandists",
+                &json!({"name": "王芳", "phone": "13812345678", "accounts": "抖音 @王芳说网安"}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED);
+        // The same person again: refused, counted once.
+        let (s, body) = grassroots
+            .send_json(
+                Method::POST,
+                "/api/v1/propagandists",
+                &json!({"name": "王芳", "phone": "13812345678"}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(body.to_string().contains("只计一次"));
+        let (s, body) = grassroots
+            .send_json(
+                Method::POST,
+                "/api/v1/propagandists",
+                &json!({"name": "李强", "phone": "12345"}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(body.to_string().contains("手机号"));
+        // Masked for the unit, whole for the city.
+        let (_, mine) = grassroots.json("/api/v1/propagandists").await;
+        assert_eq!(mine[0]["phone"], "138****5678");
+        let (_, all) = admin.json("/api/v1/propagandists").await;
+        assert_eq!(all[0]["phone"], "13812345678");
+        // Counted at the company, the district and the city.
+        let (_, p) = admin.json("/api/v1/progress").await;
+        assert_eq!(
+            row(&p, "河西区总工会").await["counts"]["registered_propagandists"],
+            1
+        );
+        assert_eq!(p["totals"]["registered_propagandists"], 1);
+        let _ = company;
+    })
+    .await;
+}

@@ -6,6 +6,7 @@ pub mod audit;
 pub mod auth;
 pub mod campaign;
 pub mod orgs;
+pub mod propagandists;
 pub mod users;
 
 use axum::Json;
@@ -22,6 +23,7 @@ use utoipa::OpenApi;
         audit::list,
         activities::list, activities::create, activities::show, activities::update, activities::transition,
         activities::progress, activities::set_quota,
+        propagandists::list, propagandists::register,
     ),
     components(schemas(crate::error::ErrorBody, crate::error::FieldError)),
     tags((name = "auth", description = "登录与会话"), (name = "campaign", description = "活动概况"),
