@@ -434,3 +434,39 @@ pub async fn import_allocation(
     tx.commit().await?;
     Ok(planned.len())
 }
+
+/// The circular (通报): units ranked by completion, then the units with nothing reported.
+pub const CIRCULAR_HEADER: [&str; 5] = ["名次", "单位", "任务数", "已确认", "完成率"];
+
+pub fn circular_rows(p: &Progress) -> Vec<Vec<String>> {
+    let mut ranked: Vec<&ProgressRow> = p.rows.iter().filter(|r| r.rank.is_some()).collect();
+    ranked.sort_by_key(|r| (r.rank, r.org_id));
+    let mut rows: Vec<Vec<String>> = ranked
+        .iter()
+        .map(|r| {
+            vec![
+                r.rank.map(|k| k.to_string()).unwrap_or_default(),
+                r.name.clone(),
+                r.quota.map(|q| q.to_string()).unwrap_or_default(),
+                r.counts.confirmed.to_string(),
+                r.completion_percent
+                    .map(|c| format!("{c}%"))
+                    .unwrap_or_default(),
+            ]
+        })
+        .collect();
+    let zero: Vec<&str> = p
+        .rows
+        .iter()
+        .filter(|r| r.zero_report)
+        .map(|r| r.name.as_str())
+        .collect();
+    rows.push(Vec::new());
+    let listed = if zero.is_empty() {
+        "无".to_string()
+    } else {
+        zero.join("、")
+    };
+    rows.push(vec!["零报送单位".to_string(), listed]);
+    rows
+}

@@ -428,6 +428,14 @@ async fn allocation_and_statistics_travel_as_excel() {
         assert_eq!(names, vec!["滨海新区总工会", "天津港保税区总工会", "东疆综合保税区总工会"]);
         assert_eq!(sheet.rows[1].1[3], "3");
         assert_eq!(sheet.rows[1].1[7], "零报送");
+        // The circular: ranking, then the units that reported nothing.
+        let r = admin.get("/progress/export?sheet=circular").await;
+        let bytes = r.bytes().await.map(|b| b.to_vec()).unwrap_or_default();
+        let circular = wangju::office::tabular::read(&bytes).expect("a workbook");
+        assert_eq!(circular.header, vec!["名次", "单位", "任务数", "已确认", "完成率"]);
+        let last = circular.rows.last().map(|(_, r)| r.clone()).unwrap_or_default();
+        assert_eq!(last[0], "零报送单位");
+        assert!(last[1].contains("和平区总工会") && last[1].contains("天津港保税区总工会"), "{last:?}");
     })
     .await;
 }

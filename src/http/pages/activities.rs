@@ -544,7 +544,8 @@ pub async fn set_quota(
 
 #[derive(Deserialize, Default)]
 pub struct ExportQuery {
-    /// `progress` (the statistics sheet, default) or `allocation` (Annex 1's layout).
+    /// `progress` (the statistics sheet, default), `allocation` (Annex 1's layout) or
+    /// `circular` (通报: ranking and the 零报送 list).
     #[serde(default)]
     sheet: String,
 }
@@ -556,7 +557,11 @@ pub async fn export(
     Query(q): Query<ExportQuery>,
 ) -> AppResult<Response> {
     let p = progress::progress(&state.db, &session.scope()).await?;
-    let (bytes, ascii, zh) = if q.sheet == "allocation" {
+    let (bytes, ascii, zh) = if q.sheet == "circular" {
+        let rows = progress::circular_rows(&p);
+        let bytes = tabular::write_xlsx("通报", &progress::CIRCULAR_HEADER, &rows);
+        (bytes, "circular.xlsx", "线下活动进展通报.xlsx")
+    } else if q.sheet == "allocation" {
         let rows = progress::allocation_rows(&p);
         let bytes = tabular::write_xlsx("任务分配表", &progress::ALLOCATION_HEADER, &rows);
         (bytes, "allocation.xlsx", "线下活动任务分配表.xlsx")
