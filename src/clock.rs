@@ -1,10 +1,20 @@
-//! The campaign's idea of "today", which demos and tests may pin to any day.
+//! The campaign's idea of "today", which demos and tests may pin to any day. Campaign dates are
+//! China dates (UTC+8), whatever time zone the server runs in.
 
-use chrono::{Local, NaiveDate};
+use chrono::{FixedOffset, NaiveDate, NaiveDateTime, NaiveTime, Utc};
 
 #[derive(Debug, Clone, Copy)]
 pub struct Clock {
     pinned_today: Option<NaiveDate>,
+}
+
+/// China Standard Time has no daylight saving: a fixed +8 hours.
+fn china_now() -> NaiveDateTime {
+    let now = Utc::now();
+    match FixedOffset::east_opt(8 * 3600) {
+        Some(tz) => now.with_timezone(&tz).naive_local(),
+        None => now.naive_utc(),
+    }
 }
 
 impl Clock {
@@ -12,15 +22,21 @@ impl Clock {
         Clock { pinned_today }
     }
 
-    /// The day campaign phases are judged on (China local date in production).
+    /// The day campaign phases are judged on.
     pub fn today(&self) -> NaiveDate {
-        self.pinned_today
-            .unwrap_or_else(|| Local::now().date_naive())
+        self.pinned_today.unwrap_or_else(|| china_now().date())
+    }
+
+    /// The campaign's day with the real China time of day: for windows within a day, such as
+    /// check-in.
+    pub fn now_local(&self) -> NaiveDateTime {
+        let time: NaiveTime = china_now().time();
+        self.today().and_time(time)
     }
 }
 
 /// Seconds since the Unix epoch, on the real clock. Used for sessions, lockouts and the audit
 /// log, which a pinned campaign day must never affect.
 pub fn unix_now() -> i64 {
-    chrono::Utc::now().timestamp()
+    Utc::now().timestamp()
 }

@@ -29,11 +29,14 @@ pub struct ActivityRow {
     pub return_reason: Option<String>,
     pub version: i64,
     pub updated_at: i64,
+    /// People who checked in with the activity's QR code.
+    pub verified: i64,
 }
 
 const SELECT: &str = "SELECT a.id, a.campaign_id, a.org_id, o.name AS org_name, o.path AS org_path, a.status, a.document,
     a.name, a.starts_at, a.participants, a.grassroots_unions, a.enterprises, a.new_propagandists, a.online_views,
-    a.return_reason, a.version, a.updated_at
+    a.return_reason, a.version, a.updated_at,
+    (SELECT COUNT(*) FROM checkins c WHERE c.activity_id = a.id) AS verified
     FROM activities a JOIN orgs o ON o.id = a.org_id";
 
 /// Activities of units in scope, newest first; `status` empty for all.
@@ -208,15 +211,18 @@ pub struct OrgTally {
     pub enterprises: i64,
     pub new_propagandists: i64,
     pub online_views: i64,
+    pub verified: i64,
 }
 
 /// (PostgreSQL sums BIGINT into NUMERIC; the casts keep both databases answering BIGINT.)
 pub async fn tallies(db: &Db, campaign_id: i64) -> Result<Vec<OrgTally>, sqlx::Error> {
     on_pool!(db, pool => sqlx::query_as::<_, OrgTally>(
-        "SELECT org_id, status, COUNT(*) AS activities, CAST(SUM(participants) AS BIGINT) AS participants,
-            CAST(SUM(grassroots_unions) AS BIGINT) AS grassroots_unions, CAST(SUM(enterprises) AS BIGINT) AS enterprises,
-            CAST(SUM(new_propagandists) AS BIGINT) AS new_propagandists, CAST(SUM(online_views) AS BIGINT) AS online_views
-         FROM activities WHERE campaign_id = $1 GROUP BY org_id, status")
+        "SELECT a.org_id, a.status, COUNT(*) AS activities, CAST(SUM(a.participants) AS BIGINT) AS participants,
+            CAST(SUM(a.grassroots_unions) AS BIGINT) AS grassroots_unions, CAST(SUM(a.enterprises) AS BIGINT) AS enterprises,
+            CAST(SUM(a.new_propagandists) AS BIGINT) AS new_propagandists, CAST(SUM(a.online_views) AS BIGINT) AS online_views,
+            CAST(SUM(COALESCE(v.n, 0)) AS BIGINT) AS verified
+         FROM activities a LEFT JOIN (SELECT activity_id, COUNT(*) AS n FROM checkins GROUP BY activity_id) v ON v.activity_id = a.id
+         WHERE a.campaign_id = $1 GROUP BY a.org_id, a.status")
         .bind(campaign_id)
         .fetch_all(pool)
         .await)

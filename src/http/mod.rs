@@ -85,7 +85,7 @@ const READ_AUDIT: Access = Access::Role("may_read_audit", Role::may_read_audit);
 /// Every route of Wangju.
 pub fn route_table() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
     use Method as M;
-    use pages::{activities, audit, auth, home, orgs, propagandists, users};
+    use pages::{activities, audit, auth, checkin, home, orgs, propagandists, users};
     vec![
         // Public pages and plumbing.
         r(M::GET, "/", Access::Public, get(home::overview)),
@@ -214,6 +214,21 @@ pub fn route_table() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
             REPORT_ACTIVITIES,
             post(propagandists::register),
         ),
+        r(
+            M::GET,
+            "/activities/{activity_id}/checkin",
+            READ_ACTIVITIES,
+            get(checkin::poster),
+        ),
+        r(
+            M::GET,
+            "/activities/{activity_id}/qr.svg",
+            READ_ACTIVITIES,
+            get(checkin::qr_svg),
+        ),
+        // QR check-in, public: the code in the URL is the key.
+        r(M::GET, "/c/{token}", Access::Public, get(checkin::form)),
+        r(M::POST, "/c/{token}", Access::Public, post(checkin::submit)),
         // Audit log.
         r(M::GET, "/audit", READ_AUDIT, get(audit::list)),
         // JSON API.

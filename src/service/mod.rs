@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod activities;
 pub mod bootstrap;
 pub mod campaigns;
+pub mod checkin;
 pub mod orgs;
 pub mod overview;
 pub mod progress;

@@ -31,6 +31,8 @@ pub struct Counts {
     pub online_views: i64,
     /// Propagandists on the register (the "2" of 12351+).
     pub registered_propagandists: i64,
+    /// Attendance proven by QR check-in at confirmed activities (beside the claimed `participants`).
+    pub verified: i64,
 }
 
 impl Counts {
@@ -50,6 +52,7 @@ impl Counts {
             self.enterprises += t.enterprises;
             self.new_propagandists += t.new_propagandists;
             self.online_views += t.online_views;
+            self.verified += t.verified;
         }
     }
 
@@ -63,6 +66,7 @@ impl Counts {
         self.new_propagandists += o.new_propagandists;
         self.online_views += o.online_views;
         self.registered_propagandists += o.registered_propagandists;
+        self.verified += o.verified;
     }
 }
 

@@ -74,6 +74,8 @@ fn fill(path: &str, org: i64, user: i64, activity: i64) -> String {
             "org_id" => org.to_string(),
             "user_id" => user.to_string(),
             "activity_id" => activity.to_string(),
+            // A forged check-in code: must be refused, never resolve to an activity.
+            "token" => "0123456789abcdef0123456789abcdef".to_string(),
             "file" => "app.css".to_string(),
             other => panic!(
                 "the access matrix does not know the path parameter {{{other}}} of {path}: teach fill() which out-of-scope object to use"

@@ -492,3 +492,139 @@ async fn propagandists_are_registered_once_and_counted_up_the_tree() {
     })
     .await;
 }
+
+/// The check-in path printed on the activity's poster.
+async fn checkin_path(agent: &Agent, id: i64) -> String {
+    let (status, html) = agent.text(&format!("/activities/{id}/checkin")).await;
+    assert_eq!(status, StatusCode::OK);
+    let start = html
+        .find("/c/")
+        .expect("the poster shows the check-in address");
+    html[start..start + 3 + 32].to_string()
+}
+
+#[tokio::test]
+async fn attendees_check_in_once_and_claims_are_compared() {
+    each_backend(|app| async move {
+        let unit = app
+            .signed_in(&app.user(Role::UnitAdmin, "南开区总工会").await)
+            .await;
+        let (_, created) = unit
+            .send_json(
+                Method::POST,
+                "/api/v1/activities",
+                &plan("南开网络文明主题演讲", "2020-07-01T00:00"),
+            )
+            .await;
+        let id = created["id"].as_i64().unwrap_or_default();
+        let path = checkin_path(&unit, id).await;
+        assert_eq!(checkin_path(&unit, id).await, path, "one code per activity");
+        let r = unit.get(&format!("/activities/{id}/qr.svg")).await;
+        assert_eq!(r.status(), StatusCode::OK);
+        assert_eq!(
+            r.headers()
+                .get("content-type")
+                .and_then(|v| v.to_str().ok()),
+            Some("image/svg+xml")
+        );
+        let svg = r.text().await.unwrap_or_default();
+        assert!(svg.starts_with("<?xml") && svg.contains("<svg") && !svg.contains("<script"));
+
+        // An attendee on a phone: the page, then the form (consent required).
+        let mut phone = app.agent();
+        let (status, html) = phone.text(&path).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(html.contains("南开网络文明主题演讲") && html.contains("我同意"));
+        phone.refresh_csrf().await;
+        let r = phone
+            .post_form(&path, &[("name", "张三"), ("unit", "南开某公司")])
+            .await;
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(r.text().await.unwrap_or_default().contains("请勾选同意"));
+        let r = phone
+            .post_form(
+                &path,
+                &[
+                    ("name", "张三"),
+                    ("unit", "南开某公司"),
+                    ("phone", "13700000001"),
+                    ("consent", "yes"),
+                ],
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::OK);
+        assert!(r.text().await.unwrap_or_default().contains("签到成功"));
+        // Twice (spaces in the name do not make another person): counted once.
+        let r = phone
+            .post_form(
+                &path,
+                &[
+                    ("name", "张 三"),
+                    ("unit", "南开某公司"),
+                    ("phone", "13700000001"),
+                    ("consent", "yes"),
+                ],
+            )
+            .await;
+        assert!(r.text().await.unwrap_or_default().contains("已经签到过了"));
+        let r = phone
+            .post_form(
+                &path,
+                &[("name", "李四"), ("unit", "南开某公司"), ("consent", "yes")],
+            )
+            .await;
+        assert!(r.text().await.unwrap_or_default().contains("签到成功"));
+        let (_, a) = unit.json(&format!("/api/v1/activities/{id}")).await;
+        assert_eq!(a["verified"], 2);
+
+        // A forged code and a malformed one are refused clearly; nothing is recorded.
+        let before = app.count("checkins").await;
+        let r = phone
+            .post_form(
+                "/c/0123456789abcdef0123456789abcdef",
+                &[("name", "王五"), ("unit", "某"), ("consent", "yes")],
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::NOT_FOUND);
+        assert!(
+            r.text()
+                .await
+                .unwrap_or_default()
+                .contains("签到二维码无效")
+        );
+        assert_eq!(
+            phone.get("/c/not-a-code").await.status(),
+            StatusCode::NOT_FOUND
+        );
+        // A code from an earlier day has closed.
+        let (_, old) = unit
+            .send_json(
+                Method::POST,
+                "/api/v1/activities",
+                &plan("上周的活动", "2020-06-24T09:00"),
+            )
+            .await;
+        let old_path = checkin_path(&unit, old["id"].as_i64().unwrap_or_default()).await;
+        let r = phone
+            .post_form(
+                &old_path,
+                &[("name", "王五"), ("unit", "某"), ("consent", "yes")],
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::CONFLICT);
+        assert!(r.text().await.unwrap_or_default().contains("签到已结束"));
+        assert_eq!(app.count("checkins").await, before);
+
+        // Claimed 500, checked in 2: the report is flagged.
+        let mut claimed = report("南开网络文明主题演讲", "2020-07-01T00:00");
+        claimed["participants"] = json!(500);
+        unit.send_json(Method::PUT, &format!("/api/v1/activities/{id}"), &claimed)
+            .await;
+        let (_, html) = unit.text("/activities").await;
+        assert!(html.contains("存疑"));
+        // Check-in data is not public: personal details never reach the attendee page.
+        let (_, html) = phone.text(&path).await;
+        assert!(!html.contains("13700000001") && !html.contains("李四"));
+    })
+    .await;
+}

@@ -308,7 +308,7 @@ async fn first_login_flow(backend: Backend, width: u32, height: u32, label: &str
         .expect("open new activity");
     fill(&c, "name", "网络安全知识竞赛").await;
     c.execute(
-        "document.querySelector(\"input[name='starts_at']\").value = '2020-06-28T09:30';",
+        "document.querySelector(\"input[name='starts_at']\").value = '2020-07-01T00:00';",
         vec![],
     )
     .await
@@ -336,6 +336,40 @@ async fn first_login_flow(backend: Backend, width: u32, height: u32, label: &str
         .expect("report form");
     report.send_keys("120").await.expect("type");
     shot(&c, &format!("activity-{label}-{backend:?}")).await;
+
+    // The poster with its QR code, then an attendee checking in on the phone.
+    let url = c.current_url().await.expect("url");
+    let id = url.path().trim_start_matches("/activities/").to_string();
+    c.goto(&format!("{base}/activities/{id}/checkin"))
+        .await
+        .expect("poster");
+    c.wait()
+        .for_element(Locator::Css("img.qr"))
+        .await
+        .expect("qr image");
+    shot(&c, &format!("poster-{label}-{backend:?}")).await;
+    let page = c.source().await.expect("source");
+    let start = page.find("/c/").expect("check-in address on the poster");
+    let checkin = page[start..start + 35].to_string();
+    c.goto(&format!("{base}{checkin}"))
+        .await
+        .expect("check-in page");
+    fill(&c, "name", "张三").await;
+    fill(&c, "unit", "区工人文化宫").await;
+    c.find(Locator::Css("input[name='consent']"))
+        .await
+        .expect("consent")
+        .click()
+        .await
+        .expect("tick");
+    submit(&c).await;
+    let done = c
+        .wait()
+        .for_element(Locator::Css("p.info"))
+        .await
+        .expect("confirmation");
+    assert!(done.text().await.expect("text").contains("签到成功"));
+    shot(&c, &format!("checkin-{label}-{backend:?}")).await;
     c.goto(&format!("{base}/progress"))
         .await
         .expect("open progress");

@@ -33,6 +33,9 @@ pub struct Line {
     pub status: &'static str,
     pub status_code: String,
     pub participants: i64,
+    pub verified: i64,
+    /// Claimed attendance far above the checked-in count.
+    pub doubtful: bool,
 }
 
 #[derive(Template)]
@@ -80,6 +83,8 @@ pub async fn list(
                 org_name: a.row.org_name,
                 starts_at: a.row.starts_at.replace('T', " "),
                 participants: a.row.participants,
+                verified: a.row.verified,
+                doubtful: crate::service::checkin::doubtful(a.row.participants, a.row.verified),
             })
             .collect(),
         may_report: session.role.may_report_activities(),
@@ -306,6 +311,7 @@ struct ShowPage {
     steps: Vec<StepButton>,
     versions: Vec<VersionLine>,
     message: Option<String>,
+    doubtful: bool,
 }
 
 #[derive(Deserialize, Default)]
@@ -386,6 +392,7 @@ async fn show_page(
         csrf: session.csrf.clone(),
         status: a.status().label_zh(),
         when: a.input.starts_at.replace('T', " "),
+        doubtful: crate::service::checkin::doubtful(a.row.participants, a.row.verified),
         may_edit: activities::may_edit(&acting, &a),
         a,
         steps,

@@ -3,6 +3,7 @@
 pub mod activities;
 pub mod audit;
 pub mod auth;
+pub mod checkin;
 pub mod home;
 pub mod orgs;
 pub mod propagandists;

@@ -1,0 +1,207 @@
+//! The check-in page attendees reach by scanning an activity's QR code (one screen, on a
+//! phone), and the organiser's printable poster.
+
+use askama::Template;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+use axum_extra::extract::cookie::CookieJar;
+
+use super::{Nav, render};
+use crate::app::AppState;
+use crate::error::{AppError, AppResult, FieldError};
+use crate::http::extract::{Form, Path};
+use crate::http::session::{CurrentUser, MaybeSession, Session, pre_session_token};
+use crate::service::checkin::{self, CONSENT_TEXT, CheckinForm, Outcome};
+
+#[derive(Template)]
+#[template(path = "checkin.html")]
+struct CheckinPage {
+    nav: Nav,
+    csrf: String,
+    token: String,
+    activity: String,
+    org: String,
+    when: String,
+    /// Why the code does not work now, if it does not.
+    closed: Option<String>,
+    consent: &'static str,
+    errors: Vec<FieldError>,
+    form: CheckinForm,
+    done: Option<&'static str>,
+}
+
+fn unknown_code() -> Response {
+    let page = super::error_page(
+        StatusCode::NOT_FOUND,
+        "这个签到二维码无效。请确认扫描的是活动现场张贴的二维码，或向活动组织者询问。",
+        &[],
+    );
+    (StatusCode::NOT_FOUND, page).into_response()
+}
+
+/// The token the page's form must carry: the session's for a signed-in visitor (an organiser
+/// trying the code), otherwise a pre-session one.
+fn form_token(state: &AppState, session: Option<Session>, jar: CookieJar) -> (CookieJar, String) {
+    match session {
+        Some(s) => (jar, s.csrf),
+        None => pre_session_token(jar, state.settings.secure_cookies),
+    }
+}
+
+pub async fn form(
+    State(state): State<AppState>,
+    MaybeSession(session): MaybeSession,
+    Path(token): Path<String>,
+    jar: CookieJar,
+) -> AppResult<Response> {
+    let target = match checkin::target(&state.db, &token).await {
+        Ok(t) => t,
+        Err(AppError::NotFound) => return Ok(unknown_code()),
+        Err(e) => return Err(e),
+    };
+    let (jar, csrf) = form_token(&state, session, jar);
+    let page = render(&CheckinPage {
+        nav: Nav::anonymous(),
+        csrf,
+        closed: checkin::window(&target, state.clock.now_local()).err(),
+        when: target.starts_at.format("%Y年%m月%d日 %H:%M").to_string(),
+        activity: target.name,
+        org: target.org_name,
+        token,
+        consent: CONSENT_TEXT,
+        errors: Vec::new(),
+        form: CheckinForm::default(),
+        done: None,
+    })?;
+    Ok((jar, page).into_response())
+}
+
+pub async fn submit(
+    State(state): State<AppState>,
+    MaybeSession(session): MaybeSession,
+    Path(token): Path<String>,
+    jar: CookieJar,
+    Form(form): Form<CheckinForm>,
+) -> AppResult<Response> {
+    let (jar, csrf) = form_token(&state, session, jar);
+    let result = checkin::check_in(&state.db, &state.clock, &token, &form).await;
+    let target = match (&result, checkin::target(&state.db, &token).await) {
+        (_, Ok(t)) => t,
+        (_, Err(AppError::NotFound)) => return Ok(unknown_code()),
+        (_, Err(e)) => return Err(e),
+    };
+    let (status, errors, closed, done) = match result {
+        Ok((_, Outcome::CheckedIn)) => (
+            StatusCode::OK,
+            Vec::new(),
+            None,
+            Some("签到成功，欢迎参加！"),
+        ),
+        Ok((_, Outcome::AlreadyCheckedIn)) => (
+            StatusCode::OK,
+            Vec::new(),
+            None,
+            Some("您已经签到过了，无需重复签到。"),
+        ),
+        Err(AppError::Invalid(errors)) => (StatusCode::UNPROCESSABLE_ENTITY, errors, None, None),
+        Err(AppError::Conflict(message)) => (StatusCode::CONFLICT, Vec::new(), Some(message), None),
+        Err(e) => return Err(e),
+    };
+    let page = render(&CheckinPage {
+        nav: Nav::anonymous(),
+        csrf,
+        closed,
+        when: target.starts_at.format("%Y年%m月%d日 %H:%M").to_string(),
+        activity: target.name,
+        org: target.org_name,
+        token,
+        consent: CONSENT_TEXT,
+        errors,
+        form,
+        done,
+    })?;
+    Ok((status, jar, page).into_response())
+}
+
+#[derive(Template)]
+#[template(path = "poster.html")]
+struct PosterPage {
+    nav: Nav,
+    activity_id: i64,
+    activity: String,
+    org: String,
+    when: String,
+    path: String,
+    verified: i64,
+}
+
+/// A printable poster with the activity's check-in code.
+pub async fn poster(
+    State(state): State<AppState>,
+    CurrentUser(session): CurrentUser,
+    Path(id): Path<i64>,
+) -> AppResult<Html<String>> {
+    let acting = session.acting();
+    let token = checkin::code_for(&state.db, &acting, id).await?;
+    let a = crate::service::activities::get(&state.db, &acting, id).await?;
+    render(&PosterPage {
+        nav: Nav::for_session(&session),
+        activity_id: id,
+        when: a.input.starts_at.replace('T', " "),
+        activity: a.row.name,
+        org: a.row.org_name,
+        path: format!("/c/{token}"),
+        verified: checkin::verified(&state.db, id).await?,
+    })
+}
+
+/// The check-in code as an SVG image (for the poster and for download). The URL inside is
+/// absolute, built from the Host the organiser is using, so phones can open it.
+pub async fn qr_svg(
+    State(state): State<AppState>,
+    CurrentUser(session): CurrentUser,
+    Path(id): Path<i64>,
+    headers: axum::http::HeaderMap,
+) -> AppResult<Response> {
+    use axum::http::{HeaderValue, header};
+    let token = checkin::code_for(&state.db, &session.acting(), id).await?;
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .filter(|h| {
+            h.chars()
+                .all(|c| c.is_ascii_alphanumeric() || ".-:[]".contains(c))
+        })
+        .unwrap_or("localhost");
+    let scheme = if state.settings.secure_cookies {
+        "https"
+    } else {
+        "http"
+    };
+    let url = format!("{scheme}://{host}/c/{token}");
+    let code = qrcode::QrCode::with_error_correction_level(url.as_bytes(), qrcode::EcLevel::M)
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("qr: {e}")))?;
+    let svg = code
+        .render::<qrcode::render::svg::Color<'_>>()
+        .min_dimensions(320, 320)
+        .quiet_zone(true)
+        .build();
+    let mut response = svg.into_response();
+    let h = response.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("image/svg+xml"),
+    );
+    // An SVG is a document: never let it run script or be framed, and offer it as a download
+    // when opened directly.
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'; sandbox"),
+    );
+    h.insert(
+        header::CONTENT_DISPOSITION,
+        HeaderValue::from_static("inline; filename=\"checkin-qr.svg\""),
+    );
+    Ok(response)
+}
