@@ -62,6 +62,9 @@ enum Command {
     /// The audit log.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Excel exports of campaign progress.
+    #[command(subcommand)]
+    Export(ExportCommand),
 }
 
 #[derive(Subcommand)]
@@ -121,6 +124,18 @@ enum UserCommand {
     ResetPassword {
         #[arg(long)]
         login: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum ExportCommand {
+    /// The statistics sheet of the current campaign (one row per unit), as .xlsx.
+    Progress {
+        #[arg(long, value_name = "FILE.xlsx")]
+        out: PathBuf,
+        /// `progress` (default), `allocation` (Annex 1's layout) or `circular` (通报).
+        #[arg(long, default_value = "progress")]
+        sheet: String,
     },
 }
 
@@ -331,6 +346,33 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 "已重置 {} 的密码并解除锁定，一次性密码：{password}",
                 user.login
             );
+        }
+        Command::Export(ExportCommand::Progress { out, sheet }) => {
+            use crate::service::progress;
+            let p = progress::progress(db, &Scope::everything())
+                .await
+                .map_err(report)?;
+            let bytes = match sheet.as_str() {
+                "progress" => tabular::write_xlsx(
+                    "统计表",
+                    &progress::SHEET_HEADER,
+                    &progress::sheet_rows(&p),
+                ),
+                "allocation" => tabular::write_xlsx(
+                    "任务分配表",
+                    &progress::ALLOCATION_HEADER,
+                    &progress::allocation_rows(&p),
+                ),
+                "circular" => tabular::write_xlsx(
+                    "通报",
+                    &progress::CIRCULAR_HEADER,
+                    &progress::circular_rows(&p),
+                ),
+                other => anyhow::bail!("不认识的表“{other}”：可选 progress、allocation、circular"),
+            }
+            .map_err(|m| anyhow::anyhow!(m))?;
+            write_out(Some(out.clone()), &bytes)?;
+            println!("已导出 {}（{} 个单位）。", out.display(), p.rows.len());
         }
         Command::Audit(AuditCommand::Verify) => match audit::verify(db).await? {
             Verdict::Intact { entries } => {

@@ -280,3 +280,29 @@ async fn settings_come_from_a_config_file_and_the_environment() {
         stderr(&out)
     );
 }
+
+#[tokio::test]
+async fn progress_exports_from_the_command_line() {
+    for backend in backends() {
+        let s = Storage::new(backend).await;
+        s.run(&["migrate"]);
+        let file = s.dir.path().join("progress.xlsx");
+        let out = s.run(&["export", "progress", "--out", &file.display().to_string()]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let bytes = std::fs::read(&file).expect("written");
+        let table = wangju::office::tabular::read(&bytes).expect("a workbook");
+        assert_eq!(table.header[1], "单位");
+        assert_eq!(table.rows.len(), 16, "the 16 district unions");
+        assert_eq!(table.rows[0].1[3], "10");
+        let out = s.run(&[
+            "export",
+            "progress",
+            "--out",
+            &file.display().to_string(),
+            "--sheet",
+            "nonsense",
+        ]);
+        assert!(!out.status.success() && stderr(&out).contains("可选 progress"));
+        s.finish().await;
+    }
+}
