@@ -65,6 +65,9 @@ enum Command {
     /// Excel exports of campaign progress.
     #[command(subcommand)]
     Export(ExportCommand),
+    /// Media files: check them against a sub-project's file rules.
+    #[command(subcommand)]
+    Media(crate::media::command::MediaCommand),
 }
 
 #[derive(Subcommand)]
@@ -383,6 +386,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 return Ok(ExitCode::from(2));
             }
         },
+        Command::Media(command) => return crate::media::command::run(db, command).await,
     }
     Ok(ExitCode::SUCCESS)
 }

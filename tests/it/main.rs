@@ -9,6 +9,7 @@ mod browser;
 mod campaign;
 mod cli;
 mod harness;
+mod media;
 mod orgs;
 mod overview;
 mod platform;
