@@ -214,10 +214,16 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let db = &state.db;
     let actor = Actor::cli();
     if let Some(first) = &first_admin {
-        println!("已创建首个市总管理员账号。");
-        println!("  登录名：{}", first.login);
-        println!("  一次性密码：{}", first.one_time_password);
-        println!("  首次登录后须立即修改密码。此密码只显示这一次。");
+        let banner = format!(
+            "已创建首个市总管理员账号。\n  登录名：{}\n  一次性密码：{}\n  首次登录后须立即修改密码。此密码只显示这一次。",
+            first.login, first.one_time_password
+        );
+        // Commands whose output is data (exports, JSON) keep stdout clean for it.
+        if matches!(cli.command, Command::Serve { .. } | Command::Migrate) {
+            println!("{banner}");
+        } else {
+            eprintln!("{banner}");
+        }
     }
     match cli.command {
         Command::Serve { .. } => {
