@@ -4,44 +4,7 @@ use std::process::{Command, Output};
 
 use wangju::db::Backend;
 
-use crate::harness::{backends, create_pg_database, drop_pg_database, pg_url_for};
-
-/// A data folder (SQLite) or a fresh PostgreSQL database, as command-line storage options.
-struct Storage {
-    dir: tempfile::TempDir,
-    args: Vec<String>,
-    pg: Option<String>,
-}
-
-impl Storage {
-    async fn new(backend: Backend) -> Storage {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let mut args = vec!["--data-dir".to_string(), dir.path().display().to_string()];
-        let mut pg = None;
-        if backend == Backend::Postgres {
-            let name = create_pg_database().await;
-            args.push("--database-url".into());
-            args.push(pg_url_for(&name));
-            pg = Some(name);
-        }
-        Storage { dir, args, pg }
-    }
-
-    fn run(&self, args: &[&str]) -> Output {
-        Command::new(env!("CARGO_BIN_EXE_wangju"))
-            .args(args)
-            .args(&self.args)
-            .env("WANGJU_LOG", "warn")
-            .output()
-            .expect("run wangju")
-    }
-
-    async fn finish(self) {
-        if let Some(name) = self.pg {
-            drop_pg_database(&name).await;
-        }
-    }
-}
+use crate::harness::{Storage, backends};
 
 fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).to_string()

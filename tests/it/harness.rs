@@ -4,6 +4,7 @@
 
 use std::future::Future;
 use std::net::SocketAddr;
+use std::process::{Command, Output};
 
 use chrono::NaiveDate;
 use reqwest::{Client, Response, StatusCode, redirect};
@@ -377,4 +378,42 @@ pub fn location(r: &Response) -> String {
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default()
         .to_string()
+}
+
+/// Storage for running the `wangju` binary: a data folder (SQLite) or a fresh PostgreSQL
+/// database, as command-line options.
+pub struct Storage {
+    pub dir: tempfile::TempDir,
+    pub args: Vec<String>,
+    pg: Option<String>,
+}
+
+impl Storage {
+    pub async fn new(backend: Backend) -> Storage {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut args = vec!["--data-dir".to_string(), dir.path().display().to_string()];
+        let mut pg = None;
+        if backend == Backend::Postgres {
+            let name = create_pg_database().await;
+            args.push("--database-url".into());
+            args.push(pg_url_for(&name));
+            pg = Some(name);
+        }
+        Storage { dir, args, pg }
+    }
+
+    pub fn run(&self, args: &[&str]) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_wangju"))
+            .args(args)
+            .args(&self.args)
+            .env("WANGJU_LOG", "warn")
+            .output()
+            .expect("run wangju")
+    }
+
+    pub async fn finish(self) {
+        if let Some(name) = self.pg {
+            drop_pg_database(&name).await;
+        }
+    }
 }

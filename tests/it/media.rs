@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 use wangju::db::Backend;
 
-use crate::harness::{backends, create_pg_database, drop_pg_database, pg_url_for};
+use crate::harness::{Storage, backends};
 
 /// The test files, made once per test run.
 struct Files {
@@ -131,6 +131,33 @@ fn make_test_files() -> Files {
     })
     .unwrap_or_else(|e| panic!("{e}"));
 
+    // A timed-text subtitle track (3GPP `tx3g`) beside the picture and sound.
+    let srt = d.join("subtitles.srt");
+    std::fs::write(&srt, "1\n00:00:00,000 --> 00:00:02,000\n网聚职工正能量\n").expect("srt");
+    let srt = srt.display().to_string();
+    ffmpeg(
+        "subtitled.mp4",
+        &[
+            "-i",
+            &ok,
+            "-i",
+            &srt,
+            "-map",
+            "0",
+            "-map",
+            "1",
+            "-c:v",
+            "copy",
+            "-c:a",
+            "copy",
+            "-c:s",
+            "mov_text",
+            "-metadata:s:s:0",
+            "language=chi",
+        ],
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+
     let hevc = {
         let (p, t) = (picture("1280x720", 2, 25), tone(2));
         ffmpeg(
@@ -186,43 +213,14 @@ fn make_test_files() -> Files {
     Files { dir, hevc }
 }
 
-/// A data folder (SQLite) or fresh PostgreSQL database with the built-in campaign.
-struct Storage {
-    _dir: tempfile::TempDir,
-    args: Vec<String>,
-    pg: Option<String>,
+/// Storage with the first start done (it prints the first admin's password).
+async fn storage(backend: Backend) -> Storage {
+    let s = Storage::new(backend).await;
+    assert!(s.run(&["migrate"]).status.success());
+    s
 }
 
 impl Storage {
-    async fn new(backend: Backend) -> Storage {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let mut args = vec!["--data-dir".to_string(), dir.path().display().to_string()];
-        let mut pg = None;
-        if backend == Backend::Postgres {
-            let name = create_pg_database().await;
-            args.push("--database-url".into());
-            args.push(pg_url_for(&name));
-            pg = Some(name);
-        }
-        let s = Storage {
-            _dir: dir,
-            args,
-            pg,
-        };
-        // The first start prints the first admin's password; get it out of the way.
-        assert!(s.run(&["migrate"]).status.success());
-        s
-    }
-
-    fn run(&self, args: &[&str]) -> Output {
-        Command::new(env!("CARGO_BIN_EXE_wangju"))
-            .args(args)
-            .args(&self.args)
-            .env("WANGJU_LOG", "warn")
-            .output()
-            .expect("run wangju")
-    }
-
     /// `media check --json` over files of the test folder, keyed by file name.
     fn check(&self, rule: &str, names: &[&str]) -> (Output, HashMap<String, Value>) {
         let f = files();
@@ -245,12 +243,6 @@ impl Storage {
             by_name.insert(name, v);
         }
         (out, by_name)
-    }
-
-    async fn finish(self) {
-        if let Some(name) = self.pg {
-            drop_pg_database(&name).await;
-        }
     }
 }
 
@@ -285,7 +277,7 @@ fn expect(
 
 #[tokio::test]
 async fn the_micro_video_rule_holds_real_files() {
-    let s = Storage::new(Backend::Sqlite).await;
+    let s = storage(Backend::Sqlite).await;
     let names = [
         "ok.mp4",
         "vertical.mp4",
@@ -296,6 +288,7 @@ async fn the_micro_video_rule_holds_real_files() {
         "silent.mp4",
         "renamed.mov",
         "real-mov.mp4",
+        "subtitled.mp4",
     ];
     let (out, r) = s.check("micro-video", &names);
     assert_eq!(out.status.code(), Some(1), "some are rejected");
@@ -371,7 +364,12 @@ async fn the_micro_video_rule_holds_real_files() {
 
     // Subtitles are the author's declaration: reported, never failed.
     let notes = codes(ok, "notes").join("\n");
-    assert!(notes.contains("字幕"), "{notes}");
+    assert!(notes.contains("未检测到字幕轨"), "{notes}");
+    expect(&r, "subtitled.mp4", "accepted", &[], &[]);
+    let sub = &r["subtitled.mp4"];
+    assert_eq!(sub["subtitle_tracks"][0]["codec"], "tx3g", "{sub}");
+    let notes = codes(sub, "notes").join("\n");
+    assert!(notes.contains("检测到 1 条字幕轨：tx3g（chi）"), "{notes}");
     s.finish().await;
 }
 
@@ -382,7 +380,7 @@ async fn hevc_plays_in_fewer_browsers() {
         println!("note: this ffmpeg has no libx265; the HEVC case is skipped");
         return;
     }
-    let s = Storage::new(Backend::Sqlite).await;
+    let s = storage(Backend::Sqlite).await;
     let (out, r) = s.check("micro-video", &["hevc.mp4"]);
     assert_eq!(out.status.code(), Some(0), "a warning does not reject");
     expect(&r, "hevc.mp4", "accepted", &[], &["browser_playable"]);
@@ -395,7 +393,7 @@ async fn hevc_plays_in_fewer_browsers() {
 
 #[tokio::test]
 async fn damaged_and_hostile_files_are_rejected_quickly() {
-    let s = Storage::new(Backend::Sqlite).await;
+    let s = storage(Backend::Sqlite).await;
     let started = Instant::now();
     let (out, r) = s.check(
         "micro-video",
@@ -437,7 +435,7 @@ async fn damaged_and_hostile_files_are_rejected_quickly() {
 #[tokio::test]
 async fn exit_code_and_readable_report() {
     for backend in backends() {
-        let s = Storage::new(backend).await;
+        let s = storage(backend).await;
         let f = files();
         let ok = f.path("ok.mp4").display().to_string();
         let anamorphic = f.path("anamorphic.mp4").display().to_string();
