@@ -662,6 +662,18 @@ mod tests {
     }
 
     #[test]
+    fn h264_profiles_browsers_cannot_play_are_flagged() {
+        let mut p = good_video();
+        if let Some(v) = p.video.as_mut() {
+            v.profile = Some("High 4:4:4 Predictive".into());
+        }
+        let r = check(MediaKind::Video, &micro_video_rules(), &p);
+        assert_eq!(r.verdict, Verdict::Accepted);
+        assert_eq!(r.warnings, vec!["browser_playable"]);
+        assert!(r.messages()[0].contains("High 4:4:4 Predictive"));
+    }
+
+    #[test]
     fn format_is_judged_by_content_and_kind() {
         let mut mov = good_video();
         mov.format = Format::Mov;

@@ -322,6 +322,23 @@ mod tests {
         assert!(level.peak_dbfs > -30.0, "{level:?}");
     }
 
+    /// Found by the fuzzer: an `sgpd` table of zero-byte entries made `mp4-atom` allocate
+    /// gigabytes from a few kilobytes. Boxes Wangju does not read are now never decoded.
+    #[test]
+    fn a_sample_group_bomb_is_not_decoded() {
+        let p = probe_bytes(include_bytes!("testdata/sgpd-bomb.mp4"));
+        assert_eq!(p.format, Format::Mp4);
+    }
+
+    /// Found by the fuzzer: symphonia 0.6.1's WAV reader overflows (and, with overflow checks
+    /// on, panics) on this header. The panic stays inside the probe.
+    #[test]
+    fn a_decoder_panic_is_contained() {
+        let p = probe_bytes(include_bytes!("testdata/wav-overflow.wav"));
+        assert_eq!(p.format, Format::Wav);
+        assert!(p.damage.is_some() || !p.notes.is_empty(), "{p:?}");
+    }
+
     #[test]
     fn every_cut_of_a_real_mp4_is_damaged_not_a_crash() {
         for cut in (0..TINY.len()).step_by(97) {
