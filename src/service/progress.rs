@@ -197,6 +197,34 @@ pub async fn progress(db: &Db, scope: &Scope) -> Result<Progress, AppError> {
     })
 }
 
+/// Why `acting` may not give `org` a quota of `n`, as (field, message); `None` when it may.
+/// The city sets any unit's quota; a unit admin only those of the units below it.
+fn quota_problem(
+    acting: &Acting,
+    org: &Org,
+    n: i64,
+    bureau_min: i64,
+) -> Option<(&'static str, String)> {
+    let city = acting.role == Role::CityAdmin;
+    if !city && (acting.role != Role::UnitAdmin || org.id == acting.org.id) {
+        Some((
+            "单位",
+            "本单位的任务由上级下达；您可以给下级单位分配任务".into(),
+        ))
+    } else if !is_unit(org) {
+        Some(("单位", format!("“{}”不承担线下活动任务", org.name)))
+    } else if !(0..=1000).contains(&n) {
+        Some(("任务数", "线下活动任务数须在 0 到 1000 场之间".into()))
+    } else if org.kind() == Some(OrgKind::BureauGroup) && n < bureau_min {
+        Some((
+            "任务数",
+            format!("各局、集团公司工会不少于 {bureau_min} 场线下活动"),
+        ))
+    } else {
+        None
+    }
+}
+
 const UPSERT_QUOTA: &str = "INSERT INTO quotas (campaign_id, org_id, min_activities, position)
      VALUES ($1, $2, $3, (SELECT COALESCE(MAX(position), 0) + 1 FROM quotas WHERE campaign_id = $1))
      ON CONFLICT (campaign_id, org_id) DO UPDATE SET min_activities = excluded.min_activities";
@@ -212,32 +240,10 @@ pub async fn set_quota(
     let org = orgs::get(db, &acting.scope, org_id)
         .await?
         .ok_or(AppError::NotFound)?;
-    let city = acting.role == Role::CityAdmin;
-    if !city && (acting.role != Role::UnitAdmin || org.id == acting.org.id) {
-        return Err(AppError::invalid(
-            "任务数",
-            "本单位的任务由上级下达；您可以给下级单位分配任务",
-        ));
-    }
-    if !is_unit(&org) {
-        return Err(AppError::invalid(
-            "单位",
-            format!("“{}”不承担线下活动任务", org.name),
-        ));
-    }
-    if !(0..=1000).contains(&min_activities) {
-        return Err(AppError::invalid(
-            "任务数",
-            "线下活动任务数须在 0 到 1000 场之间",
-        ));
-    }
     let campaign = current_campaign(db).await?;
     let bureau_min = i64::from(campaign.campaign.quotas.bureau_group_min);
-    if org.kind() == Some(OrgKind::BureauGroup) && min_activities < bureau_min {
-        return Err(AppError::invalid(
-            "任务数",
-            format!("各局、集团公司工会不少于 {bureau_min} 场线下活动"),
-        ));
+    if let Some((field, message)) = quota_problem(acting, &org, min_activities, bureau_min) {
+        return Err(AppError::invalid(field, message));
     }
     let mut tx = db.begin().await?;
     let before: Option<i64> = on_tx!(&mut tx, c => sqlx::query_scalar(
@@ -376,23 +382,13 @@ pub async fn import_allocation(
             ));
             continue;
         };
-        if !(0..=1000).contains(&n) {
-            errors.push(FieldError::new(
-                place("线下活动数量"),
-                "须在 0 到 1000 之间",
-            ));
-        } else if !is_unit(&org) {
-            errors.push(FieldError::new(
-                place("单位"),
-                format!("“{unit}”不承担线下活动任务"),
-            ));
-        } else if acting.role != Role::CityAdmin && org.id == acting.org.id {
-            errors.push(FieldError::new(place("单位"), "本单位的任务由上级下达"));
-        } else if org.kind() == Some(OrgKind::BureauGroup) && n < bureau_min {
-            errors.push(FieldError::new(
-                place("线下活动数量"),
-                format!("各局、集团公司工会不少于 {bureau_min} 场"),
-            ));
+        if let Some((field, message)) = quota_problem(acting, &org, n, bureau_min) {
+            let column = if field == "任务数" {
+                "线下活动数量"
+            } else {
+                field
+            };
+            errors.push(FieldError::new(place(column), message));
         } else if planned.iter().any(|(id, _)| *id == org.id) {
             errors.push(FieldError::new(
                 place("单位"),
