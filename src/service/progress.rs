@@ -225,6 +225,22 @@ fn quota_problem(
     }
 }
 
+async fn upsert_quota(
+    tx: &mut crate::db::Tx,
+    campaign_id: i64,
+    org_id: i64,
+    n: i64,
+) -> Result<(), sqlx::Error> {
+    on_tx!(tx, c => sqlx::query(UPSERT_QUOTA)
+        .bind(campaign_id)
+        .bind(org_id)
+        .bind(n)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
 const UPSERT_QUOTA: &str = "INSERT INTO quotas (campaign_id, org_id, min_activities, position)
      VALUES ($1, $2, $3, (SELECT COALESCE(MAX(position), 0) + 1 FROM quotas WHERE campaign_id = $1))
      ON CONFLICT (campaign_id, org_id) DO UPDATE SET min_activities = excluded.min_activities";
@@ -252,13 +268,7 @@ pub async fn set_quota(
         .bind(org.id)
         .fetch_optional(c)
         .await)?;
-    on_tx!(&mut tx, c => sqlx::query(UPSERT_QUOTA)
-        .bind(campaign.id)
-        .bind(org.id)
-        .bind(min_activities)
-        .execute(c)
-        .await
-        .map(|r| r.rows_affected()))?;
+    upsert_quota(&mut tx, campaign.id, org.id, min_activities).await?;
     audit::append(
         &mut tx,
         &acting.actor,
@@ -406,13 +416,7 @@ pub async fn import_allocation(
     }
     let mut tx = db.begin().await?;
     for (org_id, n) in &planned {
-        on_tx!(&mut tx, c => sqlx::query(UPSERT_QUOTA)
-            .bind(campaign.id)
-            .bind(org_id)
-            .bind(n)
-            .execute(c)
-            .await
-            .map(|r| r.rows_affected()))?;
+        upsert_quota(&mut tx, campaign.id, *org_id, *n).await?;
     }
     audit::append(
         &mut tx,
