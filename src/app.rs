@@ -15,6 +15,13 @@ use crate::service::bootstrap::{self, FirstAdmin};
 #[derive(Clone)]
 pub struct AppState(pub Arc<App>);
 
+impl App {
+    /// A node-local folder for files being checked (never shared between nodes).
+    pub fn scratch_dir(&self) -> std::path::PathBuf {
+        self.settings.data_dir.join("tmp")
+    }
+}
+
 impl std::ops::Deref for AppState {
     type Target = App;
     fn deref(&self) -> &App {
@@ -30,6 +37,8 @@ pub struct App {
     pub overview: CachedPage,
     /// Login attempts per client address.
     pub login_limiter: crate::http::limit::LoginLimiter,
+    /// Where uploaded works are kept (local folder or S3-compatible storage).
+    pub store: crate::store::FileStore,
 }
 
 impl App {
@@ -42,12 +51,18 @@ impl App {
             .strip_prefix("sqlite://")
             .map(|path| std::path::PathBuf::from(format!("{path}.lock")));
         let first_admin = bootstrap::prepare(&db, lock_file).await?;
+        let store = crate::store::FileStore::from_settings(&settings)?;
+        store
+            .check()
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}（请检查 storage 与 s3_* 配置）"))?;
         let app = App {
             db,
             clock: Clock::new(settings.today),
             settings,
             overview: CachedPage::default(),
             login_limiter: Default::default(),
+            store,
         };
         Ok((AppState(Arc::new(app)), first_admin))
     }

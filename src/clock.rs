@@ -35,6 +35,16 @@ impl Clock {
     }
 }
 
+/// The China date of a Unix time (real clock): for service targets such as "decided within one
+/// working day", which a pinned campaign day must not bend.
+pub fn china_date(unix: i64) -> NaiveDate {
+    let utc = chrono::DateTime::from_timestamp(unix, 0).unwrap_or_default();
+    match FixedOffset::east_opt(8 * 3600) {
+        Some(tz) => utc.with_timezone(&tz).date_naive(),
+        None => utc.date_naive(),
+    }
+}
+
 /// Seconds since the Unix epoch, on the real clock. Used for sessions, lockouts and the audit
 /// log, which a pinned campaign day must never affect.
 pub fn unix_now() -> i64 {

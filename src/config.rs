@@ -25,6 +25,28 @@ pub struct Settings {
     /// Idle session timeout in minutes.
     #[serde(default = "default_idle_minutes")]
     pub session_idle_minutes: i64,
+    /// Where uploaded works are kept: `local` (default) or `s3`.
+    #[serde(default)]
+    pub storage: String,
+    /// Local store folder; empty: `files/` inside `data_dir`.
+    #[serde(default)]
+    pub storage_root: String,
+    /// S3-compatible store (with `storage = "s3"`): endpoint URL, bucket, region, key prefix.
+    #[serde(default)]
+    pub s3_endpoint: String,
+    #[serde(default)]
+    pub s3_bucket: String,
+    #[serde(default)]
+    pub s3_region: String,
+    #[serde(default)]
+    pub s3_root: String,
+    #[serde(default)]
+    pub s3_access_key_id: String,
+    #[serde(default)]
+    pub s3_secret_access_key: String,
+    /// Buckets addressed as `bucket.endpoint` (Alibaba OSS, Tencent COS) instead of by path.
+    #[serde(default)]
+    pub s3_virtual_host_style: bool,
 }
 
 fn default_idle_minutes() -> i64 {
@@ -41,6 +63,9 @@ impl std::fmt::Debug for Settings {
             .field("secure_cookies", &self.secure_cookies)
             .field("today", &self.today)
             .field("session_idle_minutes", &self.session_idle_minutes)
+            .field("storage", &self.storage)
+            .field("s3_endpoint", &self.s3_endpoint)
+            .field("s3_bucket", &self.s3_bucket)
             .finish()
     }
 }

@@ -51,6 +51,9 @@ pub enum AppError {
     MethodNotAllowed,
     #[error("request body too large")]
     TooLarge,
+    /// An upload passed its size limit; the message names the size and the limit.
+    #[error("file too large")]
+    FileTooLarge(String),
     #[error("service unavailable")]
     Unavailable,
     #[error(transparent)]
@@ -86,7 +89,7 @@ impl AppError {
             AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::BadLogin => StatusCode::UNAUTHORIZED,
             AppError::Locked { .. } | AppError::RateLimited => StatusCode::TOO_MANY_REQUESTS,
-            AppError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::TooLarge | AppError::FileTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             AppError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -107,6 +110,7 @@ impl AppError {
             AppError::Locked { .. } => "account_locked",
             AppError::RateLimited => "rate_limited",
             AppError::TooLarge => "payload_too_large",
+            AppError::FileTooLarge(_) => "file_too_large",
             AppError::MethodNotAllowed => "method_not_allowed",
             AppError::Unavailable => "unavailable",
             AppError::Internal(_) => "internal",
@@ -130,7 +134,7 @@ impl AppError {
                     .collect();
                 format!("提交的内容有误，请修改后重试：{}", lines.join("；"))
             }
-            AppError::Conflict(message) => message.clone(),
+            AppError::Conflict(message) | AppError::FileTooLarge(message) => message.clone(),
             AppError::BadLogin => "登录名或密码不正确。连续 5 次错误，账号将锁定 15 分钟。".into(),
             AppError::Locked { minutes_left } => format!(
                 "密码连续错误次数过多，账号已锁定，请 {minutes_left} 分钟后再试，或请管理员重置密码。"

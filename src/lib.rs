@@ -15,3 +15,4 @@ pub mod http;
 pub mod media;
 pub mod office;
 pub mod service;
+pub mod store;

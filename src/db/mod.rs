@@ -9,6 +9,7 @@ pub mod campaigns;
 pub mod orgs;
 pub mod sessions;
 pub mod users;
+pub mod works;
 
 use std::path::Path;
 use std::str::FromStr;

@@ -113,6 +113,14 @@ pub async fn insert(tx: &mut Tx, new: NewUser<'_>) -> Result<i64, sqlx::Error> {
         .await)
 }
 
+/// Records the version of the privacy notice a self-registered worker accepted, and when.
+pub async fn record_consent(tx: &mut Tx, id: i64, version: &str) -> Result<(), sqlx::Error> {
+    on_tx!(tx, c => sqlx::query("UPDATE users SET consent_version = $1, consent_at = $2 WHERE id = $3")
+        .bind(version).bind(unix_now()).bind(id)
+        .execute(c).await.map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
 pub async fn set_password(
     tx: &mut Tx,
     id: i64,

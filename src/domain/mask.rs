@@ -25,6 +25,18 @@ pub fn mask_phone(phone: &str) -> String {
     }
 }
 
+/// An 11-digit mobile number or a landline with its area code (`022-12345678`).
+pub fn valid_phone(phone: &str) -> bool {
+    let mobile =
+        phone.len() == 11 && phone.starts_with('1') && phone.chars().all(|c| c.is_ascii_digit());
+    let landline = phone.split_once('-').is_some_and(|(a, n)| {
+        (3..=4).contains(&a.len())
+            && (7..=8).contains(&n.len())
+            && a.chars().chain(n.chars()).all(|c| c.is_ascii_digit())
+    });
+    mobile || landline
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

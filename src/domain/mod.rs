@@ -7,3 +7,4 @@ pub mod mask;
 pub mod org;
 pub mod password;
 pub mod role;
+pub mod work;

@@ -47,6 +47,11 @@ impl OrgKind {
         }
     }
 
+    /// A union body a worker can belong to (not the co-organiser or an outside host).
+    pub fn is_union(self) -> bool {
+        !matches!(self, OrgKind::CoOrganiser | OrgKind::ExternalHost)
+    }
+
     pub fn label_zh(self) -> &'static str {
         match self {
             OrgKind::CityUnion => "市总工会",

@@ -128,6 +128,24 @@ impl Role {
         )
     }
 
+    /// May decide on submitted works (the moderation queue).
+    pub fn may_moderate(self) -> bool {
+        matches!(self, Role::CityAdmin | Role::Moderator)
+    }
+
+    /// May submit works (workers, and unit admins filing for their members).
+    pub fn may_submit_works(self) -> bool {
+        matches!(
+            self,
+            Role::Worker | Role::CityAdmin | Role::UnitAdmin | Role::GrassrootsAdmin
+        )
+    }
+
+    /// May see works: authors see their own, the others within their remit.
+    pub fn may_read_works(self) -> bool {
+        self != Role::CoOrganiserLiaison
+    }
+
     /// May read activity reports and progress (within scope).
     pub fn may_read_activities(self) -> bool {
         self.may_report_activities() || self == Role::CoOrganiserLiaison

@@ -16,7 +16,7 @@ use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{MethodRouter, delete, get, post, put};
+use axum::routing::{MethodRouter, delete, get, patch, post, put};
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
@@ -81,11 +81,14 @@ const REPORT_ACTIVITIES: Access =
     Access::Role("may_report_activities", Role::may_report_activities);
 const ALLOCATE_QUOTAS: Access = Access::Role("may_allocate_quotas", Role::may_allocate_quotas);
 const READ_AUDIT: Access = Access::Role("may_read_audit", Role::may_read_audit);
+const SUBMIT_WORKS: Access = Access::Role("may_submit_works", Role::may_submit_works);
+const READ_WORKS: Access = Access::Role("may_read_works", Role::may_read_works);
+const MODERATE: Access = Access::Role("may_moderate", Role::may_moderate);
 
 /// Every route of Wangju.
 pub fn route_table() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
     use Method as M;
-    use pages::{activities, audit, auth, checkin, home, orgs, propagandists, users};
+    use pages::{activities, audit, auth, checkin, home, orgs, propagandists, users, works};
     vec![
         // Public pages and plumbing.
         r(M::GET, "/", Access::Public, get(home::overview)),
@@ -229,6 +232,71 @@ pub fn route_table() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
         // QR check-in, public: the code in the URL is the key.
         r(M::GET, "/c/{token}", Access::Public, get(checkin::form)),
         r(M::POST, "/c/{token}", Access::Public, post(checkin::submit)),
+        // Sub-projects (public), worker registration, works and moderation.
+        r(M::GET, "/projects", Access::Public, get(works::projects)),
+        r(
+            M::GET,
+            "/projects/{code}",
+            Access::Public,
+            get(works::project),
+        ),
+        r(
+            M::GET,
+            "/register",
+            Access::Public,
+            get(works::register_form),
+        ),
+        r(M::POST, "/register", Access::Public, post(works::register)),
+        r(
+            M::GET,
+            "/projects/{code}/submit",
+            SUBMIT_WORKS,
+            get(works::submit_form),
+        ),
+        r(
+            M::POST,
+            "/projects/{code}/submit",
+            SUBMIT_WORKS,
+            post(works::submit),
+        ),
+        r(M::GET, "/works", READ_WORKS, get(works::list)),
+        r(M::GET, "/works/{work_id}", READ_WORKS, get(works::show)),
+        r(
+            M::GET,
+            "/works/{work_id}/file",
+            READ_WORKS,
+            get(works::file),
+        ),
+        r(
+            M::POST,
+            "/works/{work_id}/decision",
+            MODERATE,
+            post(works::decide),
+        ),
+        r(
+            M::GET,
+            "/works/{work_id}/fix",
+            SUBMIT_WORKS,
+            get(works::fix_form),
+        ),
+        r(
+            M::POST,
+            "/works/{work_id}/fix",
+            SUBMIT_WORKS,
+            post(works::resubmit),
+        ),
+        r(
+            M::GET,
+            "/participations",
+            READ_ACTIVITIES,
+            get(works::participations),
+        ),
+        r(
+            M::POST,
+            "/participations",
+            REPORT_ACTIVITIES,
+            post(works::record_participation),
+        ),
         // Audit log.
         r(M::GET, "/audit", READ_AUDIT, get(audit::list)),
         // JSON API.
@@ -339,6 +407,68 @@ pub fn route_table() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
             "/api/v1/quotas/{org_id}",
             ALLOCATE_QUOTAS,
             put(api::activities::set_quota),
+        ),
+        r(
+            M::POST,
+            "/api/v1/register",
+            Access::Public,
+            post(api::works::register),
+        ),
+        r(
+            M::POST,
+            "/api/v1/uploads",
+            SUBMIT_WORKS,
+            post(api::works::start_upload),
+        ),
+        r(
+            M::GET,
+            "/api/v1/uploads/{upload_id}",
+            SUBMIT_WORKS,
+            get(api::works::upload_status),
+        ),
+        // The body is streamed to the store with the upload's own size limit.
+        r(
+            M::PATCH,
+            "/api/v1/uploads/{upload_id}",
+            SUBMIT_WORKS,
+            patch(api::works::upload_chunk).layer(DefaultBodyLimit::disable()),
+        ),
+        r(M::GET, "/api/v1/works", READ_WORKS, get(api::works::list)),
+        r(
+            M::POST,
+            "/api/v1/works",
+            SUBMIT_WORKS,
+            post(api::works::submit),
+        ),
+        r(
+            M::GET,
+            "/api/v1/works/{work_id}",
+            READ_WORKS,
+            get(api::works::show),
+        ),
+        r(
+            M::PUT,
+            "/api/v1/works/{work_id}",
+            SUBMIT_WORKS,
+            put(api::works::resubmit),
+        ),
+        r(
+            M::POST,
+            "/api/v1/works/{work_id}/decision",
+            MODERATE,
+            post(api::works::decide),
+        ),
+        r(
+            M::GET,
+            "/api/v1/participations",
+            READ_ACTIVITIES,
+            get(api::works::participations),
+        ),
+        r(
+            M::POST,
+            "/api/v1/participations",
+            REPORT_ACTIVITIES,
+            post(api::works::record_participation),
         ),
     ]
 }

@@ -9,6 +9,7 @@
 
 mod audio;
 pub mod check;
+pub mod clean;
 pub mod command;
 mod isobmff;
 pub mod sniff;

@@ -1,6 +1,7 @@
 //! Accounts: password hashing (argon2id), login with lockout, sessions, password changes and
 //! account creation within scope. Every outcome is audited.
 
+pub use crate::domain::mask::valid_phone;
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use rand::Rng;
@@ -391,17 +392,6 @@ pub fn valid_login(login: &str) -> bool {
         && login
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '@' | '-'))
-}
-
-pub fn valid_phone(phone: &str) -> bool {
-    let mobile =
-        phone.len() == 11 && phone.starts_with('1') && phone.chars().all(|c| c.is_ascii_digit());
-    let landline = phone.split_once('-').is_some_and(|(a, n)| {
-        (3..=4).contains(&a.len())
-            && (7..=8).contains(&n.len())
-            && a.chars().chain(n.chars()).all(|c| c.is_ascii_digit())
-    });
-    mobile || landline
 }
 
 #[cfg(test)]

@@ -10,3 +10,4 @@ pub mod orgs;
 pub mod overview;
 pub mod progress;
 pub mod propagandists;
+pub mod works;

@@ -111,11 +111,29 @@ pub fn settings(dir: &TempDir, database_url: String) -> Settings {
         secure_cookies: false,
         today: NaiveDate::from_ymd_opt(2020, 7, 1),
         session_idle_minutes: 30,
+        storage: String::new(),
+        storage_root: String::new(),
+        s3_endpoint: String::new(),
+        s3_bucket: String::new(),
+        s3_region: String::new(),
+        s3_root: String::new(),
+        s3_access_key_id: String::new(),
+        s3_secret_access_key: String::new(),
+        s3_virtual_host_style: false,
     }
 }
 
 impl TestApp {
     pub async fn spawn_on(backend: Backend, today: NaiveDate) -> TestApp {
+        TestApp::spawn_with(backend, today, |_| {}).await
+    }
+
+    /// Like `spawn_on`, with settings changed first (e.g. the S3 store).
+    pub async fn spawn_with(
+        backend: Backend,
+        today: NaiveDate,
+        customise: impl FnOnce(&mut Settings),
+    ) -> TestApp {
         // Server errors (500s) are logged with their cause; show them in the test output.
         let _ = tracing_subscriber::fmt()
             .with_env_filter(tracing_subscriber::EnvFilter::new("wangju=error"))
@@ -131,6 +149,7 @@ impl TestApp {
         };
         let mut settings = settings(&dir, url);
         settings.today = Some(today);
+        customise(&mut settings);
         let (state, first) = App::build(settings.clone()).await.expect("app builds");
         let admin_password = first
             .expect("first start creates the admin")
@@ -248,6 +267,13 @@ impl TestApp {
         }
     }
 
+    /// Drops this app's PostgreSQL database (apps not made by `each_backend`).
+    pub async fn finish(self) {
+        if let Some(name) = &self.pg_database {
+            drop_pg_database(name).await;
+        }
+    }
+
     pub async fn count(&self, table: &str) -> i64 {
         use wangju::db::Db;
         let q = format!("SELECT COUNT(*) FROM {table}");
@@ -358,6 +384,51 @@ impl Agent {
             .expect("JSON request");
         let status = r.status();
         (status, r.json().await.unwrap_or(Value::Null))
+    }
+
+    /// Sends bytes of a resumable upload from `offset`.
+    pub async fn patch_upload(&self, id: &str, offset: u64, bytes: Vec<u8>) -> (StatusCode, Value) {
+        let r = self
+            .client
+            .patch(format!("{}/api/v1/uploads/{id}", self.base))
+            .header("x-csrf-token", &self.csrf)
+            .header("upload-offset", offset.to_string())
+            .header("content-type", "application/offset+octet-stream")
+            .body(bytes)
+            .send()
+            .await
+            .expect("PATCH");
+        let status = r.status();
+        (status, r.json().await.unwrap_or(Value::Null))
+    }
+
+    /// Uploads a whole file for a sub-project in chunks, as the submit page does; returns the
+    /// upload as the last answer describes it (with the check's report).
+    pub async fn upload_work(
+        &self,
+        sub_project: &str,
+        name: &str,
+        bytes: &[u8],
+        chunk: usize,
+    ) -> Value {
+        let (status, started) = self
+            .send_json(
+                reqwest::Method::POST,
+                "/api/v1/uploads",
+                &serde_json::json!({"sub_project": sub_project, "file_name": name, "size_bytes": bytes.len()}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{started}");
+        let id = started["id"].as_str().expect("upload id").to_string();
+        let mut last = started;
+        for (i, part) in bytes.chunks(chunk).enumerate() {
+            let (status, body) = self
+                .patch_upload(&id, (i * chunk) as u64, part.to_vec())
+                .await;
+            assert_eq!(status, StatusCode::OK, "{body}");
+            last = body;
+        }
+        last
     }
 
     pub async fn upload(&self, path: &str, file_name: &str, bytes: Vec<u8>) -> Response {

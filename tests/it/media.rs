@@ -13,19 +13,19 @@ use wangju::db::Backend;
 use crate::harness::{Storage, backends};
 
 /// The test files, made once per test run.
-struct Files {
+pub struct Files {
     dir: tempfile::TempDir,
     /// False when this ffmpeg has no HEVC encoder.
     hevc: bool,
 }
 
 impl Files {
-    fn path(&self, name: &str) -> PathBuf {
+    pub fn path(&self, name: &str) -> PathBuf {
         self.dir.path().join(name)
     }
 }
 
-fn files() -> &'static Files {
+pub fn files() -> &'static Files {
     static FILES: OnceLock<Files> = OnceLock::new();
     FILES.get_or_init(make_test_files)
 }
@@ -91,6 +91,19 @@ fn make_test_files() -> Files {
         &["-movflags", "+faststart"],
     );
     video("vertical.mp4", "720x1280", 3, 25, &[]);
+    // A phone's tags: who made it and where (moov/udta/meta).
+    video(
+        "tagged.mp4",
+        "1280x720",
+        2,
+        25,
+        &[
+            "-metadata",
+            "artist=Secret Author Zhang",
+            "-metadata",
+            "location=+39.1234+117.5678/",
+        ],
+    );
     video("anamorphic.mp4", "960x720", 3, 25, &["-vf", "setsar=4/3"]);
     // Over 3 minutes; tiny and 1 fps so it takes a second to make (and so also low resolution).
     video("long.mp4", "320x180", 200, 1, &["-b:a", "32k"]);

@@ -8,6 +8,7 @@ pub mod campaign;
 pub mod orgs;
 pub mod propagandists;
 pub mod users;
+pub mod works;
 
 use axum::Json;
 use utoipa::OpenApi;
@@ -24,11 +25,15 @@ use utoipa::OpenApi;
         activities::list, activities::create, activities::show, activities::update, activities::transition,
         activities::progress, activities::set_quota,
         propagandists::list, propagandists::register,
+        works::register, works::start_upload, works::upload_status, works::upload_chunk,
+        works::list, works::submit, works::show, works::resubmit, works::decide,
+        works::participations, works::record_participation,
     ),
     components(schemas(crate::error::ErrorBody, crate::error::FieldError)),
     tags((name = "auth", description = "登录与会话"), (name = "campaign", description = "活动概况"),
          (name = "orgs", description = "组织架构"), (name = "users", description = "账号"),
-         (name = "audit", description = "审计日志"), (name = "activities", description = "线下活动与任务完成情况")),
+         (name = "audit", description = "审计日志"), (name = "activities", description = "线下活动与任务完成情况"),
+         (name = "works", description = "作品征集、可续传上传、审核与参与登记")),
 )]
 pub struct ApiDoc;
 

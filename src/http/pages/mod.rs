@@ -8,6 +8,7 @@ pub mod home;
 pub mod orgs;
 pub mod propagandists;
 pub mod users;
+pub mod works;
 
 use askama::Template;
 use axum::http::StatusCode;
@@ -35,6 +36,8 @@ pub struct NavUser {
     pub may_read_activities: bool,
     pub may_manage_users: bool,
     pub may_read_audit: bool,
+    pub may_read_works: bool,
+    pub may_moderate: bool,
 }
 
 impl Nav {
@@ -59,6 +62,8 @@ impl Nav {
                     && !session.user.must_change_password,
                 may_manage_users: role.may_manage_users() && !session.user.must_change_password,
                 may_read_audit: role.may_read_audit() && !session.user.must_change_password,
+                may_read_works: role.may_read_works() && !session.user.must_change_password,
+                may_moderate: role.may_moderate() && !session.user.must_change_password,
             }),
             csrf: session.csrf.clone(),
             signed_in_hint: true,

@@ -1,0 +1,344 @@
+//! Uploads, works, their history and units' participation records.
+
+use serde::Serialize;
+
+use super::orgs::Scope;
+use super::{Db, Tx, on_pool, on_tx};
+use crate::clock::unix_now;
+
+#[derive(Debug, Clone, sqlx::FromRow, Serialize, utoipa::ToSchema)]
+pub struct UploadRow {
+    pub id: String,
+    #[serde(skip)]
+    pub owner_id: i64,
+    #[serde(skip)]
+    pub campaign_id: i64,
+    pub sub_project: String,
+    /// The name the file had on the phone (shown only).
+    pub file_name: String,
+    pub size_bytes: i64,
+    /// Bytes received and kept; resume from here.
+    pub received: i64,
+    /// `receiving`, `checked` or `failed`.
+    pub state: String,
+    #[serde(skip)]
+    pub stored_key: Option<String>,
+    #[serde(skip)]
+    pub clean_key: Option<String>,
+    pub media_type: Option<String>,
+    /// `accepted` or `rejected` once checked.
+    pub verdict: Option<String>,
+    /// The automatic findings (JSON), once checked.
+    #[serde(skip)]
+    pub report: Option<String>,
+    pub created_at: i64,
+}
+
+const UPLOAD: &str =
+    "SELECT id, owner_id, campaign_id, sub_project, file_name, size_bytes, received, state,
+    stored_key, clean_key, media_type, verdict, report, created_at FROM uploads";
+
+pub struct NewUpload<'a> {
+    pub id: &'a str,
+    pub owner_id: i64,
+    pub campaign_id: i64,
+    pub sub_project: &'a str,
+    pub file_name: &'a str,
+    pub size_bytes: i64,
+}
+
+pub async fn insert_upload(db: &Db, new: NewUpload<'_>) -> Result<(), sqlx::Error> {
+    let now = unix_now();
+    let mut tx = db.begin().await?;
+    on_tx!(&mut tx, c => sqlx::query(
+        "INSERT INTO uploads (id, owner_id, campaign_id, sub_project, file_name, size_bytes, state, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, 'receiving', $7, $7)")
+        .bind(new.id).bind(new.owner_id).bind(new.campaign_id).bind(new.sub_project)
+        .bind(new.file_name).bind(new.size_bytes).bind(now)
+        .execute(c).await.map(|r| r.rows_affected()))?;
+    tx.commit().await
+}
+
+pub async fn upload(db: &Db, id: &str) -> Result<Option<UploadRow>, sqlx::Error> {
+    let sql = format!("{UPLOAD} WHERE id = $1");
+    on_pool!(db, pool => sqlx::query_as::<_, UploadRow>(&sql).bind(id).fetch_optional(pool).await)
+}
+
+/// Moves `received` from `from` to `to`; false when another request moved it first.
+pub async fn advance(db: &Db, id: &str, from: i64, to: i64) -> Result<bool, sqlx::Error> {
+    let mut tx = db.begin().await?;
+    let n = on_tx!(&mut tx, c => sqlx::query(
+        "UPDATE uploads SET received = $1, updated_at = $2 WHERE id = $3 AND received = $4 AND state = 'receiving'")
+        .bind(to).bind(unix_now()).bind(id).bind(from)
+        .execute(c).await.map(|r| r.rows_affected()))?;
+    tx.commit().await?;
+    Ok(n == 1)
+}
+
+/// The outcome of checking a complete upload.
+pub struct Checked<'a> {
+    pub stored_key: &'a str,
+    pub clean_key: &'a str,
+    pub media_type: &'a str,
+    pub verdict: &'a str,
+    pub report: &'a str,
+}
+
+/// Records the check; false when another node recorded it first.
+pub async fn mark_checked(db: &Db, id: &str, c: Checked<'_>) -> Result<bool, sqlx::Error> {
+    let mut tx = db.begin().await?;
+    let n = on_tx!(&mut tx, conn => sqlx::query(
+        "UPDATE uploads SET state = 'checked', stored_key = $1, clean_key = $2, media_type = $3, verdict = $4,
+         report = $5, updated_at = $6 WHERE id = $7 AND state = 'receiving' AND received = size_bytes")
+        .bind(c.stored_key).bind(c.clean_key).bind(c.media_type).bind(c.verdict).bind(c.report)
+        .bind(unix_now()).bind(id)
+        .execute(conn).await.map(|r| r.rows_affected()))?;
+    tx.commit().await?;
+    Ok(n == 1)
+}
+
+/// Whether a work already uses this upload.
+pub async fn upload_in_use(tx: &mut Tx, upload_id: &str) -> Result<bool, sqlx::Error> {
+    let n: i64 = on_tx!(tx, c => sqlx::query_scalar(
+        "SELECT COUNT(*) FROM works WHERE upload_id = $1")
+        .bind(upload_id).fetch_one(c).await)?;
+    Ok(n > 0)
+}
+
+#[derive(Debug, Clone, sqlx::FromRow, Serialize, utoipa::ToSchema)]
+pub struct WorkRow {
+    pub id: i64,
+    pub sub_project: String,
+    pub org_id: i64,
+    pub org_name: String,
+    #[serde(skip)]
+    pub org_path: String,
+    pub owner_id: i64,
+    pub filed_by: i64,
+    pub title: String,
+    /// JSON list of the authors' real names.
+    #[serde(skip)]
+    pub authors: String,
+    /// Full number; masked before it is shown to anyone but the author.
+    #[serde(skip)]
+    pub contact_phone: String,
+    pub description: String,
+    pub status: String,
+    pub upload_id: String,
+    pub originality_version: String,
+    pub originality_at: i64,
+    pub portrait_version: String,
+    pub portrait_at: i64,
+    pub subtitles_declared: bool,
+    pub decision_reason: Option<String>,
+    pub decided_at: Option<i64>,
+    pub submitted_at: i64,
+    pub updated_at: i64,
+}
+
+const WORK: &str = "SELECT w.id, w.sub_project, w.org_id, o.name AS org_name, o.path AS org_path, w.owner_id,
+    w.filed_by, w.title, w.authors, w.contact_phone, w.description, w.status, w.upload_id,
+    w.originality_version, w.originality_at, w.portrait_version, w.portrait_at,
+    w.subtitles_declared <> 0 AS subtitles_declared, w.decision_reason, w.decided_at, w.submitted_at, w.updated_at
+    FROM works w JOIN orgs o ON o.id = w.org_id";
+
+pub struct NewWork<'a> {
+    pub campaign_id: i64,
+    pub sub_project: &'a str,
+    pub org_id: i64,
+    pub owner_id: i64,
+    pub filed_by: i64,
+    pub title: &'a str,
+    pub authors: &'a str,
+    pub contact_phone: &'a str,
+    pub description: &'a str,
+    pub upload_id: &'a str,
+    pub originality_version: &'a str,
+    pub portrait_version: &'a str,
+    pub subtitles_declared: bool,
+}
+
+pub async fn insert_work(tx: &mut Tx, new: NewWork<'_>) -> Result<i64, sqlx::Error> {
+    let now = unix_now();
+    on_tx!(tx, c => sqlx::query_scalar(
+        "INSERT INTO works (campaign_id, sub_project, org_id, owner_id, filed_by, title, authors, contact_phone,
+           description, status, upload_id, originality_version, originality_at, portrait_version, portrait_at,
+           subtitles_declared, submitted_at, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'submitted', $10, $11, $12, $13, $12, $14, $12, $12, $12)
+         RETURNING id")
+        .bind(new.campaign_id).bind(new.sub_project).bind(new.org_id).bind(new.owner_id).bind(new.filed_by)
+        .bind(new.title).bind(new.authors).bind(new.contact_phone).bind(new.description).bind(new.upload_id)
+        .bind(new.originality_version).bind(now).bind(new.portrait_version)
+        .bind(i64::from(new.subtitles_declared))
+        .fetch_one(c).await)
+}
+
+/// Replaces a returned work's content and file and puts it back in the queue; false when the
+/// work was not in `returned` any more.
+pub async fn resubmit(tx: &mut Tx, id: i64, new: &NewWork<'_>) -> Result<bool, sqlx::Error> {
+    let now = unix_now();
+    let n = on_tx!(tx, c => sqlx::query(
+        "UPDATE works SET title = $1, authors = $2, contact_phone = $3, description = $4, upload_id = $5,
+           originality_version = $6, originality_at = $7, portrait_version = $8, portrait_at = $7,
+           subtitles_declared = $9, status = 'submitted', decision_reason = NULL, decided_by = NULL,
+           decided_at = NULL, submitted_at = $7, updated_at = $7
+         WHERE id = $10 AND status = 'returned'")
+        .bind(new.title).bind(new.authors).bind(new.contact_phone).bind(new.description).bind(new.upload_id)
+        .bind(new.originality_version).bind(now).bind(new.portrait_version)
+        .bind(i64::from(new.subtitles_declared)).bind(id)
+        .execute(c).await.map(|r| r.rows_affected()))?;
+    Ok(n == 1)
+}
+
+/// Records a decision if the work is still waiting for one.
+pub async fn decide(
+    tx: &mut Tx,
+    id: i64,
+    status: &str,
+    reason: &str,
+    by: i64,
+) -> Result<bool, sqlx::Error> {
+    let now = unix_now();
+    let n = on_tx!(tx, c => sqlx::query(
+        "UPDATE works SET status = $1, decision_reason = $2, decided_by = $3, decided_at = $4, updated_at = $4
+         WHERE id = $5 AND status = 'submitted'")
+        .bind(status).bind(reason).bind(by).bind(now).bind(id)
+        .execute(c).await.map(|r| r.rows_affected()))?;
+    Ok(n == 1)
+}
+
+pub async fn add_event(
+    tx: &mut Tx,
+    work_id: i64,
+    actor_id: i64,
+    action: &str,
+    reason: Option<&str>,
+    upload_id: Option<&str>,
+) -> Result<(), sqlx::Error> {
+    on_tx!(tx, c => sqlx::query(
+        "INSERT INTO work_events (work_id, actor_id, action, reason, upload_id, at) VALUES ($1, $2, $3, $4, $5, $6)")
+        .bind(work_id).bind(actor_id).bind(action).bind(reason).bind(upload_id).bind(unix_now())
+        .execute(c).await.map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+#[derive(Debug, Clone, sqlx::FromRow, Serialize, utoipa::ToSchema)]
+pub struct WorkEvent {
+    pub action: String,
+    pub reason: Option<String>,
+    pub actor_name: String,
+    pub at: i64,
+}
+
+pub async fn events(db: &Db, work_id: i64) -> Result<Vec<WorkEvent>, sqlx::Error> {
+    on_pool!(db, pool => sqlx::query_as::<_, WorkEvent>(
+        "SELECT e.action, e.reason, u.display_name AS actor_name, e.at FROM work_events e
+         JOIN users u ON u.id = e.actor_id WHERE e.work_id = $1 ORDER BY e.id")
+        .bind(work_id).fetch_all(pool).await)
+}
+
+pub async fn work(db: &Db, id: i64) -> Result<Option<WorkRow>, sqlx::Error> {
+    let sql = format!("{WORK} WHERE w.id = $1");
+    on_pool!(db, pool => sqlx::query_as::<_, WorkRow>(&sql).bind(id).fetch_optional(pool).await)
+}
+
+/// Which works a listing shows.
+pub enum Filter<'a> {
+    /// A worker's own works.
+    Owner(i64),
+    /// Works of units in a scope (unit admins).
+    Scope(&'a Scope),
+    /// Everything (moderators and the city).
+    All,
+}
+
+pub async fn list(
+    db: &Db,
+    campaign_id: i64,
+    filter: Filter<'_>,
+    sub_project: &str,
+    status: &str,
+) -> Result<Vec<WorkRow>, sqlx::Error> {
+    let (clause, owner, prefix) = match filter {
+        Filter::Owner(id) => ("w.owner_id = $4", id, String::new()),
+        Filter::Scope(scope) => ("o.path LIKE $5", 0, format!("{}%", scope.prefix)),
+        Filter::All => ("1 = 1", 0, String::new()),
+    };
+    // Every placeholder is bound whatever the filter, so the query text alone varies.
+    let sql = format!(
+        "{WORK} WHERE w.campaign_id = $1 AND ($2 = '' OR w.sub_project = $2) AND ($3 = '' OR w.status = $3)
+         AND {clause} AND ($4 = $4 OR $5 = $5) ORDER BY w.submitted_at, w.id"
+    );
+    on_pool!(db, pool => sqlx::query_as::<_, WorkRow>(&sql)
+        .bind(campaign_id).bind(sub_project).bind(status).bind(owner).bind(prefix)
+        .fetch_all(pool).await)
+}
+
+#[derive(Debug, Clone, sqlx::FromRow, Serialize, utoipa::ToSchema)]
+pub struct ParticipationRow {
+    pub id: i64,
+    pub sub_project: String,
+    pub org_id: i64,
+    pub org_name: String,
+    pub work_title: String,
+    pub authors: String,
+    pub submitted_to: String,
+    pub reference: String,
+    pub submitted_on: String,
+    pub created_at: i64,
+}
+
+pub struct NewParticipation<'a> {
+    pub campaign_id: i64,
+    pub sub_project: &'a str,
+    pub org_id: i64,
+    pub work_title: &'a str,
+    pub authors: &'a str,
+    pub submitted_to: &'a str,
+    pub reference: &'a str,
+    pub submitted_on: &'a str,
+    pub recorded_by: i64,
+}
+
+pub async fn insert_participation(
+    tx: &mut Tx,
+    new: NewParticipation<'_>,
+) -> Result<i64, sqlx::Error> {
+    on_tx!(tx, c => sqlx::query_scalar(
+        "INSERT INTO participations (campaign_id, sub_project, org_id, work_title, authors, submitted_to, reference,
+           submitted_on, recorded_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id")
+        .bind(new.campaign_id).bind(new.sub_project).bind(new.org_id).bind(new.work_title).bind(new.authors)
+        .bind(new.submitted_to).bind(new.reference).bind(new.submitted_on).bind(new.recorded_by).bind(unix_now())
+        .fetch_one(c).await)
+}
+
+pub async fn participations(
+    db: &Db,
+    scope: &Scope,
+    campaign_id: i64,
+) -> Result<Vec<ParticipationRow>, sqlx::Error> {
+    on_pool!(db, pool => sqlx::query_as::<_, ParticipationRow>(
+        "SELECT p.id, p.sub_project, p.org_id, o.name AS org_name, p.work_title, p.authors, p.submitted_to,
+           p.reference, p.submitted_on, p.created_at
+         FROM participations p JOIN orgs o ON o.id = p.org_id
+         WHERE p.campaign_id = $1 AND o.path LIKE $2 ORDER BY p.submitted_on DESC, p.id DESC")
+        .bind(campaign_id).bind(format!("{}%", scope.prefix)).fetch_all(pool).await)
+}
+
+/// Works and participation records per sub-project within a scope: the city's count of
+/// participation in all eight.
+pub async fn participation_counts(
+    db: &Db,
+    scope: &Scope,
+    campaign_id: i64,
+) -> Result<Vec<(String, i64)>, sqlx::Error> {
+    on_pool!(db, pool => sqlx::query_as::<_, (String, i64)>(
+        "SELECT sub_project, CAST(COUNT(*) AS BIGINT) FROM (
+           SELECT p.sub_project FROM participations p JOIN orgs o ON o.id = p.org_id
+             WHERE p.campaign_id = $1 AND o.path LIKE $2
+           UNION ALL
+           SELECT w.sub_project FROM works w JOIN orgs o ON o.id = w.org_id
+             WHERE w.campaign_id = $1 AND o.path LIKE $2 AND w.status <> 'rejected') x
+         GROUP BY sub_project")
+        .bind(campaign_id).bind(format!("{}%", scope.prefix)).fetch_all(pool).await)
+}

@@ -1,0 +1,712 @@
+//! Works from a phone: a worker registers, uploads a micro-video in chunks (resuming after a
+//! dropped connection), the server checks what the rule means, the worker submits with the
+//! declarations, a moderator plays it (range requests) and decides with a reason. The same on
+//! a real S3-compatible server (moto), and through a kill of the server mid-upload.
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::TcpStream;
+use std::process::{Child, Command, Stdio};
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use chrono::NaiveDate;
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+use wangju::db::Db;
+use wangju::domain::role::Role;
+
+use crate::harness::{Agent, TestApp, backends, each_backend, location};
+use crate::media::files;
+
+const WORKER_PHONE: &str = "13712345678";
+const WORKER_PASSWORD: &str = "gongren2020";
+
+fn read(name: &str) -> Vec<u8> {
+    std::fs::read(files().path(name)).expect("test video")
+}
+
+/// Registers a worker through the public form and signs in as them.
+async fn register_worker(app: &TestApp, phone: &str, org: &str) -> Agent {
+    let org_id = wangju::db::orgs::find_by_name(&app.state.db, org)
+        .await
+        .expect("query")
+        .expect("org")
+        .id
+        .to_string();
+    let mut agent = app.agent();
+    let page = agent.get("/register").await;
+    assert_eq!(page.status(), StatusCode::OK);
+    agent.refresh_csrf().await;
+    let fields = [
+        ("real_name", "王小明"),
+        ("phone", phone),
+        ("org_id", org_id.as_str()),
+        ("password", WORKER_PASSWORD),
+        ("password2", WORKER_PASSWORD),
+    ];
+    // Without the privacy consent: refused, nothing created.
+    let r = agent.post_form("/register", &fields).await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        r.text()
+            .await
+            .unwrap_or_default()
+            .contains("个人信息收集说明")
+    );
+    let mut with_consent = fields.to_vec();
+    with_consent.push(("consent", "1"));
+    let r = agent.post_form("/register", &with_consent).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER, "registered");
+    // The same phone again: a clear refusal.
+    let r = agent.post_form("/register", &with_consent).await;
+    assert!(r.text().await.unwrap_or_default().contains("已经注册过"));
+    let r = agent.login(phone, WORKER_PASSWORD).await;
+    assert_eq!(
+        r.status(),
+        StatusCode::SEE_OTHER,
+        "the phone number is the login"
+    );
+    agent
+}
+
+async fn scalar(db: &Db, sql: &str) -> String {
+    match db {
+        Db::Sqlite { read, .. } => sqlx::query_scalar(sql).fetch_one(read).await,
+        Db::Postgres(pool) => sqlx::query_scalar(sql).fetch_one(pool).await,
+    }
+    .expect("query")
+}
+
+fn submission(upload_id: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("upload_id", upload_id.to_string()),
+        ("title", "我身边的职工好网民".into()),
+        ("authors", "王小明、李红".into()),
+        ("contact_phone", WORKER_PHONE.into()),
+        ("description", "记录车间里的正能量。".into()),
+        ("originality", "1".into()),
+        ("portrait", "1".into()),
+        ("subtitles", "1".into()),
+    ]
+}
+
+async fn post(agent: &Agent, path: &str, fields: &[(&'static str, String)]) -> reqwest::Response {
+    let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    agent.post_form(path, &fields).await
+}
+
+/// The whole flow on one app; returns nothing, asserts everything a user relies on.
+async fn submit_and_moderate(app: &TestApp) {
+    let worker = register_worker(app, WORKER_PHONE, "河西区总工会").await;
+    let (s, page) = worker.text("/projects/micro-video").await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(
+        page.contains("时长短于 3 分钟") || page.contains("3 分钟"),
+        "rules in plain Chinese"
+    );
+
+    // A vertical video: uploaded, measured, refused with what was measured.
+    let vertical = worker
+        .upload_work("micro-video", "竖屏.mp4", &read("vertical.mp4"), 64 * 1024)
+        .await;
+    assert_eq!(vertical["verdict"], "rejected", "{vertical}");
+    assert_eq!(vertical["report"]["errors"], json!(["aspect"]));
+    let message = vertical["report"]["messages"].to_string();
+    assert!(
+        message.contains("9:16") && message.contains("16:9"),
+        "{message}"
+    );
+    let refused = post(
+        &worker,
+        "/projects/micro-video/submit",
+        &submission(vertical["id"].as_str().unwrap_or_default()),
+    )
+    .await;
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(refused.text().await.unwrap_or_default().contains("9:16"));
+
+    // An over-long one: the message says how long it is and what is required.
+    let long = worker
+        .upload_work("micro-video", "long.mp4", &read("long.mp4"), 1024 * 1024)
+        .await;
+    assert_eq!(long["verdict"], "rejected");
+    let message = long["report"]["messages"].to_string();
+    assert!(
+        message.contains("3 分 20 秒") && message.contains("3 分钟"),
+        "{message}"
+    );
+
+    // A proper one, in small chunks; a missing declaration is refused, then it goes in.
+    let ok = worker
+        .upload_work(
+            "micro-video",
+            "VID_2020.mp4",
+            &read("tagged.mp4"),
+            100 * 1024,
+        )
+        .await;
+    assert_eq!(ok["verdict"], "accepted", "{ok}");
+    let upload_id = ok["id"].as_str().unwrap_or_default().to_string();
+    let mut missing = submission(&upload_id);
+    missing.retain(|(k, _)| *k != "originality");
+    let r = post(&worker, "/projects/micro-video/submit", &missing).await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        r.text()
+            .await
+            .unwrap_or_default()
+            .contains("原创及授权声明")
+    );
+    assert_eq!(app.count("works").await, 0, "nothing half-written");
+    let r = post(
+        &worker,
+        "/projects/micro-video/submit",
+        &submission(&upload_id),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let to = location(&r);
+    let work_id: i64 = to
+        .trim_start_matches("/works/")
+        .split('?')
+        .next()
+        .and_then(|n| n.parse().ok())
+        .expect("work id");
+    let (s, page) = worker.text(&to).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(
+        page.contains("待审核") && page.contains("2020-06-v1"),
+        "status and declaration versions"
+    );
+    // The same upload cannot make a second work.
+    let r = post(
+        &worker,
+        "/projects/micro-video/submit",
+        &submission(&upload_id),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+
+    // Another worker can see neither the work nor its file nor the upload.
+    let other = register_worker(app, "13787654321", "和平区总工会").await;
+    assert_eq!(
+        other.get(&format!("/works/{work_id}")).await.status(),
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        other.get(&format!("/works/{work_id}/file")).await.status(),
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        other.json(&format!("/api/v1/uploads/{upload_id}")).await.0,
+        StatusCode::NOT_FOUND
+    );
+
+    // The moderator's queue, the player's range requests, the served copy's headers.
+    let login = app.user(Role::Moderator, "天津市总工会").await;
+    let moderator = app.signed_in(&login).await;
+    let (s, queue) = moderator.text("/works").await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(
+        queue.contains("我身边的职工好网民"),
+        "the queue shows the waiting work"
+    );
+    let r = moderator
+        .client
+        .get(format!("{}/works/{work_id}/file", moderator.base))
+        .header("range", "bytes=0-99")
+        .send()
+        .await
+        .expect("range request");
+    assert_eq!(r.status(), StatusCode::PARTIAL_CONTENT);
+    let h = r.headers().clone();
+    let header = |name: &str| {
+        h.get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_string()
+    };
+    let size = read("tagged.mp4").len();
+    assert_eq!(header("content-range"), format!("bytes 0-99/{size}"));
+    assert_eq!(header("content-type"), "video/mp4");
+    assert_eq!(header("x-content-type-options"), "nosniff");
+    assert!(header("content-security-policy").starts_with("sandbox"));
+    assert!(header("content-disposition").contains(&format!("work-{work_id}.mp4")));
+    assert_eq!(r.bytes().await.expect("body").len(), 100);
+    let whole = moderator.get(&format!("/works/{work_id}/file")).await;
+    assert_eq!(whole.status(), StatusCode::OK);
+    let copy = whole.bytes().await.expect("body");
+    assert_eq!(copy.len(), size, "same size: offsets stay valid");
+    let text = String::from_utf8_lossy(&copy);
+    assert!(
+        !text.contains("Secret Author") && !text.contains("39.1234"),
+        "no metadata in the copy"
+    );
+    let r = moderator
+        .client
+        .get(format!("{}/works/{work_id}/file", moderator.base))
+        .header("range", format!("bytes={size}-"))
+        .send()
+        .await
+        .expect("range request");
+    assert_eq!(r.status(), StatusCode::RANGE_NOT_SATISFIABLE);
+
+    // A decision without a reason changes nothing; with one, the worker sees it.
+    let r = moderator
+        .post_form(
+            &format!("/works/{work_id}/decision"),
+            &[("decision", "return"), ("reason", " ")],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        scalar(
+            &app.state.db,
+            &format!("SELECT status FROM works WHERE id = {work_id}")
+        )
+        .await,
+        "submitted"
+    );
+    let r = moderator
+        .post_form(
+            &format!("/works/{work_id}/decision"),
+            &[
+                ("decision", "return"),
+                ("reason", "关键内容缺少字幕，请补充后重新提交"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let (_, mine) = worker.text("/works").await;
+    assert!(mine.contains("已退回修改") && mine.contains("关键内容缺少字幕"));
+    // A decided work is not decided again.
+    let (s, _) = moderator
+        .send_json(
+            Method::POST,
+            &format!("/api/v1/works/{work_id}/decision"),
+            &json!({"decision": "accept", "reason": "好"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CONFLICT);
+
+    // The worker fixes it (same file, new declaration) and it is accepted through the API.
+    let r = post(
+        &worker,
+        &format!("/works/{work_id}/fix"),
+        &submission(&upload_id),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let (s, body) = moderator
+        .send_json(
+            Method::POST,
+            &format!("/api/v1/works/{work_id}/decision"),
+            &json!({"decision": "accept", "reason": "画面清晰，字幕完整"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::NO_CONTENT, "{body}");
+    let (s, work) = worker.json(&format!("/api/v1/works/{work_id}")).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(work["status"], "accepted");
+    assert_eq!(work["decision_reason"], "画面清晰，字幕完整");
+    assert_eq!(work["authors"], json!(["王小明", "李红"]));
+    let audited = scalar(
+        &app.state.db,
+        "SELECT CAST(COUNT(*) AS TEXT) FROM audit_log WHERE action IN ('user.register', 'work.submit', 'work.decide', 'work.resubmit')",
+    )
+    .await;
+    assert_eq!(
+        audited, "6",
+        "2 registrations, a submission, a resubmission, 2 decisions"
+    );
+}
+
+#[tokio::test]
+async fn a_worker_submits_a_micro_video_and_a_moderator_decides() {
+    each_backend(|app| async move { submit_and_moderate(&app).await }).await;
+}
+
+#[tokio::test]
+async fn the_size_limit_holds_before_and_while_bytes_arrive() {
+    each_backend(|app| async move {
+        let worker = register_worker(&app, WORKER_PHONE, "河西区总工会").await;
+        // Announced larger than 50 MB: refused before a byte is sent.
+        let (s, body) = worker
+            .send_json(Method::POST, "/api/v1/uploads", &json!({"sub_project": "micro-video", "file_name": "big.mp4", "size_bytes": 60 * 1024 * 1024}))
+            .await;
+        assert_eq!(s, StatusCode::PAYLOAD_TOO_LARGE);
+        assert!(body["message"].as_str().unwrap_or_default().contains("要求小于 50"), "{body}");
+        // Announced small, then more bytes than announced: refused while streaming, nothing kept.
+        let (s, started) = worker
+            .send_json(Method::POST, "/api/v1/uploads", &json!({"sub_project": "micro-video", "file_name": "a.mp4", "size_bytes": 1000}))
+            .await;
+        assert_eq!(s, StatusCode::CREATED);
+        let id = started["id"].as_str().unwrap_or_default().to_string();
+        let (s, body) = worker.patch_upload(&id, 0, vec![0u8; 400_000]).await;
+        assert_eq!(s, StatusCode::PAYLOAD_TOO_LARGE, "{body}");
+        let (_, now) = worker.json(&format!("/api/v1/uploads/{id}")).await;
+        assert_eq!(now["received"], 0);
+        // A wrong offset is refused with where to continue.
+        let (s, body) = worker.patch_upload(&id, 10, vec![0u8; 10]).await;
+        assert_eq!(s, StatusCode::CONFLICT);
+        assert!(body["message"].as_str().unwrap_or_default().contains("第 0 字节"));
+        // A hosted-elsewhere sub-project takes no uploads.
+        let (s, _) = worker
+            .send_json(Method::POST, "/api/v1/uploads", &json!({"sub_project": "photography", "file_name": "a.jpg", "size_bytes": 1000}))
+            .await;
+        assert_eq!(s, StatusCode::CONFLICT);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn the_call_closes_with_its_phase() {
+    for backend in backends() {
+        let app =
+            TestApp::spawn_on(backend, NaiveDate::from_ymd_opt(2020, 10, 8).expect("date")).await;
+        let worker = register_worker(&app, WORKER_PHONE, "河西区总工会").await;
+        let (s, body) = worker
+            .send_json(
+                Method::POST,
+                "/api/v1/uploads",
+                &json!({"sub_project": "micro-video", "file_name": "a.mp4", "size_bytes": 1000}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CONFLICT);
+        assert!(
+            body["message"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("不在作品征集期内"),
+            "{body}"
+        );
+        let (_, page) = worker.text("/projects/micro-video").await;
+        assert!(page.contains("2020-06-01 至 2020-09-15"));
+        app.finish().await;
+    }
+}
+
+/// Sends the headers of a PATCH announcing `total` bytes, then only `sent` of them, then drops
+/// the connection (a phone losing signal).
+fn patch_and_drop(
+    base: &str,
+    agent_cookie: &str,
+    csrf: &str,
+    id: &str,
+    offset: u64,
+    bytes: &[u8],
+    sent: usize,
+) {
+    let addr = base.trim_start_matches("http://");
+    let mut stream = TcpStream::connect(addr).expect("connect");
+    let head = format!(
+        "PATCH /api/v1/uploads/{id} HTTP/1.1\r\nHost: {addr}\r\nCookie: {agent_cookie}\r\nX-CSRF-Token: {csrf}\r\nUpload-Offset: {offset}\r\nContent-Type: application/offset+octet-stream\r\nContent-Length: {}\r\n\r\n",
+        bytes.len()
+    );
+    stream.write_all(head.as_bytes()).expect("headers");
+    stream.write_all(&bytes[..sent]).expect("part of the body");
+    stream.flush().expect("flush");
+    std::thread::sleep(Duration::from_millis(300));
+    drop(stream);
+}
+
+#[tokio::test]
+async fn an_upload_resumes_from_the_last_received_byte() {
+    each_backend(|app| async move {
+        let mut agent = app.agent();
+        agent.refresh_csrf().await;
+        let org_id = wangju::db::orgs::find_by_name(&app.state.db, "河西区总工会").await.expect("q").expect("org").id;
+        let (s, _) = agent
+            .send_json(Method::POST, "/api/v1/register", &json!({"real_name": "赵六", "phone": WORKER_PHONE, "org_id": org_id, "password": WORKER_PASSWORD, "consent": true}))
+            .await;
+        assert_eq!(s, StatusCode::CREATED);
+        // Sign in over the API to read the cookie for the raw connection.
+        let r = agent
+            .client
+            .post(format!("{}/api/v1/session", agent.base))
+            .header("x-csrf-token", &agent.csrf)
+            .json(&json!({"login": WORKER_PHONE, "password": WORKER_PASSWORD}))
+            .send()
+            .await
+            .expect("login");
+        assert_eq!(r.status(), StatusCode::OK);
+        let cookie: String = r
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .filter_map(|v| v.split(';').next())
+            .collect::<Vec<_>>()
+            .join("; ");
+        let body: Value = r.json().await.expect("session");
+        agent.csrf = body["csrf_token"].as_str().unwrap_or_default().to_string();
+
+        let video = read("ok.mp4");
+        let (s, started) = agent
+            .send_json(Method::POST, "/api/v1/uploads", &json!({"sub_project": "micro-video", "file_name": "ok.mp4", "size_bytes": video.len()}))
+            .await;
+        assert_eq!(s, StatusCode::CREATED);
+        let id = started["id"].as_str().unwrap_or_default().to_string();
+        let sent = video.len() / 2;
+        let (base, csrf, vid, idc) = (agent.base.clone(), agent.csrf.clone(), video.clone(), id.clone());
+        tokio::task::spawn_blocking(move || patch_and_drop(&base, &cookie, &csrf, &idc, 0, &vid, sent))
+            .await
+            .expect("raw client");
+        // The server kept what arrived; the phone asks and continues from there.
+        let mut received = 0;
+        for _ in 0..50 {
+            let (_, now) = agent.json(&format!("/api/v1/uploads/{id}")).await;
+            received = now["received"].as_u64().unwrap_or(0) as usize;
+            if received > 0 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        assert!(received > 0 && received <= sent, "kept {received} of {sent} bytes sent");
+        let (s, done) = agent.patch_upload(&id, received as u64, video[received..].to_vec()).await;
+        assert_eq!(s, StatusCode::OK, "{done}");
+        assert_eq!(done["state"], "checked");
+        assert_eq!(done["verdict"], "accepted", "{done}");
+        assert_eq!(done["report"]["size_bytes"], video.len(), "the joined file is the original");
+    })
+    .await;
+}
+
+/// moto's S3 server, started once for the test run (`pip install 'moto[server]'`, as .ci/run
+/// does).
+fn moto_endpoint() -> &'static str {
+    static MOTO: OnceLock<(String, Child)> = OnceLock::new();
+    &MOTO
+        .get_or_init(|| {
+            let port = std::net::TcpListener::bind("127.0.0.1:0")
+                .and_then(|l| l.local_addr())
+                .map(|a| a.port())
+                .expect("free port");
+            let child = Command::new("moto_server")
+                .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("moto_server 未安装：pip install 'moto[server]'");
+            let endpoint = format!("http://127.0.0.1:{port}");
+            for _ in 0..100 {
+                if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            (endpoint, child)
+        })
+        .0
+}
+
+#[tokio::test]
+async fn works_live_in_s3_compatible_storage() {
+    let endpoint = moto_endpoint().to_string();
+    for backend in backends() {
+        let bucket = format!("wangju-{}", rand_suffix());
+        let r = reqwest::Client::new()
+            .put(format!("{endpoint}/{bucket}"))
+            .send()
+            .await
+            .expect("create bucket");
+        assert!(r.status().is_success(), "moto created the bucket");
+        let app = TestApp::spawn_with(
+            backend,
+            NaiveDate::from_ymd_opt(2020, 7, 1).expect("date"),
+            |s| {
+                s.storage = "s3".into();
+                s.s3_endpoint = endpoint.clone();
+                s.s3_bucket = bucket.clone();
+                s.s3_region = "us-east-1".into();
+                s.s3_access_key_id = "test".into();
+                s.s3_secret_access_key = "test".into();
+            },
+        )
+        .await;
+        let worker = register_worker(&app, WORKER_PHONE, "河西区总工会").await;
+        let ok = worker
+            .upload_work("micro-video", "ok.mp4", &read("tagged.mp4"), 256 * 1024)
+            .await;
+        assert_eq!(ok["verdict"], "accepted", "{ok}");
+        let r = post(
+            &worker,
+            "/projects/micro-video/submit",
+            &submission(ok["id"].as_str().unwrap_or_default()),
+        )
+        .await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        let work = location(&r);
+        let work = work.split('?').next().unwrap_or_default();
+        // The objects are in the bucket under random names, never the uploaded one.
+        let listing = reqwest::get(format!("{endpoint}/{bucket}?list-type=2"))
+            .await
+            .expect("list")
+            .text()
+            .await
+            .unwrap_or_default();
+        assert!(
+            listing.contains("works/") && !listing.contains("ok.mp4"),
+            "{listing}"
+        );
+        assert!(
+            !listing.contains("uploads/"),
+            "parts are removed once joined"
+        );
+        // A second node plays it from the bucket with range requests.
+        let second = app.second_node().await;
+        let mut moderator = app
+            .signed_in(&app.user(Role::Moderator, "天津市总工会").await)
+            .await;
+        moderator.base = second;
+        let r = moderator
+            .client
+            .get(format!("{}{work}/file", moderator.base))
+            .header("range", "bytes=10-19")
+            .send()
+            .await
+            .expect("range");
+        assert_eq!(r.status(), StatusCode::PARTIAL_CONTENT);
+        assert_eq!(
+            r.bytes().await.expect("body").as_ref(),
+            &read("tagged.mp4")[10..20]
+        );
+        app.finish().await;
+    }
+}
+
+fn rand_suffix() -> String {
+    format!(
+        "{:x}",
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or_default()
+    )
+}
+
+/// Starts `wangju serve` on a data folder and a fixed port; returns the child once it answers.
+fn serve(dir: &std::path::Path, port: u16) -> Child {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_wangju"))
+        .args([
+            "serve",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--data-dir",
+        ])
+        .arg(dir)
+        .env("WANGJU_TODAY", "2020-07-01")
+        .env("WANGJU_LOG", "warn")
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("start wangju serve");
+    let stdout = child.stdout.take().expect("stdout");
+    for line in BufReader::new(stdout).lines() {
+        if line.expect("stdout").contains("网聚已启动") {
+            break;
+        }
+    }
+    child
+}
+
+#[tokio::test]
+async fn killing_the_server_mid_upload_loses_nothing_acknowledged() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port");
+    let base = format!("http://127.0.0.1:{port}");
+    let mut server = serve(dir.path(), port);
+    let mut agent = Agent {
+        client: reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client"),
+        base: base.clone(),
+        csrf: String::new(),
+    };
+    agent.refresh_csrf().await;
+    // Register through the API: any union will do; the city union has id 1.
+    let (s, body) = agent
+        .send_json(Method::POST, "/api/v1/register", &json!({"real_name": "孙七", "phone": WORKER_PHONE, "org_id": 1, "password": WORKER_PASSWORD, "consent": true}))
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{body}");
+    assert_eq!(
+        agent.login(WORKER_PHONE, WORKER_PASSWORD).await.status(),
+        StatusCode::SEE_OTHER
+    );
+    let video = read("ok.mp4");
+    let (s, started) = agent
+        .send_json(Method::POST, "/api/v1/uploads", &json!({"sub_project": "micro-video", "file_name": "ok.mp4", "size_bytes": video.len()}))
+        .await;
+    assert_eq!(s, StatusCode::CREATED);
+    let id = started["id"].as_str().unwrap_or_default().to_string();
+    let acknowledged = video.len() / 3;
+    let (s, _) = agent
+        .patch_upload(&id, 0, video[..acknowledged].to_vec())
+        .await;
+    assert_eq!(s, StatusCode::OK);
+
+    // The next chunk is on its way when the server is killed (SIGKILL: no graceful anything).
+    let client = agent.client.clone();
+    let (url, csrf, rest) = (
+        format!("{base}/api/v1/uploads/{id}"),
+        agent.csrf.clone(),
+        video[acknowledged..].to_vec(),
+    );
+    let slow = futures_util::stream::iter(
+        rest.chunks(4096)
+            .map(|c| Ok::<_, std::io::Error>(c.to_vec()))
+            .collect::<Vec<_>>(),
+    );
+    let throttled = futures_util::StreamExt::then(slow, |c| async move {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        c
+    });
+    let inflight = tokio::spawn(async move {
+        client
+            .patch(url)
+            .header("x-csrf-token", csrf)
+            .header("upload-offset", acknowledged.to_string())
+            .body(reqwest::Body::wrap_stream(throttled))
+            .send()
+            .await
+    });
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    server.kill().expect("kill");
+    server.wait().expect("reap");
+    let answer = inflight.await.expect("join");
+    assert!(
+        answer.is_err() || !answer.is_ok_and(|r| r.status().is_success()),
+        "the cut chunk was not acknowledged"
+    );
+
+    // After the restart: everything acknowledged is there, no work half-registered, and the
+    // upload goes on from where the server stands.
+    let mut server = serve(dir.path(), port);
+    let (s, now) = agent.json(&format!("/api/v1/uploads/{id}")).await;
+    assert_eq!(
+        s,
+        StatusCode::OK,
+        "the session and the upload survived the restart"
+    );
+    let received = now["received"].as_u64().unwrap_or(0) as usize;
+    assert!(
+        received >= acknowledged,
+        "kept {received}, acknowledged {acknowledged}"
+    );
+    assert_eq!(now["state"], "receiving");
+    let (_, works) = agent.json("/api/v1/works").await;
+    assert_eq!(works, json!([]));
+    let (s, done) = agent
+        .patch_upload(&id, received as u64, video[received..].to_vec())
+        .await;
+    assert_eq!(s, StatusCode::OK, "{done}");
+    assert_eq!(done["verdict"], "accepted", "{done}");
+    let r = post(&agent, "/projects/micro-video/submit", &submission(&id)).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let _ = server.kill();
+    let _ = server.wait();
+}
