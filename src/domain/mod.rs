@@ -6,4 +6,5 @@ pub mod campaign;
 pub mod mask;
 pub mod org;
 pub mod password;
+pub mod reminder;
 pub mod role;

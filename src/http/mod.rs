@@ -189,6 +189,12 @@ pub fn route_table() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
             get(activities::export),
         ),
         r(
+            M::GET,
+            "/progress/circular.docx",
+            READ_ACTIVITIES,
+            get(activities::circular_docx),
+        ),
+        r(
             M::POST,
             "/quotas/import",
             ALLOCATE_QUOTAS,

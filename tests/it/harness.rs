@@ -111,6 +111,7 @@ pub fn settings(dir: &TempDir, database_url: String) -> Settings {
         secure_cookies: false,
         today: NaiveDate::from_ymd_opt(2020, 7, 1),
         session_idle_minutes: 30,
+        smtp: None,
     }
 }
 
@@ -157,6 +158,16 @@ impl TestApp {
             "the second node does not create another admin"
         );
         serve(state).await
+    }
+
+    /// Another node's app state over the same database, with its own pools (e.g. to run a
+    /// background job on two nodes at once).
+    pub async fn second_state(&self) -> AppState {
+        let (state, first) = App::build(self.settings.clone())
+            .await
+            .expect("second node builds");
+        assert!(first.is_none());
+        state
     }
 
     /// A browser-like client: keeps cookies, does not follow redirects.

@@ -13,3 +13,4 @@ mod media;
 mod orgs;
 mod overview;
 mod platform;
+mod reminders;

@@ -139,4 +139,5 @@ pub fn download(
 }
 
 pub const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+pub const DOCX: &str = "application/vnd.openxmlformats-officedocument.wordprocessingml.document";
 pub const CSV: &str = "text/csv; charset=utf-8";
