@@ -125,6 +125,9 @@ enum UserCommand {
         org: String,
         #[arg(long)]
         phone: Option<String>,
+        /// Where reminders (催报) are mailed.
+        #[arg(long)]
+        email: Option<String>,
     },
     /// Give an account a new one-time password (and unlock it).
     ResetPassword {
@@ -339,6 +342,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             role,
             org,
             phone,
+            email,
         }) => {
             let org = crate::db::orgs::find_by_name(db, org.trim())
                 .await?
@@ -347,6 +351,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 login,
                 display_name: name,
                 phone,
+                email,
                 role,
                 org_id: org.id,
             };

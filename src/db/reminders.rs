@@ -180,6 +180,21 @@ pub async fn skip_all_pending(db: &Db, reason: &str) -> Result<u64, sqlx::Error>
     Ok(n)
 }
 
+/// Confirmed activities of the campaign anywhere in the subtree at `path`.
+pub async fn confirmed_in_subtree(
+    db: &Db,
+    campaign_id: i64,
+    path: &str,
+) -> Result<i64, sqlx::Error> {
+    on_pool!(db, pool => sqlx::query_scalar(
+        "SELECT COUNT(*) FROM activities a JOIN orgs o ON o.id = a.org_id
+         WHERE a.campaign_id = $1 AND a.status = 'confirmed' AND o.path LIKE $2")
+        .bind(campaign_id)
+        .bind(format!("{path}%"))
+        .fetch_one(pool)
+        .await)
+}
+
 /// Admins of a unit who have an e-mail address: (name, address).
 pub async fn recipients(db: &Db, org_id: i64) -> Result<Vec<(String, String)>, sqlx::Error> {
     on_pool!(db, pool => sqlx::query_as(

@@ -21,6 +21,7 @@ use crate::db::audit::{self, Actor, Event};
 use crate::db::orgs::{self, Scope};
 use crate::db::reminders::{self as db_reminders, NewReminder};
 use crate::domain::campaign::PhaseAction;
+use crate::domain::org::OrgKind;
 use crate::domain::reminder::{Deadline, due_bucket, reminder_text};
 use crate::error::AppError;
 use crate::mail::{Mailer, Recipient};
@@ -323,14 +324,34 @@ pub async fn send_manual(
     }
     let campaign = crate::service::activities::current_campaign(db).await?;
     let p = progress::progress(db, &acting.scope).await?;
-    let Some(row) = p.rows.iter().find(|r| r.org_id == org.id) else {
-        return Err(AppError::invalid(
-            "单位",
-            format!("“{}”不承担线下活动任务，无需催报", org.name),
-        ));
+    let (quota, confirmed) = match p.rows.iter().find(|r| r.org_id == org.id) {
+        Some(row) => (row.quota, row.counts.confirmed),
+        // A union without a quota of its own (e.g. a grassroots union) may still be asked to
+        // report what it holds.
+        None if matches!(
+            org.kind(),
+            Some(
+                OrgKind::DistrictUnion
+                    | OrgKind::IntermediateUnion
+                    | OrgKind::BureauGroup
+                    | OrgKind::Grassroots
+            )
+        ) =>
+        {
+            (
+                None,
+                db_reminders::confirmed_in_subtree(db, campaign.id, &org.path).await?,
+            )
+        }
+        None => {
+            return Err(AppError::invalid(
+                "单位",
+                format!("“{}”不承担线下活动任务，无需催报", org.name),
+            ));
+        }
     };
     let deadline = upcoming(&campaign.campaign, today).into_iter().next();
-    let message = reminder_text(row.quota, row.counts.confirmed, deadline.as_ref());
+    let message = reminder_text(quota, confirmed, deadline.as_ref());
     let sender_label = format!("{} {}", acting.org.name, acting.actor.login);
     let sender_label = match crate::db::users::by_id(db, acting.user_id).await? {
         Some(u) => format!("{} {}", acting.org.name, u.display_name),

@@ -18,6 +18,7 @@ const SECRET_USER_NAME: &str = "南开秘密人";
 const SECRET_USER_PHONE: &str = "13933334444";
 const SECRET_ACTIVITY: &str = "南开秘密知识竞赛";
 const SECRET_PROPAGANDIST: &str = "南开秘密宣传员";
+const SECRET_NOTE: &str = "南开秘密催报附言";
 
 struct Actor {
     role: Option<Role>,
@@ -47,8 +48,13 @@ async fn snapshot(app: &TestApp, secret_path: &str) -> Vec<String> {
         "SELECT p.name || '|' || COALESCE(p.phone, '') FROM propagandists p JOIN orgs o ON o.id = p.org_id \
          WHERE o.path LIKE '{secret_path}%' ORDER BY p.id"
     );
+    let reminders = format!(
+        "SELECT CAST(r.id AS TEXT) || '|' || r.message || '|' || COALESCE(r.note, '') || '|' || \
+         CAST((SELECT COUNT(*) FROM reminder_reads x WHERE x.reminder_id = r.id) AS TEXT) \
+         FROM reminders r JOIN orgs o ON o.id = r.org_id WHERE o.path LIKE '{secret_path}%' ORDER BY r.id"
+    );
     let mut rows = Vec::new();
-    for q in [orgs, users, activities, quotas, propagandists] {
+    for q in [orgs, users, activities, quotas, propagandists, reminders] {
         let part: Vec<String> = match &app.state.db {
             Db::Sqlite { read, .. } => sqlx::query_scalar(&q)
                 .fetch_all(read)
@@ -64,7 +70,7 @@ async fn snapshot(app: &TestApp, secret_path: &str) -> Vec<String> {
     rows
 }
 
-fn fill(path: &str, org: i64, user: i64, activity: i64) -> String {
+fn fill(path: &str, org: i64, user: i64, activity: i64, reminder: i64) -> String {
     let mut out = String::new();
     let mut rest = path;
     while let Some(start) = rest.find('{') {
@@ -74,6 +80,7 @@ fn fill(path: &str, org: i64, user: i64, activity: i64) -> String {
             "org_id" => org.to_string(),
             "user_id" => user.to_string(),
             "activity_id" => activity.to_string(),
+            "reminder_id" => reminder.to_string(),
             // A forged check-in code: must be refused, never resolve to an activity.
             "token" => "0123456789abcdef0123456789abcdef".to_string(),
             "file" => "app.css".to_string(),
@@ -174,6 +181,11 @@ async fn no_route_leaks_across_scope() {
             .send_json(Method::POST, "/api/v1/propagandists", &json!({"name": SECRET_PROPAGANDIST, "phone": "13955556666", "org_id": secret_org}))
             .await;
         assert_eq!(s, StatusCode::CREATED, "{body}");
+        let (s, body) = admin
+            .send_json(Method::POST, &format!("/api/v1/orgs/{secret_org}/reminders"), &json!({"note": SECRET_NOTE}))
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{body}");
+        let secret_reminder = body["id"].as_i64().unwrap_or_default();
 
         let mut actors = vec![Actor { role: None, login: None, agent: app.agent(), sees_secret: false }];
         for (role, org) in [
@@ -197,8 +209,8 @@ async fn no_route_leaks_across_scope() {
         for actor in &mut actors {
             let who = actor.role.map_or("anonymous", |r| r.code());
             for spec in &table {
-                let path = fill(spec.path, secret_org, secret_user, secret_activity);
-                let has_object = ["{org_id}", "{user_id}", "{activity_id}"].iter().any(|p| spec.path.contains(p));
+                let path = fill(spec.path, secret_org, secret_user, secret_activity, secret_reminder);
+                let has_object = ["{org_id}", "{user_id}", "{activity_id}", "{reminder_id}"].iter().any(|p| spec.path.contains(p));
                 let (status, to, body) = send(&actor.agent, &spec.method, &path, secret_org).await;
                 let what = format!("{who} {} {path} → {status}", spec.method);
                 checked += 1;
@@ -222,7 +234,7 @@ async fn no_route_leaks_across_scope() {
                 }
                 // 3. Nothing of the secret subtree in any answer.
                 if !actor.sees_secret {
-                    for marker in [SECRET_ORG, SECRET_USER_NAME, "nankai-secret", SECRET_ACTIVITY, SECRET_PROPAGANDIST] {
+                    for marker in [SECRET_ORG, SECRET_USER_NAME, "nankai-secret", SECRET_ACTIVITY, SECRET_PROPAGANDIST, SECRET_NOTE] {
                         assert!(!body.contains(marker), "{what} leaked {marker}");
                     }
                 }

@@ -216,6 +216,7 @@ impl TestApp {
             login: login.clone(),
             display_name: format!("测试{}", role.label_zh()),
             phone: Some("13800138000".into()),
+            email: None,
             role: role.code().into(),
             org_id: org.id,
         };

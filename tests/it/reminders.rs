@@ -501,3 +501,204 @@ fn document_xml(bytes: &[u8]) -> String {
     .expect("read");
     xml
 }
+
+#[tokio::test]
+async fn admins_see_reminders_on_the_dashboard_and_mark_them_read() {
+    each_backend_on(day(9, 12), |app| async move {
+        let (_city, heping) = three_units(&app).await;
+        let r = reminders::run_pass(&app.state.db, day(9, 12), None)
+            .await
+            .expect("pass");
+        assert!(r.created >= 2);
+        assert!(r.skipped >= 2, "no mail server: in Wangju only");
+        let (s, html) = heping.text("/dashboard").await;
+        assert_eq!(s, StatusCode::OK);
+        assert!(html.contains("催报提醒（1 条未读）"), "{html}");
+        assert!(
+            html.contains(
+                "贵单位线下活动配额 6 场，已确认 2 场，距第一阶段截止（9月15日）还有 3 天"
+            )
+        );
+        // The list page, and marking read.
+        let (_, body) = heping.json("/api/v1/reminders").await;
+        assert_eq!(body["unread"], 1);
+        let id = body["received"][0]["id"].as_i64().unwrap_or_default();
+        assert_eq!(body["received"][0]["sender_label"], "网聚自动提醒");
+        assert_eq!(body["received"][0]["mail_status"], "skipped");
+        let (s, html) = heping.text("/reminders").await;
+        assert_eq!(s, StatusCode::OK);
+        assert!(html.contains("未读") && html.contains("还有 3 天"));
+        let r = heping
+            .post_form(&format!("/reminders/{id}/read"), &[])
+            .await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        let (_, html) = heping.text("/dashboard").await;
+        assert!(!html.contains("条未读"));
+        // 河西, on track, got nothing; and nobody marks another unit's reminder.
+        let hexi_id = id_of(&app, "河西区总工会").await;
+        let hexi = app.signed_in(&format!("unit-admin-{hexi_id}")).await;
+        let (_, body) = hexi.json("/api/v1/reminders").await;
+        assert_eq!(body["unread"], 0);
+        assert_eq!(body["received"].as_array().map(Vec::len), Some(0));
+        let (s, _) = hexi
+            .send_json(
+                Method::POST,
+                &format!("/api/v1/reminders/{id}/read"),
+                &json!({}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::NOT_FOUND);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn an_admin_reminds_a_unit_by_hand() {
+    each_backend_on(day(9, 1), |app| async move {
+        let sink = SmtpSink::start().await;
+        let (city, heping) = three_units(&app).await;
+        let binhai = app
+            .signed_in(&admin_with_email(&app, "滨海新区总工会", "binhai@example.cn").await)
+            .await;
+        let heping_id = id_of(&app, "和平区总工会").await;
+        let binhai_id = id_of(&app, "滨海新区总工会").await;
+        // The progress page offers it; the city sends one with a note.
+        let (_, html) = city.text("/progress").await;
+        assert!(html.contains(&format!("/progress/{heping_id}/remind")));
+        let r = city
+            .post_form(
+                &format!("/progress/{heping_id}/remind"),
+                &[("note", "请于9月10日前补报国庆前活动")],
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        assert_eq!(crate::harness::location(&r), "/reminders?sent=1");
+        let (_, html) = city.text("/reminders?sent=1").await;
+        assert!(html.contains("催报已发出") && html.contains("和平区总工会"));
+        // 和平 sees it at once, with what is behind and the note.
+        let (_, html) = heping.text("/dashboard").await;
+        assert!(
+            html.contains(
+                "贵单位线下活动配额 6 场，已确认 2 场，距第一阶段截止（9月15日）还有 14 天"
+            ),
+            "{html}"
+        );
+        assert!(html.contains("请于9月10日前补报国庆前活动"));
+        // Audited, with who sent it.
+        assert_eq!(
+            app.count(&format!(
+                "audit_log WHERE action = 'reminder.send' AND object_id = '{heping_id}'"
+            ))
+            .await,
+            1
+        );
+        // The e-mail goes out with the next pass of the job (no automatic reminder is due on 9/1).
+        let r = reminders::run_pass(&app.state.db, day(9, 1), Some(&sink.settings()))
+            .await
+            .expect("pass");
+        assert_eq!((r.created, r.mailed), (0, 1));
+        let mails = sink.mails();
+        assert_eq!(mails.len(), 1);
+        assert_eq!(mails[0].rcpt, vec!["heping@example.cn".to_string()]);
+        let text = mails[0].decoded();
+        assert!(
+            text.contains("催报") && text.contains("附言：请于9月10日前补报国庆前活动"),
+            "{text}"
+        );
+
+        // A district admin reminds units below it, not its own unit nor units elsewhere.
+        let r = binhai
+            .post_form(&format!("/progress/{heping_id}/remind"), &[("note", "")])
+            .await;
+        assert_eq!(r.status(), StatusCode::NOT_FOUND);
+        let (s, body) = binhai
+            .send_json(
+                Method::POST,
+                &format!("/api/v1/orgs/{binhai_id}/reminders"),
+                &json!({"note": ""}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(body.to_string().contains("不能给本单位发催报"), "{body}");
+        // A grassroots admin may not send reminders at all.
+        let grassroots = app
+            .signed_in(&app.user(Role::GrassrootsAdmin, "和平区总工会").await)
+            .await;
+        let (s, _) = grassroots
+            .send_json(
+                Method::POST,
+                &format!("/api/v1/orgs/{heping_id}/reminders"),
+                &json!({}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::FORBIDDEN);
+        // A note too long is refused and says so.
+        let (s, body) = city
+            .send_json(
+                Method::POST,
+                &format!("/api/v1/orgs/{heping_id}/reminders"),
+                &json!({"note": "催".repeat(501)}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(body.to_string().contains("附言不超过 500 字"));
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn accounts_carry_an_email_address_masked_like_phones() {
+    each_backend_on(day(9, 1), |app| async move {
+        let city = app.admin().await;
+        let hexi_id = id_of(&app, "河西区总工会").await;
+        // A wrong address says what to fix and creates nothing.
+        let (s, body) = city
+            .send_json(
+                Method::POST,
+                "/api/v1/users",
+                &json!({"login": "hexi-li", "display_name": "李明", "role": "unit_admin", "org_id": hexi_id, "email": "liming at example.cn"}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(body.to_string().contains("电子邮箱格式不对"), "{body}");
+        let (s, body) = city
+            .send_json(
+                Method::POST,
+                "/api/v1/users",
+                &json!({"login": "hexi-li", "display_name": "李明", "role": "unit_admin", "org_id": hexi_id, "email": " liming@example.cn "}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{body}");
+        let id = body["id"].as_i64().unwrap_or_default();
+        // The city sees it whole; the district's own admin sees it masked.
+        let (_, row) = city.json(&format!("/api/v1/users/{id}")).await;
+        assert_eq!(row["email"], "liming@example.cn");
+        let hexi = app.signed_in(&app.user(Role::UnitAdmin, "河西区总工会").await).await;
+        let (_, row) = hexi.json(&format!("/api/v1/users/{id}")).await;
+        assert_eq!(row["email"], "l***@example.cn");
+        let (_, html) = hexi.text("/users").await;
+        assert!(html.contains("l***@example.cn") && !html.contains("liming@"));
+        // Edited from the user page and the API; the log says it changed, not what to.
+        let r = hexi
+            .post_form(&format!("/users/{id}/email"), &[("email", "bad@")])
+            .await;
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let r = hexi
+            .post_form(&format!("/users/{id}/email"), &[("email", "li.ming@hexi.example.cn")])
+            .await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        let (_, row) = city.json(&format!("/api/v1/users/{id}")).await;
+        assert_eq!(row["email"], "li.ming@hexi.example.cn");
+        let (s, row) = city
+            .send_json(Method::PUT, &format!("/api/v1/users/{id}/email"), &json!({"email": ""}))
+            .await;
+        assert_eq!(s, StatusCode::OK);
+        assert_eq!(row["email"], serde_json::Value::Null);
+        assert_eq!(app.count("audit_log WHERE action = 'user.email'").await, 2);
+        assert_eq!(
+            app.count("audit_log WHERE after_json LIKE '%li.ming%'").await,
+            0
+        );
+    })
+    .await;
+}

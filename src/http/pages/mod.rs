@@ -7,6 +7,7 @@ pub mod checkin;
 pub mod home;
 pub mod orgs;
 pub mod propagandists;
+pub mod reminders;
 pub mod users;
 
 use askama::Template;
