@@ -702,3 +702,58 @@ async fn accounts_carry_an_email_address_masked_like_phones() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn wangju_reminders_run_reads_smtp_from_the_config_file() {
+    for backend in crate::harness::backends() {
+        let sink = SmtpSink::start().await;
+        let storage = crate::harness::Storage::new(backend).await;
+        let config = storage.dir.path().join("wangju.toml");
+        std::fs::write(
+            &config,
+            format!(
+                "[smtp]\nhost = \"127.0.0.1\"\nport = {}\ntls = \"none\"\nfrom = \"网聚 <wangju@example.cn>\"\n",
+                sink.addr.port()
+            ),
+        )
+        .expect("config");
+        let o = storage.run(&[
+            "user",
+            "add",
+            "--login",
+            "hedong-admin",
+            "--name",
+            "河东管理员",
+            "--role",
+            "unit_admin",
+            "--org",
+            "河东区总工会",
+            "--email",
+            "hedong@example.cn",
+        ]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let run = || {
+            tokio::process::Command::new(env!("CARGO_BIN_EXE_wangju"))
+                .args(["reminders", "run", "--config"])
+                .arg(&config)
+                .args(&storage.args)
+                .env("WANGJU_TODAY", "2020-09-14")
+                .env("WANGJU_LOG", "warn")
+                .output()
+        };
+        let o = run().await.expect("run");
+        let out = String::from_utf8_lossy(&o.stdout).to_string();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        assert!(out.contains("发出邮件 1 封"), "{out}");
+        // Two more passes at once (cron on two nodes): nothing more.
+        let (a, b) = tokio::join!(run(), run());
+        for o in [a.expect("run"), b.expect("run")] {
+            let out = String::from_utf8_lossy(&o.stdout).to_string();
+            assert!(out.contains("新建提醒 0 条，发出邮件 0 封"), "{out}");
+        }
+        let mails = sink.mails();
+        assert_eq!(mails.len(), 1);
+        assert!(mails[0].decoded().contains("还有 1 天"));
+        storage.finish().await;
+    }
+}
