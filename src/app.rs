@@ -72,6 +72,7 @@ impl App {
 pub async fn serve(state: AppState, listener: TcpListener) -> anyhow::Result<()> {
     let router = crate::http::router(state.clone());
     let sweeper = tokio::spawn(crate::http::session::sweep_idle(state.clone()));
+    let reminders = tokio::spawn(crate::service::reminders::ticker(state.clone()));
     axum::serve(
         listener,
         router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
@@ -79,6 +80,7 @@ pub async fn serve(state: AppState, listener: TcpListener) -> anyhow::Result<()>
     .with_graceful_shutdown(shutdown_signal())
     .await?;
     sweeper.abort();
+    reminders.abort();
     state.db.close().await;
     Ok(())
 }

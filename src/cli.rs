@@ -65,6 +65,9 @@ enum Command {
     /// Excel exports of campaign progress.
     #[command(subcommand)]
     Export(ExportCommand),
+    /// Reminders (催报) to units behind their quota.
+    #[command(subcommand)]
+    Reminders(RemindersCommand),
     /// Media files: check them against a sub-project's file rules.
     #[command(subcommand)]
     Media(crate::media::command::MediaCommand),
@@ -122,6 +125,9 @@ enum UserCommand {
         org: String,
         #[arg(long)]
         phone: Option<String>,
+        /// Where reminders (催报) are mailed.
+        #[arg(long)]
+        email: Option<String>,
     },
     /// Give an account a new one-time password (and unlock it).
     ResetPassword {
@@ -134,12 +140,21 @@ enum UserCommand {
 enum ExportCommand {
     /// The statistics sheet of the current campaign (one row per unit), as .xlsx.
     Progress {
-        #[arg(long, value_name = "FILE.xlsx")]
+        #[arg(long, value_name = "FILE.xlsx|FILE.docx")]
         out: PathBuf,
-        /// `progress` (default), `allocation` (Annex 1's layout) or `circular` (通报).
+        /// `progress` (default), `allocation` (Annex 1's layout) or `circular` (通报; as Word when
+        /// the file name ends in .docx).
         #[arg(long, default_value = "progress")]
         sheet: String,
     },
+}
+
+#[derive(Subcommand)]
+enum RemindersCommand {
+    /// One pass of the reminder job (what `serve` does every minute): create the reminders due
+    /// today (7, 3 and 1 days before a reporting deadline) and send the e-mails waiting. Safe
+    /// to run from cron on several nodes at once.
+    Run,
 }
 
 #[derive(Subcommand)]
@@ -327,6 +342,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             role,
             org,
             phone,
+            email,
         }) => {
             let org = crate::db::orgs::find_by_name(db, org.trim())
                 .await?
@@ -335,6 +351,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 login,
                 display_name: name,
                 phone,
+                email,
                 role,
                 org_id: org.id,
             };
@@ -361,6 +378,27 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let p = progress::progress(db, &Scope::everything())
                 .await
                 .map_err(report)?;
+            let docx = out
+                .extension()
+                .is_some_and(|e| e.eq_ignore_ascii_case("docx"));
+            if docx && sheet != "circular" {
+                anyhow::bail!(
+                    "只有通报（--sheet circular）可以导出为 Word（.docx）；其他表请用 .xlsx"
+                );
+            }
+            if docx {
+                let bytes = crate::service::circular::circular_docx(
+                    db,
+                    &Scope::everything(),
+                    "全市",
+                    state.clock.today(),
+                )
+                .await
+                .map_err(report)?;
+                write_out(Some(out.clone()), &bytes)?;
+                println!("已导出 {}（Word 通报）。", out.display());
+                return Ok(ExitCode::SUCCESS);
+            }
             let bytes = match sheet.as_str() {
                 "progress" => tabular::write_xlsx(
                     "统计表",
@@ -382,6 +420,16 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             .map_err(|m| anyhow::anyhow!(m))?;
             write_out(Some(out.clone()), &bytes)?;
             println!("已导出 {}（{} 个单位）。", out.display(), p.rows.len());
+        }
+        Command::Reminders(RemindersCommand::Run) => {
+            let today = state.clock.today();
+            let r = crate::service::reminders::run_pass(db, today, settings.smtp.as_ref())
+                .await
+                .map_err(report)?;
+            println!(
+                "催报（{today}）：新建提醒 {} 条，发出邮件 {} 封，失败 {} 封（稍后重试），未发 {} 封。",
+                r.created, r.mailed, r.failed, r.skipped
+            );
         }
         Command::Audit(AuditCommand::Verify) => match audit::verify(db).await? {
             Verdict::Intact { entries } => {

@@ -47,6 +47,65 @@ pub struct Settings {
     /// Buckets addressed as `bucket.endpoint` (Alibaba OSS, Tencent COS) instead of by path.
     #[serde(default)]
     pub s3_virtual_host_style: bool,
+    /// The mail server reminders go out through (`[smtp]` in the config file). Without it,
+    /// reminders appear only in Wangju.
+    #[serde(default)]
+    pub smtp: Option<SmtpSettings>,
+}
+
+/// How to talk to the mail server.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SmtpTls {
+    /// Plain SMTP (a relay on the same host or network; port 25).
+    None,
+    /// Plain, then upgraded with STARTTLS, which must succeed (port 587).
+    #[default]
+    Starttls,
+    /// TLS from the first byte (port 465).
+    Tls,
+}
+
+/// The `[smtp]` table.
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SmtpSettings {
+    pub host: String,
+    /// Default by `tls`: 25, 587 or 465.
+    #[serde(default)]
+    pub port: Option<u16>,
+    /// The sender, e.g. `网聚 <wangju@union.example.cn>`.
+    pub from: String,
+    #[serde(default)]
+    pub username: Option<String>,
+    #[serde(default)]
+    pub password: Option<String>,
+    #[serde(default)]
+    pub tls: SmtpTls,
+}
+
+impl SmtpSettings {
+    pub fn port(&self) -> u16 {
+        self.port.unwrap_or(match self.tls {
+            SmtpTls::None => 25,
+            SmtpTls::Starttls => 587,
+            SmtpTls::Tls => 465,
+        })
+    }
+}
+
+impl std::fmt::Debug for SmtpSettings {
+    // Never print the password.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SmtpSettings")
+            .field("host", &self.host)
+            .field("port", &self.port())
+            .field("from", &self.from)
+            .field("username", &self.username)
+            .field("password", &self.password.as_ref().map(|_| "***"))
+            .field("tls", &self.tls)
+            .finish()
+    }
 }
 
 fn default_idle_minutes() -> i64 {
@@ -66,6 +125,7 @@ impl std::fmt::Debug for Settings {
             .field("storage", &self.storage)
             .field("s3_endpoint", &self.s3_endpoint)
             .field("s3_bucket", &self.s3_bucket)
+            .field("smtp", &self.smtp)
             .finish()
     }
 }
@@ -150,5 +210,33 @@ mod tests {
             redact_url("postgres://postgres@127.0.0.1/x"),
             "postgres://postgres@127.0.0.1/x"
         );
+    }
+
+    #[test]
+    fn smtp_table_reads_and_hides_its_password() {
+        let dir = std::env::temp_dir().join(format!("wangju-smtp-{}", std::process::id()));
+        let _ = std::fs::create_dir_all(&dir);
+        let file = dir.join("wangju.toml");
+        let written = std::fs::write(
+            &file,
+            "[smtp]\nhost = \"smtp.example.cn\"\nfrom = \"网聚 <wangju@example.cn>\"\nusername = \"wangju\"\npassword = \"s3cret\"\ntls = \"tls\"\n",
+        );
+        assert!(written.is_ok());
+        let settings = Settings::load(&Overrides {
+            config_file: Some(file),
+            ..Overrides::default()
+        });
+        let smtp = settings.ok().and_then(|s| s.smtp);
+        let Some(smtp) = smtp else {
+            panic!("the [smtp] table is read");
+        };
+        assert_eq!(smtp.tls, SmtpTls::Tls);
+        assert_eq!(smtp.port(), 465);
+        let shown = format!("{smtp:?}");
+        assert!(
+            !shown.contains("s3cret") && shown.contains("***"),
+            "{shown}"
+        );
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -62,6 +62,9 @@ pub fn action_label_zh(action: &str) -> &'static str {
         "quota.set" => "分配任务数",
         "quota.import" => "导入任务分配",
         "propagandist.create" => "登记宣传员",
+        "reminder.auto" => "自动催报",
+        "reminder.send" => "手动催报",
+        "user.email" => "修改电子邮箱",
         _ => "其他操作",
     }
 }

@@ -36,6 +36,8 @@ pub struct UserRow {
     pub display_name: String,
     /// Masked unless the viewer may see it whole.
     pub phone: Option<String>,
+    /// Where reminders are mailed; masked like the phone.
+    pub email: Option<String>,
     pub role: String,
     pub org_id: i64,
     pub org_name: String,
@@ -61,7 +63,7 @@ pub async fn by_id(db: &Db, id: i64) -> Result<Option<User>, sqlx::Error> {
     on_pool!(db, pool => sqlx::query_as::<_, User>(&sql).bind(id).fetch_optional(pool).await)
 }
 
-const ROW_SELECT: &str = "SELECT u.id, u.login, u.display_name, u.phone, u.role, u.org_id, o.name AS org_name,
+const ROW_SELECT: &str = "SELECT u.id, u.login, u.display_name, u.phone, u.email, u.role, u.org_id, o.name AS org_name,
     u.must_change_password, (u.locked_until IS NOT NULL AND u.locked_until > $2) AS locked, u.disabled
     FROM users u JOIN orgs o ON o.id = u.org_id WHERE o.path LIKE $1";
 
@@ -165,6 +167,18 @@ pub async fn record_failure(
 
 pub async fn record_success(tx: &mut Tx, id: i64) -> Result<(), sqlx::Error> {
     on_tx!(tx, c => sqlx::query("UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = $1")
+        .bind(id)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+/// Sets or clears an account's e-mail address.
+pub async fn set_email(tx: &mut Tx, id: i64, email: Option<&str>) -> Result<(), sqlx::Error> {
+    on_tx!(tx, c => sqlx::query("UPDATE users SET email = $1, updated_at = $2 WHERE id = $3")
+        .bind(email)
+        .bind(unix_now())
         .bind(id)
         .execute(c)
         .await

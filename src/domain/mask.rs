@@ -37,9 +37,28 @@ pub fn valid_phone(phone: &str) -> bool {
     mobile || landline
 }
 
+/// Masks an e-mail address: the first character of the mailbox and the whole domain
+/// (`z***@example.cn`), so a colleague can tell which account it is without the address.
+pub fn mask_email(email: &str) -> String {
+    let email = email.trim();
+    match email.split_once('@') {
+        Some((local, domain)) => {
+            let first: String = local.chars().take(1).collect();
+            format!("{first}***@{domain}")
+        }
+        None => mask_phone(email),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn masks_email_addresses() {
+        assert_eq!(mask_email("zhangsan@example.cn"), "z***@example.cn");
+        assert!(!mask_email("zhangsan@example.cn").contains("hangsan"));
+    }
 
     #[test]
     fn masks_like_local_practice() {

@@ -6,5 +6,6 @@ pub mod campaign;
 pub mod mask;
 pub mod org;
 pub mod password;
+pub mod reminder;
 pub mod role;
 pub mod work;

@@ -88,7 +88,9 @@ const MODERATE: Access = Access::Role("may_moderate", Role::may_moderate);
 /// Every route of Wangju.
 pub fn route_table() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
     use Method as M;
-    use pages::{activities, audit, auth, checkin, home, orgs, propagandists, users, works};
+    use pages::{
+        activities, audit, auth, checkin, home, orgs, propagandists, reminders, users, works,
+    };
     vec![
         // Public pages and plumbing.
         r(M::GET, "/", Access::Public, get(home::overview)),
@@ -142,6 +144,12 @@ pub fn route_table() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
             MANAGE_USERS,
             post(users::set_status),
         ),
+        r(
+            M::POST,
+            "/users/{user_id}/email",
+            MANAGE_USERS,
+            post(users::set_email),
+        ),
         // Offline activities and quotas.
         r(
             M::GET,
@@ -190,6 +198,30 @@ pub fn route_table() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
             "/progress/export",
             READ_ACTIVITIES,
             get(activities::export),
+        ),
+        r(
+            M::GET,
+            "/progress/circular.docx",
+            READ_ACTIVITIES,
+            get(activities::circular_docx),
+        ),
+        r(
+            M::POST,
+            "/progress/{org_id}/remind",
+            ALLOCATE_QUOTAS,
+            post(reminders::send),
+        ),
+        r(
+            M::GET,
+            "/reminders",
+            REPORT_ACTIVITIES,
+            get(reminders::list),
+        ),
+        r(
+            M::POST,
+            "/reminders/{reminder_id}/read",
+            REPORT_ACTIVITIES,
+            post(reminders::mark_read),
         ),
         r(
             M::POST,
@@ -353,7 +385,31 @@ pub fn route_table() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
             MANAGE_USERS,
             get(api::users::show),
         ),
+        r(
+            M::PUT,
+            "/api/v1/users/{user_id}/email",
+            MANAGE_USERS,
+            put(api::users::set_email),
+        ),
         r(M::GET, "/api/v1/audit", READ_AUDIT, get(api::audit::list)),
+        r(
+            M::GET,
+            "/api/v1/reminders",
+            REPORT_ACTIVITIES,
+            get(api::reminders::list),
+        ),
+        r(
+            M::POST,
+            "/api/v1/reminders/{reminder_id}/read",
+            REPORT_ACTIVITIES,
+            post(api::reminders::mark_read),
+        ),
+        r(
+            M::POST,
+            "/api/v1/orgs/{org_id}/reminders",
+            ALLOCATE_QUOTAS,
+            post(api::reminders::send),
+        ),
         r(
             M::GET,
             "/api/v1/propagandists",

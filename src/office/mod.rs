@@ -1,4 +1,5 @@
-//! Office formats: spreadsheets in (CSV, XLSX) and out. Hostile workbooks (zip bombs, huge
-//! sheets) are refused before they are opened.
+//! Office formats: spreadsheets in (CSV, XLSX) and out, Word documents out (DOCX). Hostile
+//! workbooks (zip bombs, huge sheets) are refused before they are opened.
 
 pub mod tabular;
+pub mod word;

@@ -442,10 +442,11 @@ pub async fn import_allocation(
 /// The circular (通报): units ranked by completion, then the units with nothing reported.
 pub const CIRCULAR_HEADER: [&str; 5] = ["名次", "单位", "任务数", "已确认", "完成率"];
 
-pub fn circular_rows(p: &Progress) -> Vec<Vec<String>> {
+/// The ranking part of the circular: units with a quota, best completion first.
+pub fn circular_ranking(p: &Progress) -> Vec<Vec<String>> {
     let mut ranked: Vec<&ProgressRow> = p.rows.iter().filter(|r| r.rank.is_some()).collect();
     ranked.sort_by_key(|r| (r.rank, r.org_id));
-    let mut rows: Vec<Vec<String>> = ranked
+    ranked
         .iter()
         .map(|r| {
             vec![
@@ -458,13 +459,21 @@ pub fn circular_rows(p: &Progress) -> Vec<Vec<String>> {
                     .unwrap_or_default(),
             ]
         })
-        .collect();
-    let zero: Vec<&str> = p
-        .rows
+        .collect()
+}
+
+/// The units with a quota and nothing reported (零报送), in tree order.
+pub fn zero_report_names(p: &Progress) -> Vec<String> {
+    p.rows
         .iter()
         .filter(|r| r.zero_report)
-        .map(|r| r.name.as_str())
-        .collect();
+        .map(|r| r.name.clone())
+        .collect()
+}
+
+pub fn circular_rows(p: &Progress) -> Vec<Vec<String>> {
+    let mut rows = circular_ranking(p);
+    let zero = zero_report_names(p);
     rows.push(Vec::new());
     let listed = if zero.is_empty() {
         "无".to_string()

@@ -19,6 +19,7 @@ const SECRET_USER_PHONE: &str = "13933334444";
 const SECRET_ACTIVITY: &str = "南开秘密知识竞赛";
 const SECRET_PROPAGANDIST: &str = "南开秘密宣传员";
 const SECRET_WORK: &str = "南开秘密微视频";
+const SECRET_NOTE: &str = "南开秘密催报附言";
 
 struct Actor {
     role: Option<Role>,
@@ -60,6 +61,11 @@ async fn snapshot(app: &TestApp, secret_path: &str) -> Vec<String> {
         "SELECT CAST(p.id AS TEXT) || '|' || p.work_title FROM participations p JOIN orgs o ON o.id = p.org_id \
          WHERE o.path LIKE '{secret_path}%' ORDER BY p.id"
     );
+    let reminders = format!(
+        "SELECT CAST(r.id AS TEXT) || '|' || r.message || '|' || COALESCE(r.note, '') || '|' || \
+         CAST((SELECT COUNT(*) FROM reminder_reads x WHERE x.reminder_id = r.id) AS TEXT) \
+         FROM reminders r JOIN orgs o ON o.id = r.org_id WHERE o.path LIKE '{secret_path}%' ORDER BY r.id"
+    );
     let mut rows = Vec::new();
     for q in [
         orgs,
@@ -70,6 +76,7 @@ async fn snapshot(app: &TestApp, secret_path: &str) -> Vec<String> {
         works,
         uploads,
         participations,
+        reminders,
     ] {
         let part: Vec<String> = match &app.state.db {
             Db::Sqlite { read, .. } => sqlx::query_scalar(&q)
@@ -91,6 +98,7 @@ struct Targets {
     org: i64,
     user: i64,
     activity: i64,
+    reminder: i64,
     work: i64,
     upload: String,
 }
@@ -107,6 +115,7 @@ fn fill(path: &str, t: &Targets) -> String {
             "activity_id" => t.activity.to_string(),
             "work_id" => t.work.to_string(),
             "upload_id" => t.upload.clone(),
+            "reminder_id" => t.reminder.to_string(),
             "code" => "micro-video".to_string(),
             // A forged check-in code: must be refused, never resolve to an activity.
             "token" => "0123456789abcdef0123456789abcdef".to_string(),
@@ -208,6 +217,11 @@ async fn no_route_leaks_across_scope() {
             .send_json(Method::POST, "/api/v1/propagandists", &json!({"name": SECRET_PROPAGANDIST, "phone": "13955556666", "org_id": secret_org}))
             .await;
         assert_eq!(s, StatusCode::CREATED, "{body}");
+        let (s, body) = admin
+            .send_json(Method::POST, &format!("/api/v1/orgs/{secret_org}/reminders"), &json!({"note": SECRET_NOTE}))
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{body}");
+        let secret_reminder = body["id"].as_i64().unwrap_or_default();
 
         // A secret worker's upload and work (a real video, checked by the server).
         let secret_worker = app.user(Role::Worker, SECRET_ORG).await;
@@ -227,7 +241,7 @@ async fn no_route_leaks_across_scope() {
         assert_eq!(s, StatusCode::CREATED, "{body}");
         let secret_work = body["id"].as_i64().unwrap_or_default();
         // The matrix uploads its own copy for the worker below, so the secret one stays untouched.
-        let targets = Targets { org: secret_org, user: secret_user, activity: secret_activity, work: secret_work, upload: secret_upload };
+        let targets = Targets { org: secret_org, user: secret_user, activity: secret_activity, reminder: secret_reminder, work: secret_work, upload: secret_upload };
 
         let mut actors = vec![Actor { role: None, login: None, agent: app.agent(), sees_secret: false }];
         for (role, org) in [
@@ -252,7 +266,7 @@ async fn no_route_leaks_across_scope() {
             let who = actor.role.map_or("anonymous", |r| r.code());
             for spec in &table {
                 let path = fill(spec.path, &targets);
-                let has_object = ["{org_id}", "{user_id}", "{activity_id}", "{work_id}", "{upload_id}"].iter().any(|p| spec.path.contains(p));
+                let has_object = ["{org_id}", "{user_id}", "{activity_id}", "{work_id}", "{upload_id}", "{reminder_id}"].iter().any(|p| spec.path.contains(p));
                 // Moderation is campaign-wide: moderators see every work (not uploads).
                 let sees = actor.sees_secret
                     || (actor.role == Some(Role::Moderator) && spec.path.contains("{work_id}"));
@@ -280,7 +294,7 @@ async fn no_route_leaks_across_scope() {
                 // 3. Nothing of the secret subtree in any answer.
                 let moderating = actor.role == Some(Role::Moderator) && (path.starts_with("/works") || path.starts_with("/api/v1/works"));
                 if !actor.sees_secret && !moderating {
-                    for marker in [SECRET_ORG, SECRET_USER_NAME, "nankai-secret", SECRET_ACTIVITY, SECRET_PROPAGANDIST, SECRET_WORK] {
+                    for marker in [SECRET_ORG, SECRET_USER_NAME, "nankai-secret", SECRET_ACTIVITY, SECRET_PROPAGANDIST, SECRET_WORK, SECRET_NOTE] {
                         assert!(!body.contains(marker), "{what} leaked {marker}");
                     }
                 }

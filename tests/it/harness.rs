@@ -120,6 +120,7 @@ pub fn settings(dir: &TempDir, database_url: String) -> Settings {
         s3_access_key_id: String::new(),
         s3_secret_access_key: String::new(),
         s3_virtual_host_style: false,
+        smtp: None,
     }
 }
 
@@ -178,6 +179,16 @@ impl TestApp {
         serve(state).await
     }
 
+    /// Another node's app state over the same database, with its own pools (e.g. to run a
+    /// background job on two nodes at once).
+    pub async fn second_state(&self) -> AppState {
+        let (state, first) = App::build(self.settings.clone())
+            .await
+            .expect("second node builds");
+        assert!(first.is_none());
+        state
+    }
+
     /// A browser-like client: keeps cookies, does not follow redirects.
     pub fn agent(&self) -> Agent {
         Agent {
@@ -224,6 +235,7 @@ impl TestApp {
             login: login.clone(),
             display_name: format!("测试{}", role.label_zh()),
             phone: Some("13800138000".into()),
+            email: None,
             role: role.code().into(),
             org_id: org.id,
         };

@@ -13,4 +13,5 @@ mod media;
 mod orgs;
 mod overview;
 mod platform;
+mod reminders;
 mod works;

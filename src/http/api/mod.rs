@@ -7,6 +7,7 @@ pub mod auth;
 pub mod campaign;
 pub mod orgs;
 pub mod propagandists;
+pub mod reminders;
 pub mod users;
 pub mod works;
 
@@ -20,7 +21,7 @@ use utoipa::OpenApi;
         auth::csrf, auth::login, auth::logout, auth::me,
         campaign::current,
         orgs::list, orgs::show, orgs::create, orgs::update,
-        users::list, users::show, users::create,
+        users::list, users::show, users::create, users::set_email,
         audit::list,
         activities::list, activities::create, activities::show, activities::update, activities::transition,
         activities::progress, activities::set_quota,
@@ -28,12 +29,14 @@ use utoipa::OpenApi;
         works::register, works::start_upload, works::upload_status, works::upload_chunk,
         works::list, works::submit, works::show, works::resubmit, works::decide,
         works::participations, works::record_participation,
+        reminders::list, reminders::mark_read, reminders::send,
     ),
     components(schemas(crate::error::ErrorBody, crate::error::FieldError)),
     tags((name = "auth", description = "登录与会话"), (name = "campaign", description = "活动概况"),
          (name = "orgs", description = "组织架构"), (name = "users", description = "账号"),
          (name = "audit", description = "审计日志"), (name = "activities", description = "线下活动与任务完成情况"),
-         (name = "works", description = "作品征集、可续传上传、审核与参与登记")),
+         (name = "works", description = "作品征集、可续传上传、审核与参与登记"),
+         (name = "reminders", description = "催报提醒")),
 )]
 pub struct ApiDoc;
 

@@ -41,6 +41,31 @@ pub async fn show(
     Ok(Json(present(row, &s)))
 }
 
+#[derive(serde::Deserialize, ToSchema)]
+pub struct EmailInput {
+    /// The new address; empty clears it.
+    pub email: String,
+}
+
+/// Sets or clears an account's e-mail address (where reminders are mailed).
+#[utoipa::path(put, path = "/api/v1/users/{user_id}/email", tag = "users", params(("user_id" = i64, Path)),
+    request_body = EmailInput,
+    responses((status = 200, body = UserRow), (status = 404, body = crate::error::ErrorBody),
+        (status = 422, body = crate::error::ErrorBody)))]
+pub async fn set_email(
+    State(state): State<AppState>,
+    CurrentUser(s): CurrentUser,
+    ApiPath(user_id): ApiPath<i64>,
+    JsonBody(input): JsonBody<EmailInput>,
+) -> ApiResult<Json<UserRow>> {
+    let row = crate::http::pages::users::in_scope(&state, &s, user_id).await?;
+    accounts::set_email(&state.db, row.id, &input.email, &s.actor()).await?;
+    let row = users::get_row(&state.db, &s.scope(), row.id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    Ok(Json(present(row, &s)))
+}
+
 #[derive(Serialize, ToSchema)]
 pub struct Created {
     pub id: i64,

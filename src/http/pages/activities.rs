@@ -581,6 +581,31 @@ pub async fn export(
     Ok(super::download(bytes, super::XLSX, ascii, zh))
 }
 
+/// The circular (通报) of the account's scope as a Word document.
+pub async fn circular_docx(
+    State(state): State<AppState>,
+    CurrentUser(session): CurrentUser,
+) -> AppResult<Response> {
+    let scope_name = if session.role.sees_everything() {
+        "全市".to_string()
+    } else {
+        session.org.name.clone()
+    };
+    let bytes = crate::service::circular::circular_docx(
+        &state.db,
+        &session.scope(),
+        &scope_name,
+        state.clock.today(),
+    )
+    .await?;
+    Ok(super::download(
+        bytes,
+        super::DOCX,
+        "circular.docx",
+        "线下活动进展通报.docx",
+    ))
+}
+
 /// Imports an allocation table in Annex 1's layout (field `file`). All rows or none.
 pub async fn import_allocation(
     State(state): State<AppState>,

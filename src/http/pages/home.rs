@@ -59,6 +59,9 @@ struct DashboardPage {
     users_in_scope: usize,
     may_view_orgs: bool,
     may_manage_users: bool,
+    /// Reminders to the account's unit it has not read (newest first, a few).
+    reminders: Vec<super::reminders::Line>,
+    unread: i64,
 }
 
 pub async fn dashboard(
@@ -76,6 +79,19 @@ pub async fn dashboard(
     } else {
         0
     };
+    let (reminders, unread) = if session.role.may_report_activities() {
+        let list =
+            crate::db::reminders::for_org(&state.db, session.org.id, session.user.id, true, 5)
+                .await?;
+        let unread =
+            crate::db::reminders::unread_count(&state.db, session.org.id, session.user.id).await?;
+        (
+            list.into_iter().map(super::reminders::line).collect(),
+            unread,
+        )
+    } else {
+        (Vec::new(), 0)
+    };
     render(&DashboardPage {
         nav: Nav::for_session(&session),
         org_name: session.org.name.clone(),
@@ -85,5 +101,7 @@ pub async fn dashboard(
         users_in_scope,
         may_view_orgs: session.role.may_view_orgs(),
         may_manage_users: session.role.may_manage_users(),
+        reminders,
+        unread,
     })
 }

@@ -7,6 +7,7 @@ pub mod checkin;
 pub mod home;
 pub mod orgs;
 pub mod propagandists;
+pub mod reminders;
 pub mod users;
 pub mod works;
 
@@ -144,4 +145,5 @@ pub fn download(
 }
 
 pub const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+pub const DOCX: &str = "application/vnd.openxmlformats-officedocument.wordprocessingml.document";
 pub const CSV: &str = "text/csv; charset=utf-8";

@@ -1,7 +1,7 @@
 //! Accounts within scope: list, create (with a one-time password shown once), reset, disable.
 
 use crate::http::extract::Form;
-use crate::http::extract::Path;
+use crate::http::extract::{Path, Query};
 use askama::Template;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -13,7 +13,7 @@ use crate::app::AppState;
 use crate::db::audit::{self, Event};
 use crate::db::orgs;
 use crate::db::users::{self, UserRow};
-use crate::domain::mask::mask_phone;
+use crate::domain::mask::{mask_email, mask_phone};
 use crate::domain::role::Role;
 use crate::error::{AppError, AppResult, FieldError};
 use crate::http::session::{CurrentUser, Session};
@@ -29,10 +29,11 @@ pub struct OrgOption {
     pub name: String,
 }
 
-/// Masks the phone unless the viewer is a city admin.
+/// Masks the phone and e-mail address unless the viewer is a city admin.
 pub fn present(mut row: UserRow, session: &Session) -> UserRow {
     if session.role != Role::CityAdmin {
         row.phone = row.phone.as_deref().map(mask_phone);
+        row.email = row.email.as_deref().map(mask_email);
     }
     row.role = Role::parse(&row.role).map_or(row.role.clone(), |r| r.label_zh().to_string());
     row
@@ -58,6 +59,7 @@ pub async fn list(
         login: String::new(),
         display_name: String::new(),
         phone: None,
+        email: None,
         role: String::new(),
         org_id: session.org.id,
     };
@@ -130,6 +132,8 @@ pub struct UserForm {
     #[serde(default)]
     phone: String,
     #[serde(default)]
+    email: String,
+    #[serde(default)]
     role: String,
     #[serde(default)]
     org_id: String,
@@ -144,6 +148,7 @@ pub async fn create(
         login: form.login.clone(),
         display_name: form.display_name.clone(),
         phone: Some(form.phone.clone()),
+        email: Some(form.email.clone()),
         role: form.role.clone(),
         org_id: form.org_id.trim().parse().unwrap_or(-1),
     };
@@ -178,9 +183,11 @@ struct UserPage {
     csrf: String,
     user: UserRow,
     is_self: bool,
+    errors: Vec<FieldError>,
+    message: Option<&'static str>,
 }
 
-async fn in_scope(state: &AppState, session: &Session, user_id: i64) -> AppResult<UserRow> {
+pub async fn in_scope(state: &AppState, session: &Session, user_id: i64) -> AppResult<UserRow> {
     let row = users::get_row(&state.db, &session.scope(), user_id)
         .await?
         .ok_or(AppError::NotFound)?;
@@ -196,6 +203,7 @@ pub async fn show(
     State(state): State<AppState>,
     CurrentUser(session): CurrentUser,
     Path(user_id): Path<i64>,
+    Query(q): Query<ShowQuery>,
 ) -> AppResult<Html<String>> {
     let row = in_scope(&state, &session, user_id).await?;
     render(&UserPage {
@@ -203,7 +211,47 @@ pub async fn show(
         csrf: session.csrf.clone(),
         is_self: row.id == session.user.id,
         user: present(row, &session),
+        errors: Vec::new(),
+        message: q.saved.map(|_| "电子邮箱已保存。"),
     })
+}
+
+#[derive(Deserialize)]
+pub struct ShowQuery {
+    saved: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub struct EmailForm {
+    #[serde(default)]
+    email: String,
+}
+
+/// Sets or clears an account's e-mail address (where reminders are mailed).
+pub async fn set_email(
+    State(state): State<AppState>,
+    CurrentUser(session): CurrentUser,
+    Path(user_id): Path<i64>,
+    Form(form): Form<EmailForm>,
+) -> AppResult<Response> {
+    let row = in_scope(&state, &session, user_id).await?;
+    match accounts::set_email(&state.db, row.id, &form.email, &session.actor()).await {
+        Ok(()) => {
+            Ok(axum::response::Redirect::to(&format!("/users/{}?saved=1", row.id)).into_response())
+        }
+        Err(AppError::Invalid(errors)) => {
+            let page = render(&UserPage {
+                nav: Nav::for_session(&session),
+                csrf: session.csrf.clone(),
+                is_self: row.id == session.user.id,
+                user: present(row, &session),
+                errors,
+                message: None,
+            })?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+        }
+        Err(e) => Err(e),
+    }
 }
 
 pub async fn reset_password(

@@ -1,0 +1,296 @@
+//! Reminders (催报): one row per reminder to one unit, holding both the in-app notice and the
+//! e-mail job. Created once per dedup key (`INSERT … ON CONFLICT DO NOTHING`); the e-mail is
+//! claimed by compare-and-set with a lease, so one node sends it.
+
+use serde::Serialize;
+
+use super::{Db, Tx, on_pool, on_tx};
+
+/// Mail states.
+pub const PENDING: &str = "pending";
+pub const SENDING: &str = "sending";
+pub const SENT: &str = "sent";
+pub const FAILED: &str = "failed";
+pub const SKIPPED: &str = "skipped";
+
+/// Attempts before a failed e-mail is given up.
+pub const MAX_ATTEMPTS: i64 = 6;
+/// How long a node may hold a claimed e-mail before another may take it over.
+pub const LEASE_SECONDS: i64 = 300;
+
+#[derive(Debug, Clone, sqlx::FromRow, Serialize, utoipa::ToSchema)]
+pub struct Reminder {
+    pub id: i64,
+    pub org_id: i64,
+    pub org_name: String,
+    /// `auto` (7, 3 or 1 days before a deadline) or `manual` (sent by an admin).
+    pub kind: String,
+    /// The phase deadline it is about (YYYY-MM-DD), if any.
+    pub deadline: Option<String>,
+    pub days_before: Option<i64>,
+    pub message: String,
+    /// The sending admin's note (manual reminders).
+    pub note: Option<String>,
+    /// Who sent it, as shown: 网聚自动提醒, or the admin's unit and name.
+    pub sender_label: String,
+    pub created_at: i64,
+    /// pending, sending, sent, failed or skipped.
+    pub mail_status: String,
+    pub mail_attempts: i64,
+    pub mail_error: Option<String>,
+    pub mail_recipients: i64,
+    /// Whether the viewing account has marked it read (false in lists not made for a reader).
+    pub read: bool,
+}
+
+pub struct NewReminder<'a> {
+    pub campaign_id: i64,
+    pub org_id: i64,
+    pub kind: &'a str,
+    pub dedup_key: Option<&'a str>,
+    pub deadline: Option<String>,
+    pub days_before: Option<i64>,
+    pub message: &'a str,
+    pub note: Option<&'a str>,
+    pub sender_id: Option<i64>,
+    pub sender_label: &'a str,
+    pub now: i64,
+}
+
+/// Inserts a reminder unless one with the same dedup key exists. Returns its id when this
+/// call created it.
+pub async fn insert(tx: &mut Tx, new: &NewReminder<'_>) -> Result<Option<i64>, sqlx::Error> {
+    on_tx!(tx, c => sqlx::query_scalar(
+        "INSERT INTO reminders (campaign_id, org_id, kind, dedup_key, deadline, days_before, message, note,
+             sender_id, sender_label, created_at, mail_status, mail_next_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'pending', $11)
+         ON CONFLICT (dedup_key) DO NOTHING RETURNING id")
+        .bind(new.campaign_id)
+        .bind(new.org_id)
+        .bind(new.kind)
+        .bind(new.dedup_key)
+        .bind(&new.deadline)
+        .bind(new.days_before)
+        .bind(new.message)
+        .bind(new.note)
+        .bind(new.sender_id)
+        .bind(new.sender_label)
+        .bind(new.now)
+        .fetch_optional(c)
+        .await)
+}
+
+/// The dedup keys already taken that start with `prefix` (one read instead of a write per unit
+/// on every tick).
+pub async fn keys_with_prefix(db: &Db, prefix: &str) -> Result<Vec<String>, sqlx::Error> {
+    on_pool!(db, pool => sqlx::query_scalar(
+        "SELECT dedup_key FROM reminders WHERE dedup_key LIKE $1")
+        .bind(format!("{prefix}%"))
+        .fetch_all(pool)
+        .await)
+}
+
+/// Condition for an e-mail that may be claimed at `$1` (now).
+const CLAIMABLE: &str =
+    "((mail_status IN ('pending', 'failed') AND mail_next_at <= $1 AND mail_attempts < $2)
+     OR (mail_status = 'sending' AND mail_lease_until < $1))";
+
+/// Ids of e-mails due now, oldest first.
+pub async fn due_mail(db: &Db, now: i64, limit: i64) -> Result<Vec<i64>, sqlx::Error> {
+    let sql = format!("SELECT id FROM reminders WHERE {CLAIMABLE} ORDER BY id LIMIT $3");
+    on_pool!(db, pool => sqlx::query_scalar(&sql)
+        .bind(now)
+        .bind(MAX_ATTEMPTS)
+        .bind(limit)
+        .fetch_all(pool)
+        .await)
+}
+
+/// A claimed e-mail job.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Claimed {
+    pub id: i64,
+    pub org_id: i64,
+    pub kind: String,
+    pub deadline: Option<String>,
+    pub message: String,
+    pub note: Option<String>,
+    pub sender_label: String,
+    pub mail_attempts: i64,
+}
+
+/// Claims the e-mail of reminder `id` for this node (compare-and-set): `None` when another
+/// node has it or it is no longer due.
+pub async fn claim(db: &Db, id: i64, now: i64) -> Result<Option<Claimed>, sqlx::Error> {
+    let sql = format!(
+        "UPDATE reminders SET mail_status = 'sending', mail_attempts = mail_attempts + 1, mail_lease_until = $4
+         WHERE id = $3 AND {CLAIMABLE}
+         RETURNING id, org_id, kind, deadline, message, note, sender_label, mail_attempts"
+    );
+    let mut tx = db.begin().await?;
+    let claimed = on_tx!(&mut tx, c => sqlx::query_as::<_, Claimed>(&sql)
+        .bind(now)
+        .bind(MAX_ATTEMPTS)
+        .bind(id)
+        .bind(now + LEASE_SECONDS)
+        .fetch_optional(c)
+        .await)?;
+    tx.commit().await?;
+    Ok(claimed)
+}
+
+/// Records how the e-mail went. `next_at` is when a failure may be retried.
+pub async fn finish_mail(
+    db: &Db,
+    id: i64,
+    status: &str,
+    error: Option<&str>,
+    recipients: i64,
+    now: i64,
+    next_at: i64,
+) -> Result<(), sqlx::Error> {
+    let mut tx = db.begin().await?;
+    on_tx!(&mut tx, c => sqlx::query(
+        "UPDATE reminders SET mail_status = $1, mail_error = $2, mail_recipients = $3,
+             mail_sent_at = CASE WHEN $1 = 'sent' THEN $4 ELSE mail_sent_at END,
+             mail_next_at = $5, mail_lease_until = NULL
+         WHERE id = $6 AND mail_status = 'sending'")
+        .bind(status)
+        .bind(error)
+        .bind(recipients)
+        .bind(now)
+        .bind(next_at)
+        .bind(id)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
+    tx.commit().await
+}
+
+/// Marks every e-mail still waiting as skipped (no mail server configured).
+pub async fn skip_all_pending(db: &Db, reason: &str) -> Result<u64, sqlx::Error> {
+    let mut tx = db.begin().await?;
+    let n = on_tx!(&mut tx, c => sqlx::query(
+        "UPDATE reminders SET mail_status = 'skipped', mail_error = $1 WHERE mail_status = 'pending'")
+        .bind(reason)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
+    tx.commit().await?;
+    Ok(n)
+}
+
+/// Confirmed activities of the campaign anywhere in the subtree at `path`.
+pub async fn confirmed_in_subtree(
+    db: &Db,
+    campaign_id: i64,
+    path: &str,
+) -> Result<i64, sqlx::Error> {
+    on_pool!(db, pool => sqlx::query_scalar(
+        "SELECT COUNT(*) FROM activities a JOIN orgs o ON o.id = a.org_id
+         WHERE a.campaign_id = $1 AND a.status = 'confirmed' AND o.path LIKE $2")
+        .bind(campaign_id)
+        .bind(format!("{path}%"))
+        .fetch_one(pool)
+        .await)
+}
+
+/// Admins of a unit who have an e-mail address: (name, address).
+pub async fn recipients(db: &Db, org_id: i64) -> Result<Vec<(String, String)>, sqlx::Error> {
+    on_pool!(db, pool => sqlx::query_as(
+        "SELECT display_name, email FROM users
+         WHERE org_id = $1 AND role IN ('unit_admin', 'grassroots_admin') AND NOT disabled
+           AND email IS NOT NULL AND email <> '' ORDER BY id")
+        .bind(org_id)
+        .fetch_all(pool)
+        .await)
+}
+
+const SELECT: &str = "SELECT r.id, r.org_id, o.name AS org_name, r.kind, r.deadline, r.days_before, r.message, r.note,
+        r.sender_label, r.created_at, r.mail_status, r.mail_attempts, r.mail_error, r.mail_recipients,
+        EXISTS (SELECT 1 FROM reminder_reads x WHERE x.reminder_id = r.id AND x.user_id = $1) AS read
+     FROM reminders r JOIN orgs o ON o.id = r.org_id";
+
+/// Reminders addressed to `org_id`, newest first, with `user_id`'s read marks.
+pub async fn for_org(
+    db: &Db,
+    org_id: i64,
+    user_id: i64,
+    unread_only: bool,
+    limit: i64,
+) -> Result<Vec<Reminder>, sqlx::Error> {
+    let filter = if unread_only {
+        " AND NOT EXISTS (SELECT 1 FROM reminder_reads x WHERE x.reminder_id = r.id AND x.user_id = $1)"
+    } else {
+        ""
+    };
+    let sql = format!("{SELECT} WHERE r.org_id = $2{filter} ORDER BY r.id DESC LIMIT $3");
+    on_pool!(db, pool => sqlx::query_as::<_, Reminder>(&sql)
+        .bind(user_id)
+        .bind(org_id)
+        .bind(limit)
+        .fetch_all(pool)
+        .await)
+}
+
+/// How many reminders to `org_id` that `user_id` has not read.
+pub async fn unread_count(db: &Db, org_id: i64, user_id: i64) -> Result<i64, sqlx::Error> {
+    on_pool!(db, pool => sqlx::query_scalar(
+        "SELECT COUNT(*) FROM reminders r WHERE r.org_id = $1
+           AND NOT EXISTS (SELECT 1 FROM reminder_reads x WHERE x.reminder_id = r.id AND x.user_id = $2)")
+        .bind(org_id)
+        .bind(user_id)
+        .fetch_one(pool)
+        .await)
+}
+
+/// Reminders sent to units below `org_id` within the scope prefix, newest first (what an admin
+/// has sent or the job has sent to its units).
+pub async fn sent_in_scope(
+    db: &Db,
+    prefix: &str,
+    own_org: i64,
+    limit: i64,
+) -> Result<Vec<Reminder>, sqlx::Error> {
+    let sql =
+        format!("{SELECT} WHERE o.path LIKE $2 AND r.org_id <> $3 ORDER BY r.id DESC LIMIT $4");
+    on_pool!(db, pool => sqlx::query_as::<_, Reminder>(&sql)
+        .bind(-1_i64)
+        .bind(format!("{prefix}%"))
+        .bind(own_org)
+        .bind(limit)
+        .fetch_all(pool)
+        .await)
+}
+
+/// Marks reminder `id` (addressed to `org_id`) read by `user_id`. Returns false when there is
+/// no such reminder for that unit.
+pub async fn mark_read(
+    tx: &mut Tx,
+    id: i64,
+    org_id: i64,
+    user_id: i64,
+    now: i64,
+) -> Result<bool, sqlx::Error> {
+    let n = on_tx!(tx, c => sqlx::query(
+        "INSERT INTO reminder_reads (reminder_id, user_id, read_at)
+         SELECT id, $3, $4 FROM reminders WHERE id = $1 AND org_id = $2
+         ON CONFLICT (reminder_id, user_id) DO NOTHING")
+        .bind(id)
+        .bind(org_id)
+        .bind(user_id)
+        .bind(now)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
+    if n > 0 {
+        return Ok(true);
+    }
+    let exists: Option<i64> = on_tx!(tx, c => sqlx::query_scalar(
+        "SELECT id FROM reminders WHERE id = $1 AND org_id = $2")
+        .bind(id)
+        .bind(org_id)
+        .fetch_optional(c)
+        .await)?;
+    Ok(exists.is_some())
+}

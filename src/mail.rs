@@ -1,0 +1,117 @@
+//! Outgoing e-mail through the SMTP server of the `[smtp]` table (lettre on tokio, rustls).
+//! Nothing else names lettre.
+
+use std::time::Duration;
+
+use lettre::message::header::ContentType;
+use lettre::message::{Mailbox, Message};
+use lettre::transport::smtp::authentication::Credentials;
+use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
+
+use crate::config::{SmtpSettings, SmtpTls};
+
+/// A connection recipe for the configured server; cheap to build per batch.
+pub struct Mailer {
+    transport: AsyncSmtpTransport<Tokio1Executor>,
+    from: Mailbox,
+}
+
+/// One recipient: display name and address.
+pub struct Recipient {
+    pub name: String,
+    pub email: String,
+}
+
+impl Mailer {
+    /// Checks the settings (host, sender address) without connecting.
+    pub fn new(smtp: &SmtpSettings) -> Result<Mailer, String> {
+        let from: Mailbox = smtp
+            .from
+            .parse()
+            .map_err(|e| format!("[smtp] from“{}”不是有效的发件地址：{e}", smtp.from))?;
+        let builder = match smtp.tls {
+            SmtpTls::None => AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&smtp.host),
+            SmtpTls::Starttls => AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(&smtp.host)
+                .map_err(|e| format!("[smtp] host“{}”：{e}", smtp.host))?,
+            SmtpTls::Tls => AsyncSmtpTransport::<Tokio1Executor>::relay(&smtp.host)
+                .map_err(|e| format!("[smtp] host“{}”：{e}", smtp.host))?,
+        };
+        let mut builder = builder
+            .port(smtp.port())
+            .timeout(Some(Duration::from_secs(20)));
+        if let Some(user) = smtp.username.as_ref().filter(|u| !u.is_empty()) {
+            builder = builder.credentials(Credentials::new(
+                user.clone(),
+                smtp.password.clone().unwrap_or_default(),
+            ));
+        }
+        Ok(Mailer {
+            transport: builder.build(),
+            from,
+        })
+    }
+
+    /// Sends one plain-text message (UTF-8) to all `to`. The error is for the operator's log
+    /// and the job row, not for end users.
+    pub async fn send(&self, to: &[Recipient], subject: &str, body: &str) -> Result<(), String> {
+        let mut message = Message::builder().from(self.from.clone());
+        let mut any = false;
+        for r in to {
+            match r.email.parse() {
+                Ok(address) => {
+                    message = message.to(Mailbox::new(Some(r.name.clone()), address));
+                    any = true;
+                }
+                Err(e) => tracing::warn!(email = %r.email, "skipping an invalid address: {e}"),
+            }
+        }
+        if !any {
+            return Err("没有有效的收件地址".into());
+        }
+        let message = message
+            .subject(subject)
+            .header(ContentType::TEXT_PLAIN)
+            .body(body.to_string())
+            .map_err(|e| format!("邮件内容无法生成：{e}"))?;
+        self.transport
+            .send(message)
+            .await
+            .map(|_| ())
+            .map_err(|e| format!("SMTP 发送失败：{e}"))
+    }
+}
+
+/// Whether `email` is a usable address: what lettre accepts, within RFC 5321's lengths, no
+/// display name or spaces.
+pub fn valid_email(email: &str) -> bool {
+    email.len() <= 254
+        && !email
+            .chars()
+            .any(|c| c.is_whitespace() || c == '<' || c == '>')
+        && email
+            .split_once('@')
+            .is_some_and(|(local, domain)| local.len() <= 64 && domain.contains('.'))
+        && email.parse::<lettre::Address>().is_ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn addresses() {
+        assert!(valid_email("hexi.union@example.cn"));
+        assert!(valid_email("zhang_san+cuibao@mail.tj.gov.cn"));
+        for bad in [
+            "",
+            "no-at.example.cn",
+            "a@b",
+            "两个@@example.cn",
+            "a b@example.cn",
+            "<a@example.cn>",
+            "a@",
+        ] {
+            assert!(!valid_email(bad), "{bad}");
+        }
+    }
+}
