@@ -88,6 +88,7 @@ document.addEventListener("DOMContentLoaded", function () {
   input.addEventListener("change", async function () {
     findings.textContent = "";
     hidden.value = "";
+    say("正在准备上传……");
     var file = input.files && input.files[0];
     if (!file) return;
     if (max && file.size > max) {

@@ -19,7 +19,7 @@ const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 const CHROMIUM: &str = "/usr/bin/chromium";
 
 /// Kills the child when the test ends, however it ends.
-struct Kill(Child);
+pub(crate) struct Kill(pub(crate) Child);
 
 impl Drop for Kill {
     fn drop(&mut self) {
@@ -28,7 +28,7 @@ impl Drop for Kill {
     }
 }
 
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
@@ -67,7 +67,7 @@ fn start_wangju(args: &[String]) -> (Kill, String, String) {
     (Kill(child), base, password)
 }
 
-async fn start_browser(width: u32, height: u32) -> (Kill, Client) {
+pub(crate) async fn start_browser(width: u32, height: u32) -> (Kill, Client) {
     assert!(
         std::path::Path::new(CHROMEDRIVER).exists(),
         "{CHROMEDRIVER} is missing: install Debian's chromium and chromium-driver (see README)"
@@ -114,13 +114,13 @@ async fn start_browser(width: u32, height: u32) -> (Kill, Client) {
     panic!("chromedriver did not start: {last:?}");
 }
 
-fn screenshot_dir() -> PathBuf {
+pub(crate) fn screenshot_dir() -> PathBuf {
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("screenshots");
     std::fs::create_dir_all(&dir).expect("screenshot dir");
     dir
 }
 
-async fn fill(c: &Client, name: &str, value: &str) {
+pub(crate) async fn fill(c: &Client, name: &str, value: &str) {
     c.find(Locator::Css(&format!("input[name='{name}']")))
         .await
         .expect("field")
@@ -129,7 +129,7 @@ async fn fill(c: &Client, name: &str, value: &str) {
         .expect("type");
 }
 
-async fn submit(c: &Client) {
+pub(crate) async fn submit(c: &Client) {
     c.find(Locator::Css("main form button[type='submit']"))
         .await
         .expect("submit button")
@@ -138,7 +138,7 @@ async fn submit(c: &Client) {
         .expect("click");
 }
 
-async fn wait_for_path(c: &Client, path: &str) {
+pub(crate) async fn wait_for_path(c: &Client, path: &str) {
     for _ in 0..50 {
         if c.current_url().await.is_ok_and(|u| u.path() == path) {
             return;
@@ -151,7 +151,7 @@ async fn wait_for_path(c: &Client, path: &str) {
     );
 }
 
-async fn shot(c: &Client, name: &str) {
+pub(crate) async fn shot(c: &Client, name: &str) {
     let png = c.screenshot().await.expect("screenshot");
     let file = screenshot_dir().join(format!("{name}.png").to_lowercase());
     std::fs::write(&file, png).expect("save screenshot");

@@ -15,3 +15,4 @@ mod overview;
 mod platform;
 mod reminders;
 mod works;
+mod works_browser;

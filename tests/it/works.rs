@@ -474,7 +474,7 @@ async fn an_upload_resumes_from_the_last_received_byte() {
 
 /// moto's S3 server, started once for the test run (`pip install 'moto[server]'`, as .ci/run
 /// does).
-fn moto_endpoint() -> &'static str {
+pub(crate) fn moto_endpoint() -> &'static str {
     static MOTO: OnceLock<(String, Child)> = OnceLock::new();
     &MOTO
         .get_or_init(|| {
