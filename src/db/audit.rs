@@ -65,6 +65,13 @@ pub fn action_label_zh(action: &str) -> &'static str {
         "reminder.auto" => "自动催报",
         "reminder.send" => "手动催报",
         "user.email" => "修改电子邮箱",
+        "user.register" => "职工注册",
+        "work.submit" => "提交作品",
+        "work.resubmit" => "修改后重新提交作品",
+        "work.decide" => "审核作品",
+        "participation.record" => "登记子项目参与",
+        "photo.add" => "添加活动照片",
+        "photo.remove" => "删除活动照片",
         _ => "其他操作",
     }
 }
@@ -78,6 +85,9 @@ pub fn object_label_zh(object_type: &str) -> &'static str {
         "campaign" => "主题活动",
         "activity" => "线下活动",
         "propagandist" => "宣传员",
+        "work" => "作品",
+        "participation" => "子项目参与记录",
+        "reminder" => "催报提醒",
         _ => "对象",
     }
 }

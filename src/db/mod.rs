@@ -7,6 +7,7 @@ pub mod activities;
 pub mod audit;
 pub mod campaigns;
 pub mod orgs;
+pub mod photos;
 pub mod reminders;
 pub mod sessions;
 pub mod users;

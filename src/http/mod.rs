@@ -89,7 +89,8 @@ const MODERATE: Access = Access::Role("may_moderate", Role::may_moderate);
 pub fn route_table() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
     use Method as M;
     use pages::{
-        activities, audit, auth, checkin, home, orgs, propagandists, reminders, users, works,
+        activities, audit, auth, checkin, home, orgs, photos, propagandists, reminders, users,
+        works,
     };
     vec![
         // Public pages and plumbing.
@@ -180,6 +181,24 @@ pub fn route_table() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
             "/activities/{activity_id}",
             REPORT_ACTIVITIES,
             post(activities::update),
+        ),
+        r(
+            M::POST,
+            "/activities/{activity_id}/photos",
+            REPORT_ACTIVITIES,
+            post(photos::add).layer(DefaultBodyLimit::max(photos::BODY_LIMIT)),
+        ),
+        r(
+            M::GET,
+            "/activities/{activity_id}/photos/{photo_id}",
+            READ_ACTIVITIES,
+            get(photos::file),
+        ),
+        r(
+            M::POST,
+            "/activities/{activity_id}/photos/{photo_id}/delete",
+            REPORT_ACTIVITIES,
+            post(photos::remove),
         ),
         r(
             M::POST,

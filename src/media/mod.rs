@@ -12,6 +12,7 @@ pub mod check;
 pub mod clean;
 pub mod command;
 mod isobmff;
+pub mod photo;
 pub mod sniff;
 mod text;
 

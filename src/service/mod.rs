@@ -9,6 +9,7 @@ pub mod checkin;
 pub mod circular;
 pub mod orgs;
 pub mod overview;
+pub mod photos;
 pub mod progress;
 pub mod propagandists;
 pub mod reminders;

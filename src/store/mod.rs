@@ -174,6 +174,12 @@ impl FileStore {
         })
     }
 
+    /// Writes a small object whole (photos and thumbnails, already bounded in size).
+    pub async fn put_bytes(&self, key: &str, bytes: Vec<u8>) -> Result<(), StoreError> {
+        self.op.write(key, bytes).await?;
+        Ok(())
+    }
+
     /// Copies a local file into the store.
     pub async fn put_file(&self, key: &str, path: &Path) -> Result<u64, StoreError> {
         let mut file = tokio::fs::File::open(path).await.map_err(io)?;

@@ -66,6 +66,10 @@ async fn snapshot(app: &TestApp, secret_path: &str) -> Vec<String> {
          CAST((SELECT COUNT(*) FROM reminder_reads x WHERE x.reminder_id = r.id) AS TEXT) \
          FROM reminders r JOIN orgs o ON o.id = r.org_id WHERE o.path LIKE '{secret_path}%' ORDER BY r.id"
     );
+    let photos = format!(
+        "SELECT CAST(p.id AS TEXT) || '|' || p.image_key FROM activity_photos p JOIN activities a ON a.id = p.activity_id \
+         JOIN orgs o ON o.id = a.org_id WHERE o.path LIKE '{secret_path}%' ORDER BY p.id"
+    );
     let mut rows = Vec::new();
     for q in [
         orgs,
@@ -77,6 +81,7 @@ async fn snapshot(app: &TestApp, secret_path: &str) -> Vec<String> {
         uploads,
         participations,
         reminders,
+        photos,
     ] {
         let part: Vec<String> = match &app.state.db {
             Db::Sqlite { read, .. } => sqlx::query_scalar(&q)
@@ -99,8 +104,22 @@ struct Targets {
     user: i64,
     activity: i64,
     reminder: i64,
+    photo: i64,
     work: i64,
     upload: String,
+}
+
+async fn sqlx_scalar(app: &TestApp, sql: &str) -> i64 {
+    match &app.state.db {
+        Db::Sqlite { read, .. } => sqlx::query_scalar(sql)
+            .fetch_one(read)
+            .await
+            .expect("scalar"),
+        Db::Postgres(pool) => sqlx::query_scalar(sql)
+            .fetch_one(pool)
+            .await
+            .expect("scalar"),
+    }
 }
 
 fn fill(path: &str, t: &Targets) -> String {
@@ -116,6 +135,7 @@ fn fill(path: &str, t: &Targets) -> String {
             "work_id" => t.work.to_string(),
             "upload_id" => t.upload.clone(),
             "reminder_id" => t.reminder.to_string(),
+            "photo_id" => t.photo.to_string(),
             "code" => "micro-video".to_string(),
             // A forged check-in code: must be refused, never resolve to an activity.
             "token" => "0123456789abcdef0123456789abcdef".to_string(),
@@ -213,6 +233,15 @@ async fn no_route_leaks_across_scope() {
             .await;
         assert_eq!(s, StatusCode::CREATED, "{created}");
         let secret_activity = created["id"].as_i64().unwrap_or_default();
+        let photo = {
+            let img = image::DynamicImage::ImageRgb8(image::RgbImage::from_fn(64, 48, |x, y| image::Rgb([x as u8 * 4, y as u8 * 5, 90])));
+            let mut out = std::io::Cursor::new(Vec::new());
+            img.write_to(&mut out, image::ImageFormat::Jpeg).expect("encode");
+            out.into_inner()
+        };
+        let r = admin.upload_files(&format!("/activities/{secret_activity}/photos"), "photos", vec![("secret.jpg", photo)]).await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        let secret_photo: i64 = sqlx_scalar(&app, &format!("SELECT MAX(id) FROM activity_photos WHERE activity_id = {secret_activity}")).await;
         let (s, body) = admin
             .send_json(Method::POST, "/api/v1/propagandists", &json!({"name": SECRET_PROPAGANDIST, "phone": "13955556666", "org_id": secret_org}))
             .await;
@@ -241,7 +270,7 @@ async fn no_route_leaks_across_scope() {
         assert_eq!(s, StatusCode::CREATED, "{body}");
         let secret_work = body["id"].as_i64().unwrap_or_default();
         // The matrix uploads its own copy for the worker below, so the secret one stays untouched.
-        let targets = Targets { org: secret_org, user: secret_user, activity: secret_activity, reminder: secret_reminder, work: secret_work, upload: secret_upload };
+        let targets = Targets { org: secret_org, user: secret_user, activity: secret_activity, reminder: secret_reminder, photo: secret_photo, work: secret_work, upload: secret_upload };
 
         let mut actors = vec![Actor { role: None, login: None, agent: app.agent(), sees_secret: false }];
         for (role, org) in [
@@ -266,7 +295,7 @@ async fn no_route_leaks_across_scope() {
             let who = actor.role.map_or("anonymous", |r| r.code());
             for spec in &table {
                 let path = fill(spec.path, &targets);
-                let has_object = ["{org_id}", "{user_id}", "{activity_id}", "{work_id}", "{upload_id}", "{reminder_id}"].iter().any(|p| spec.path.contains(p));
+                let has_object = ["{org_id}", "{user_id}", "{activity_id}", "{work_id}", "{upload_id}", "{reminder_id}", "{photo_id}"].iter().any(|p| spec.path.contains(p));
                 // Moderation is campaign-wide: moderators see every work (not uploads).
                 let sees = actor.sees_secret
                     || (actor.role == Some(Role::Moderator) && spec.path.contains("{work_id}"));

@@ -443,6 +443,28 @@ impl Agent {
         last
     }
 
+    /// Posts files as one multipart field (a phone choosing several photos at once).
+    pub async fn upload_files(
+        &self,
+        path: &str,
+        field: &str,
+        files: Vec<(&str, Vec<u8>)>,
+    ) -> Response {
+        let mut form = reqwest::multipart::Form::new();
+        for (name, bytes) in files {
+            form = form.part(
+                field.to_string(),
+                reqwest::multipart::Part::bytes(bytes).file_name(name.to_string()),
+            );
+        }
+        self.client
+            .post(format!("{}{path}?_csrf={}", self.base, self.csrf))
+            .multipart(form)
+            .send()
+            .await
+            .expect("upload")
+    }
+
     pub async fn upload(&self, path: &str, file_name: &str, bytes: Vec<u8>) -> Response {
         let part = reqwest::multipart::Part::bytes(bytes).file_name(file_name.to_string());
         let form = reqwest::multipart::Form::new().part("file", part);

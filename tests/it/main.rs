@@ -12,6 +12,7 @@ mod harness;
 mod media;
 mod orgs;
 mod overview;
+mod photos;
 mod platform;
 mod reminders;
 mod works;

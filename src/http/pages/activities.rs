@@ -312,6 +312,7 @@ struct ShowPage {
     versions: Vec<VersionLine>,
     message: Option<String>,
     doubtful: bool,
+    photos: Vec<crate::service::photos::Photo>,
 }
 
 #[derive(Deserialize, Default)]
@@ -351,11 +352,13 @@ fn message_for(done: &str) -> String {
         "approve" => "已审核通过，等待市总确认。".into(),
         "return" => "已退回，对方会看到退回原因。".into(),
         "confirm" => "已确认，计入任务完成数。".into(),
+        "photos" => "照片已添加。".into(),
+        "photo_removed" => "照片已删除。".into(),
         _ => "已完成。".into(),
     }
 }
 
-async fn show_page(
+pub(crate) async fn show_page(
     state: &AppState,
     session: &Session,
     a: Activity,
@@ -387,7 +390,9 @@ async fn show_page(
             }
         })
         .collect();
+    let photos = crate::service::photos::list(&state.db, &acting, a.row.id).await?;
     render(&ShowPage {
+        photos,
         nav: Nav::for_session(session),
         csrf: session.csrf.clone(),
         status: a.status().label_zh(),

@@ -6,6 +6,7 @@ pub mod auth;
 pub mod checkin;
 pub mod home;
 pub mod orgs;
+pub mod photos;
 pub mod propagandists;
 pub mod reminders;
 pub mod users;
