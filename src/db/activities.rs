@@ -39,22 +39,117 @@ const SELECT: &str = "SELECT a.id, a.campaign_id, a.org_id, o.name AS org_name, 
     (SELECT COUNT(*) FROM checkins c WHERE c.activity_id = a.id) AS verified
     FROM activities a JOIN orgs o ON o.id = a.org_id";
 
-/// Activities of units in scope, newest first; `status` empty for all.
+/// Which activities a list shows; empty strings mean "any". Every figure on the dashboard
+/// links to the list with the filter that produced it.
+#[derive(Debug, Clone, Default)]
+pub struct ListFilter {
+    /// A status code, `reported` (submitted, approved or confirmed: what the dashboard counts as
+    /// reported), or empty.
+    pub status: String,
+    /// The materialised path of a unit in scope: its subtree only.
+    pub under: String,
+    /// First and last day (`YYYY-MM-DD`), inclusive.
+    pub from: String,
+    pub to: String,
+    pub format: String,
+    pub category: String,
+    /// At most this many rows, newest first.
+    pub limit: i64,
+}
+
+/// The activity's format and content categories live in its JSON document; the two databases
+/// spell JSON access differently.
+pub(super) fn json_format(db: &Db) -> &'static str {
+    match db.backend() {
+        super::Backend::Sqlite => "json_extract(a.document, '$.format')",
+        super::Backend::Postgres => "(CAST(a.document AS jsonb) ->> 'format')",
+    }
+}
+
+/// A row source of the activity's categories, one `value` per category.
+pub(super) fn json_categories(db: &Db) -> &'static str {
+    match db.backend() {
+        super::Backend::Sqlite => "json_each(a.document, '$.categories')",
+        super::Backend::Postgres => {
+            "jsonb_array_elements_text(CAST(a.document AS jsonb) -> 'categories') AS j(value)"
+        }
+    }
+}
+
+/// Activities of units in scope, newest first, narrowed by `filter`.
 pub async fn list(
     db: &Db,
     scope: &Scope,
     campaign_id: i64,
-    status: &str,
+    filter: &ListFilter,
 ) -> Result<Vec<ActivityRow>, sqlx::Error> {
+    let prefix = if filter.under.starts_with(&scope.prefix) {
+        filter.under.clone()
+    } else {
+        scope.prefix.clone()
+    };
     let sql = format!(
-        "{SELECT} WHERE o.path LIKE $1 AND a.campaign_id = $2 AND ($3 = '' OR a.status = $3) ORDER BY a.starts_at DESC, a.id DESC"
+        "{SELECT} WHERE o.path LIKE $1 AND a.campaign_id = $2
+           AND ($3 = '' OR a.status = $3 OR ($3 = 'reported' AND a.status IN ('submitted', 'approved', 'confirmed')))
+           AND ($4 = '' OR substr(a.starts_at, 1, 10) >= $4) AND ($5 = '' OR substr(a.starts_at, 1, 10) <= $5)
+           AND ($6 = '' OR {format} = $6)
+           AND ($7 = '' OR EXISTS (SELECT 1 FROM {categories} WHERE value = $7))
+         ORDER BY a.starts_at DESC, a.id DESC LIMIT $8",
+        format = json_format(db),
+        categories = json_categories(db),
     );
     on_pool!(db, pool => sqlx::query_as::<_, ActivityRow>(&sql)
-        .bind(format!("{}%", scope.prefix))
+        .bind(format!("{prefix}%"))
         .bind(campaign_id)
-        .bind(status)
+        .bind(&filter.status)
+        .bind(&filter.from)
+        .bind(&filter.to)
+        .bind(&filter.format)
+        .bind(&filter.category)
+        .bind(if filter.limit > 0 { filter.limit } else { i64::MAX })
         .fetch_all(pool)
         .await)
+}
+
+/// Activities in scope per day (`YYYY-MM-DD`), per format and per content category: the
+/// dashboard's charts.
+pub async fn per_day(
+    db: &Db,
+    scope: &Scope,
+    campaign_id: i64,
+) -> Result<Vec<(String, i64)>, sqlx::Error> {
+    on_pool!(db, pool => sqlx::query_as::<_, (String, i64)>(
+        "SELECT substr(a.starts_at, 1, 10) AS day, CAST(COUNT(*) AS BIGINT) FROM activities a JOIN orgs o ON o.id = a.org_id
+         WHERE o.path LIKE $1 AND a.campaign_id = $2 GROUP BY substr(a.starts_at, 1, 10) ORDER BY day")
+        .bind(format!("{}%", scope.prefix)).bind(campaign_id).fetch_all(pool).await)
+}
+
+pub async fn per_format(
+    db: &Db,
+    scope: &Scope,
+    campaign_id: i64,
+) -> Result<Vec<(String, i64)>, sqlx::Error> {
+    let sql = format!(
+        "SELECT COALESCE({f}, '') AS v, CAST(COUNT(*) AS BIGINT) FROM activities a JOIN orgs o ON o.id = a.org_id
+         WHERE o.path LIKE $1 AND a.campaign_id = $2 GROUP BY COALESCE({f}, '') ORDER BY 2 DESC",
+        f = json_format(db)
+    );
+    on_pool!(db, pool => sqlx::query_as::<_, (String, i64)>(&sql)
+        .bind(format!("{}%", scope.prefix)).bind(campaign_id).fetch_all(pool).await)
+}
+
+pub async fn per_category(
+    db: &Db,
+    scope: &Scope,
+    campaign_id: i64,
+) -> Result<Vec<(String, i64)>, sqlx::Error> {
+    let sql = format!(
+        "SELECT value, CAST(COUNT(*) AS BIGINT) FROM activities a JOIN orgs o ON o.id = a.org_id, {c}
+         WHERE o.path LIKE $1 AND a.campaign_id = $2 GROUP BY value ORDER BY 2 DESC",
+        c = json_categories(db)
+    );
+    on_pool!(db, pool => sqlx::query_as::<_, (String, i64)>(&sql)
+        .bind(format!("{}%", scope.prefix)).bind(campaign_id).fetch_all(pool).await)
 }
 
 /// One activity whose unit lies in scope.

@@ -17,6 +17,17 @@ const FILES: &[(&str, &str, &[u8])] = &[
         "text/javascript; charset=utf-8",
         include_bytes!("../../static/app.js"),
     ),
+    (
+        "charts.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../static/charts.js"),
+    ),
+    // Apache ECharts 5.6.0, unmodified (static/vendor/ECHARTS-LICENSE, Apache-2.0).
+    (
+        "echarts.min.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../static/vendor/echarts.min.js"),
+    ),
 ];
 
 /// Appended to asset URLs so a new release is fetched fresh while old ones cache for a day.

@@ -478,6 +478,12 @@ pub fn route_table() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
             get(api::activities::progress),
         ),
         r(
+            M::GET,
+            "/api/v1/progress/charts",
+            READ_ACTIVITIES,
+            get(api::activities::charts),
+        ),
+        r(
             M::PUT,
             "/api/v1/quotas/{org_id}",
             ALLOCATE_QUOTAS,

@@ -95,10 +95,23 @@ fn check_phase(campaign: &StoredCampaign, clock: &Clock) -> Result<(), AppError>
     )))
 }
 
-pub async fn list(db: &Db, acting: &Acting, status: &str) -> Result<Vec<Activity>, AppError> {
+/// Activities in scope, narrowed by `filter` (its `under` is a unit id's path, checked here).
+pub async fn list(
+    db: &Db,
+    acting: &Acting,
+    filter: &activities::ListFilter,
+) -> Result<Vec<Activity>, AppError> {
     let campaign = current_campaign(db).await?;
-    let rows = activities::list(db, &acting.scope, campaign.id, status).await?;
+    let rows = activities::list(db, &acting.scope, campaign.id, filter).await?;
     Ok(rows.into_iter().map(decode).collect())
+}
+
+/// The path of a unit in scope, for narrowing a list to its subtree.
+pub async fn subtree_of(db: &Db, acting: &Acting, org_id: i64) -> Result<String, AppError> {
+    Ok(orgs::get(db, &acting.scope, org_id)
+        .await?
+        .ok_or(AppError::NotFound)?
+        .path)
 }
 
 pub async fn get(db: &Db, acting: &Acting, id: i64) -> Result<Activity, AppError> {

@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod activities;
 pub mod bootstrap;
 pub mod campaigns;
+pub mod charts;
 pub mod checkin;
 pub mod circular;
 pub mod orgs;

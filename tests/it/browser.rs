@@ -376,6 +376,23 @@ async fn first_login_flow(backend: Backend, width: u32, height: u32, label: &str
     let page = c.source().await.expect("source");
     assert!(page.contains("零报送") && page.contains("滨海新区总工会"));
     shot(&c, &format!("progress-{label}-{backend:?}")).await;
+    // The charts draw (ECharts, served by Wangju itself) under the page's CSP.
+    c.wait()
+        .for_element(Locator::Css("#charts[data-ready='1'] #chart-weeks canvas"))
+        .await
+        .expect("the weekly chart is drawn");
+    c.find(Locator::Css("#charts"))
+        .await
+        .expect("charts")
+        .screenshot()
+        .await
+        .map(|png| {
+            let file =
+                screenshot_dir().join(format!("charts-{label}-{backend:?}.png").to_lowercase());
+            std::fs::write(&file, png).expect("save");
+            println!("screenshot: {}", file.display());
+        })
+        .expect("charts screenshot");
     c.close().await.expect("close browser");
     if let Some(name) = pg {
         drop_pg_database(&name).await;

@@ -7,6 +7,7 @@ mod activities;
 mod audit;
 mod browser;
 mod campaign;
+mod charts;
 mod cli;
 mod harness;
 mod media;

@@ -30,8 +30,12 @@ pub async fn list(
         .as_deref()
         .and_then(Status::parse)
         .map_or("", Status::code);
+    let filter = crate::db::activities::ListFilter {
+        status: status.to_string(),
+        ..Default::default()
+    };
     Ok(Json(
-        activities::list(&state.db, &s.acting(), status).await?,
+        activities::list(&state.db, &s.acting(), &filter).await?,
     ))
 }
 
@@ -133,6 +137,19 @@ pub async fn progress(
     CurrentUser(s): CurrentUser,
 ) -> ApiResult<Json<Progress>> {
     Ok(Json(progress::progress(&state.db, &s.scope()).await?))
+}
+
+/// The dashboard's charts: completion by unit, activities per week, formats and content
+/// categories; every bar carries the link to the list it counts.
+#[utoipa::path(get, path = "/api/v1/progress/charts", tag = "activities", responses((status = 200, body = crate::service::charts::Charts)))]
+pub async fn charts(
+    State(state): State<AppState>,
+    CurrentUser(s): CurrentUser,
+) -> ApiResult<Json<crate::service::charts::Charts>> {
+    let p = progress::progress(&state.db, &s.scope()).await?;
+    Ok(Json(
+        crate::service::charts::charts(&state.db, &s.acting(), &p).await?,
+    ))
 }
 
 #[derive(Deserialize, ToSchema)]

@@ -45,12 +45,37 @@ struct ListPage {
     chips: Vec<StatusChip>,
     lines: Vec<Line>,
     may_report: bool,
+    /// What the list is narrowed to, in words ("河西区总工会 · 知识竞赛"), with a way back.
+    narrowed: Vec<String>,
+    /// The query string without the status, for the status chips.
+    rest: String,
+    capped: bool,
 }
+
+/// The list shows at most this many rows; the export has them all.
+const LIST_LIMIT: i64 = 500;
 
 #[derive(Deserialize, Default)]
 pub struct ListQuery {
     #[serde(default)]
     status: String,
+    /// A unit in scope: its subtree.
+    #[serde(default)]
+    org: Option<i64>,
+    #[serde(default)]
+    from: String,
+    #[serde(default)]
+    to: String,
+    #[serde(default)]
+    format: String,
+    #[serde(default)]
+    category: String,
+}
+
+fn day_or_empty(text: &str) -> String {
+    chrono::NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
+        .map(|d| d.to_string())
+        .unwrap_or_default()
 }
 
 pub async fn list(
@@ -58,8 +83,56 @@ pub async fn list(
     CurrentUser(session): CurrentUser,
     Query(q): Query<ListQuery>,
 ) -> AppResult<Html<String>> {
-    let status = Status::parse(&q.status).map_or("", Status::code);
-    let items = activities::list(&state.db, &session.acting(), status).await?;
+    let acting = session.acting();
+    let status = if q.status == "reported" {
+        "reported"
+    } else {
+        Status::parse(&q.status).map_or("", Status::code)
+    };
+    let mut filter = db_activities::ListFilter {
+        status: status.to_string(),
+        from: day_or_empty(&q.from),
+        to: day_or_empty(&q.to),
+        format: q.format.trim().to_string(),
+        category: q.category.trim().to_string(),
+        limit: LIST_LIMIT + 1,
+        ..Default::default()
+    };
+    let mut narrowed = Vec::new();
+    let mut rest: Vec<(String, String)> = Vec::new();
+    if let Some(org) = q.org {
+        filter.under = activities::subtree_of(&state.db, &acting, org).await?;
+        if let Some(o) = orgs::get(&state.db, &acting.scope, org).await? {
+            narrowed.push(format!("{}（含下级）", o.name));
+        }
+        rest.push(("org".into(), org.to_string()));
+    }
+    match (filter.from.is_empty(), filter.to.is_empty()) {
+        (false, false) => narrowed.push(format!("{} 至 {}", filter.from, filter.to)),
+        (false, true) => narrowed.push(format!("{} 起", filter.from)),
+        (true, false) => narrowed.push(format!("至 {}", filter.to)),
+        (true, true) => {}
+    }
+    for (key, value) in [
+        ("from", &filter.from),
+        ("to", &filter.to),
+        ("format", &filter.format),
+        ("category", &filter.category),
+    ] {
+        if !value.is_empty() {
+            rest.push((key.into(), value.clone()));
+        }
+    }
+    if !filter.format.is_empty() {
+        narrowed.push(format!("方式：{}", filter.format));
+    }
+    if !filter.category.is_empty() {
+        narrowed.push(format!("内容：{}", filter.category));
+    }
+    let mut items = activities::list(&state.db, &acting, &filter).await?;
+    let capped = items.len() as i64 > LIST_LIMIT;
+    items.truncate(LIST_LIMIT as usize);
+    let rest = serde_urlencoded::to_string(&rest).unwrap_or_default();
     let mut chips = vec![StatusChip {
         code: "",
         label: "全部",
@@ -70,6 +143,11 @@ pub async fn list(
         label: s.label_zh(),
         active: s.code() == status,
     }));
+    chips.push(StatusChip {
+        code: "reported",
+        label: "已报送（含审核、确认）",
+        active: status == "reported",
+    });
     render(&ListPage {
         nav: Nav::for_session(&session),
         chips,
@@ -88,6 +166,9 @@ pub async fn list(
             })
             .collect(),
         may_report: session.role.may_report_activities(),
+        narrowed,
+        rest,
+        capped,
     })
 }
 
