@@ -39,6 +39,10 @@ pub struct App {
     pub login_limiter: crate::http::limit::LoginLimiter,
     /// Where uploaded works are kept (local folder or S3-compatible storage).
     pub store: crate::store::FileStore,
+    /// Stores check-ins, grouping the commits of those arriving together.
+    pub checkins: crate::service::checkin::CheckinWriter,
+    /// Failed check-ins (unknown codes) per client address.
+    pub checkin_limiter: crate::http::limit::LoginLimiter,
 }
 
 impl App {
@@ -51,6 +55,8 @@ impl App {
             .strip_prefix("sqlite://")
             .map(|path| std::path::PathBuf::from(format!("{path}.lock")));
         let first_admin = bootstrap::prepare(&db, lock_file).await?;
+        let db_for_writer = db.clone();
+        let settings_group_commit = settings.checkin_group_commit;
         let store = crate::store::FileStore::from_settings(&settings)?;
         store
             .check()
@@ -63,6 +69,11 @@ impl App {
             overview: CachedPage::default(),
             login_limiter: Default::default(),
             store,
+            checkins: crate::service::checkin::CheckinWriter::new(
+                &db_for_writer,
+                settings_group_commit,
+            ),
+            checkin_limiter: Default::default(),
         };
         Ok((AppState(Arc::new(app)), first_admin))
     }

@@ -25,6 +25,10 @@ pub struct Settings {
     /// Idle session timeout in minutes.
     #[serde(default = "default_idle_minutes")]
     pub session_idle_minutes: i64,
+    /// Check-ins arriving together share one commit (default). Off: one transaction each,
+    /// the naive way the check-in benchmark compares against.
+    #[serde(default = "default_true")]
+    pub checkin_group_commit: bool,
     /// Where uploaded works are kept: `local` (default) or `s3`.
     #[serde(default)]
     pub storage: String,
@@ -106,6 +110,10 @@ impl std::fmt::Debug for SmtpSettings {
             .field("tls", &self.tls)
             .finish()
     }
+}
+
+fn default_true() -> bool {
+    true
 }
 
 fn default_idle_minutes() -> i64 {

@@ -280,6 +280,12 @@ pub fn route_table() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
             READ_ACTIVITIES,
             get(checkin::qr_svg),
         ),
+        r(
+            M::GET,
+            "/activities/{activity_id}/qr.png",
+            READ_ACTIVITIES,
+            get(checkin::qr_png),
+        ),
         // QR check-in, public: the code in the URL is the key.
         r(M::GET, "/c/{token}", Access::Public, get(checkin::form)),
         r(M::POST, "/c/{token}", Access::Public, post(checkin::submit)),

@@ -628,3 +628,85 @@ async fn attendees_check_in_once_and_claims_are_compared() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn concurrent_check_ins_are_all_kept_once_and_code_guessing_is_slowed() {
+    each_backend(|app| async move {
+        let unit = app
+            .signed_in(&app.user(Role::UnitAdmin, "南开区总工会").await)
+            .await;
+        let (_, created) = unit
+            .send_json(
+                Method::POST,
+                "/api/v1/activities",
+                &plan("南开职工网络安全讲座", "2020-07-01T00:00"),
+            )
+            .await;
+        let id = created["id"].as_i64().unwrap_or_default();
+        let path = checkin_path(&unit, id).await;
+        let png = unit.get(&format!("/activities/{id}/qr.png")).await;
+        assert_eq!(png.status(), StatusCode::OK);
+        let png = png.bytes().await.unwrap_or_default();
+        let img = image::load_from_memory(&png).expect("a PNG");
+        assert!(img.width() >= 250 && img.width() == img.height());
+
+        // 60 people scan at once, 20 of them twice: every answer is right and each counts once.
+        let mut tasks = Vec::new();
+        for i in 0..80 {
+            let mut phone = app.agent();
+            let path = path.clone();
+            tasks.push(tokio::spawn(async move {
+                phone.refresh_csrf().await;
+                let who = format!("职工{}", i % 60);
+                let r = phone
+                    .post_form(
+                        &path,
+                        &[
+                            ("name", who.as_str()),
+                            ("unit", "南开某公司"),
+                            ("consent", "yes"),
+                        ],
+                    )
+                    .await;
+                (r.status(), r.text().await.unwrap_or_default())
+            }));
+        }
+        let mut fresh = 0;
+        for t in tasks {
+            let (status, body) = t.await.expect("task");
+            assert_eq!(status, StatusCode::OK, "{body}");
+            assert!(!body.contains("locked"));
+            if body.contains("签到成功") {
+                fresh += 1;
+            } else {
+                assert!(body.contains("已经签到过了"));
+            }
+        }
+        assert_eq!(fresh, 60);
+        let (_, a) = unit.json(&format!("/api/v1/activities/{id}")).await;
+        assert_eq!(a["verified"], 60);
+
+        // Guessing codes: after 30 unknown ones this address waits, even with a real code.
+        let mut guesser = app.agent();
+        guesser.refresh_csrf().await;
+        for i in 0..30 {
+            let r = guesser
+                .post_form(
+                    &format!("/c/{i:032x}"),
+                    &[("name", "王五"), ("unit", "某"), ("consent", "yes")],
+                )
+                .await;
+            assert_eq!(r.status(), StatusCode::NOT_FOUND);
+        }
+        let r = guesser
+            .post_form(
+                &path,
+                &[("name", "王五"), ("unit", "某"), ("consent", "yes")],
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert!(r.text().await.unwrap_or_default().contains("5 分钟后再试"));
+        assert_eq!(app.count("checkins").await, 60);
+    })
+    .await;
+}

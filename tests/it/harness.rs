@@ -121,6 +121,7 @@ pub fn settings(dir: &TempDir, database_url: String) -> Settings {
         s3_secret_access_key: String::new(),
         s3_virtual_host_style: false,
         smtp: None,
+        checkin_group_commit: true,
     }
 }
 

@@ -81,15 +81,33 @@ pub async fn submit(
     State(state): State<AppState>,
     MaybeSession(session): MaybeSession,
     Path(token): Path<String>,
+    parts: axum::http::request::Parts,
     jar: CookieJar,
     Form(form): Form<CheckinForm>,
 ) -> AppResult<Response> {
+    let ip = crate::http::session::client_ip(&parts);
     let (jar, csrf) = form_token(&state, session, jar);
-    let result = checkin::check_in(&state.db, &state.clock, &token, &form).await;
-    let target = match (&result, checkin::target(&state.db, &token).await) {
-        (_, Ok(t)) => t,
-        (_, Err(AppError::NotFound)) => return Ok(unknown_code()),
-        (_, Err(e)) => return Err(e),
+    // Guessing codes: after repeated unknown codes an address waits.
+    if !state.checkin_limiter.allow(&ip) {
+        let page = super::error_page(
+            StatusCode::TOO_MANY_REQUESTS,
+            "这台设备多次使用了无效的签到二维码，请 5 分钟后再试，或向活动组织者确认二维码。",
+            &[],
+        );
+        return Ok((StatusCode::TOO_MANY_REQUESTS, page).into_response());
+    }
+    let result = checkin::check_in(&state.db, &state.checkins, &state.clock, &token, &form).await;
+    let target = match &result {
+        Ok((t, _)) => t.clone(),
+        Err(AppError::NotFound) => {
+            state.checkin_limiter.record_failure(&ip);
+            return Ok(unknown_code());
+        }
+        Err(_) => match checkin::target(&state.db, &token).await {
+            Ok(t) => t,
+            Err(AppError::NotFound) => return Ok(unknown_code()),
+            Err(e) => return Err(e),
+        },
     };
     let (status, errors, closed, done) = match result {
         Ok((_, Outcome::CheckedIn)) => (
@@ -165,23 +183,7 @@ pub async fn qr_svg(
     headers: axum::http::HeaderMap,
 ) -> AppResult<Response> {
     use axum::http::{HeaderValue, header};
-    let token = checkin::code_for(&state.db, &session.acting(), id).await?;
-    let host = headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .filter(|h| {
-            h.chars()
-                .all(|c| c.is_ascii_alphanumeric() || ".-:[]".contains(c))
-        })
-        .unwrap_or("localhost");
-    let scheme = if state.settings.secure_cookies {
-        "https"
-    } else {
-        "http"
-    };
-    let url = format!("{scheme}://{host}/c/{token}");
-    let code = qrcode::QrCode::with_error_correction_level(url.as_bytes(), qrcode::EcLevel::M)
-        .map_err(|e| AppError::Internal(anyhow::anyhow!("qr: {e}")))?;
+    let code = qr_code(&state, &session, id, &headers).await?;
     let svg = code
         .render::<qrcode::render::svg::Color<'_>>()
         .min_dimensions(320, 320)
@@ -204,4 +206,68 @@ pub async fn qr_svg(
         HeaderValue::from_static("inline; filename=\"checkin-qr.svg\""),
     );
     Ok(response)
+}
+
+/// The check-in code as a PNG (for WeChat groups and slides, where SVG does not go).
+pub async fn qr_png(
+    State(state): State<AppState>,
+    CurrentUser(session): CurrentUser,
+    Path(id): Path<i64>,
+    headers: axum::http::HeaderMap,
+) -> AppResult<Response> {
+    use axum::http::{HeaderValue, header};
+    let code = qr_code(&state, &session, id, &headers).await?;
+    // 10 pixels per module and a 4-module quiet zone, black on white.
+    let (modules, scale, quiet) = (code.width() as u32, 10u32, 4u32);
+    let side = (modules + 2 * quiet) * scale;
+    let colors = code.to_colors();
+    let img = image::GrayImage::from_fn(side, side, |x, y| {
+        let (mx, my) = (x / scale, y / scale);
+        let dark = mx >= quiet
+            && my >= quiet
+            && mx < modules + quiet
+            && my < modules + quiet
+            && colors[((my - quiet) * modules + (mx - quiet)) as usize] == qrcode::Color::Dark;
+        image::Luma([if dark { 0 } else { 255 }])
+    });
+    let mut png = std::io::Cursor::new(Vec::new());
+    img.write_to(&mut png, image::ImageFormat::Png)
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("qr png: {e}")))?;
+    let mut response = png.into_inner().into_response();
+    let h = response.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("image/png"));
+    h.insert(
+        header::CONTENT_DISPOSITION,
+        HeaderValue::from_str(&format!("attachment; filename=\"checkin-qr-{id}.png\""))
+            .unwrap_or(HeaderValue::from_static("attachment")),
+    );
+    Ok(response)
+}
+
+/// The activity's check-in URL as a QR code. The URL is absolute, built from the Host the
+/// organiser is using, so phones can open it.
+async fn qr_code(
+    state: &AppState,
+    session: &crate::http::session::Session,
+    id: i64,
+    headers: &axum::http::HeaderMap,
+) -> AppResult<qrcode::QrCode> {
+    use axum::http::header;
+    let token = checkin::code_for(&state.db, &session.acting(), id).await?;
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .filter(|h| {
+            h.chars()
+                .all(|c| c.is_ascii_alphanumeric() || ".-:[]".contains(c))
+        })
+        .unwrap_or("localhost");
+    let scheme = if state.settings.secure_cookies {
+        "https"
+    } else {
+        "http"
+    };
+    let url = format!("{scheme}://{host}/c/{token}");
+    qrcode::QrCode::with_error_correction_level(url.as_bytes(), qrcode::EcLevel::M)
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("qr: {e}")))
 }
