@@ -62,6 +62,7 @@ pub fn action_label_zh(action: &str) -> &'static str {
         "quota.set" => "分配任务数",
         "quota.import" => "导入任务分配",
         "propagandist.create" => "登记宣传员",
+        "demo.seed" => "生成演示数据",
         _ => "其他操作",
     }
 }

@@ -6,6 +6,7 @@ pub mod activities;
 pub mod bootstrap;
 pub mod campaigns;
 pub mod checkin;
+pub mod demo;
 pub mod orgs;
 pub mod overview;
 pub mod progress;
