@@ -30,6 +30,8 @@ pub struct App {
     pub overview: CachedPage,
     /// Login attempts per client address.
     pub login_limiter: crate::http::limit::LoginLimiter,
+    /// The dashboard's figures, shared by all requests (see `ProgressCache`).
+    pub progress: crate::service::progress::ProgressCache,
 }
 
 impl App {
@@ -48,6 +50,7 @@ impl App {
             settings,
             overview: CachedPage::default(),
             login_limiter: Default::default(),
+            progress: Default::default(),
         };
         Ok((AppState(Arc::new(app)), first_admin))
     }

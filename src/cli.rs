@@ -158,6 +158,14 @@ enum ExportCommand {
         #[arg(long, default_value = "progress")]
         sheet: String,
     },
+    /// Every activity of the current campaign, with links, as .xlsx (streamed: flat memory).
+    Activities {
+        #[arg(long, value_name = "FILE.xlsx")]
+        out: PathBuf,
+        /// Address the links point to. Default: http:// and the `listen` setting.
+        #[arg(long, value_name = "URL")]
+        base_url: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -406,6 +414,18 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             .map_err(|m| anyhow::anyhow!(m))?;
             write_out(Some(out.clone()), &bytes)?;
             println!("已导出 {}（{} 个单位）。", out.display(), p.rows.len());
+        }
+        Command::Export(ExportCommand::Activities { out, base_url }) => {
+            let base_url = base_url.unwrap_or_else(|| format!("http://{}", settings.listen));
+            let rows = crate::service::activity_export::write_xlsx(
+                db,
+                &Scope::everything(),
+                Some(base_url),
+                &out,
+            )
+            .await
+            .map_err(report)?;
+            println!("已导出 {}（{rows} 个活动）。", out.display());
         }
         Command::Audit(AuditCommand::Verify) => match audit::verify(db).await? {
             Verdict::Intact { entries } => {

@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod activities;
+pub mod activity_export;
 pub mod bootstrap;
 pub mod campaigns;
 pub mod checkin;

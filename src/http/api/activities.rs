@@ -132,7 +132,8 @@ pub async fn progress(
     State(state): State<AppState>,
     CurrentUser(s): CurrentUser,
 ) -> ApiResult<Json<Progress>> {
-    Ok(Json(progress::progress(&state.db, &s.scope()).await?))
+    let p = state.progress.get(&state.db, &s.scope()).await?;
+    Ok(Json(Progress::clone(&p)))
 }
 
 #[derive(Deserialize, ToSchema)]
