@@ -985,6 +985,9 @@ async fn insert_rows(
 ) -> Result<(), sqlx::Error> {
     let width = columns.len();
     let per_statement = (MAX_PARAMS / width).max(1);
+    // SQLite looks a numbered parameter's name up by walking a list of all of them, so binding
+    // n `$N` parameters costs n²; anonymous `?` parameters have no names and bind in O(1).
+    let anonymous = matches!(tx, Tx::Sqlite(_));
     for chunk in rows.chunks(per_statement * width) {
         let n = chunk.len() / width;
         let mut sql = format!("INSERT INTO {table} ({}) VALUES ", columns.join(", "));
@@ -996,8 +999,12 @@ async fn insert_rows(
                 if c > 0 {
                     sql.push_str(", ");
                 }
-                sql.push('$');
-                sql.push_str(&p.to_string());
+                if anonymous {
+                    sql.push('?');
+                } else {
+                    sql.push('$');
+                    sql.push_str(&p.to_string());
+                }
             }
             sql.push(')');
         }
