@@ -969,7 +969,10 @@ fn grassroots(
 enum V {
     I(i64),
     T(String),
+    /// A text that may be NULL.
     N(Option<String>),
+    /// An integer that may be NULL (PostgreSQL wants NULLs typed like their column).
+    NI(Option<i64>),
 }
 
 /// Most bind parameters in one statement (SQLite allows 32,766).
@@ -1015,6 +1018,7 @@ async fn insert_rows(
                     V::I(n) => q.bind(*n),
                     V::T(s) => q.bind(s.as_str()),
                     V::N(s) => q.bind(s.as_deref()),
+                    V::NI(n) => q.bind(*n),
                 };
             }
             q.execute(c).await.map(|r| r.rows_affected())
@@ -1032,7 +1036,7 @@ async fn insert_orgs(tx: &mut Tx, tree: &Tree) -> Result<usize, sqlx::Error> {
         let parent_id = node.parent.map(|p| tree.nodes[p].id);
         rows.extend([
             V::I(node.id),
-            parent_id.map_or(V::N(None), V::I),
+            V::NI(parent_id),
             V::T(node.name.clone()),
             V::T(node.kind.code().to_string()),
             V::N(node.contact.as_ref().map(|c| c.0.clone())),
@@ -1348,7 +1352,7 @@ async fn insert_activities(
                 V::I(input.online_views.unwrap_or(0)),
                 V::N(return_reason),
                 V::I(1),
-                creator.get(&unit.id).copied().map_or(V::N(None), V::I),
+                V::NI(creator.get(&unit.id).copied()),
                 V::I(created),
                 V::I(updated),
             ]);
