@@ -196,6 +196,16 @@ pub async fn seed(
     )
     .await?;
     tx.commit().await?;
+    // Fresh statistics for the planner: right after a bulk load PostgreSQL still thinks the
+    // tables are nearly empty and picks nested loops over 100,000 rows.
+    let analyze = match db.backend() {
+        Backend::Sqlite => "ANALYZE",
+        Backend::Postgres => "ANALYZE orgs, quotas, users, activities, checkins, propagandists",
+    };
+    match db {
+        Db::Sqlite { write, .. } => sqlx::query(analyze).execute(write).await.map(|_| ())?,
+        Db::Postgres(pool) => sqlx::query(analyze).execute(pool).await.map(|_| ())?,
+    }
     Ok(SeedReport {
         scale,
         units,

@@ -8,6 +8,7 @@ mod audit;
 mod browser;
 mod campaign;
 mod cli;
+mod demo;
 mod harness;
 mod media;
 mod orgs;
