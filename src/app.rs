@@ -43,6 +43,8 @@ pub struct App {
     pub checkins: crate::service::checkin::CheckinWriter,
     /// Failed check-ins (unknown codes) per client address.
     pub checkin_limiter: crate::http::limit::LoginLimiter,
+    /// The dashboard's figures, shared by all requests (see `ProgressCache`).
+    pub progress: crate::service::progress::ProgressCache,
 }
 
 impl App {
@@ -74,6 +76,7 @@ impl App {
                 settings_group_commit,
             ),
             checkin_limiter: Default::default(),
+            progress: Default::default(),
         };
         Ok((AppState(Arc::new(app)), first_admin))
     }

@@ -71,6 +71,24 @@ enum Command {
     /// Media files: check them against a sub-project's file rules.
     #[command(subcommand)]
     Media(crate::media::command::MediaCommand),
+    /// Demo data for trying the product and for benchmarks.
+    #[command(subcommand)]
+    Demo(DemoCommand),
+}
+
+#[derive(Subcommand)]
+enum DemoCommand {
+    /// Fill the database with generated data (the same every time): `city` is the Tianjin tree
+    /// with ~300 units, ~2,000 activities and ~50,000 check-ins; `national` is 31 provinces,
+    /// ~3,000 units, ~100,000 activities and ~1,000,000 check-ins.
+    Seed {
+        /// `city` or `national`.
+        #[arg(long, default_value = "city")]
+        scale: String,
+        /// Delete every activity, check-in and propagandist first when there are any.
+        #[arg(long)]
+        force: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -147,6 +165,14 @@ enum ExportCommand {
         #[arg(long, default_value = "progress")]
         sheet: String,
     },
+    /// Every activity of the current campaign, with links, as .xlsx (streamed: flat memory).
+    Activities {
+        #[arg(long, value_name = "FILE.xlsx")]
+        out: PathBuf,
+        /// Address the links point to. Default: http:// and the `listen` setting.
+        #[arg(long, value_name = "URL")]
+        base_url: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -165,7 +191,9 @@ enum AuditCommand {
 
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_tracing();
+    // Seeding sends statements of tens of thousands of parameters; sqlx's slow-statement
+    // warning would print each one whole.
+    init_tracing(matches!(cli.command, Command::Demo(_)));
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -185,9 +213,13 @@ pub fn main() -> ExitCode {
     }
 }
 
-fn init_tracing() {
+fn init_tracing(bulk_writes: bool) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("WANGJU_LOG").unwrap_or_else(|_| {
-        tracing_subscriber::EnvFilter::new("wangju=info,tower_http=warn,sqlx=warn")
+        tracing_subscriber::EnvFilter::new(if bulk_writes {
+            "wangju=info,tower_http=warn,sqlx=error"
+        } else {
+            "wangju=info,tower_http=warn,sqlx=warn"
+        })
     });
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
@@ -431,6 +463,18 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 r.created, r.mailed, r.failed, r.skipped
             );
         }
+        Command::Export(ExportCommand::Activities { out, base_url }) => {
+            let base_url = base_url.unwrap_or_else(|| format!("http://{}", settings.listen));
+            let rows = crate::service::activity_export::write_xlsx(
+                db,
+                &Scope::everything(),
+                Some(base_url),
+                &out,
+            )
+            .await
+            .map_err(report)?;
+            println!("已导出 {}（{rows} 个活动）。", out.display());
+        }
         Command::Audit(AuditCommand::Verify) => match audit::verify(db).await? {
             Verdict::Intact { entries } => {
                 println!("审计日志完整：共 {entries} 条，哈希链校验通过。")
@@ -441,8 +485,54 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
         },
         Command::Media(command) => return crate::media::command::run(db, command).await,
+        Command::Demo(DemoCommand::Seed { scale, force }) => {
+            use crate::service::demo;
+            let scale = demo::Scale::parse(&scale).with_context(|| {
+                format!("不认识的规模“{scale}”：可选 city（天津市）或 national（全国）")
+            })?;
+            println!(
+                "正在生成{}演示数据……",
+                if scale == demo::Scale::City {
+                    "天津市规模的"
+                } else {
+                    "全国规模的"
+                }
+            );
+            let r = demo::seed(db, scale, force, &actor).await.map_err(report)?;
+            print_seed_report(&r);
+        }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+fn print_seed_report(r: &crate::service::demo::SeedReport) {
+    if r.replaced_activities > 0 {
+        println!(
+            "已删除原有的 {} 个线下活动及其签到、宣传员。",
+            r.replaced_activities
+        );
+    }
+    println!("已生成演示数据，用时 {:.1} 秒：", r.elapsed.as_secs_f64());
+    println!(
+        "  单位：{} 个（新建 {} 个），下级任务数 {} 条",
+        r.units, r.orgs_created, r.quotas
+    );
+    let statuses: Vec<String> = r
+        .by_status
+        .iter()
+        .map(|(s, n)| format!("{} {n}", s.label_zh()))
+        .collect();
+    println!("  线下活动：{} 个（{}）", r.activities, statuses.join("，"));
+    println!("  扫码签到：{} 人次", r.checkins);
+    println!("  宣传员：{} 名", r.propagandists);
+    println!(
+        "  演示管理员账号 {} 个，共用一次性密码：{}（首次登录后须修改，此密码只显示这一次）",
+        r.admins.len(),
+        r.password
+    );
+    for (login, unit) in &r.admins {
+        println!("    {login}\t{unit}");
+    }
 }
 
 fn write_out(out: Option<PathBuf>, bytes: &[u8]) -> anyhow::Result<()> {

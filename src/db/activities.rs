@@ -152,6 +152,36 @@ pub async fn per_category(
         .bind(format!("{}%", scope.prefix)).bind(campaign_id).fetch_all(pool).await)
 }
 
+/// One page of the activities in scope for the export, newest first (the list's order), after
+/// `after` = (starts_at, id) of the previous page's last row. Keyset paging: every page costs
+/// the same, however deep.
+pub async fn export_page(
+    db: &Db,
+    scope: &Scope,
+    campaign_id: i64,
+    after: Option<(&str, i64)>,
+    limit: i64,
+) -> Result<Vec<ActivityRow>, sqlx::Error> {
+    let sql = format!(
+        "{SELECT} WHERE o.path LIKE $1 AND a.campaign_id = $2
+           AND ($3 = 0 OR a.starts_at < $4 OR (a.starts_at = $4 AND a.id < $5))
+         ORDER BY a.starts_at DESC, a.id DESC LIMIT $6"
+    );
+    let (first, starts_at, id) = match after {
+        Some((s, id)) => (1_i64, s, id),
+        None => (0, "", 0),
+    };
+    on_pool!(db, pool => sqlx::query_as::<_, ActivityRow>(&sql)
+        .bind(format!("{}%", scope.prefix))
+        .bind(campaign_id)
+        .bind(first)
+        .bind(starts_at)
+        .bind(id)
+        .bind(limit)
+        .fetch_all(pool)
+        .await)
+}
+
 /// One activity whose unit lies in scope.
 pub async fn get(db: &Db, scope: &Scope, id: i64) -> Result<Option<ActivityRow>, sqlx::Error> {
     let sql = format!("{SELECT} WHERE a.id = $1 AND o.path LIKE $2");

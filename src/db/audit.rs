@@ -72,6 +72,7 @@ pub fn action_label_zh(action: &str) -> &'static str {
         "participation.record" => "登记子项目参与",
         "photo.add" => "添加活动照片",
         "photo.remove" => "删除活动照片",
+        "demo.seed" => "生成演示数据",
         _ => "其他操作",
     }
 }

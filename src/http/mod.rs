@@ -166,6 +166,12 @@ pub fn route_table() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
         ),
         r(
             M::GET,
+            "/activities/export",
+            READ_ACTIVITIES,
+            get(activities::export_list),
+        ),
+        r(
+            M::GET,
             "/activities/new",
             REPORT_ACTIVITIES,
             get(activities::new_form),
@@ -577,6 +583,10 @@ pub fn router(state: AppState) -> Router {
     router
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            writes_refresh_progress,
+        ))
         .layer(middleware::from_fn(session::csrf_guard))
         .layer(middleware::from_fn_with_state(
             state.clone(),
@@ -593,6 +603,29 @@ pub fn router(state: AppState) -> Router {
         ))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
+}
+
+/// A request that may have written (anything but GET/HEAD/OPTIONS) makes this node's next
+/// dashboard read take fresh figures, so people see their own changes at once. Attendees'
+/// check-ins and signing in and out do not: a storm of check-ins must not make every dashboard
+/// read wait, and their counts show within `progress::MAX_AGE`.
+async fn writes_refresh_progress(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let path = request.uri().path();
+    let writes = !matches!(
+        *request.method(),
+        Method::GET | Method::HEAD | Method::OPTIONS
+    ) && !path.starts_with("/c/")
+        && !path.starts_with("/api/v1/uploads")
+        && !matches!(path, "/login" | "/logout" | "/api/v1/session");
+    let response = next.run(request).await;
+    if writes {
+        state.progress.invalidate();
+    }
+    response
 }
 
 async fn enforce(access: Access, request: Request, next: Next) -> Response {

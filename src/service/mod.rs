@@ -3,11 +3,13 @@
 
 pub mod accounts;
 pub mod activities;
+pub mod activity_export;
 pub mod bootstrap;
 pub mod campaigns;
 pub mod charts;
 pub mod checkin;
 pub mod circular;
+pub mod demo;
 pub mod orgs;
 pub mod overview;
 pub mod photos;

@@ -115,17 +115,26 @@ fn is_unit(org: &Org) -> bool {
     )
 }
 
-pub async fn progress(db: &Db, scope: &Scope) -> Result<Progress, AppError> {
+/// What progress is computed from: the whole campaign's figures, whatever the scope.
+pub struct Snapshot {
+    campaign_code: String,
+    bureau_min: i64,
+    /// Every org, in tree order.
+    orgs: Vec<Org>,
+    quotas: HashMap<i64, i64>,
+    /// Each org's own counts (not its subtree's).
+    own: HashMap<i64, Counts>,
+}
+
+/// Reads a snapshot: four queries, one of them grouped over the campaign's activities.
+pub async fn snapshot(db: &Db) -> Result<Snapshot, AppError> {
     let campaign = current_campaign(db).await?;
-    let bureau_min = i64::from(campaign.campaign.quotas.bureau_group_min);
-    let list = orgs::list(db, scope, None).await?;
+    let orgs = orgs::list(db, &Scope::everything(), None).await?;
     let quotas: HashMap<i64, i64> = crate::db::campaigns::quotas(db, campaign.id)
         .await?
         .into_iter()
         .map(|q| (q.org_id, q.min_activities))
         .collect();
-    // Sum each org's own tallies, then add them to every ancestor on its path.
-    let by_id: HashMap<i64, &Org> = list.iter().map(|o| (o.id, o)).collect();
     let mut own: HashMap<i64, Counts> = HashMap::new();
     for t in activities::tallies(db, campaign.id).await? {
         own.entry(t.org_id).or_default().add(&t);
@@ -133,9 +142,30 @@ pub async fn progress(db: &Db, scope: &Scope) -> Result<Progress, AppError> {
     for (org_id, n) in crate::service::propagandists::counts(db, campaign.id).await? {
         own.entry(org_id).or_default().registered_propagandists += n;
     }
+    Ok(Snapshot {
+        campaign_code: campaign.campaign.code.clone(),
+        bureau_min: i64::from(campaign.campaign.quotas.bureau_group_min),
+        orgs,
+        quotas,
+        own,
+    })
+}
+
+/// Progress of the units in scope, read fresh from the database.
+pub async fn progress(db: &Db, scope: &Scope) -> Result<Progress, AppError> {
+    Ok(compute(&snapshot(db).await?, scope))
+}
+
+/// Progress of the units in scope, from a snapshot (no I/O).
+pub fn compute(snap: &Snapshot, scope: &Scope) -> Progress {
+    let bureau_min = snap.bureau_min;
+    let list: Vec<&Org> = snap.orgs.iter().filter(|o| scope.contains(o)).collect();
+    let quotas = &snap.quotas;
+    // Sum each org's own tallies, then add them to every ancestor on its path.
+    let by_id: HashMap<i64, &Org> = list.iter().map(|o| (o.id, *o)).collect();
     let mut subtree: HashMap<i64, Counts> = HashMap::new();
     let mut totals = Counts::default();
-    for (org_id, counts) in &own {
+    for (org_id, counts) in &snap.own {
         let Some(org) = by_id.get(org_id) else {
             continue;
         };
@@ -176,11 +206,12 @@ pub async fn progress(db: &Db, scope: &Scope) -> Result<Progress, AppError> {
         })
         .collect();
     // Competition ranking: equal completion, equal rank (1, 2, 2, 4).
-    let percents: Vec<i64> = rows.iter().filter_map(|r| r.completion_percent).collect();
+    let mut percents: Vec<i64> = rows.iter().filter_map(|r| r.completion_percent).collect();
+    percents.sort_unstable_by(|a, b| b.cmp(a));
     for row in &mut rows {
         row.rank = row
             .completion_percent
-            .map(|p| 1 + percents.iter().filter(|other| **other > p).count());
+            .map(|p| 1 + percents.partition_point(|other| *other > p));
     }
     // The scope's quota: its top units' quotas (sub-units' quotas are splits of those).
     let listed: std::collections::HashSet<i64> = rows.iter().map(|r| r.org_id).collect();
@@ -189,12 +220,125 @@ pub async fn progress(db: &Db, scope: &Scope) -> Result<Progress, AppError> {
         .filter(|r| r.parent_id.is_none_or(|p| !listed.contains(&p)))
         .filter_map(|r| r.quota)
         .sum();
-    Ok(Progress {
-        campaign_code: campaign.campaign.code.clone(),
+    Progress {
+        campaign_code: snap.campaign_code.clone(),
         rows,
         totals,
         total_quota,
-    })
+    }
+}
+
+/// Progress as the dashboard serves it: one snapshot per node, shared by all requests, with
+/// each scope's figures computed once per snapshot.
+///
+/// Freshness: a write through this node (any non-GET request; see `http::router`) makes the
+/// next read wait for a new snapshot, so people see their own changes at once. Otherwise a
+/// snapshot older than [`MAX_AGE`] is served while one request's worth of work refreshes it in
+/// the background, so another node's writes show within `MAX_AGE` plus one refresh, and no
+/// reader ever waits for a refresh it did not ask for.
+#[derive(Clone, Default)]
+pub struct ProgressCache(std::sync::Arc<CacheInner>);
+
+/// How long another node's writes may take to show on this node's dashboards.
+pub const MAX_AGE: std::time::Duration = std::time::Duration::from_secs(5);
+
+#[derive(Default)]
+pub struct CacheInner {
+    /// Bumped by every write through this node.
+    generation: std::sync::atomic::AtomicU64,
+    current: std::sync::RwLock<Option<std::sync::Arc<Cached>>>,
+    /// One refresh at a time.
+    refresh: std::sync::Arc<tokio::sync::Mutex<()>>,
+}
+
+struct Cached {
+    /// The write generation read before the snapshot's queries started.
+    generation: u64,
+    taken: std::time::Instant,
+    snapshot: Snapshot,
+    by_scope: std::sync::Mutex<HashMap<String, std::sync::Arc<Progress>>>,
+}
+
+impl Cached {
+    fn for_scope(&self, scope: &Scope) -> std::sync::Arc<Progress> {
+        if let Ok(map) = self.by_scope.lock()
+            && let Some(p) = map.get(&scope.prefix)
+        {
+            return std::sync::Arc::clone(p);
+        }
+        let p = std::sync::Arc::new(compute(&self.snapshot, scope));
+        if let Ok(mut map) = self.by_scope.lock() {
+            map.insert(scope.prefix.clone(), std::sync::Arc::clone(&p));
+        }
+        p
+    }
+}
+
+impl ProgressCache {
+    /// Something changed through this node: the next read takes a new snapshot.
+    pub fn invalidate(&self) {
+        self.0
+            .generation
+            .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+    }
+
+    fn usable(&self, needed: u64) -> Option<std::sync::Arc<Cached>> {
+        let current = self.0.current.read().ok()?.clone()?;
+        (current.generation >= needed).then_some(current)
+    }
+
+    pub async fn get(&self, db: &Db, scope: &Scope) -> Result<std::sync::Arc<Progress>, AppError> {
+        let needed = self.0.generation.load(std::sync::atomic::Ordering::Acquire);
+        if let Some(cached) = self.usable(needed) {
+            if cached.taken.elapsed() >= MAX_AGE {
+                self.refresh_in_background(db.clone());
+            }
+            return Ok(cached.for_scope(scope));
+        }
+        let _one = self.0.refresh.lock().await;
+        // Someone may have taken a snapshot while we waited; any started after we arrived will do.
+        if let Some(cached) = self.usable(needed) {
+            return Ok(cached.for_scope(scope));
+        }
+        Ok(self.take(db).await?.for_scope(scope))
+    }
+
+    /// Takes a snapshot and makes it current. The caller holds `refresh`.
+    async fn take(&self, db: &Db) -> Result<std::sync::Arc<Cached>, AppError> {
+        let generation = self.0.generation.load(std::sync::atomic::Ordering::Acquire);
+        let taken = std::time::Instant::now();
+        let snapshot = snapshot(db).await?;
+        let cached = std::sync::Arc::new(Cached {
+            generation,
+            taken,
+            snapshot,
+            by_scope: Default::default(),
+        });
+        if let Ok(mut current) = self.0.current.write() {
+            *current = Some(std::sync::Arc::clone(&cached));
+        }
+        Ok(cached)
+    }
+
+    fn refresh_in_background(&self, db: Db) {
+        let Ok(guard) = std::sync::Arc::clone(&self.0.refresh).try_lock_owned() else {
+            return; // a refresh is under way
+        };
+        let cache = self.clone();
+        tokio::spawn(async move {
+            let _guard = guard;
+            let stale = cache
+                .0
+                .current
+                .read()
+                .ok()
+                .and_then(|c| c.as_ref().map(|c| c.taken.elapsed() >= MAX_AGE))
+                .unwrap_or(true);
+            if stale && let Err(e) = cache.take(&db).await {
+                tracing::warn!(error = %e.message_zh(), "refreshing the progress snapshot failed");
+            }
+        });
+    }
 }
 
 /// Why `acting` may not give `org` a quota of `n`, as (field, message); `None` when it may.

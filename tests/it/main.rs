@@ -9,6 +9,7 @@ mod browser;
 mod campaign;
 mod charts;
 mod cli;
+mod demo;
 mod harness;
 mod media;
 mod orgs;

@@ -136,7 +136,8 @@ pub async fn progress(
     State(state): State<AppState>,
     CurrentUser(s): CurrentUser,
 ) -> ApiResult<Json<Progress>> {
-    Ok(Json(progress::progress(&state.db, &s.scope()).await?))
+    let p = state.progress.get(&state.db, &s.scope()).await?;
+    Ok(Json(Progress::clone(&p)))
 }
 
 /// The dashboard's charts: completion by unit, activities per week, formats and content
@@ -146,7 +147,7 @@ pub async fn charts(
     State(state): State<AppState>,
     CurrentUser(s): CurrentUser,
 ) -> ApiResult<Json<crate::service::charts::Charts>> {
-    let p = progress::progress(&state.db, &s.scope()).await?;
+    let p = state.progress.get(&state.db, &s.scope()).await?;
     Ok(Json(
         crate::service::charts::charts(&state.db, &s.acting(), &p).await?,
     ))

@@ -559,7 +559,7 @@ pub async fn transition(
 struct ProgressPage {
     nav: Nav,
     csrf: String,
-    p: Progress,
+    p: std::sync::Arc<Progress>,
     may_allocate: bool,
     own_org: i64,
     city: bool,
@@ -593,7 +593,7 @@ async fn render_progress(
     message: Option<String>,
     errors: Vec<FieldError>,
 ) -> AppResult<Html<String>> {
-    let p = progress::progress(&state.db, &session.scope()).await?;
+    let p = state.progress.get(&state.db, &session.scope()).await?;
     render(&ProgressPage {
         nav: Nav::for_session(session),
         csrf: session.csrf.clone(),
@@ -649,7 +649,7 @@ pub async fn export(
     CurrentUser(session): CurrentUser,
     Query(q): Query<ExportQuery>,
 ) -> AppResult<Response> {
-    let p = progress::progress(&state.db, &session.scope()).await?;
+    let p = state.progress.get(&state.db, &session.scope()).await?;
     let (bytes, ascii, zh) = if q.sheet == "circular" {
         let rows = progress::circular_rows(&p);
         let bytes = tabular::write_xlsx("通报", &progress::CIRCULAR_HEADER, &rows);
@@ -689,6 +689,44 @@ pub async fn circular_docx(
         super::DOCX,
         "circular.docx",
         "线下活动进展通报.docx",
+    ))
+}
+
+/// The activity list in scope as Excel (every row, with links to each activity's page).
+pub async fn export_list(
+    State(state): State<AppState>,
+    CurrentUser(session): CurrentUser,
+    headers: axum::http::HeaderMap,
+) -> AppResult<Response> {
+    let base_url = headers
+        .get(axum::http::header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .filter(|h| {
+            !h.is_empty()
+                && h.len() <= 255
+                && h.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'))
+        })
+        .map(|host| {
+            let scheme = if state.settings.secure_cookies {
+                "https"
+            } else {
+                "http"
+            };
+            format!("{scheme}://{host}")
+        });
+    let dir = tempfile::tempdir().map_err(|e| AppError::Internal(e.into()))?;
+    let path = dir.path().join("activities.xlsx");
+    crate::service::activity_export::write_xlsx(&state.db, &session.scope(), base_url, &path)
+        .await?;
+    let bytes = tokio::fs::read(&path)
+        .await
+        .map_err(|e| AppError::Internal(e.into()))?;
+    Ok(super::download(
+        bytes,
+        super::XLSX,
+        "activities.xlsx",
+        "线下活动清单.xlsx",
     ))
 }
 
