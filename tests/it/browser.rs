@@ -36,7 +36,7 @@ pub(crate) fn free_port() -> u16 {
 }
 
 /// Starts `wangju serve` and reads its base URL and the one-time password from stdout.
-fn start_wangju(args: &[String]) -> (Kill, String, String) {
+pub(crate) fn start_wangju(args: &[String]) -> (Kill, String, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_wangju"))
         .arg("serve")
         .args(["--listen", "127.0.0.1:0"])

@@ -17,5 +17,6 @@ mod overview;
 mod photos;
 mod platform;
 mod reminders;
+mod report_browser;
 mod works;
 mod works_browser;
