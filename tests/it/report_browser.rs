@@ -123,7 +123,7 @@ fn photo_file(dir: &std::path::Path) -> std::path::PathBuf {
 
 /// The confirmed count of `unit` in the statistics sheet's row for it.
 fn sheet_confirmed(xlsx: &[u8], unit: &str) -> String {
-    use calamine::Reader;
+    use calamine::{DataType, Reader};
     let mut book = calamine::open_workbook_auto_from_rs(Cursor::new(xlsx.to_vec())).expect("xlsx");
     let name = book.sheet_names().first().cloned().expect("a sheet");
     let range = book.worksheet_range(&name).expect("sheet");
@@ -138,7 +138,7 @@ fn sheet_confirmed(xlsx: &[u8], unit: &str) -> String {
         .iter()
         .position(|h| h.contains("已确认"))
         .expect("a 已确认 column");
-    rows.find(|r| r.iter().any(|c| c.to_string() == unit))
+    rows.find(|r| r.iter().any(|c| c.get_string() == Some(unit)))
         .map(|r| r[col].to_string())
         .expect("the unit's row")
 }
