@@ -478,6 +478,19 @@ pub fn route_table() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
             put(api::activities::update),
         ),
         r(
+            M::GET,
+            "/api/v1/activities/{activity_id}/photos",
+            READ_ACTIVITIES,
+            get(api::activities::photos),
+        ),
+        r(
+            M::POST,
+            "/api/v1/activities/{activity_id}/photos",
+            REPORT_ACTIVITIES,
+            post(api::activities::add_photo)
+                .layer(DefaultBodyLimit::max(crate::media::photo::MAX_BYTES + 1024)),
+        ),
+        r(
             M::POST,
             "/api/v1/activities/{activity_id}/transitions",
             REPORT_ACTIVITIES,

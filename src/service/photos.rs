@@ -32,7 +32,7 @@ pub async fn list(db: &Db, acting: &Acting, activity_id: i64) -> Result<Vec<Phot
     Ok(rows
         .into_iter()
         .map(|row| {
-            let reused_in = reuses
+            let mut reused_in: Vec<String> = reuses
                 .iter()
                 .filter(|r| r.photo_id == row.id)
                 .map(|r| {
@@ -43,6 +43,9 @@ pub async fn list(db: &Db, acting: &Acting, activity_id: i64) -> Result<Vec<Phot
                     }
                 })
                 .collect();
+            // Several photos of one other report: name the report once.
+            reused_in.sort();
+            reused_in.dedup();
             Photo { row, reused_in }
         })
         .collect())

@@ -173,6 +173,36 @@ async fn photos_are_checked_cleaned_and_reuse_is_flagged() {
             page.contains("管理范围以外单位的活动报告") && !page.contains("甲公司网络安全知识竞赛")
         );
 
+        // The API: list with the reuse flag, and add a photo as the request body.
+        let (s, list) = district
+            .json(&format!("/api/v1/activities/{second}/photos"))
+            .await;
+        assert_eq!(s, StatusCode::OK);
+        assert_eq!(
+            list[0]["reused_in"].as_array().map(Vec::len),
+            Some(1),
+            "{list}"
+        );
+        let r = a
+            .client
+            .post(format!("{}/api/v1/activities/{first}/photos", a.base))
+            .header("x-csrf-token", &a.csrf)
+            .header("content-type", "image/jpeg")
+            .body(photo_with_exif(640, 480))
+            .send()
+            .await
+            .expect("POST");
+        assert_eq!(r.status(), StatusCode::CREATED);
+        let r = a
+            .client
+            .post(format!("{}/api/v1/activities/{first}/photos", a.base))
+            .header("x-csrf-token", &a.csrf)
+            .body("<svg onload=alert(1)>")
+            .send()
+            .await
+            .expect("POST");
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+
         // Unit B cannot reach unit A's photos.
         assert_eq!(
             b.get(&format!("/activities/{first}/photos/{}", ids[0]))

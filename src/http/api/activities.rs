@@ -170,3 +170,33 @@ pub async fn set_quota(
     progress::set_quota(&state.db, &s.acting(), org_id, q.min_activities).await?;
     Ok(StatusCode::NO_CONTENT)
 }
+
+/// Photos of an activity report, with where else each picture appears.
+#[utoipa::path(get, path = "/api/v1/activities/{activity_id}/photos", tag = "activities",
+    params(("activity_id" = i64, Path)), responses((status = 200, body = [crate::service::photos::Photo]), (status = 404, body = ErrorBody)))]
+pub async fn photos(
+    State(state): State<AppState>,
+    CurrentUser(s): CurrentUser,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<Json<Vec<crate::service::photos::Photo>>> {
+    Ok(Json(
+        crate::service::photos::list(&state.db, &s.acting(), id).await?,
+    ))
+}
+
+/// Adds one photo (the request body is the image: JPEG, PNG or WebP, at most 15 MB). Only a
+/// re-encoded copy without metadata is kept.
+#[utoipa::path(post, path = "/api/v1/activities/{activity_id}/photos", tag = "activities",
+    params(("activity_id" = i64, Path)), request_body(content = Vec<u8>, content_type = "image/jpeg"),
+    responses((status = 201, body = Created), (status = 409, body = ErrorBody), (status = 413, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn add_photo(
+    State(state): State<AppState>,
+    CurrentUser(s): CurrentUser,
+    ApiPath(id): ApiPath<i64>,
+    body: axum::body::Bytes,
+) -> ApiResult<(StatusCode, Json<Created>)> {
+    let photo_id =
+        crate::service::photos::add(&state.db, &state.store, &s.acting(), id, body.to_vec())
+            .await?;
+    Ok((StatusCode::CREATED, Json(Created { id: photo_id })))
+}
