@@ -105,6 +105,15 @@ pub fn error_page(status: StatusCode, message: &str, fields: &[FieldError]) -> H
     )
 }
 
+/// 422 when a form comes back with errors, 200 otherwise.
+pub fn form_status(errors: &[FieldError]) -> StatusCode {
+    if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    }
+}
+
 /// Formats Unix seconds as China time, e.g. 2020-07-01 09:30:00.
 pub fn format_time(unix: i64) -> String {
     let offset = chrono::FixedOffset::east_opt(8 * 3600);

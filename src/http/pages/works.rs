@@ -157,6 +157,19 @@ async fn union_choices(state: &AppState) -> AppResult<Vec<UnitChoice>> {
         .collect())
 }
 
+/// The unions in a scope, for "which unit" choices on staff forms.
+async fn unions_in(state: &AppState, scope: &Scope) -> AppResult<Vec<UnitChoice>> {
+    Ok(orgs::list(&state.db, scope, None)
+        .await?
+        .into_iter()
+        .filter(|o| o.kind().is_some_and(|k| k.is_union()))
+        .map(|o| UnitChoice {
+            id: o.id,
+            label: o.name,
+        })
+        .collect())
+}
+
 #[derive(Template)]
 #[template(path = "register.html")]
 struct RegisterPage {
@@ -331,23 +344,11 @@ async fn work_form_page(
         return Ok(Redirect::to(&format!("/projects/{}", sub.code)).into_response());
     }
     let units = if session.role.may_report_activities() {
-        orgs::list(&state.db, &session.scope(), None)
-            .await?
-            .into_iter()
-            .filter(|o| o.kind().is_some_and(|k| k.is_union()))
-            .map(|o| UnitChoice {
-                id: o.id,
-                label: o.name,
-            })
-            .collect()
+        unions_in(state, &session.scope()).await?
     } else {
         Vec::new()
     };
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let status = super::form_status(&errors);
     let page = render(&WorkFormPage {
         nav: Nav::for_session(session),
         csrf: session.csrf.clone(),
@@ -588,11 +589,7 @@ async fn work_page(
             },
         ),
     ];
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let status = super::form_status(&errors);
     let page = render(&WorkPage {
         nav: Nav::for_session(session),
         csrf: session.csrf.clone(),
@@ -863,20 +860,8 @@ async fn participations_page(
         .into_iter()
         .map(|(s, n)| (s.name, s.host, s.participation == Participation::Wangju, n))
         .collect();
-    let units = orgs::list(&state.db, &acting.scope, None)
-        .await?
-        .into_iter()
-        .filter(|o| o.kind().is_some_and(|k| k.is_union()))
-        .map(|o| UnitChoice {
-            id: o.id,
-            label: o.name,
-        })
-        .collect();
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let units = unions_in(state, &acting.scope).await?;
+    let status = super::form_status(&errors);
     let page = render(&ParticipationsPage {
         nav: Nav::for_session(session),
         csrf: session.csrf.clone(),
