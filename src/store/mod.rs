@@ -125,6 +125,27 @@ impl FileStore {
         })
     }
 
+    /// Finishes a writer: the object is complete and, for a local file, on disk (fsync).
+    ///
+    /// OpenDAL's local file writer calls the blocking `fsync` on the async worker thread that
+    /// polls `close`, which stalls every other request on that thread for the length of the
+    /// sync (eight concurrent uploads on one core waited on each other's syncs). So a local
+    /// writer is closed on tokio's blocking pool.
+    async fn close(&self, mut writer: opendal::Writer) -> Result<(), StoreError> {
+        match self.backend {
+            Backend::S3 => {
+                writer.close().await?;
+            }
+            Backend::Local => {
+                let runtime = tokio::runtime::Handle::current();
+                tokio::task::spawn_blocking(move || runtime.block_on(writer.close()))
+                    .await
+                    .map_err(|e| io(std::io::Error::other(e)))??;
+            }
+        }
+        Ok(())
+    }
+
     /// Checks the store is reachable and writable (start-up and health).
     pub async fn check(&self) -> Result<(), StoreError> {
         self.op.write(".wangju-check", "ok").await?;
@@ -179,7 +200,7 @@ impl FileStore {
             let _ = writer.abort().await;
             let _ = self.op.delete(key).await;
         } else {
-            writer.close().await?;
+            self.close(writer).await?;
         }
         Ok(if interrupted {
             Written::Interrupted(written)
@@ -203,7 +224,7 @@ impl FileStore {
             total += n as u64;
             writer.write(buf).await?;
         }
-        writer.close().await?;
+        self.close(writer).await?;
         Ok(total)
     }
 
