@@ -143,6 +143,17 @@ impl Probe {
 /// Probes a file on disk. Errors only when the file cannot be opened or read at all; anything
 /// wrong with its content is in the returned `Probe`.
 pub fn probe_path(path: &Path) -> std::io::Result<Probe> {
+    probe_path_with(path, true)
+}
+
+/// `probe_path` without decoding an MP4's audio to measure its level (`AudioTrack::level` stays
+/// `None`); everything else is measured the same. The audio decode is the one part of probing
+/// an MP4 that reads the media data; `benches/uploads.rs` times the probe with and without it.
+pub fn probe_path_without_audio_level(path: &Path) -> std::io::Result<Probe> {
+    probe_path_with(path, false)
+}
+
+fn probe_path_with(path: &Path, audio_level: bool) -> std::io::Result<Probe> {
     let file = File::open(path)?;
     let meta = file.metadata()?;
     if !meta.is_file() {
@@ -152,23 +163,34 @@ pub fn probe_path(path: &Path) -> std::io::Result<Probe> {
         ));
     }
     let mut reader = BufReader::new(file);
-    Ok(probe_with(&mut reader, meta.len(), &|| {
-        Ok(Box::new(File::open(path)?) as Box<dyn MediaSource>)
-    }))
+    Ok(probe_with(
+        &mut reader,
+        meta.len(),
+        &|| Ok(Box::new(File::open(path)?) as Box<dyn MediaSource>),
+        audio_level,
+    ))
 }
 
 /// Probes bytes in memory (tests, fuzzing, uploads already buffered).
 pub fn probe_bytes(bytes: &[u8]) -> Probe {
     let len = bytes.len() as u64;
-    probe_with(&mut Cursor::new(bytes), len, &|| {
-        Ok(Box::new(Cursor::new(bytes)) as Box<dyn MediaSource + '_>)
-    })
+    probe_with(
+        &mut Cursor::new(bytes),
+        len,
+        &|| Ok(Box::new(Cursor::new(bytes)) as Box<dyn MediaSource + '_>),
+        true,
+    )
 }
 
 /// A second, independent reader over the same bytes, for the audio decoder.
 type Reopen<'a> = dyn Fn() -> std::io::Result<Box<dyn MediaSource + 'a>> + 'a;
 
-fn probe_with<'a, R: Read + Seek>(r: &mut R, len: u64, reopen: &Reopen<'a>) -> Probe {
+fn probe_with<'a, R: Read + Seek>(
+    r: &mut R,
+    len: u64,
+    reopen: &Reopen<'a>,
+    audio_level: bool,
+) -> Probe {
     let head = match read_head(r) {
         Ok(head) => head,
         Err(e) => {
@@ -180,7 +202,7 @@ fn probe_with<'a, R: Read + Seek>(r: &mut R, len: u64, reopen: &Reopen<'a>) -> P
     let format = sniff::detect(&head);
     let mut p = Probe::new(len, format);
     if format.is_iso_media() {
-        probe_iso(r, len, &mut p);
+        probe_iso(r, len, &mut p, audio_level);
     } else {
         match format.family() {
             Family::Audio => probe_audio_file(reopen, &mut p),
@@ -205,7 +227,7 @@ fn read_head<R: Read + Seek>(r: &mut R) -> std::io::Result<Vec<u8>> {
     Ok(head)
 }
 
-fn probe_iso<R: Read + Seek>(r: &mut R, len: u64, p: &mut Probe) {
+fn probe_iso<R: Read + Seek>(r: &mut R, len: u64, p: &mut Probe, audio_level: bool) {
     let movie = match isobmff::measure(r, len) {
         Ok(movie) => movie,
         Err(damage) => {
@@ -217,7 +239,7 @@ fn probe_iso<R: Read + Seek>(r: &mut R, len: u64, p: &mut Probe) {
     p.video = movie.video;
     p.subtitles = movie.subtitles;
     p.audio = movie.audio;
-    if p.audio.is_some() {
+    if p.audio.is_some() && audio_level {
         let scan = match &movie.audio_feed {
             Some(feed) => audio::scan_feed(r, len, feed),
             None => audio::Scan {

@@ -39,9 +39,13 @@ impl StoreError {
     }
 }
 
-/// Bytes written per call into the store's writer; also the S3 multipart part size, so memory
-/// per upload stays bounded by it.
-const WRITE_CHUNK: usize = 8 * 1024 * 1024;
+/// The S3 multipart part size: S3 wants parts of at least 5 MiB, so the writer gathers this
+/// much before sending one. Local files take writes of any size and gather nothing (see
+/// `FileStore::writer`).
+const S3_PART: usize = 8 * 1024 * 1024;
+/// Bytes per read and write when copying a file into or out of the store: what each copy holds
+/// in memory is a few of these.
+const COPY_PIECE: usize = 256 * 1024;
 
 impl FileStore {
     /// The store named by the settings: `storage = "local"` (default; `files/` in the data
@@ -106,6 +110,42 @@ impl FileStore {
         self.backend
     }
 
+    /// A writer for a new object at `key`, one write in flight at a time.
+    ///
+    /// On S3 the writer gathers `S3_PART` bytes per multipart part. On a local folder it must
+    /// not: OpenDAL's file writer keeps the piece it was last given and one being written, so
+    /// with gathering every upload held up to three 8 MB buffers while it was stored (eight
+    /// concurrent uploads raised the server's memory by 180 MB, `benches/uploads.rs`); without
+    /// it an upload holds two of the pieces it writes (256 KB, from the network or a file).
+    async fn writer(&self, key: &str) -> Result<opendal::Writer, StoreError> {
+        let writer = self.op.writer_with(key).concurrent(1);
+        Ok(match self.backend {
+            Backend::S3 => writer.chunk(S3_PART).await?,
+            Backend::Local => writer.await?,
+        })
+    }
+
+    /// Finishes a writer: the object is complete and, for a local file, on disk (fsync).
+    ///
+    /// OpenDAL's local file writer calls the blocking `fsync` on the async worker thread that
+    /// polls `close`, which stalls every other request on that thread for the length of the
+    /// sync (eight concurrent uploads on one core waited on each other's syncs). So a local
+    /// writer is closed on tokio's blocking pool.
+    async fn close(&self, mut writer: opendal::Writer) -> Result<(), StoreError> {
+        match self.backend {
+            Backend::S3 => {
+                writer.close().await?;
+            }
+            Backend::Local => {
+                let runtime = tokio::runtime::Handle::current();
+                tokio::task::spawn_blocking(move || runtime.block_on(writer.close()))
+                    .await
+                    .map_err(|e| io(std::io::Error::other(e)))??;
+            }
+        }
+        Ok(())
+    }
+
     /// Checks the store is reachable and writable (start-up and health).
     pub async fn check(&self) -> Result<(), StoreError> {
         self.op.write(".wangju-check", "ok").await?;
@@ -124,12 +164,7 @@ impl FileStore {
     where
         S: Stream<Item = Result<Bytes, E>> + Unpin,
     {
-        let mut writer = self
-            .op
-            .writer_with(key)
-            .chunk(WRITE_CHUNK)
-            .concurrent(1)
-            .await?;
+        let mut writer = self.writer(key).await?;
         let mut written: u64 = 0;
         let mut pending: Vec<Bytes> = Vec::new();
         let mut pending_len = 0usize;
@@ -165,7 +200,7 @@ impl FileStore {
             let _ = writer.abort().await;
             let _ = self.op.delete(key).await;
         } else {
-            writer.close().await?;
+            self.close(writer).await?;
         }
         Ok(if interrupted {
             Written::Interrupted(written)
@@ -183,15 +218,10 @@ impl FileStore {
     /// Copies a local file into the store.
     pub async fn put_file(&self, key: &str, path: &Path) -> Result<u64, StoreError> {
         let mut file = tokio::fs::File::open(path).await.map_err(io)?;
-        let mut writer = self
-            .op
-            .writer_with(key)
-            .chunk(WRITE_CHUNK)
-            .concurrent(1)
-            .await?;
+        let mut writer = self.writer(key).await?;
         let mut total = 0u64;
         loop {
-            let mut buf = vec![0u8; 1024 * 1024];
+            let mut buf = vec![0u8; COPY_PIECE];
             let n = file.read(&mut buf).await.map_err(io)?;
             if n == 0 {
                 break;
@@ -200,7 +230,7 @@ impl FileStore {
             total += n as u64;
             writer.write(buf).await?;
         }
-        writer.close().await?;
+        self.close(writer).await?;
         Ok(total)
     }
 
@@ -209,7 +239,13 @@ impl FileStore {
         let mut out = tokio::fs::File::create(path).await.map_err(io)?;
         let mut total = 0u64;
         for key in keys {
-            let mut stream = self.op.reader(key).await?.into_bytes_stream(..).await?;
+            let mut stream = self
+                .op
+                .reader_with(key)
+                .chunk(COPY_PIECE)
+                .await?
+                .into_bytes_stream(..)
+                .await?;
             while let Some(chunk) = stream.try_next().await.map_err(io)? {
                 total += chunk.len() as u64;
                 out.write_all(&chunk).await.map_err(io)?;
