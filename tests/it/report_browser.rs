@@ -93,7 +93,8 @@ async fn sign_out(c: &Client) {
         .click()
         .await
         .expect("click");
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    // Signed out only once the answer is back: /login would send a signed-in visitor on.
+    wait_for_path(c, "/").await;
 }
 
 async fn press(c: &Client, step: &str) {
@@ -105,7 +106,17 @@ async fn press(c: &Client, step: &str) {
     .click()
     .await
     .expect("click");
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // The step is taken once the page it leads to says so.
+    for _ in 0..100 {
+        if c.current_url()
+            .await
+            .is_ok_and(|u| u.query().is_some_and(|q| q.contains("done=")))
+        {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the {step} step never finished");
 }
 
 fn photo_file(dir: &std::path::Path) -> std::path::PathBuf {

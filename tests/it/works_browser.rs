@@ -209,6 +209,8 @@ async fn flow(backend: Backend, env: Vec<(String, String)>, label: &str) {
     assert!(text_of(&c, "#work-status").await.contains("待审核"));
     shot(&c, &format!("works-submitted-{label}")).await;
     click(&c, "form[action='/logout'] button").await;
+    // Signed out only once the answer is back: /login would send a signed-in visitor on.
+    wait_for_path(&c, "/").await;
 
     // The moderator signs in (changing the one-time password), opens the queue and plays it.
     sign_in(&c, &base, "shenhe1", &moderator_password).await;
