@@ -134,13 +134,20 @@ pub struct WorkRow {
     pub decided_at: Option<i64>,
     pub submitted_at: i64,
     pub updated_at: i64,
+    /// From the work's upload (one query for a whole list): the phone's file name, the type
+    /// it is served as, and the automatic check as JSON.
+    pub file_name: String,
+    pub media_type: Option<String>,
+    #[serde(skip)]
+    pub report: Option<String>,
 }
 
 const WORK: &str = "SELECT w.id, w.sub_project, w.org_id, o.name AS org_name, o.path AS org_path, w.owner_id,
     w.filed_by, w.title, w.authors, w.contact_phone, w.description, w.status, w.upload_id,
     w.originality_version, w.originality_at, w.portrait_version, w.portrait_at,
-    w.subtitles_declared <> 0 AS subtitles_declared, w.decision_reason, w.decided_at, w.submitted_at, w.updated_at
-    FROM works w JOIN orgs o ON o.id = w.org_id";
+    w.subtitles_declared <> 0 AS subtitles_declared, w.decision_reason, w.decided_at, w.submitted_at, w.updated_at,
+    u.file_name, u.media_type, u.report
+    FROM works w JOIN orgs o ON o.id = w.org_id JOIN uploads u ON u.id = w.upload_id";
 
 pub struct NewWork<'a> {
     pub campaign_id: i64,
@@ -259,15 +266,15 @@ pub async fn list(
     sub_project: &str,
     status: &str,
 ) -> Result<Vec<WorkRow>, sqlx::Error> {
-    let (clause, owner, prefix) = match filter {
-        Filter::Owner(id) => ("w.owner_id = $4", id, String::new()),
-        Filter::Scope(scope) => ("o.path LIKE $5", 0, format!("{}%", scope.prefix)),
-        Filter::All => ("1 = 1", 0, String::new()),
+    // The filter narrows by owner or by unit subtree; moderators and the city see all.
+    let (owner, prefix) = match filter {
+        Filter::Owner(id) => (id, "/%".to_string()),
+        Filter::Scope(scope) => (0, format!("{}%", scope.prefix)),
+        Filter::All => (0, "/%".to_string()),
     };
-    // Every placeholder is bound whatever the filter, so the query text alone varies.
     let sql = format!(
         "{WORK} WHERE w.campaign_id = $1 AND ($2 = '' OR w.sub_project = $2) AND ($3 = '' OR w.status = $3)
-         AND {clause} AND ($4 = $4 OR $5 = $5) ORDER BY w.submitted_at, w.id"
+         AND ($4 = 0 OR w.owner_id = $4) AND o.path LIKE $5 ORDER BY w.submitted_at, w.id"
     );
     on_pool!(db, pool => sqlx::query_as::<_, WorkRow>(&sql)
         .bind(campaign_id).bind(sub_project).bind(status).bind(owner).bind(prefix)

@@ -518,7 +518,7 @@ impl Work {
     }
 }
 
-async fn decorate(db: &Db, acting: &Acting, row: works::WorkRow) -> Result<Work, AppError> {
+fn decorate(acting: &Acting, row: works::WorkRow) -> Work {
     let authors: Vec<String> = serde_json::from_str(&row.authors).unwrap_or_default();
     let contact = if row.owner_id == acting.user_id {
         row.contact_phone.clone()
@@ -528,25 +528,21 @@ async fn decorate(db: &Db, acting: &Acting, row: works::WorkRow) -> Result<Work,
     let submitted_on = crate::clock::china_date(row.submitted_at);
     let due = work::decision_due(submitted_on);
     let status = WorkStatus::parse(&row.status).unwrap_or(WorkStatus::Submitted);
-    let upload = works::upload(db, &row.upload_id).await?;
-    Ok(Work {
+    Work {
         authors,
         contact,
         status_label: status.label_zh(),
         decision_due: due.to_string(),
         overdue: status == WorkStatus::Submitted
             && crate::clock::china_date(crate::clock::unix_now()) > due,
-        report: upload
-            .as_ref()
-            .and_then(|u| u.report.as_deref())
+        report: row
+            .report
+            .as_deref()
             .and_then(|r| serde_json::from_str(r).ok()),
-        file_name: upload
-            .as_ref()
-            .map(|u| u.file_name.clone())
-            .unwrap_or_default(),
-        media_type: upload.and_then(|u| u.media_type),
+        file_name: row.file_name.clone(),
+        media_type: row.media_type.clone(),
         row,
-    })
+    }
 }
 
 /// Who may see a work: its author, whoever filed it, moderators and the city, and unit admins
@@ -563,7 +559,7 @@ pub async fn get(db: &Db, acting: &Acting, id: i64) -> Result<Work, AppError> {
         .await?
         .filter(|w| may_view(acting, w))
         .ok_or(AppError::NotFound)?;
-    decorate(db, acting, row).await
+    Ok(decorate(acting, row))
 }
 
 pub async fn history(db: &Db, acting: &Acting, id: i64) -> Result<Vec<works::WorkEvent>, AppError> {
@@ -588,11 +584,7 @@ pub async fn list(
         Filter::Owner(acting.user_id)
     };
     let rows = works::list(db, campaign.id, filter, sub_project, status).await?;
-    let mut out = Vec::with_capacity(rows.len());
-    for row in rows {
-        out.push(decorate(db, acting, row).await?);
-    }
-    Ok(out)
+    Ok(rows.into_iter().map(|row| decorate(acting, row)).collect())
 }
 
 /// A submission: the filled-in form, the checked upload, and (for a unit admin filing for a
