@@ -158,6 +158,43 @@ pub(crate) async fn shot(c: &Client, name: &str) {
     println!("screenshot: {}", file.display());
 }
 
+/// Plans an activity on 2020-07-01 through the form (知识竞赛, the first content category) and
+/// waits for the report form that follows; returns the activity's id.
+pub(crate) async fn plan_activity(c: &Client, base: &str, name: &str, place: &str) -> String {
+    c.goto(&format!("{base}/activities/new"))
+        .await
+        .expect("open new activity");
+    fill(c, "name", name).await;
+    c.execute(
+        "document.querySelector(\"input[name='starts_at']\").value = '2020-07-01T00:00';",
+        vec![],
+    )
+    .await
+    .expect("set time");
+    fill(c, "place", place).await;
+    c.find(Locator::Css(
+        "select[name='format'] option[value='知识竞赛']",
+    ))
+    .await
+    .expect("format option")
+    .click()
+    .await
+    .expect("choose format");
+    c.find(Locator::Css("input[name='categories']"))
+        .await
+        .expect("category")
+        .click()
+        .await
+        .expect("tick category");
+    submit(c).await;
+    c.wait()
+        .for_element(Locator::Css("input[name='participants']"))
+        .await
+        .expect("report form");
+    let url = c.current_url().await.expect("url");
+    url.path().trim_start_matches("/activities/").to_string()
+}
+
 async fn first_login_flow(backend: Backend, width: u32, height: u32, label: &str) {
     let data = tempfile::tempdir().expect("data dir");
     let mut args = vec!["--data-dir".to_string(), data.path().display().to_string()];
@@ -303,35 +340,9 @@ async fn first_login_flow(backend: Backend, width: u32, height: u32, label: &str
     shot(&c, &format!("audit-{label}-{backend:?}")).await;
 
     // Plan an offline activity with the form, then see the report form and the progress table.
-    c.goto(&format!("{base}/activities/new"))
-        .await
-        .expect("open new activity");
-    fill(&c, "name", "网络安全知识竞赛").await;
-    c.execute(
-        "document.querySelector(\"input[name='starts_at']\").value = '2020-07-01T00:00';",
-        vec![],
-    )
-    .await
-    .expect("set time");
-    fill(&c, "place", "区工人文化宫").await;
-    c.find(Locator::Css(
-        "select[name='format'] option[value='知识竞赛']",
-    ))
-    .await
-    .expect("format option")
-    .click()
-    .await
-    .expect("choose format");
-    c.find(Locator::Css("input[name='categories']"))
-        .await
-        .expect("category")
-        .click()
-        .await
-        .expect("tick category");
-    submit(&c).await;
+    plan_activity(&c, &base, "网络安全知识竞赛", "区工人文化宫").await;
     let report = c
-        .wait()
-        .for_element(Locator::Css("input[name='participants']"))
+        .find(Locator::Css("input[name='participants']"))
         .await
         .expect("report form");
     report.send_keys("120").await.expect("type");

@@ -11,7 +11,9 @@ use fantoccini::{Client, Locator};
 use serde_json::{Value, json};
 use wangju::db::Backend;
 
-use crate::browser::{fill, shot, start_browser, start_wangju, submit, wait_for_path};
+use crate::browser::{
+    fill, plan_activity, shot, start_browser, start_wangju, submit, wait_for_path,
+};
 use crate::harness::{backends, create_pg_database, drop_pg_database, pg_url_for};
 
 const NEW_PASSWORD: &str = "Tianjin-2020!";
@@ -223,38 +225,7 @@ async fn flow(backend: Backend) {
         grassroots["one_time_password"].as_str().unwrap_or_default(),
     )
     .await;
-    c.goto(&format!("{base}/activities/new"))
-        .await
-        .expect("new activity");
-    fill(&c, "name", "甲公司职工网络安全知识竞赛").await;
-    c.execute(
-        "document.querySelector(\"input[name='starts_at']\").value = '2020-07-01T00:00';",
-        vec![],
-    )
-    .await
-    .expect("set time");
-    fill(&c, "place", "甲公司职工之家").await;
-    c.find(Locator::Css(
-        "select[name='format'] option[value='知识竞赛']",
-    ))
-    .await
-    .expect("format")
-    .click()
-    .await
-    .expect("choose");
-    c.find(Locator::Css("input[name='categories']"))
-        .await
-        .expect("category")
-        .click()
-        .await
-        .expect("tick");
-    submit(&c).await;
-    c.wait()
-        .for_element(Locator::Css("input[name='participants']"))
-        .await
-        .expect("report form");
-    let url = c.current_url().await.expect("url");
-    let id = url.path().trim_start_matches("/activities/").to_string();
+    let id = plan_activity(&c, &base, "甲公司职工网络安全知识竞赛", "甲公司职工之家").await;
 
     // 2. Two attendees check in on their phones.
     c.goto(&format!("{base}/activities/{id}/checkin"))
