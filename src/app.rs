@@ -41,6 +41,8 @@ pub struct App {
     pub store: crate::store::FileStore,
     /// Stores check-ins, grouping the commits of those arriving together.
     pub checkins: crate::service::checkin::CheckinWriter,
+    /// Records the bytes each upload chunk delivered, sharing commits between uploads.
+    pub upload_progress: crate::db::group_commit::GroupCommit<crate::db::works::Advance>,
     /// Failed check-ins (unknown codes) per client address.
     pub checkin_limiter: crate::http::limit::LoginLimiter,
     /// The dashboard's figures, shared by all requests (see `ProgressCache`).
@@ -71,10 +73,12 @@ impl App {
             overview: CachedPage::default(),
             login_limiter: Default::default(),
             store,
-            checkins: crate::service::checkin::CheckinWriter::new(
-                &db_for_writer,
-                settings_group_commit,
-            ),
+            checkins: if settings_group_commit {
+                crate::db::group_commit::GroupCommit::start(&db_for_writer)
+            } else {
+                crate::db::group_commit::GroupCommit::direct(&db_for_writer)
+            },
+            upload_progress: crate::db::group_commit::GroupCommit::start(&db_for_writer),
             checkin_limiter: Default::default(),
             progress: Default::default(),
         };
@@ -87,6 +91,11 @@ pub async fn serve(state: AppState, listener: TcpListener) -> anyhow::Result<()>
     let router = crate::http::router(state.clone());
     let sweeper = tokio::spawn(crate::http::session::sweep_idle(state.clone()));
     let reminders = tokio::spawn(crate::service::reminders::ticker(state.clone()));
+    let uploads = tokio::spawn(crate::service::works::sweep_ticker(
+        state.db.clone(),
+        state.store.clone(),
+        std::time::Duration::from_secs(state.settings.upload_keep_days.saturating_mul(86_400)),
+    ));
     axum::serve(
         listener,
         router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
@@ -95,6 +104,7 @@ pub async fn serve(state: AppState, listener: TcpListener) -> anyhow::Result<()>
     .await?;
     sweeper.abort();
     reminders.abort();
+    uploads.abort();
     state.db.close().await;
     Ok(())
 }

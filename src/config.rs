@@ -51,6 +51,10 @@ pub struct Settings {
     /// Buckets addressed as `bucket.endpoint` (Alibaba OSS, Tencent COS) instead of by path.
     #[serde(default)]
     pub s3_virtual_host_style: bool,
+    /// Uploads that no work uses are deleted, with their files, after this many days idle
+    /// (a phone that never finished, a checked file nobody submitted).
+    #[serde(default = "default_upload_keep_days")]
+    pub upload_keep_days: u64,
     /// The mail server reminders go out through (`[smtp]` in the config file). Without it,
     /// reminders appear only in Wangju.
     #[serde(default)]
@@ -116,6 +120,10 @@ fn default_true() -> bool {
     true
 }
 
+fn default_upload_keep_days() -> u64 {
+    7
+}
+
 fn default_idle_minutes() -> i64 {
     30
 }
@@ -130,6 +138,7 @@ impl std::fmt::Debug for Settings {
             .field("secure_cookies", &self.secure_cookies)
             .field("today", &self.today)
             .field("session_idle_minutes", &self.session_idle_minutes)
+            .field("upload_keep_days", &self.upload_keep_days)
             .field("storage", &self.storage)
             .field("s3_endpoint", &self.s3_endpoint)
             .field("s3_bucket", &self.s3_bucket)

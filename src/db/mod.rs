@@ -6,6 +6,7 @@
 pub mod activities;
 pub mod audit;
 pub mod campaigns;
+pub mod group_commit;
 pub mod orgs;
 pub mod photos;
 pub mod reminders;

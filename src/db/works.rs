@@ -19,7 +19,7 @@ pub struct UploadRow {
     pub size_bytes: i64,
     /// Bytes received and kept; resume from here.
     pub received: i64,
-    /// `receiving`, `checked` or `failed`.
+    /// `receiving`, `checked`, or `expired` (claimed by the sweep of abandoned uploads).
     pub state: String,
     #[serde(skip)]
     pub stored_key: Option<String>,
@@ -64,15 +64,42 @@ pub async fn upload(db: &Db, id: &str) -> Result<Option<UploadRow>, sqlx::Error>
     on_pool!(db, pool => sqlx::query_as::<_, UploadRow>(&sql).bind(id).fetch_optional(pool).await)
 }
 
-/// Moves `received` from `from` to `to`; false when another request moved it first.
-pub async fn advance(db: &Db, id: &str, from: i64, to: i64) -> Result<bool, sqlx::Error> {
-    let mut tx = db.begin().await?;
-    let n = on_tx!(&mut tx, c => sqlx::query(
-        "UPDATE uploads SET received = $1, updated_at = $2 WHERE id = $3 AND received = $4 AND state = 'receiving'")
-        .bind(to).bind(unix_now()).bind(id).bind(from)
-        .execute(c).await.map(|r| r.rows_affected()))?;
-    tx.commit().await?;
-    Ok(n == 1)
+/// Acknowledges bytes of an upload: moves `received` from `from` to `to`, for its owner and
+/// while it is still receiving. The output is false when another request moved it first.
+/// Concurrent uploads share commits through [`GroupCommit`](super::group_commit::GroupCommit).
+/// The bytes from `from` to `to` are in the object `part_key`, which becomes part of the file.
+#[derive(Debug, Clone)]
+pub struct Advance {
+    pub id: String,
+    pub from: i64,
+    pub to: i64,
+    pub part_key: String,
+}
+
+impl super::group_commit::Write for Advance {
+    type Output = bool;
+
+    async fn apply(&self, tx: &mut Tx) -> Result<bool, sqlx::Error> {
+        let n = on_tx!(tx, c => sqlx::query(
+            "UPDATE uploads SET received = $1, updated_at = $2 WHERE id = $3 AND received = $4 AND state = 'receiving'")
+            .bind(self.to).bind(unix_now()).bind(&self.id).bind(self.from)
+            .execute(c).await.map(|r| r.rows_affected()))?;
+        if n != 1 {
+            return Ok(false);
+        }
+        on_tx!(tx, c => sqlx::query(
+            "INSERT INTO upload_parts (upload_id, start_byte, size_bytes, part_key) VALUES ($1, $2, $3, $4)")
+            .bind(&self.id).bind(self.from).bind(self.to - self.from).bind(&self.part_key)
+            .execute(c).await.map(|r| r.rows_affected()))?;
+        Ok(true)
+    }
+}
+
+/// The objects holding an upload's acknowledged bytes, in order.
+pub async fn upload_parts(db: &Db, id: &str) -> Result<Vec<String>, sqlx::Error> {
+    on_pool!(db, pool => sqlx::query_scalar(
+        "SELECT part_key FROM upload_parts WHERE upload_id = $1 ORDER BY start_byte")
+        .bind(id).fetch_all(pool).await)
 }
 
 /// The outcome of checking a complete upload.
@@ -95,6 +122,67 @@ pub async fn mark_checked(db: &Db, id: &str, c: Checked<'_>) -> Result<bool, sql
         .execute(conn).await.map(|r| r.rows_affected()))?;
     tx.commit().await?;
     Ok(n == 1)
+}
+
+/// Takes a checked upload for a submission, inside its transaction: marks it as touched now,
+/// so the sweep of abandoned uploads leaves it alone. False when no work may take it (not
+/// checked, claimed by the sweep, or already used by a work).
+pub async fn take_upload(tx: &mut Tx, upload_id: &str) -> Result<bool, sqlx::Error> {
+    let n = on_tx!(tx, c => sqlx::query(
+        "UPDATE uploads SET updated_at = $1 WHERE id = $2 AND state = 'checked'
+         AND NOT EXISTS (SELECT 1 FROM works WHERE upload_id = $2)")
+        .bind(unix_now()).bind(upload_id)
+        .execute(c).await.map(|r| r.rows_affected()))?;
+    Ok(n == 1)
+}
+
+/// An upload the sweep deletes, with the objects it left in the file store.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Abandoned {
+    pub id: String,
+    pub stored_key: Option<String>,
+    pub clean_key: Option<String>,
+}
+
+/// Condition shared by the listing and the claim: no work uses the upload, no submission in a
+/// work's history named it, and it was idle since `$1` (or a sweep already claimed it).
+const ABANDONED: &str = "(state = 'expired' OR updated_at < $1)
+    AND NOT EXISTS (SELECT 1 FROM works w WHERE w.upload_id = uploads.id)
+    AND NOT EXISTS (SELECT 1 FROM work_events e WHERE e.upload_id = uploads.id)";
+
+/// Up to `limit` abandoned uploads, the longest idle first.
+pub async fn abandoned_uploads(
+    db: &Db,
+    idle_since: i64,
+    limit: i64,
+) -> Result<Vec<Abandoned>, sqlx::Error> {
+    let sql = format!(
+        "SELECT id, stored_key, clean_key FROM uploads WHERE {ABANDONED} ORDER BY updated_at LIMIT $2"
+    );
+    on_pool!(db, pool => sqlx::query_as::<_, Abandoned>(&sql)
+        .bind(idle_since).bind(limit).fetch_all(pool).await)
+}
+
+/// Claims an abandoned upload for deletion: from now on no submission can take it. False when
+/// it is no longer abandoned (a worker touched or submitted it meanwhile).
+pub async fn claim_abandoned(db: &Db, id: &str, idle_since: i64) -> Result<bool, sqlx::Error> {
+    let sql = format!(
+        "UPDATE uploads SET state = 'expired', updated_at = $2 WHERE id = $3 AND {ABANDONED}"
+    );
+    let mut tx = db.begin().await?;
+    let n = on_tx!(&mut tx, c => sqlx::query(&sql)
+        .bind(idle_since).bind(unix_now()).bind(id)
+        .execute(c).await.map(|r| r.rows_affected()))?;
+    tx.commit().await?;
+    Ok(n == 1)
+}
+
+/// Forgets a claimed upload once its objects are deleted.
+pub async fn delete_expired(db: &Db, id: &str) -> Result<(), sqlx::Error> {
+    let mut tx = db.begin().await?;
+    on_tx!(&mut tx, c => sqlx::query("DELETE FROM uploads WHERE id = $1 AND state = 'expired'")
+        .bind(id).execute(c).await.map(|r| r.rows_affected()))?;
+    tx.commit().await
 }
 
 /// Whether a work already uses this upload.

@@ -6,8 +6,7 @@ use chrono::{Duration, NaiveDateTime};
 use serde::{Deserialize, Serialize};
 
 use crate::clock::{Clock, unix_now};
-use tokio::sync::{mpsc, oneshot};
-
+use crate::db::group_commit::{self, GroupCommit};
 use crate::db::{Db, Tx, on_pool, on_tx};
 use crate::domain::activity::TIME_FORMAT;
 use crate::error::{AppError, FieldError};
@@ -149,7 +148,7 @@ pub async fn check_in(
         phone: phone.map(str::to_string),
         person_key,
     };
-    let outcome = writer.write(db, row).await?;
+    let outcome = writer.write(row).await?;
     Ok((target, outcome))
 }
 
@@ -163,108 +162,33 @@ pub struct NewCheckin {
     pub person_key: String,
 }
 
-/// Stores check-ins. With group commit (the default), check-ins arriving together share one
-/// transaction and so one disk sync: a writer task takes whatever is waiting (up to
-/// `MAX_BATCH`), inserts it all, commits once, and only then answers each request, so every
-/// acknowledged check-in is durable (SQLite runs with `synchronous=FULL`). Without it, each
-/// request runs its own transaction (the naive way, kept as the benchmark's baseline).
-#[derive(Clone)]
-pub struct CheckinWriter {
-    queue: Option<mpsc::Sender<Pending>>,
-}
+/// Stores check-ins. Those arriving together share one commit (a storm of phones scanning the
+/// same code at the start of a lecture); `checkin_group_commit = false` gives each its own.
+pub type CheckinWriter = GroupCommit<NewCheckin>;
 
-struct Pending {
-    row: NewCheckin,
-    reply: oneshot::Sender<Result<Outcome, AppError>>,
-}
+impl group_commit::Write for NewCheckin {
+    type Output = Outcome;
 
-/// Most check-ins one commit carries.
-const MAX_BATCH: usize = 512;
-
-impl CheckinWriter {
-    pub fn new(db: &Db, group_commit: bool) -> CheckinWriter {
-        if !group_commit {
-            return CheckinWriter { queue: None };
-        }
-        let (tx, rx) = mpsc::channel(4 * MAX_BATCH);
-        tokio::spawn(run_writer(db.clone(), rx));
-        CheckinWriter { queue: Some(tx) }
-    }
-
-    pub async fn write(&self, db: &Db, row: NewCheckin) -> Result<Outcome, AppError> {
-        let Some(queue) = &self.queue else {
-            let mut tx = db.begin().await?;
-            let outcome = insert(&mut tx, &row).await?;
-            tx.commit().await?;
-            return Ok(outcome);
-        };
-        let (reply, answer) = oneshot::channel();
-        queue
-            .send(Pending { row, reply })
+    async fn apply(&self, tx: &mut Tx) -> Result<Outcome, sqlx::Error> {
+        let n = on_tx!(tx, c => sqlx::query(
+            "INSERT INTO checkins (activity_id, name, unit, phone, person_key, consent_version, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (activity_id, person_key) DO NOTHING")
+            .bind(self.activity_id)
+            .bind(&self.name)
+            .bind(&self.unit)
+            .bind(&self.phone)
+            .bind(&self.person_key)
+            .bind(CONSENT_VERSION)
+            .bind(unix_now())
+            .execute(c)
             .await
-            .map_err(|_| AppError::Unavailable)?;
-        answer.await.map_err(|_| AppError::Unavailable)?
+            .map(|r| r.rows_affected()))?;
+        Ok(if n == 1 {
+            Outcome::CheckedIn
+        } else {
+            Outcome::AlreadyCheckedIn
+        })
     }
-}
-
-async fn insert(tx: &mut Tx, row: &NewCheckin) -> Result<Outcome, sqlx::Error> {
-    let n = on_tx!(tx, c => sqlx::query(
-        "INSERT INTO checkins (activity_id, name, unit, phone, person_key, consent_version, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (activity_id, person_key) DO NOTHING")
-        .bind(row.activity_id)
-        .bind(&row.name)
-        .bind(&row.unit)
-        .bind(&row.phone)
-        .bind(&row.person_key)
-        .bind(CONSENT_VERSION)
-        .bind(unix_now())
-        .execute(c)
-        .await
-        .map(|r| r.rows_affected()))?;
-    Ok(if n == 1 {
-        Outcome::CheckedIn
-    } else {
-        Outcome::AlreadyCheckedIn
-    })
-}
-
-async fn run_writer(db: Db, mut rx: mpsc::Receiver<Pending>) {
-    let mut batch: Vec<Pending> = Vec::with_capacity(MAX_BATCH);
-    while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
-        match write_batch(&db, &batch).await {
-            Ok(outcomes) => {
-                for (p, outcome) in batch.drain(..).zip(outcomes) {
-                    let _ = p.reply.send(Ok(outcome));
-                }
-            }
-            Err(e) => {
-                // One bad row (say, its activity was just deleted) must not fail the others:
-                // retry each on its own.
-                tracing::warn!(error = %e, size = batch.len(), "check-in batch failed; writing one by one");
-                for p in batch.drain(..) {
-                    let result = async {
-                        let mut tx = db.begin().await?;
-                        let outcome = insert(&mut tx, &p.row).await?;
-                        tx.commit().await?;
-                        Ok::<_, sqlx::Error>(outcome)
-                    }
-                    .await
-                    .map_err(AppError::from);
-                    let _ = p.reply.send(result);
-                }
-            }
-        }
-    }
-}
-
-async fn write_batch(db: &Db, batch: &[Pending]) -> Result<Vec<Outcome>, sqlx::Error> {
-    let mut tx = db.begin().await?;
-    let mut outcomes = Vec::with_capacity(batch.len());
-    for p in batch {
-        outcomes.push(insert(&mut tx, &p.row).await?);
-    }
-    tx.commit().await?;
-    Ok(outcomes)
 }
 
 /// The activity's code, made on first use. Only accounts that may see the activity get it.

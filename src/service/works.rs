@@ -16,6 +16,7 @@ use serde::Serialize;
 use crate::clock::Clock;
 use crate::db::audit::{self, Actor, Event};
 use crate::db::campaigns::StoredCampaign;
+use crate::db::group_commit::GroupCommit;
 use crate::db::orgs::{self, Scope};
 use crate::db::users::{self, NewUser};
 use crate::db::works::{self, Checked, Filter, NewParticipation, NewUpload, NewWork};
@@ -293,9 +294,11 @@ async fn own_upload(db: &Db, acting: &Acting, id: &str) -> Result<works::UploadR
         .ok_or(AppError::NotFound)
 }
 
-/// Where the bytes go and where checking happens.
+/// Where the bytes go, how their receipt is recorded, and where checking happens.
 pub struct Storage<'a> {
     pub store: &'a FileStore,
+    /// Records acknowledged bytes; concurrent uploads share commits.
+    pub progress: &'a GroupCommit<works::Advance>,
     /// A local folder for the temporary joined file while it is checked.
     pub scratch: &'a Path,
 }
@@ -315,6 +318,9 @@ where
     S: Stream<Item = Result<Bytes, E>> + Unpin,
 {
     let row = own_upload(db, acting, id).await?;
+    if row.state == "expired" {
+        return Err(AppError::Conflict(EXPIRED.into()));
+    }
     if row.state != "receiving" {
         return Ok(view(row));
     }
@@ -326,7 +332,8 @@ where
         )));
     }
     if received < size {
-        let key = format!("uploads/{id}/{offset:016}");
+        // A name of its own: a retry may race a stalled request that started at this offset.
+        let key = format!("uploads/{id}/{offset:016}-{}", &random_token()[..8]);
         let written = storage
             .store
             .write_stream(&key, body, size - received)
@@ -343,7 +350,13 @@ where
         };
         if n > 0 {
             let to = i64::try_from(received + n).unwrap_or(i64::MAX);
-            if !works::advance(db, id, row.received, to).await? {
+            let advance = works::Advance {
+                id: id.to_string(),
+                from: row.received,
+                to,
+                part_key: key.clone(),
+            };
+            if !storage.progress.write(advance).await? {
                 let _ = storage.store.delete(&key).await;
                 return Err(AppError::Conflict(
                     "同一文件正在另一个连接上上传，请稍后刷新页面查看进度".into(),
@@ -355,7 +368,10 @@ where
             return Err(AppError::Conflict("连接中断，已收到的部分会保留".into()));
         }
         if received + n < size {
-            return get_upload(db, acting, id).await;
+            // The row as it now stands, without reading it back.
+            let mut row = row;
+            row.received += i64::try_from(n).unwrap_or(i64::MAX);
+            return Ok(view(row));
         }
     }
     finish(db, storage, acting, id).await
@@ -373,11 +389,7 @@ async fn finish(
     let campaign = current_campaign(db).await?;
     let sub = sub_project(&campaign, &row.sub_project)?.clone();
     let internal = |e: crate::store::StoreError| AppError::Internal(e.into());
-    let parts = storage
-        .store
-        .list(&format!("uploads/{id}/"))
-        .await
-        .map_err(internal)?;
+    let parts = works::upload_parts(db, id).await?;
     tokio::fs::create_dir_all(storage.scratch)
         .await
         .map_err(|e| AppError::Internal(e.into()))?;
@@ -452,6 +464,81 @@ async fn finish(
         let _ = storage.store.delete(&clean_key).await;
     }
     get_upload(db, acting, id).await
+}
+
+/// What one sweep of abandoned uploads did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Swept {
+    pub uploads: u64,
+    pub objects_failed: u64,
+}
+
+/// Most uploads one sweep deletes; the next sweep takes the rest.
+const SWEEP_BATCH: i64 = 200;
+
+/// Deletes uploads that no work uses, idle for longer than `keep`: half-sent ones a phone
+/// never finished (with their parts) and checked files nobody submitted. A file named by any
+/// submission in a work's history is kept. Safe on several nodes at once: each upload is first
+/// claimed (after which no submission can take it), then its objects go, then its row; a node
+/// that dies midway leaves a claimed row the next sweep finishes.
+pub async fn sweep_abandoned(
+    db: &Db,
+    store: &FileStore,
+    keep: std::time::Duration,
+) -> Result<Swept, AppError> {
+    let keep = i64::try_from(keep.as_secs()).unwrap_or(i64::MAX);
+    let idle_since = crate::clock::unix_now().saturating_sub(keep);
+    let mut swept = Swept::default();
+    for upload in works::abandoned_uploads(db, idle_since, SWEEP_BATCH).await? {
+        if !works::claim_abandoned(db, &upload.id, idle_since).await? {
+            continue;
+        }
+        let mut failed = 0;
+        if store
+            .delete_prefix(&format!("uploads/{}/", upload.id))
+            .await
+            .is_err()
+        {
+            failed += 1;
+        }
+        for key in [&upload.stored_key, &upload.clean_key]
+            .into_iter()
+            .flatten()
+        {
+            if store.delete(key).await.is_err() {
+                failed += 1;
+            }
+        }
+        if failed > 0 {
+            // Keep the claimed row: the next sweep tries its objects again.
+            tracing::warn!(upload = %upload.id, failed, "could not delete an abandoned upload's files");
+            swept.objects_failed += failed;
+            continue;
+        }
+        works::delete_expired(db, &upload.id).await?;
+        swept.uploads += 1;
+    }
+    Ok(swept)
+}
+
+/// Sweeps abandoned uploads every ten minutes (see [`sweep_abandoned`]).
+pub async fn sweep_ticker(db: Db, store: FileStore, keep: std::time::Duration) {
+    let mut interval = tokio::time::interval(std::time::Duration::from_secs(600));
+    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        interval.tick().await;
+        match sweep_abandoned(&db, &store, keep).await {
+            Ok(s) if s.uploads + s.objects_failed > 0 => {
+                tracing::info!(
+                    uploads = s.uploads,
+                    failed = s.objects_failed,
+                    "swept abandoned uploads"
+                );
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "sweep of abandoned uploads failed"),
+        }
+    }
 }
 
 /// Deletes a temporary file when dropped, whichever way checking ends.
@@ -612,6 +699,9 @@ async fn checked_upload(
     if upload.sub_project != sub.code {
         return Err(AppError::invalid("file", "这个文件是为另一个子项目上传的"));
     }
+    if upload.state == "expired" {
+        return Err(AppError::invalid("file", EXPIRED));
+    }
     if upload.state != "checked" {
         return Err(AppError::invalid(
             "file",
@@ -640,6 +730,21 @@ async fn checked_upload(
         ));
     }
     Ok(upload)
+}
+
+/// What a worker reads about an upload the sweep deleted.
+const EXPIRED: &str = "这个文件上传后长时间没有提交，已被清理：请重新选择文件上传";
+
+/// Takes the upload for the submission in `tx`; see [`works::take_upload`].
+async fn take_upload(tx: &mut crate::db::Tx, upload_id: &str) -> Result<(), AppError> {
+    if works::take_upload(tx, upload_id).await? {
+        return Ok(());
+    }
+    Err(if works::upload_in_use(tx, upload_id).await? {
+        AppError::invalid("file", "这个文件已经用于另一件作品")
+    } else {
+        AppError::invalid("file", EXPIRED)
+    })
 }
 
 /// Files a new work. The declarations are recorded with the version of their text.
@@ -685,9 +790,7 @@ pub async fn submit(
     let authors =
         serde_json::to_string(&input.authors).map_err(|e| AppError::Internal(e.into()))?;
     let mut tx = db.begin().await?;
-    if works::upload_in_use(&mut tx, &upload.id).await? {
-        return Err(AppError::invalid("file", "这个文件已经用于另一件作品"));
-    }
+    take_upload(&mut tx, &upload.id).await?;
     let id = works::insert_work(
         &mut tx,
         NewWork {
@@ -771,8 +874,8 @@ pub async fn resubmit(
     let authors =
         serde_json::to_string(&input.authors).map_err(|e| AppError::Internal(e.into()))?;
     let mut tx = db.begin().await?;
-    if upload_id != current.row.upload_id && works::upload_in_use(&mut tx, &upload_id).await? {
-        return Err(AppError::invalid("file", "这个文件已经用于另一件作品"));
+    if upload_id != current.row.upload_id {
+        take_upload(&mut tx, &upload_id).await?;
     }
     let updated = works::resubmit(
         &mut tx,

@@ -122,6 +122,7 @@ pub fn settings(dir: &TempDir, database_url: String) -> Settings {
         s3_virtual_host_style: false,
         smtp: None,
         checkin_group_commit: true,
+        upload_keep_days: 7,
     }
 }
 

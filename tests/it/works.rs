@@ -410,37 +410,47 @@ fn patch_and_drop(
     drop(stream);
 }
 
+/// A worker registered and signed in over the API, with the session cookie for raw
+/// connections.
+async fn api_worker(app: &TestApp) -> (Agent, String) {
+    let mut agent = app.agent();
+    agent.refresh_csrf().await;
+    let org_id = wangju::db::orgs::find_by_name(&app.state.db, "河西区总工会")
+        .await
+        .expect("q")
+        .expect("org")
+        .id;
+    let (s, _) = agent
+        .send_json(Method::POST, "/api/v1/register", &json!({"real_name": "赵六", "phone": WORKER_PHONE, "org_id": org_id, "password": WORKER_PASSWORD, "consent": true}))
+        .await;
+    assert_eq!(s, StatusCode::CREATED);
+    // Sign in over the API to read the cookie for the raw connection.
+    let r = agent
+        .client
+        .post(format!("{}/api/v1/session", agent.base))
+        .header("x-csrf-token", &agent.csrf)
+        .json(&json!({"login": WORKER_PHONE, "password": WORKER_PASSWORD}))
+        .send()
+        .await
+        .expect("login");
+    assert_eq!(r.status(), StatusCode::OK);
+    let cookie: String = r
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .filter_map(|v| v.split(';').next())
+        .collect::<Vec<_>>()
+        .join("; ");
+    let body: Value = r.json().await.expect("session");
+    agent.csrf = body["csrf_token"].as_str().unwrap_or_default().to_string();
+    (agent, cookie)
+}
+
 #[tokio::test]
 async fn an_upload_resumes_from_the_last_received_byte() {
     each_backend(|app| async move {
-        let mut agent = app.agent();
-        agent.refresh_csrf().await;
-        let org_id = wangju::db::orgs::find_by_name(&app.state.db, "河西区总工会").await.expect("q").expect("org").id;
-        let (s, _) = agent
-            .send_json(Method::POST, "/api/v1/register", &json!({"real_name": "赵六", "phone": WORKER_PHONE, "org_id": org_id, "password": WORKER_PASSWORD, "consent": true}))
-            .await;
-        assert_eq!(s, StatusCode::CREATED);
-        // Sign in over the API to read the cookie for the raw connection.
-        let r = agent
-            .client
-            .post(format!("{}/api/v1/session", agent.base))
-            .header("x-csrf-token", &agent.csrf)
-            .json(&json!({"login": WORKER_PHONE, "password": WORKER_PASSWORD}))
-            .send()
-            .await
-            .expect("login");
-        assert_eq!(r.status(), StatusCode::OK);
-        let cookie: String = r
-            .headers()
-            .get_all("set-cookie")
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .filter_map(|v| v.split(';').next())
-            .collect::<Vec<_>>()
-            .join("; ");
-        let body: Value = r.json().await.expect("session");
-        agent.csrf = body["csrf_token"].as_str().unwrap_or_default().to_string();
-
+        let (agent, cookie) = api_worker(&app).await;
         let video = read("ok.mp4");
         let (s, started) = agent
             .send_json(Method::POST, "/api/v1/uploads", &json!({"sub_project": "micro-video", "file_name": "ok.mp4", "size_bytes": video.len()}))
@@ -468,6 +478,193 @@ async fn an_upload_resumes_from_the_last_received_byte() {
         assert_eq!(done["state"], "checked");
         assert_eq!(done["verdict"], "accepted", "{done}");
         assert_eq!(done["report"]["size_bytes"], video.len(), "the joined file is the original");
+    })
+    .await;
+}
+
+/// Sends a PATCH whose body arrives in two pieces: `first` bytes, then (once `go` says so)
+/// the rest. Returns the response's status line.
+fn patch_in_two_pieces(
+    addr: &str,
+    cookie: &str,
+    csrf: &str,
+    id: &str,
+    bytes: &[u8],
+    first: usize,
+    go: std::sync::mpsc::Receiver<()>,
+) -> String {
+    let mut stream = TcpStream::connect(addr).expect("connect");
+    let head = format!(
+        "PATCH /api/v1/uploads/{id} HTTP/1.1\r\nHost: {addr}\r\nCookie: {cookie}\r\nX-CSRF-Token: {csrf}\r\nUpload-Offset: 0\r\nContent-Type: application/offset+octet-stream\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        bytes.len()
+    );
+    stream.write_all(head.as_bytes()).expect("headers");
+    stream.write_all(&bytes[..first]).expect("first piece");
+    stream.flush().expect("flush");
+    go.recv().expect("signal");
+    stream.write_all(&bytes[first..]).expect("the rest");
+    let mut status = String::new();
+    BufReader::new(stream)
+        .read_line(&mut status)
+        .expect("response");
+    status
+}
+
+#[tokio::test]
+async fn a_retry_racing_a_stalled_request_keeps_the_file_whole() {
+    each_backend(|app| async move {
+        let (agent, cookie) = api_worker(&app).await;
+        let video = read("ok.mp4");
+        let id = announce(&agent, &video).await;
+        // The phone's first try stalls a third of the way in; the server is still reading it.
+        let (go, wait) = std::sync::mpsc::channel();
+        let addr = agent.base.trim_start_matches("http://").to_string();
+        let (csrf, idc, vid) = (agent.csrf.clone(), id.clone(), video.clone());
+        let stalled = tokio::task::spawn_blocking(move || {
+            patch_in_two_pieces(&addr, &cookie, &csrf, &idc, &vid, vid.len() / 3, wait)
+        });
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let (_, now) = agent.json(&format!("/api/v1/uploads/{id}")).await;
+        assert_eq!(now["received"], 0, "nothing acknowledged yet");
+        // The phone gives up on it and starts again from byte 0, in chunks; the first one is
+        // acknowledged.
+        let cut = video.len() * 2 / 3;
+        let (s, now) = agent.patch_upload(&id, 0, video[..cut].to_vec()).await;
+        assert_eq!(s, StatusCode::OK, "{now}");
+        assert_eq!(now["received"], cut);
+        // The stalled request wakes up and finishes: refused, and it destroys nothing.
+        go.send(()).expect("wake");
+        let status = stalled.await.expect("raw client");
+        assert!(status.contains(" 409 "), "{status}");
+        // The rest arrives; the file assembled from the acknowledged bytes is whole.
+        let (s, done) = agent
+            .patch_upload(&id, cut as u64, video[cut..].to_vec())
+            .await;
+        assert_eq!(s, StatusCode::OK, "{done}");
+        assert_eq!(done["state"], "checked");
+        assert_eq!(done["verdict"], "accepted", "{done}");
+        assert_eq!(done["report"]["size_bytes"], video.len(), "{done}");
+        let (s, body) = agent
+            .send_json(Method::POST, "/api/v1/works", &api_submission(&id))
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{body}");
+        let work = body["id"].as_i64().unwrap_or_default();
+        let r = agent.get(&format!("/works/{work}/file")).await;
+        assert_eq!(r.status(), StatusCode::OK);
+        let (_, work) = agent.json(&format!("/api/v1/works/{work}")).await;
+        assert_eq!(work["status"], "submitted", "{work}");
+    })
+    .await;
+}
+
+/// Starts an upload of `video` over the API; returns its id.
+async fn announce(agent: &Agent, video: &[u8]) -> String {
+    let (s, started) = agent
+        .send_json(Method::POST, "/api/v1/uploads", &json!({"sub_project": "micro-video", "file_name": "ok.mp4", "size_bytes": video.len()}))
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{started}");
+    started["id"].as_str().unwrap_or_default().to_string()
+}
+
+fn api_submission(upload_id: &str) -> Value {
+    json!({"sub_project": "micro-video", "upload_id": upload_id, "title": "车间里的好网民", "authors": ["王小明"],
+           "contact_phone": WORKER_PHONE, "originality": true, "portrait": true, "subtitles": true})
+}
+
+#[tokio::test]
+async fn abandoned_uploads_are_swept_and_submitted_ones_kept() {
+    each_backend(|app| async move {
+        let worker = register_worker(&app, WORKER_PHONE, "河西区总工会").await;
+        let store = &app.state.store;
+        let video = read("ok.mp4");
+        // A phone that gave up halfway, a checked file nobody submitted, and a submitted work.
+        let half = announce(&worker, &video).await;
+        let (s, body) = worker
+            .patch_upload(&half, 0, video[..video.len() / 2].to_vec())
+            .await;
+        assert_eq!(s, StatusCode::OK, "{body}");
+        let unsent = worker
+            .upload_work("micro-video", "ok.mp4", &video, 1 << 20)
+            .await;
+        assert_eq!(unsent["verdict"], "accepted", "{unsent}");
+        let unsent = unsent["id"].as_str().unwrap_or_default().to_string();
+        let kept = worker
+            .upload_work("micro-video", "ok.mp4", &video, 1 << 20)
+            .await;
+        let kept = kept["id"].as_str().unwrap_or_default().to_string();
+        let (s, body) = worker
+            .send_json(Method::POST, "/api/v1/works", &api_submission(&kept))
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{body}");
+        let work_id = body["id"].as_i64().unwrap_or_default();
+        // One file, one work: the same upload again is refused.
+        let (s, body) = worker
+            .send_json(Method::POST, "/api/v1/works", &api_submission(&kept))
+            .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(body.to_string().contains("已经用于另一件作品"), "{body}");
+
+        let objects =
+            |prefix: String| async move { store.list(&prefix).await.expect("list").len() };
+        let parts = format!("uploads/{half}/");
+        assert_eq!(
+            objects(parts.clone()).await,
+            1,
+            "the half-sent upload's part"
+        );
+        assert_eq!(
+            objects("works/".into()).await,
+            4,
+            "original and clean copy of two checked files"
+        );
+
+        // Within the keep period nothing goes.
+        let keep = Duration::from_secs(7 * 86_400);
+        let swept = wangju::service::works::sweep_abandoned(&app.state.db, store, keep)
+            .await
+            .expect("sweep");
+        assert_eq!(swept.uploads, 0);
+        assert_eq!(app.count("uploads").await, 3);
+
+        // Once they have been idle past it, the two abandoned ones go with all their objects.
+        tokio::time::sleep(Duration::from_millis(1100)).await;
+        let swept = wangju::service::works::sweep_abandoned(&app.state.db, store, Duration::ZERO)
+            .await
+            .expect("sweep");
+        assert_eq!((swept.uploads, swept.objects_failed), (2, 0));
+        assert_eq!(
+            app.count("uploads").await,
+            1,
+            "only the submitted work's upload is left"
+        );
+        assert_eq!(objects(parts).await, 0, "no parts left behind");
+        assert_eq!(
+            objects("works/".into()).await,
+            2,
+            "the submitted work's two copies"
+        );
+        let (s, _) = worker
+            .patch_upload(
+                &half,
+                (video.len() / 2) as u64,
+                video[video.len() / 2..].to_vec(),
+            )
+            .await;
+        assert_eq!(s, StatusCode::NOT_FOUND, "a swept upload cannot be resumed");
+        let (s, body) = worker
+            .send_json(Method::POST, "/api/v1/works", &api_submission(&unsent))
+            .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(body.to_string().contains("请先上传作品文件"), "{body}");
+        // The submitted work still plays.
+        let r = worker.get(&format!("/works/{work_id}/file")).await;
+        assert_eq!(r.status(), StatusCode::OK);
+        assert_eq!(r.bytes().await.expect("file").len(), video.len());
+        // A second sweep finds nothing more.
+        let swept = wangju::service::works::sweep_abandoned(&app.state.db, store, Duration::ZERO)
+            .await
+            .expect("sweep");
+        assert_eq!(swept.uploads, 0);
     })
     .await;
 }

@@ -106,6 +106,7 @@ pub async fn upload_chunk(
     let scratch = state.scratch_dir();
     let storage = Storage {
         store: &state.store,
+        progress: &state.upload_progress,
         scratch: &scratch,
     };
     let stream = body.into_data_stream();
