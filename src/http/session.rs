@@ -16,9 +16,9 @@ use sha2::{Digest, Sha256};
 use crate::app::AppState;
 use crate::clock::unix_now;
 use crate::db::audit::Actor;
-use crate::db::orgs::{self, Org, Scope};
+use crate::db::orgs::{Org, Scope};
 use crate::db::sessions;
-use crate::db::users::{self, User};
+use crate::db::users::User;
 use crate::domain::role::Role;
 use crate::error::{ApiError, AppError};
 use crate::service::accounts::{hash_token, random_token};
@@ -119,29 +119,29 @@ async fn lookup(state: &AppState, token: &str, ip: String) -> Result<Option<Sess
         return Ok(None);
     }
     let id_hash = hash_token(token);
-    let Some(row) = sessions::get(&state.db, &id_hash).await? else {
+    let Some(signed) = sessions::signed(&state.db, &id_hash).await? else {
         return Ok(None);
     };
     let now = unix_now();
     let idle_limit = state.settings.session_idle_minutes * 60;
-    if now - row.last_seen_at > idle_limit {
+    if now - signed.last_seen_at > idle_limit {
         let mut tx = state.db.begin().await?;
         sessions::delete(&mut tx, &id_hash).await?;
         tx.commit().await?;
         return Ok(None);
     }
-    let Some(user) = users::by_id(&state.db, row.user_id).await? else {
-        return Ok(None);
-    };
+    let sessions::Signed {
+        csrf_token,
+        last_seen_at,
+        user,
+        org,
+    } = signed;
     let (Some(role), false) = (user.role(), user.disabled) else {
-        return Ok(None);
-    };
-    let Some(org) = orgs::get_by_id(&state.db, user.org_id).await? else {
         return Ok(None);
     };
     // Writing on every request would queue every page behind the writer; a minute's
     // resolution is plenty for a 30-minute timeout.
-    if now - row.last_seen_at >= 60 {
+    if now - last_seen_at >= 60 {
         sessions::touch(&state.db, &id_hash, now).await?;
     }
     Ok(Some(Session {
@@ -149,7 +149,7 @@ async fn lookup(state: &AppState, token: &str, ip: String) -> Result<Option<Sess
         role,
         org,
         token: token.to_string(),
-        csrf: row.csrf_token,
+        csrf: csrf_token,
         ip,
     }))
 }
