@@ -130,35 +130,15 @@ fn main() -> ExitCode {
         }
     );
     let exe = std::env::current_exe().expect("this bench's own path");
-    let bare_a = bare_run(
-        &runtime,
-        &exe,
-        workdir.path(),
-        "bare-a",
-        &body,
+    let load = Load {
+        body: body.clone(),
         uploads,
         rounds,
         pinned,
-    );
-    let wangju = wangju_run(
-        &runtime,
-        &bin,
-        workdir.path(),
-        &body,
-        uploads,
-        rounds,
-        pinned,
-    );
-    let bare_b = bare_run(
-        &runtime,
-        &exe,
-        workdir.path(),
-        "bare-b",
-        &body,
-        uploads,
-        rounds,
-        pinned,
-    );
+    };
+    let bare_a = bare_run(&runtime, &exe, workdir.path(), "bare-a", &load);
+    let wangju = wangju_run(&runtime, &bin, workdir.path(), &load);
+    let bare_b = bare_run(&runtime, &exe, workdir.path(), "bare-b", &load);
     let (bare_a, wangju, bare_b) = match (bare_a, wangju, bare_b) {
         (Ok(a), Ok(w), Ok(b)) => (a, w, b),
         (a, w, b) => {
@@ -563,16 +543,22 @@ fn median(values: &[Duration]) -> Duration {
     sorted.get(sorted.len() / 2).copied().unwrap_or_default()
 }
 
+/// What each server is given: the file, how many concurrent uploads, how many rounds.
+struct Load {
+    body: Bytes,
+    uploads: usize,
+    rounds: usize,
+    pinned: bool,
+}
+
 /// Starts `wangju serve` on a fresh data folder, registers `uploads` workers and uploads.
 fn wangju_run(
     runtime: &tokio::runtime::Runtime,
     bin: &Path,
     workdir: &Path,
-    body: &Bytes,
-    uploads: usize,
-    rounds: usize,
-    pinned: bool,
+    load: &Load,
 ) -> Result<Run, String> {
+    let (body, uploads, rounds, pinned) = (&load.body, load.uploads, load.rounds, load.pinned);
     let data_dir = workdir.join("wangju-data");
     std::fs::create_dir(&data_dir).map_err(|e| e.to_string())?;
     let port = free_port();
@@ -668,11 +654,9 @@ fn bare_run(
     exe: &Path,
     workdir: &Path,
     name: &str,
-    body: &Bytes,
-    uploads: usize,
-    rounds: usize,
-    pinned: bool,
+    load: &Load,
 ) -> Result<Run, String> {
+    let (body, uploads, rounds, pinned) = (&load.body, load.uploads, load.rounds, load.pinned);
     let dir = workdir.join(name);
     std::fs::create_dir(&dir).map_err(|e| e.to_string())?;
     let mut command = pinned_command(exe, pinned);
