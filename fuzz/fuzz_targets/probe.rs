@@ -7,8 +7,8 @@
 use std::sync::Once;
 
 use libfuzzer_sys::fuzz_target;
-use wangju::domain::campaign::{FileRule, MediaKind, Severity};
-use wangju::media::{Verdict, check, probe_bytes};
+use wangju_media::rules::{FileRule, MediaKind, Severity};
+use wangju_media::{Verdict, check, probe_bytes};
 
 fuzz_target!(|data: &[u8]| {
     // libfuzzer-sys aborts on any panic, even one the probe contains with `catch_unwind` around

@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use super::sniff::{Family, Format};
 use super::{Probe, audio::SILENCE_DBFS};
-use crate::domain::campaign::{FileRule, MediaKind, Severity};
+use crate::rules::{FileRule, MediaKind, Severity};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -569,7 +569,7 @@ fn duration_with(seconds: f64, decimals: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::media::{AudioLevel, AudioTrack, VideoTrack};
+    use crate::{AudioLevel, AudioTrack, VideoTrack};
 
     fn micro_video_rules() -> Vec<FileRule> {
         let toml = r#"rules = [
@@ -682,7 +682,7 @@ mod tests {
         assert!(r.messages()[0].contains("QuickTime MOV"));
 
         let mut photo = Probe::new(1000, Format::Jpeg);
-        photo.image = Some(crate::media::ImageSize {
+        photo.image = Some(crate::ImageSize {
             width: 1280,
             height: 720,
         });
@@ -751,7 +751,7 @@ mod tests {
         assert_eq!(g.errors, vec!["too_few_files"]);
         assert!(check_group(&micro_video_rules(), 1).is_none());
         let mut photo = Probe::new(1000, Format::Jpeg);
-        photo.image = Some(crate::media::ImageSize {
+        photo.image = Some(crate::ImageSize {
             width: 800,
             height: 600,
         });
@@ -765,7 +765,7 @@ mod tests {
             severity: Severity::Warning,
         }];
         let mut text = Probe::new(30, Format::Text);
-        text.text = Some(crate::media::TextLength {
+        text.text = Some(crate::TextLength {
             chars: 5,
             complete: true,
         });
