@@ -50,6 +50,7 @@ pub fn action_label_zh(action: &str) -> &'static str {
         "org.create" => "新建单位",
         "org.update" => "修改单位",
         "org.export" => "导出组织架构",
+        "org.invite_renew" => "更换职工注册链接",
         "campaign.create" => "导入活动",
         "campaign.update" => "更新活动",
         "campaign.activate" => "设为当前活动",

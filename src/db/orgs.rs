@@ -220,3 +220,41 @@ fn escape_like(text: &str) -> String {
         .replace('%', "\\%")
         .replace('_', "\\_")
 }
+
+/// The union a registration link belongs to.
+pub async fn by_invite(db: &Db, token: &str) -> Result<Option<Org>, sqlx::Error> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM orgs WHERE id = (SELECT org_id FROM union_invites WHERE token = $1)"
+    );
+    on_pool!(db, pool => sqlx::query_as::<_, Org>(&sql).bind(token).fetch_optional(pool).await)
+}
+
+/// The org's registration link token, if one was made.
+pub async fn invite_token(db: &Db, org_id: i64) -> Result<Option<String>, sqlx::Error> {
+    on_pool!(db, pool => sqlx::query_scalar("SELECT token FROM union_invites WHERE org_id = $1")
+        .bind(org_id).fetch_optional(pool).await)
+}
+
+/// Gives the org the registration token `token`: replacing any earlier one, or (`replace`
+/// false) only if it has none, so two first uses at once agree on one token.
+pub async fn set_invite_token(
+    tx: &mut Tx,
+    org_id: i64,
+    token: &str,
+    by: Option<i64>,
+    replace: bool,
+) -> Result<(), sqlx::Error> {
+    let on_conflict = if replace {
+        "DO UPDATE SET token = excluded.token, created_by = excluded.created_by, created_at = excluded.created_at"
+    } else {
+        "DO NOTHING"
+    };
+    let sql = format!(
+        "INSERT INTO union_invites (org_id, token, created_by, created_at) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (org_id) {on_conflict}"
+    );
+    on_tx!(tx, c => sqlx::query(&sql)
+        .bind(org_id).bind(token).bind(by).bind(unix_now())
+        .execute(c).await.map(|r| r.rows_affected()))?;
+    Ok(())
+}

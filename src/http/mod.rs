@@ -129,6 +129,18 @@ pub fn route_table() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
         ),
         r(M::GET, "/orgs/{org_id}", VIEW_ORGS, get(orgs::show)),
         r(M::POST, "/orgs/{org_id}", EDIT_ORGS, post(orgs::update)),
+        r(
+            M::POST,
+            "/orgs/{org_id}/invite",
+            MANAGE_USERS,
+            post(orgs::make_invite),
+        ),
+        r(
+            M::GET,
+            "/orgs/{org_id}/invite.png",
+            MANAGE_USERS,
+            get(orgs::invite_png),
+        ),
         // Accounts.
         r(M::GET, "/users", MANAGE_USERS, get(users::list)),
         r(M::POST, "/users", MANAGE_USERS, post(users::create)),

@@ -587,3 +587,51 @@ pub async fn export_rows(
         })
         .collect())
 }
+
+/// A union's registration link token: workers who open `/register?join=<token>` register into
+/// that union. Made on first use by an admin whose scope holds the union; `renew` replaces it
+/// (the old link stops working) and is audited.
+pub async fn invite(
+    db: &Db,
+    acting: &crate::service::activities::Acting,
+    org_id: i64,
+    renew: bool,
+) -> Result<String, AppError> {
+    if !acting.role.may_manage_users() {
+        return Err(AppError::NotFound);
+    }
+    let org = orgs::get(db, &acting.scope, org_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if !org.kind().is_some_and(|k| k.is_union()) {
+        return Err(AppError::Conflict(format!(
+            "“{}”不是工会组织，职工不能注册到这里",
+            org.name
+        )));
+    }
+    if !renew && let Some(token) = orgs::invite_token(db, org.id).await? {
+        return Ok(token);
+    }
+    let token = crate::service::accounts::random_token()[..32].to_string();
+    let mut tx = db.begin().await?;
+    orgs::set_invite_token(&mut tx, org.id, &token, Some(acting.user_id), renew).await?;
+    if renew {
+        audit::append(
+            &mut tx,
+            &acting.actor,
+            Event {
+                action: "org.invite_renew",
+                object_type: "org",
+                object_id: org.id.to_string(),
+                before: None,
+                after: Some(serde_json::json!({"name": org.name})),
+            },
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    // Another request may have made the first one at the same moment: read what is stored.
+    orgs::invite_token(db, org.id)
+        .await?
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("invite token vanished")))
+}

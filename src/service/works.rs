@@ -108,11 +108,28 @@ pub struct Registration {
     pub real_name: String,
     /// The mobile number; it is also the login.
     pub phone: String,
+    /// One of the unions the public form lists (the Annex 1 level); ignored with `join`.
+    #[serde(default)]
     pub org_id: i64,
+    /// The code of a union's registration link (`/register?join=…`): registers into that union,
+    /// at any depth of the tree.
+    #[serde(default)]
+    pub join: Option<String>,
     pub password: String,
     /// The privacy notice (`work::PRIVACY_TEXT`) was accepted.
     #[serde(default)]
     pub consent: bool,
+}
+
+/// The union a registration link names; `None` for an unknown or replaced link.
+pub async fn union_by_invite(db: &Db, code: &str) -> Result<Option<orgs::Org>, AppError> {
+    let code = code.trim();
+    if code.len() != 32 || !code.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Ok(None);
+    }
+    Ok(orgs::by_invite(db, code)
+        .await?
+        .filter(|o| o.kind().is_some_and(|k| k.is_union())))
 }
 
 /// Creates a worker account bound to a union in the tree. Returns the account id.
@@ -142,9 +159,18 @@ pub async fn register(db: &Db, reg: &Registration, ip: &str) -> Result<i64, AppE
             "请阅读并勾选个人信息收集说明，否则无法注册",
         ));
     }
-    let org = orgs::get(db, &Scope::everything(), reg.org_id).await?;
+    let joining = reg.join.as_deref().filter(|c| !c.trim().is_empty());
+    let org = match joining {
+        Some(code) => union_by_invite(db, code).await?,
+        None => orgs::get(db, &Scope::everything(), reg.org_id).await?,
+    };
     match &org {
+        None if joining.is_some() => errors.push(FieldError::new(
+            "join",
+            "注册链接已失效，请向所在工会索取新的注册链接或二维码",
+        )),
         None => errors.push(FieldError::new("org_id", "请选择您所在的工会")),
+        Some(_) if joining.is_some() => {}
         Some(o) if o.depth > 1 => errors.push(FieldError::new(
             "org_id",
             "请在列表中选择您所在的区、局或集团公司工会",

@@ -557,6 +557,103 @@ async fn a_retry_racing_a_stalled_request_keeps_the_file_whole() {
     .await;
 }
 
+/// The `join` code inside a page's registration link.
+fn join_code(page: &str) -> String {
+    let at = page
+        .find("/register?join=")
+        .expect("a registration link on the page")
+        + 15;
+    page[at..]
+        .chars()
+        .take_while(char::is_ascii_hexdigit)
+        .collect()
+}
+
+#[tokio::test]
+async fn a_grassroots_union_registers_its_workers_through_its_own_link() {
+    each_backend(|app| async move {
+        let union = "河西甲公司工会";
+        let hexi = wangju::db::orgs::find_by_name(&app.state.db, "河西区总工会").await.expect("q").expect("org").id;
+        let (s, created) = app
+            .admin()
+            .await
+            .send_json(Method::POST, "/api/v1/orgs", &json!({"name": union, "kind": "grassroots", "parent_id": hexi}))
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{created}");
+        let union_id = created["id"].as_i64().expect("org id");
+        // The public form lists only the Annex 1 level, so this union is not on it.
+        let (_, form) = app.agent().text("/register").await;
+        assert!(!form.contains(union) && form.contains("河西区总工会"));
+        assert!(form.contains("请向本单位工会索取注册链接"));
+
+        // The union's admin makes the link on the union's page.
+        let admin_login = app.user(Role::GrassrootsAdmin, union).await;
+        let admin = app.signed_in(&admin_login).await;
+        let (_, page) = admin.text(&format!("/orgs/{union_id}")).await;
+        assert!(page.contains("生成注册链接") && !page.contains("/register?join="));
+        let r = admin.post_form(&format!("/orgs/{union_id}/invite"), &[]).await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        let (_, page) = admin.text(&format!("/orgs/{union_id}")).await;
+        let code = join_code(&page);
+        assert_eq!(code.len(), 32, "{page}");
+        let png = admin.get(&format!("/orgs/{union_id}/invite.png")).await;
+        assert_eq!(png.status(), StatusCode::OK);
+        assert_eq!(png.headers()["content-type"], "image/png");
+        // Making it again keeps the same link (it is already on posters).
+        admin.post_form(&format!("/orgs/{union_id}/invite"), &[]).await;
+        assert_eq!(join_code(&admin.text(&format!("/orgs/{union_id}")).await.1), code);
+        // Not for a union outside the admin's scope, and not for workers.
+        let other = wangju::db::orgs::find_by_name(&app.state.db, "南开区总工会").await.expect("q").expect("org").id;
+        let r = admin.post_form(&format!("/orgs/{other}/invite"), &[]).await;
+        assert_eq!(r.status(), StatusCode::NOT_FOUND);
+
+        // A worker opens the link: the union is fixed, and the account lands in it.
+        let mut worker = app.agent();
+        let (s, form) = worker.text(&format!("/register?join={code}")).await;
+        assert_eq!(s, StatusCode::OK);
+        assert!(form.contains(&format!("所在工会：<b>{union}</b>")), "{form}");
+        worker.refresh_csrf().await;
+        let fields = [
+            ("real_name", "钱小红"),
+            ("phone", WORKER_PHONE),
+            ("join", code.as_str()),
+            ("password", WORKER_PASSWORD),
+            ("password2", WORKER_PASSWORD),
+            ("consent", "1"),
+        ];
+        let r = worker.post_form("/register", &fields).await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER, "registered");
+        let account = wangju::db::users::by_login(&app.state.db, WORKER_PHONE).await.expect("q").expect("account");
+        assert_eq!(account.org_id, union_id);
+        // Over the API too.
+        let mut api = app.agent();
+        api.refresh_csrf().await;
+        let (s, body) = api
+            .send_json(Method::POST, "/api/v1/register", &json!({"real_name": "孙大力", "phone": "13812340000", "join": code, "password": WORKER_PASSWORD, "consent": true}))
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{body}");
+        let account = wangju::db::users::by_login(&app.state.db, "13812340000").await.expect("q").expect("account");
+        assert_eq!(account.org_id, union_id);
+
+        // The admin replaces a link that spread too far: the old one stops working, audited.
+        let r = admin.post_form(&format!("/orgs/{union_id}/invite"), &[("renew", "1")]).await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        let renewed = join_code(&admin.text(&format!("/orgs/{union_id}")).await.1);
+        assert_ne!(renewed, code);
+        let (_, form) = app.agent().text(&format!("/register?join={code}")).await;
+        assert!(form.contains("这个注册链接已失效"), "{form}");
+        let mut late = app.agent();
+        late.refresh_csrf().await;
+        let (s, body) = late
+            .send_json(Method::POST, "/api/v1/register", &json!({"real_name": "周一", "phone": "13812340001", "join": code, "password": WORKER_PASSWORD, "consent": true}))
+            .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(body.to_string().contains("注册链接已失效"), "{body}");
+        assert_eq!(app.count("audit_log WHERE action = 'org.invite_renew'").await, 1);
+    })
+    .await;
+}
+
 /// Starts an upload of `video` over the API; returns its id.
 async fn announce(agent: &Agent, video: &[u8]) -> String {
     let (s, started) = agent

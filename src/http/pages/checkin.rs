@@ -7,7 +7,7 @@ use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use axum_extra::extract::cookie::CookieJar;
 
-use super::{Nav, render};
+use super::{Nav, qr, render};
 use crate::app::AppState;
 use crate::error::{AppError, AppResult, FieldError};
 use crate::http::extract::{Form, Path};
@@ -174,38 +174,15 @@ pub async fn poster(
     })
 }
 
-/// The check-in code as an SVG image (for the poster and for download). The URL inside is
-/// absolute, built from the Host the organiser is using, so phones can open it.
+/// The check-in code as an SVG image (for the poster and for download).
 pub async fn qr_svg(
     State(state): State<AppState>,
     CurrentUser(session): CurrentUser,
     Path(id): Path<i64>,
     headers: axum::http::HeaderMap,
 ) -> AppResult<Response> {
-    use axum::http::{HeaderValue, header};
-    let code = qr_code(&state, &session, id, &headers).await?;
-    let svg = code
-        .render::<qrcode::render::svg::Color<'_>>()
-        .min_dimensions(320, 320)
-        .quiet_zone(true)
-        .build();
-    let mut response = svg.into_response();
-    let h = response.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("image/svg+xml"),
-    );
-    // An SVG is a document: never let it run script or be framed, and offer it as a download
-    // when opened directly.
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'; sandbox"),
-    );
-    h.insert(
-        header::CONTENT_DISPOSITION,
-        HeaderValue::from_static("inline; filename=\"checkin-qr.svg\""),
-    );
-    Ok(response)
+    let url = checkin_url(&state, &session, id, &headers).await?;
+    qr::svg(&url, "checkin-qr.svg")
 }
 
 /// The check-in code as a PNG (for WeChat groups and slides, where SVG does not go).
@@ -215,59 +192,17 @@ pub async fn qr_png(
     Path(id): Path<i64>,
     headers: axum::http::HeaderMap,
 ) -> AppResult<Response> {
-    use axum::http::{HeaderValue, header};
-    let code = qr_code(&state, &session, id, &headers).await?;
-    // 10 pixels per module and a 4-module quiet zone, black on white.
-    let (modules, scale, quiet) = (code.width() as u32, 10u32, 4u32);
-    let side = (modules + 2 * quiet) * scale;
-    let colors = code.to_colors();
-    let img = image::GrayImage::from_fn(side, side, |x, y| {
-        let (mx, my) = (x / scale, y / scale);
-        let dark = mx >= quiet
-            && my >= quiet
-            && mx < modules + quiet
-            && my < modules + quiet
-            && colors[((my - quiet) * modules + (mx - quiet)) as usize] == qrcode::Color::Dark;
-        image::Luma([if dark { 0 } else { 255 }])
-    });
-    let mut png = std::io::Cursor::new(Vec::new());
-    img.write_to(&mut png, image::ImageFormat::Png)
-        .map_err(|e| AppError::Internal(anyhow::anyhow!("qr png: {e}")))?;
-    let mut response = png.into_inner().into_response();
-    let h = response.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("image/png"));
-    h.insert(
-        header::CONTENT_DISPOSITION,
-        HeaderValue::from_str(&format!("attachment; filename=\"checkin-qr-{id}.png\""))
-            .unwrap_or(HeaderValue::from_static("attachment")),
-    );
-    Ok(response)
+    let url = checkin_url(&state, &session, id, &headers).await?;
+    qr::png(&url, &format!("checkin-qr-{id}.png"))
 }
 
-/// The activity's check-in URL as a QR code. The URL is absolute, built from the Host the
-/// organiser is using, so phones can open it.
-async fn qr_code(
+/// The activity's check-in URL (made on first use; only for accounts that may see it).
+async fn checkin_url(
     state: &AppState,
-    session: &crate::http::session::Session,
+    session: &Session,
     id: i64,
     headers: &axum::http::HeaderMap,
-) -> AppResult<qrcode::QrCode> {
-    use axum::http::header;
+) -> AppResult<String> {
     let token = checkin::code_for(&state.db, &session.acting(), id).await?;
-    let host = headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .filter(|h| {
-            h.chars()
-                .all(|c| c.is_ascii_alphanumeric() || ".-:[]".contains(c))
-        })
-        .unwrap_or("localhost");
-    let scheme = if state.settings.secure_cookies {
-        "https"
-    } else {
-        "http"
-    };
-    let url = format!("{scheme}://{host}/c/{token}");
-    qrcode::QrCode::with_error_correction_level(url.as_bytes(), qrcode::EcLevel::M)
-        .map_err(|e| AppError::Internal(anyhow::anyhow!("qr: {e}")))
+    Ok(qr::absolute_url(state, headers, &format!("/c/{token}")))
 }

@@ -8,6 +8,7 @@ pub mod home;
 pub mod orgs;
 pub mod photos;
 pub mod propagandists;
+pub mod qr;
 pub mod reminders;
 pub mod users;
 pub mod works;

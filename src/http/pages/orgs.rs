@@ -4,11 +4,11 @@ use crate::http::extract::Form;
 use crate::http::extract::{Path, Query};
 use askama::Template;
 use axum::extract::{Multipart, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
-use super::{Nav, render};
+use super::{Nav, qr, render};
 use crate::app::AppState;
 use crate::db::audit::{self, Event};
 use crate::db::orgs::{self, Org};
@@ -235,6 +235,15 @@ struct OrgPage {
     kinds: Vec<KindOption>,
     errors: Vec<FieldError>,
     saved: bool,
+    /// The workers' registration link, for a union and an admin who may manage accounts.
+    invite: Option<InviteView>,
+}
+
+/// What the org page shows of a union's registration link.
+struct InviteView {
+    /// The absolute link, once made.
+    url: Option<String>,
+    renewed: bool,
 }
 
 #[derive(Deserialize, Default)]
@@ -248,8 +257,10 @@ pub async fn show(
     CurrentUser(session): CurrentUser,
     Path(org_id): Path<i64>,
     Query(q): Query<ShowQuery>,
+    headers: HeaderMap,
 ) -> AppResult<Html<String>> {
-    org_page(&state, &session, org_id, Vec::new(), q.done.is_some())
+    let done = q.done.as_deref();
+    org_page(&state, &session, &headers, org_id, Vec::new(), done)
         .await
         .map(|(_, h)| h)
 }
@@ -257,9 +268,10 @@ pub async fn show(
 async fn org_page(
     state: &AppState,
     session: &Session,
+    headers: &HeaderMap,
     org_id: i64,
     errors: Vec<FieldError>,
-    saved: bool,
+    done: Option<&str>,
 ) -> AppResult<(StatusCode, Html<String>)> {
     let scope = session.scope();
     let org = orgs::get(&state.db, &scope, org_id)
@@ -316,7 +328,8 @@ async fn org_page(
             .collect(),
         kinds: kind_options(),
         errors,
-        saved,
+        saved: done.is_some_and(|d| d != "invite"),
+        invite: invite_view(state, session, headers, &org, done == Some("invite")).await?,
     })?;
     Ok((status, html))
 }
@@ -325,6 +338,7 @@ pub async fn update(
     State(state): State<AppState>,
     CurrentUser(session): CurrentUser,
     Path(org_id): Path<i64>,
+    headers: HeaderMap,
     Form(form): Form<OrgForm>,
 ) -> AppResult<Response> {
     let scope = session.scope();
@@ -343,9 +357,11 @@ pub async fn update(
     };
     match result {
         Ok(_) => Ok(Redirect::to(&format!("/orgs/{org_id}?done=1")).into_response()),
-        Err(AppError::Invalid(errors)) => Ok(org_page(&state, &session, org_id, errors, false)
-            .await?
-            .into_response()),
+        Err(AppError::Invalid(errors)) => {
+            Ok(org_page(&state, &session, &headers, org_id, errors, None)
+                .await?
+                .into_response())
+        }
         Err(e) => Err(e),
     }
 }
@@ -433,4 +449,54 @@ pub async fn import(
             .into_response()),
         Err(e) => Err(e),
     }
+}
+
+async fn invite_view(
+    state: &AppState,
+    session: &Session,
+    headers: &HeaderMap,
+    org: &Org,
+    renewed: bool,
+) -> AppResult<Option<InviteView>> {
+    if !session.role.may_manage_users() || !org.kind().is_some_and(|k| k.is_union()) {
+        return Ok(None);
+    }
+    let url = orgs::invite_token(&state.db, org.id)
+        .await?
+        .map(|token| qr::absolute_url(state, headers, &invite_path(&token)));
+    Ok(Some(InviteView { url, renewed }))
+}
+
+fn invite_path(token: &str) -> String {
+    format!("/register?join={token}")
+}
+
+#[derive(Deserialize, Default)]
+pub struct InviteForm {
+    /// Replace the link (the old one stops working).
+    #[serde(default)]
+    renew: Option<String>,
+}
+
+/// Makes the union's registration link, or replaces it.
+pub async fn make_invite(
+    State(state): State<AppState>,
+    CurrentUser(session): CurrentUser,
+    Path(org_id): Path<i64>,
+    Form(form): Form<InviteForm>,
+) -> AppResult<Response> {
+    service::invite(&state.db, &session.acting(), org_id, form.renew.is_some()).await?;
+    Ok(Redirect::to(&format!("/orgs/{org_id}?done=invite#invite")).into_response())
+}
+
+/// The union's registration link as a QR code (PNG, for WeChat groups and notice boards).
+pub async fn invite_png(
+    State(state): State<AppState>,
+    CurrentUser(session): CurrentUser,
+    Path(org_id): Path<i64>,
+    headers: HeaderMap,
+) -> AppResult<Response> {
+    let token = service::invite(&state.db, &session.acting(), org_id, false).await?;
+    let url = qr::absolute_url(&state, &headers, &invite_path(&token));
+    qr::png(&url, &format!("register-qr-{org_id}.png"))
 }

@@ -176,6 +176,10 @@ struct RegisterPage {
     nav: Nav,
     csrf: String,
     units: Vec<UnitChoice>,
+    /// The union a registration link names (then the choice is fixed).
+    joining: Option<String>,
+    /// A link was followed but names no union (unknown or replaced).
+    stale_link: bool,
     privacy: &'static str,
     form: RegisterForm,
     errors: Vec<FieldError>,
@@ -189,6 +193,9 @@ pub struct RegisterForm {
     pub phone: String,
     #[serde(default)]
     pub org_id: String,
+    /// A union's registration link code (`/register?join=…`).
+    #[serde(default)]
+    pub join: String,
     #[serde(default)]
     pub password: String,
     #[serde(default)]
@@ -197,21 +204,49 @@ pub struct RegisterForm {
     pub consent: Option<String>,
 }
 
+#[derive(Debug, Default, Deserialize)]
+pub struct RegisterQuery {
+    #[serde(default)]
+    pub join: String,
+}
+
+/// The union a registration link names, as the page shows it.
+async fn joining(state: &AppState, code: &str) -> AppResult<(Option<String>, bool)> {
+    if code.trim().is_empty() {
+        return Ok((None, false));
+    }
+    Ok(match service::union_by_invite(&state.db, code).await? {
+        Some(org) => (Some(org.name), false),
+        None => (None, true),
+    })
+}
+
 pub async fn register_form(
     State(state): State<AppState>,
     MaybeSession(session): MaybeSession,
+    Query(q): Query<RegisterQuery>,
     jar: CookieJar,
 ) -> AppResult<Response> {
     if session.is_some() {
         return Ok(Redirect::to("/works").into_response());
     }
     let (jar, csrf) = pre_session_token(jar, state.settings.secure_cookies);
+    let (joining, stale_link) = joining(&state, &q.join).await?;
     let page = render(&RegisterPage {
         nav: Nav::anonymous(),
         csrf,
         units: union_choices(&state).await?,
+        joining: joining.clone(),
+        stale_link,
         privacy: work::PRIVACY_TEXT,
-        form: RegisterForm::default(),
+        form: RegisterForm {
+            join: if joining.is_some() {
+                q.join
+            } else {
+                String::new()
+            },
+            ..RegisterForm::default()
+        },
         errors: Vec::new(),
     })?;
     Ok((jar, page).into_response())
@@ -235,6 +270,7 @@ pub async fn register(
         real_name: form.real_name.clone(),
         phone: form.phone.trim().to_string(),
         org_id: form.org_id.trim().parse().unwrap_or(0),
+        join: Some(form.join.trim().to_string()).filter(|j| !j.is_empty()),
         password: form.password.clone(),
         consent: form.consent.is_some(),
     };
@@ -249,10 +285,13 @@ pub async fn register(
             // Failed registrations count like failed logins (phone-number probing).
             state.login_limiter.record_failure(&ip);
             let (jar, csrf) = pre_session_token(jar, state.settings.secure_cookies);
+            let (joining, stale_link) = joining(&state, &form.join).await?;
             let page = render(&RegisterPage {
                 nav: Nav::anonymous(),
                 csrf,
                 units: union_choices(&state).await?,
+                joining,
+                stale_link,
                 privacy: work::PRIVACY_TEXT,
                 form: RegisterForm {
                     password: String::new(),
