@@ -118,18 +118,22 @@ impl Db {
                 .busy_timeout(Duration::from_secs(5))
                 .foreign_keys(true)
                 .pragma("journal_size_limit", "67108864");
-            let write = SqlitePoolOptions::new()
-                .max_connections(1)
-                .acquire_timeout(Duration::from_secs(10))
-                .connect_with(options.clone())
-                .await
-                .with_context(|| format!("无法打开 SQLite 数据库 {path}"))?;
-            let read = SqlitePoolOptions::new()
-                .max_connections(8)
-                .acquire_timeout(Duration::from_secs(5))
-                .connect_with(options.read_only(true))
-                .await
-                .with_context(|| format!("无法打开 SQLite 数据库 {path}"))?;
+            let write = open_sqlite(
+                SqlitePoolOptions::new()
+                    .max_connections(1)
+                    .acquire_timeout(Duration::from_secs(10)),
+                options.clone(),
+            )
+            .await
+            .with_context(|| format!("无法打开 SQLite 数据库 {path}"))?;
+            let read = open_sqlite(
+                SqlitePoolOptions::new()
+                    .max_connections(8)
+                    .acquire_timeout(Duration::from_secs(5)),
+                options.read_only(true),
+            )
+            .await
+            .with_context(|| format!("无法打开 SQLite 数据库 {path}"))?;
             Ok(Db::Sqlite { read, write })
         } else {
             anyhow::bail!("不支持的数据库地址：须以 sqlite:// 或 postgres:// 开头")
@@ -212,6 +216,34 @@ impl Db {
             Db::Postgres(pool) => pool.close().await,
         }
     }
+}
+
+/// Opens a SQLite pool, retrying for a few seconds while the file is locked. Several nodes
+/// starting at once on a new file race to switch it to WAL, and SQLite answers that race (and
+/// WAL recovery) with "database is locked" without waiting on the busy timeout.
+async fn open_sqlite(
+    pool: SqlitePoolOptions,
+    options: SqliteConnectOptions,
+) -> Result<SqlitePool, sqlx::Error> {
+    let mut delay = Duration::from_millis(20);
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        match pool.clone().connect_with(options.clone()).await {
+            Err(e) if is_busy(&e) && std::time::Instant::now() < deadline => {
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(Duration::from_millis(500));
+            }
+            result => return result,
+        }
+    }
+}
+
+/// SQLITE_BUSY and its extended codes (the primary code is the low byte).
+fn is_busy(e: &sqlx::Error) -> bool {
+    e.as_database_error()
+        .and_then(|d| d.code())
+        .and_then(|code| code.parse::<i32>().ok())
+        .is_some_and(|code| code & 0xff == 5)
 }
 
 /// Whether an error is a unique-constraint violation (same code on both databases' drivers).
