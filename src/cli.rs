@@ -146,6 +146,10 @@ enum UserCommand {
         /// Where reminders (催报) are mailed.
         #[arg(long)]
         email: Option<String>,
+        /// For a moderator: the sub-projects it checks, by code, comma-separated (e.g.
+        /// `micro-video`). The city admin can change them on the account's page.
+        #[arg(long, value_delimiter = ',')]
+        moderate: Vec<String>,
     },
     /// Give an account a new one-time password (and unlock it).
     ResetPassword {
@@ -375,6 +379,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             org,
             phone,
             email,
+            moderate,
         }) => {
             let org = crate::db::orgs::find_by_name(db, org.trim())
                 .await?
@@ -387,10 +392,32 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 role,
                 org_id: org.id,
             };
-            let (_, password) =
+            if !moderate.is_empty() && input.role != Role::Moderator.code() {
+                anyhow::bail!("--moderate 只用于审核员（--role moderator）账号");
+            }
+            // Checked before the account is made, so a typo leaves nothing half-done.
+            let hosted = crate::service::works::hosted_sub_projects(db)
+                .await
+                .map_err(report)?;
+            if let Some(bad) = moderate
+                .iter()
+                .find(|c| !hosted.iter().any(|(code, _)| code == c.trim()))
+            {
+                let codes: Vec<&str> = hosted.iter().map(|(c, _)| c.as_str()).collect();
+                anyhow::bail!(
+                    "“{bad}”不是本次活动中由网聚收稿的子项目；可选：{}",
+                    codes.join("、")
+                );
+            }
+            let (id, password) =
                 accounts::create_account(db, &Scope::everything(), Role::CityAdmin, &input, &actor)
                     .await
                     .map_err(report)?;
+            if !moderate.is_empty() {
+                crate::service::works::set_moderator_sub_projects(db, &actor, None, id, &moderate)
+                    .await
+                    .map_err(report)?;
+            }
             println!("已创建账号 {}，一次性密码：{password}", input.login.trim());
         }
         Command::User(UserCommand::ResetPassword { login }) => {

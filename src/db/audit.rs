@@ -70,6 +70,7 @@ pub fn action_label_zh(action: &str) -> &'static str {
         "work.submit" => "提交作品",
         "work.resubmit" => "修改后重新提交作品",
         "work.decide" => "审核作品",
+        "moderator.assign" => "分配审核子项目",
         "participation.record" => "登记子项目参与",
         "photo.add" => "添加活动照片",
         "photo.remove" => "删除活动照片",

@@ -343,7 +343,9 @@ pub enum Filter<'a> {
     Owner(i64),
     /// Works of units in a scope (unit admins).
     Scope(&'a Scope),
-    /// Everything (moderators and the city).
+    /// Works of the sub-projects a moderator is assigned.
+    Assigned(i64),
+    /// Everything (the city).
     All,
 }
 
@@ -354,19 +356,65 @@ pub async fn list(
     sub_project: &str,
     status: &str,
 ) -> Result<Vec<WorkRow>, sqlx::Error> {
-    // The filter narrows by owner or by unit subtree; moderators and the city see all.
-    let (owner, prefix) = match filter {
-        Filter::Owner(id) => (id, "/%".to_string()),
-        Filter::Scope(scope) => (0, format!("{}%", scope.prefix)),
-        Filter::All => (0, "/%".to_string()),
+    // The filter narrows by owner, unit subtree or a moderator's sub-projects; the city sees all.
+    let (owner, prefix, moderator) = match filter {
+        Filter::Owner(id) => (id, "/%".to_string(), 0),
+        Filter::Scope(scope) => (0, format!("{}%", scope.prefix), 0),
+        Filter::Assigned(id) => (0, "/%".to_string(), id),
+        Filter::All => (0, "/%".to_string(), 0),
     };
     let sql = format!(
         "{WORK} WHERE w.campaign_id = $1 AND ($2 = '' OR w.sub_project = $2) AND ($3 = '' OR w.status = $3)
-         AND ($4 = 0 OR w.owner_id = $4) AND o.path LIKE $5 ORDER BY w.submitted_at, w.id"
+         AND ($4 = 0 OR w.owner_id = $4) AND o.path LIKE $5
+         AND ($6 = 0 OR EXISTS (SELECT 1 FROM moderator_assignments m WHERE m.user_id = $6
+              AND m.campaign_id = w.campaign_id AND m.sub_project = w.sub_project))
+         ORDER BY w.submitted_at, w.id"
     );
     on_pool!(db, pool => sqlx::query_as::<_, WorkRow>(&sql)
-        .bind(campaign_id).bind(sub_project).bind(status).bind(owner).bind(prefix)
+        .bind(campaign_id).bind(sub_project).bind(status).bind(owner).bind(prefix).bind(moderator)
         .fetch_all(pool).await)
+}
+
+/// The sub-projects a moderator checks in a campaign, in code order.
+pub async fn assignments(
+    db: &Db,
+    user_id: i64,
+    campaign_id: i64,
+) -> Result<Vec<String>, sqlx::Error> {
+    on_pool!(db, pool => sqlx::query_scalar(
+        "SELECT sub_project FROM moderator_assignments WHERE user_id = $1 AND campaign_id = $2 ORDER BY sub_project")
+        .bind(user_id).bind(campaign_id).fetch_all(pool).await)
+}
+
+/// Whether the moderator is assigned the sub-project of work `work_id`.
+pub async fn assigned_to_work(db: &Db, user_id: i64, work_id: i64) -> Result<bool, sqlx::Error> {
+    let n: i64 = on_pool!(db, pool => sqlx::query_scalar(
+        "SELECT COUNT(*) FROM moderator_assignments m JOIN works w
+           ON w.campaign_id = m.campaign_id AND w.sub_project = m.sub_project
+         WHERE m.user_id = $1 AND w.id = $2")
+        .bind(user_id).bind(work_id).fetch_one(pool).await)?;
+    Ok(n > 0)
+}
+
+/// Replaces a moderator's sub-projects in a campaign.
+pub async fn set_assignments(
+    tx: &mut Tx,
+    user_id: i64,
+    campaign_id: i64,
+    sub_projects: &[String],
+    by: Option<i64>,
+) -> Result<(), sqlx::Error> {
+    on_tx!(tx, c => sqlx::query(
+        "DELETE FROM moderator_assignments WHERE user_id = $1 AND campaign_id = $2")
+        .bind(user_id).bind(campaign_id).execute(c).await.map(|r| r.rows_affected()))?;
+    for code in sub_projects {
+        on_tx!(tx, c => sqlx::query(
+            "INSERT INTO moderator_assignments (user_id, campaign_id, sub_project, assigned_by, assigned_at)
+             VALUES ($1, $2, $3, $4, $5)")
+            .bind(user_id).bind(campaign_id).bind(code).bind(by).bind(unix_now())
+            .execute(c).await.map(|r| r.rows_affected()))?;
+    }
+    Ok(())
 }
 
 #[derive(Debug, Clone, sqlx::FromRow, Serialize, utoipa::ToSchema)]

@@ -147,6 +147,12 @@ pub fn route_table() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
         r(M::GET, "/users/{user_id}", MANAGE_USERS, get(users::show)),
         r(
             M::POST,
+            "/users/{user_id}/sub-projects",
+            MANAGE_USERS,
+            post(users::set_sub_projects),
+        ),
+        r(
+            M::POST,
             "/users/{user_id}/reset-password",
             MANAGE_USERS,
             post(users::reset_password),

@@ -658,21 +658,116 @@ fn decorate(acting: &Acting, row: works::WorkRow) -> Work {
     }
 }
 
-/// Who may see a work: its author, whoever filed it, moderators and the city, and unit admins
-/// over its unit. (Reviewers will see the works assigned to them once evaluation is built.)
-fn may_view(acting: &Acting, row: &works::WorkRow) -> bool {
+/// Who may see a work: its author, whoever filed it, the city, a moderator assigned its
+/// sub-project (`assigned`), and unit admins over its unit. (Reviewers will see the works
+/// assigned to them once evaluation is built.)
+fn may_view(acting: &Acting, row: &works::WorkRow, assigned: bool) -> bool {
     row.owner_id == acting.user_id
         || row.filed_by == acting.user_id
-        || acting.role.may_moderate()
+        || (acting.role.may_moderate() && (acting.role != Role::Moderator || assigned))
         || (acting.role.may_report_activities() && row.org_path.starts_with(&acting.scope.prefix))
 }
 
 pub async fn get(db: &Db, acting: &Acting, id: i64) -> Result<Work, AppError> {
-    let row = works::work(db, id)
-        .await?
-        .filter(|w| may_view(acting, w))
-        .ok_or(AppError::NotFound)?;
+    let Some(row) = works::work(db, id).await? else {
+        return Err(AppError::NotFound);
+    };
+    let assigned =
+        acting.role == Role::Moderator && works::assigned_to_work(db, acting.user_id, id).await?;
+    if !may_view(acting, &row, assigned) {
+        return Err(AppError::NotFound);
+    }
     Ok(decorate(acting, row))
+}
+
+/// The sub-projects (code and name) a moderator checks in the current campaign.
+pub async fn moderator_sub_projects(
+    db: &Db,
+    user_id: i64,
+) -> Result<Vec<(String, String)>, AppError> {
+    let campaign = current_campaign(db).await?;
+    let codes = works::assignments(db, user_id, campaign.id).await?;
+    Ok(campaign
+        .campaign
+        .sub_projects
+        .iter()
+        .filter(|s| codes.contains(&s.code))
+        .map(|s| (s.code.clone(), s.name.clone()))
+        .collect())
+}
+
+/// The sub-projects a moderator may be given: those Wangju hosts.
+pub async fn hosted_sub_projects(db: &Db) -> Result<Vec<(String, String)>, AppError> {
+    let campaign = current_campaign(db).await?;
+    Ok(campaign
+        .campaign
+        .sub_projects
+        .iter()
+        .filter(|s| s.participation == Participation::Wangju)
+        .map(|s| (s.code.clone(), s.name.clone()))
+        .collect())
+}
+
+/// The city admin gives a moderator the sub-projects they check (replacing earlier ones).
+/// Audited.
+pub async fn assign_moderator(
+    db: &Db,
+    acting: &Acting,
+    user_id: i64,
+    codes: &[String],
+) -> Result<(), AppError> {
+    if acting.role != Role::CityAdmin {
+        return Err(AppError::Forbidden);
+    }
+    set_moderator_sub_projects(db, &acting.actor, Some(acting.user_id), user_id, codes).await
+}
+
+/// Sets a moderator's sub-projects (the city admin's page, or `wangju user add --moderate`).
+pub async fn set_moderator_sub_projects(
+    db: &Db,
+    actor: &Actor,
+    by: Option<i64>,
+    user_id: i64,
+    codes: &[String],
+) -> Result<(), AppError> {
+    let user = users::by_id(db, user_id).await?.ok_or(AppError::NotFound)?;
+    if user.role() != Some(Role::Moderator) {
+        return Err(AppError::Conflict(format!(
+            "“{}”不是审核员账号，不能分配审核的子项目",
+            user.display_name
+        )));
+    }
+    let campaign = current_campaign(db).await?;
+    let mut chosen: Vec<String> = Vec::new();
+    for code in codes.iter().map(|c| c.trim()).filter(|c| !c.is_empty()) {
+        let sub = hosted(&campaign, code).map_err(|_| {
+            AppError::invalid(
+                "sub_projects",
+                format!("“{code}”不是本次活动中由网聚收稿的子项目"),
+            )
+        })?;
+        if !chosen.contains(&sub.code) {
+            chosen.push(sub.code.clone());
+        }
+    }
+    chosen.sort();
+    let before = works::assignments(db, user.id, campaign.id).await?;
+    let mut tx = db.begin().await?;
+    works::set_assignments(&mut tx, user.id, campaign.id, &chosen, by).await?;
+    audit::append(
+        &mut tx,
+        actor,
+        Event {
+            action: "moderator.assign",
+            object_type: "user",
+            object_id: user.id.to_string(),
+            before: Some(serde_json::json!({"sub_projects": before})),
+            after: Some(serde_json::json!({"sub_projects": chosen})),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 pub async fn history(db: &Db, acting: &Acting, id: i64) -> Result<Vec<works::WorkEvent>, AppError> {
@@ -680,8 +775,8 @@ pub async fn history(db: &Db, acting: &Acting, id: i64) -> Result<Vec<works::Wor
     Ok(works::events(db, id).await?)
 }
 
-/// Works the account may see: a worker's own, a unit admin's units', everything for
-/// moderators and the city.
+/// Works the account may see: a worker's own, a unit admin's units', a moderator's
+/// sub-projects', everything for the city.
 pub async fn list(
     db: &Db,
     acting: &Acting,
@@ -689,7 +784,9 @@ pub async fn list(
     status: &str,
 ) -> Result<Vec<Work>, AppError> {
     let campaign = current_campaign(db).await?;
-    let filter = if acting.role.may_moderate() {
+    let filter = if acting.role == Role::Moderator {
+        Filter::Assigned(acting.user_id)
+    } else if acting.role.may_moderate() {
         Filter::All
     } else if acting.role.may_report_activities() {
         Filter::Scope(&acting.scope)

@@ -281,7 +281,7 @@ async fn no_route_leaks_across_scope() {
             (Role::Reviewer, "河西甲公司工会"),
             (Role::Worker, "河西甲公司工会"),
         ] {
-            let login = app.user(role, org).await;
+            let login = if role == Role::Moderator { app.moderator(org).await } else { app.user(role, org).await };
             let agent = app.signed_in(&login).await;
             actors.push(Actor { role: Some(role), login: Some(login), agent, sees_secret: role.sees_everything() });
         }

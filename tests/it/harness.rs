@@ -259,6 +259,27 @@ impl TestApp {
         login
     }
 
+    /// A moderator account at `org` that checks the micro-video call (the one Wangju hosts).
+    pub async fn moderator(&self, org: &str) -> String {
+        let login = self.user(Role::Moderator, org).await;
+        let db = &self.state.db;
+        let id = users::by_login(db, &login)
+            .await
+            .expect("query")
+            .expect("account")
+            .id;
+        wangju::service::works::set_moderator_sub_projects(
+            db,
+            &Actor::cli(),
+            None,
+            id,
+            &["micro-video".to_string()],
+        )
+        .await
+        .expect("assign micro-video");
+        login
+    }
+
     /// Signs in an account created by `user`.
     pub async fn signed_in(&self, login: &str) -> Agent {
         let mut agent = self.agent();

@@ -205,7 +205,53 @@ async fn submit_and_moderate(app: &TestApp) {
     // The moderator's queue, the player's range requests, the served copy's headers.
     let login = app.user(Role::Moderator, "天津市总工会").await;
     let moderator = app.signed_in(&login).await;
+    // Not yet assigned a sub-project: no works, and a note saying why.
+    let (_, queue) = moderator.text("/works").await;
+    assert!(queue.contains("您还没有分配审核的子项目") && !queue.contains("我身边的职工好网民"));
+    assert_eq!(
+        moderator.get(&format!("/works/{work_id}")).await.status(),
+        StatusCode::NOT_FOUND
+    );
+    // The city admin assigns the micro-video call on the moderator's account page.
+    let admin = app.admin().await;
+    let moderator_id = wangju::db::users::by_login(&app.state.db, &login)
+        .await
+        .expect("q")
+        .expect("account")
+        .id;
+    let (_, account) = admin.text(&format!("/users/{moderator_id}")).await;
+    assert!(
+        account.contains("审核的子项目") && account.contains("value=\"micro-video\""),
+        "{account}"
+    );
+    let r = admin
+        .post_form(
+            &format!("/users/{moderator_id}/sub-projects"),
+            &[("sub_project", "photography")],
+        )
+        .await;
+    assert_eq!(
+        r.status(),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "a call hosted elsewhere has no works here"
+    );
+    let r = admin
+        .post_form(
+            &format!("/users/{moderator_id}/sub-projects"),
+            &[("sub_project", "micro-video")],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        app.count("audit_log WHERE action = 'moderator.assign'")
+            .await,
+        1
+    );
     let (s, queue) = moderator.text("/works").await;
+    assert!(
+        queue.contains("您负责审核：网络正能量微视频征集"),
+        "{queue}"
+    );
     assert_eq!(s, StatusCode::OK);
     assert!(
         queue.contains("我身边的职工好网民"),
@@ -849,9 +895,7 @@ async fn works_live_in_s3_compatible_storage() {
         );
         // A second node plays it from the bucket with range requests.
         let second = app.second_node().await;
-        let mut moderator = app
-            .signed_in(&app.user(Role::Moderator, "天津市总工会").await)
-            .await;
+        let mut moderator = app.signed_in(&app.moderator("天津市总工会").await).await;
         moderator.base = second;
         let r = moderator
             .client

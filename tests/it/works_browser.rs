@@ -60,6 +60,11 @@ fn add_user(
             "--org",
             org,
         ])
+        .args(if role == "moderator" {
+            &["--moderate", "micro-video"][..]
+        } else {
+            &[]
+        })
         .args(args)
         .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
         .output()

@@ -3,7 +3,7 @@
 use crate::http::extract::Form;
 use crate::http::extract::{Path, Query};
 use askama::Template;
-use axum::extract::State;
+use axum::extract::{RawForm, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use serde::Deserialize;
@@ -18,6 +18,7 @@ use crate::domain::role::Role;
 use crate::error::{AppError, AppResult, FieldError};
 use crate::http::session::{CurrentUser, Session};
 use crate::service::accounts::{self, NewAccount};
+use crate::service::works;
 
 pub struct RoleOption {
     pub code: &'static str,
@@ -185,6 +186,36 @@ struct UserPage {
     is_self: bool,
     errors: Vec<FieldError>,
     message: Option<&'static str>,
+    /// For a moderator's page seen by the city admin: the sub-projects it may check.
+    moderation: Option<Vec<SubProjectChoice>>,
+}
+
+struct SubProjectChoice {
+    code: String,
+    name: String,
+    checked: bool,
+}
+
+async fn moderation_view(
+    state: &AppState,
+    session: &Session,
+    row: &UserRow,
+) -> AppResult<Option<Vec<SubProjectChoice>>> {
+    if session.role != Role::CityAdmin || Role::parse(&row.role) != Some(Role::Moderator) {
+        return Ok(None);
+    }
+    let assigned = works::moderator_sub_projects(&state.db, row.id).await?;
+    Ok(Some(
+        works::hosted_sub_projects(&state.db)
+            .await?
+            .into_iter()
+            .map(|(code, name)| SubProjectChoice {
+                checked: assigned.iter().any(|(c, _)| *c == code),
+                code,
+                name,
+            })
+            .collect(),
+    ))
 }
 
 pub async fn in_scope(state: &AppState, session: &Session, user_id: i64) -> AppResult<UserRow> {
@@ -206,19 +237,46 @@ pub async fn show(
     Query(q): Query<ShowQuery>,
 ) -> AppResult<Html<String>> {
     let row = in_scope(&state, &session, user_id).await?;
+    let moderation = moderation_view(&state, &session, &row).await?;
     render(&UserPage {
         nav: Nav::for_session(&session),
         csrf: session.csrf.clone(),
         is_self: row.id == session.user.id,
         user: present(row, &session),
         errors: Vec::new(),
-        message: q.saved.map(|_| "电子邮箱已保存。"),
+        message: match q.saved.as_deref() {
+            Some("sub-projects") => Some("审核的子项目已保存。"),
+            Some(_) => Some("电子邮箱已保存。"),
+            None => None,
+        },
+        moderation,
     })
 }
 
 #[derive(Deserialize)]
 pub struct ShowQuery {
     saved: Option<String>,
+}
+
+/// The city admin sets which sub-projects a moderator checks (checkboxes named `sub_project`).
+pub async fn set_sub_projects(
+    State(state): State<AppState>,
+    CurrentUser(session): CurrentUser,
+    Path(user_id): Path<i64>,
+    RawForm(body): RawForm,
+) -> AppResult<Response> {
+    let row = in_scope(&state, &session, user_id).await?;
+    let codes: Vec<String> = serde_urlencoded::from_bytes::<Vec<(String, String)>>(&body)
+        .map_err(|_| AppError::invalid("sub_project", "表单内容无法识别，请刷新页面后重试"))?
+        .into_iter()
+        .filter(|(k, _)| k == "sub_project")
+        .map(|(_, v)| v)
+        .collect();
+    works::assign_moderator(&state.db, &session.acting(), row.id, &codes).await?;
+    Ok(
+        axum::response::Redirect::to(&format!("/users/{}?saved=sub-projects", row.id))
+            .into_response(),
+    )
 }
 
 #[derive(Deserialize)]
@@ -240,6 +298,7 @@ pub async fn set_email(
             Ok(axum::response::Redirect::to(&format!("/users/{}?saved=1", row.id)).into_response())
         }
         Err(AppError::Invalid(errors)) => {
+            let moderation = moderation_view(&state, &session, &row).await?;
             let page = render(&UserPage {
                 nav: Nav::for_session(&session),
                 csrf: session.csrf.clone(),
@@ -247,6 +306,7 @@ pub async fn set_email(
                 user: present(row, &session),
                 errors,
                 message: None,
+                moderation,
             })?;
             Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
         }

@@ -465,6 +465,8 @@ struct WorksPage {
     filter: WorksQuery,
     moderator: bool,
     worker: bool,
+    /// A moderator's assigned sub-projects (names); `None` for other roles.
+    assigned: Option<Vec<String>>,
 }
 
 #[derive(Debug, Default, Clone, Deserialize)]
@@ -494,16 +496,26 @@ pub async fn list(
         filter.status.trim(),
     )
     .await?;
+    let assigned = if session.role == crate::domain::role::Role::Moderator {
+        Some(service::moderator_sub_projects(&state.db, session.user.id).await?)
+    } else {
+        None
+    };
     render(&WorksPage {
         nav: Nav::for_session(&session),
         works,
-        projects: campaign
-            .campaign
-            .sub_projects
-            .iter()
-            .filter(|s| s.participation == Participation::Wangju)
-            .map(|s| (s.code.clone(), s.name.clone()))
-            .collect(),
+        // A moderator filters among its own sub-projects.
+        projects: match &assigned {
+            Some(subs) => subs.clone(),
+            None => campaign
+                .campaign
+                .sub_projects
+                .iter()
+                .filter(|s| s.participation == Participation::Wangju)
+                .map(|s| (s.code.clone(), s.name.clone()))
+                .collect(),
+        },
+        assigned: assigned.map(|subs| subs.into_iter().map(|(_, name)| name).collect()),
         filter,
         moderator,
         worker: session.role == crate::domain::role::Role::Worker,
