@@ -120,6 +120,11 @@ pub async fn mark_checked(db: &Db, id: &str, c: Checked<'_>) -> Result<bool, sql
         .bind(c.stored_key).bind(c.clean_key).bind(c.media_type).bind(c.verdict).bind(c.report)
         .bind(unix_now()).bind(id)
         .execute(conn).await.map(|r| r.rows_affected()))?;
+    if n == 1 {
+        // The parts are deleted next; the file is whole under its own keys now.
+        on_tx!(&mut tx, conn => sqlx::query("DELETE FROM upload_parts WHERE upload_id = $1")
+            .bind(id).execute(conn).await.map(|r| r.rows_affected()))?;
+    }
     tx.commit().await?;
     Ok(n == 1)
 }

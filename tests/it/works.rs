@@ -590,6 +590,11 @@ async fn a_retry_racing_a_stalled_request_keeps_the_file_whole() {
         assert_eq!(done["state"], "checked");
         assert_eq!(done["verdict"], "accepted", "{done}");
         assert_eq!(done["report"]["size_bytes"], video.len(), "{done}");
+        assert_eq!(
+            app.count("upload_parts").await,
+            0,
+            "assembled: the parts are gone, rows too"
+        );
         let (s, body) = agent
             .send_json(Method::POST, "/api/v1/works", &api_submission(&id))
             .await;
