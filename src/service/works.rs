@@ -457,12 +457,12 @@ async fn finish(
     let clean_key = format!("works/{key}");
     storage
         .store
-        .put_file(&stored_key, &original.0)
+        .put_file_moving(&stored_key, &original.0)
         .await
         .map_err(internal)?;
     storage
         .store
-        .put_file(&clean_key, &clean.0)
+        .put_file_moving(&clean_key, &clean.0)
         .await
         .map_err(internal)?;
     let report = serde_json::to_string(&report_json).map_err(|e| AppError::Internal(e.into()))?;

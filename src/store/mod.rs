@@ -26,6 +26,8 @@ pub enum Backend {
 pub struct FileStore {
     op: Operator,
     backend: Backend,
+    /// The local store's folder (OpenDAL's `Fs` keeps key `a/b` at `root/a/b`).
+    local_root: Option<PathBuf>,
 }
 
 /// A store operation failed (disk full, bucket unreachable, object missing).
@@ -64,6 +66,7 @@ impl FileStore {
                 Ok(FileStore {
                     op: Operator::new(builder)?,
                     backend: Backend::Local,
+                    local_root: Some(root),
                 })
             }
             "s3" => {
@@ -100,6 +103,7 @@ impl FileStore {
                 Ok(FileStore {
                     op,
                     backend: Backend::S3,
+                    local_root: None,
                 })
             }
             other => anyhow::bail!("不认识的存储类型“{other}”：可选 local 或 s3"),
@@ -234,6 +238,27 @@ impl FileStore {
         Ok(total)
     }
 
+    /// Puts a local file into the store, consuming it. On a local store on the same filesystem
+    /// it is renamed into place (synced first, and its folder after), so a checked upload is
+    /// not copied once more; otherwise it is copied as by [`put_file`](Self::put_file).
+    pub async fn put_file_moving(&self, key: &str, path: &Path) -> Result<u64, StoreError> {
+        if let Some(root) = &self.local_root {
+            let (from, to) = (path.to_path_buf(), root.join(key));
+            let moved = tokio::task::spawn_blocking(move || rename_synced(&from, &to))
+                .await
+                .map_err(|e| io(std::io::Error::other(e)))?;
+            match moved {
+                Ok(n) => return Ok(n),
+                // Scratch and store on different filesystems: copy instead.
+                Err(e) if e.kind() == std::io::ErrorKind::CrossesDevices => {}
+                Err(e) => return Err(io(e)),
+            }
+        }
+        let n = self.put_file(key, path).await?;
+        let _ = tokio::fs::remove_file(path).await;
+        Ok(n)
+    }
+
     /// Appends the objects `keys`, in order, to a local file (assembling an upload's parts).
     pub async fn concat_to_file(&self, keys: &[String], path: &Path) -> Result<u64, StoreError> {
         let mut out = tokio::fs::File::create(path).await.map_err(io)?;
@@ -306,6 +331,18 @@ pub enum Written {
     Interrupted(u64),
     /// The body would pass the limit; nothing is stored.
     OverLimit,
+}
+
+/// Renames `from` to `to` durably: the file's bytes are synced before, its new folder after.
+fn rename_synced(from: &Path, to: &Path) -> std::io::Result<u64> {
+    let file = std::fs::File::open(from)?;
+    file.sync_all()?;
+    let size = file.metadata()?.len();
+    let folder = to.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(folder)?;
+    std::fs::rename(from, to)?;
+    std::fs::File::open(folder)?.sync_all()?;
+    Ok(size)
 }
 
 fn io(e: std::io::Error) -> StoreError {
