@@ -13,7 +13,7 @@ use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::json;
 use wangju::db::Backend;
 
-use crate::harness::{backends, create_pg_database, drop_pg_database, pg_url_for};
+use crate::harness::{Storage, backends};
 
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 const CHROMIUM: &str = "/usr/bin/chromium";
@@ -35,14 +35,16 @@ pub(crate) fn free_port() -> u16 {
         .expect("free port")
 }
 
-/// Starts `wangju serve` and reads its base URL and the one-time password from stdout.
-pub(crate) fn start_wangju(args: &[String]) -> (Kill, String, String) {
+/// Starts `wangju serve` (with extra environment, e.g. an S3 store) on a new data folder and
+/// reads its base URL and the first admin's one-time password from stdout.
+pub(crate) fn start_wangju(args: &[String], env: &[(String, String)]) -> (Kill, String, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_wangju"))
         .arg("serve")
         .args(["--listen", "127.0.0.1:0"])
         .args(args)
         .env("WANGJU_TODAY", "2020-07-01")
         .env("WANGJU_LOG", "warn")
+        .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
         .stdout(Stdio::piped())
         .spawn()
         .expect("start wangju serve");
@@ -160,6 +162,27 @@ pub(crate) async fn shot(c: &Client, name: &str) {
 
 /// Plans an activity on 2020-07-01 through the form (知识竞赛, the first content category) and
 /// waits for the report form that follows; returns the activity's id.
+/// An attendee checks in at `url` (the activity's code) with name, unit and consent, and sees
+/// the confirmation.
+pub(crate) async fn check_in(c: &Client, url: &str, name: &str, unit: &str) {
+    c.goto(url).await.expect("check-in page");
+    fill(c, "name", name).await;
+    fill(c, "unit", unit).await;
+    c.find(Locator::Css("input[name='consent']"))
+        .await
+        .expect("consent")
+        .click()
+        .await
+        .expect("tick");
+    submit(c).await;
+    let done = c
+        .wait()
+        .for_element(Locator::Css("p.info"))
+        .await
+        .expect("confirmation");
+    assert!(done.text().await.expect("text").contains("签到成功"));
+}
+
 pub(crate) async fn plan_activity(c: &Client, base: &str, name: &str, place: &str) -> String {
     c.goto(&format!("{base}/activities/new"))
         .await
@@ -196,16 +219,9 @@ pub(crate) async fn plan_activity(c: &Client, base: &str, name: &str, place: &st
 }
 
 async fn first_login_flow(backend: Backend, width: u32, height: u32, label: &str) {
-    let data = tempfile::tempdir().expect("data dir");
-    let mut args = vec!["--data-dir".to_string(), data.path().display().to_string()];
-    let pg = if backend == Backend::Postgres {
-        let name = create_pg_database().await;
-        args.extend(["--database-url".to_string(), pg_url_for(&name)]);
-        Some(name)
-    } else {
-        None
-    };
-    let (_server, base, password) = start_wangju(&args);
+    let storage = Storage::new(backend).await;
+    let args = &storage.args;
+    let (_server, base, password) = start_wangju(args, &[]);
     let (_driver, c) = start_browser(width, height).await;
 
     c.goto(&format!("{base}/login")).await.expect("open login");
@@ -362,24 +378,7 @@ async fn first_login_flow(backend: Backend, width: u32, height: u32, label: &str
     let page = c.source().await.expect("source");
     let start = page.find("/c/").expect("check-in address on the poster");
     let checkin = page[start..start + 35].to_string();
-    c.goto(&format!("{base}{checkin}"))
-        .await
-        .expect("check-in page");
-    fill(&c, "name", "张三").await;
-    fill(&c, "unit", "区工人文化宫").await;
-    c.find(Locator::Css("input[name='consent']"))
-        .await
-        .expect("consent")
-        .click()
-        .await
-        .expect("tick");
-    submit(&c).await;
-    let done = c
-        .wait()
-        .for_element(Locator::Css("p.info"))
-        .await
-        .expect("confirmation");
-    assert!(done.text().await.expect("text").contains("签到成功"));
+    check_in(&c, &format!("{base}{checkin}"), "张三", "区工人文化宫").await;
     shot(&c, &format!("checkin-{label}-{backend:?}")).await;
     c.goto(&format!("{base}/progress"))
         .await
@@ -405,9 +404,7 @@ async fn first_login_flow(backend: Backend, width: u32, height: u32, label: &str
         })
         .expect("charts screenshot");
     c.close().await.expect("close browser");
-    if let Some(name) = pg {
-        drop_pg_database(&name).await;
-    }
+    storage.finish().await;
 }
 
 #[tokio::test]

@@ -12,9 +12,9 @@ use serde_json::{Value, json};
 use wangju::db::Backend;
 
 use crate::browser::{
-    fill, plan_activity, shot, start_browser, start_wangju, submit, wait_for_path,
+    check_in, fill, plan_activity, shot, start_browser, start_wangju, submit, wait_for_path,
 };
-use crate::harness::{backends, create_pg_database, drop_pg_database, pg_url_for};
+use crate::harness::{Storage, backends};
 
 const NEW_PASSWORD: &str = "Tianjin-2020!";
 
@@ -167,16 +167,9 @@ fn docx_text(bytes: &[u8]) -> String {
 }
 
 async fn flow(backend: Backend) {
-    let data = tempfile::tempdir().expect("data dir");
-    let mut args = vec!["--data-dir".to_string(), data.path().display().to_string()];
-    let pg = if backend == Backend::Postgres {
-        let name = create_pg_database().await;
-        args.extend(["--database-url".to_string(), pg_url_for(&name)]);
-        Some(name)
-    } else {
-        None
-    };
-    let (_server, base, one_time) = start_wangju(&args);
+    let storage = Storage::new(backend).await;
+    let args = &storage.args;
+    let (_server, base, one_time) = start_wangju(args, &[]);
     let label = format!("{backend:?}").to_lowercase();
 
     // The city sets up a grassroots union under 河西 and two accounts.
@@ -235,24 +228,7 @@ async fn flow(backend: Backend) {
     let start = page.find("/c/").expect("check-in address");
     let checkin = page[start..start + 35].to_string();
     for (name, unit) in [("张三", "甲公司"), ("李四", "甲公司")] {
-        c.goto(&format!("{base}{checkin}"))
-            .await
-            .expect("check-in page");
-        fill(&c, "name", name).await;
-        fill(&c, "unit", unit).await;
-        c.find(Locator::Css("input[name='consent']"))
-            .await
-            .expect("consent")
-            .click()
-            .await
-            .expect("tick");
-        submit(&c).await;
-        let done = c
-            .wait()
-            .for_element(Locator::Css("p.info"))
-            .await
-            .expect("confirmation");
-        assert!(done.text().await.expect("text").contains("签到成功"));
+        check_in(&c, &format!("{base}{checkin}"), name, unit).await;
     }
 
     // 3. The report, a photo, and sending it up.
@@ -392,9 +368,7 @@ async fn flow(backend: Backend) {
         "河西 has left the 零报送 list"
     );
     c.close().await.expect("close");
-    if let Some(name) = pg {
-        drop_pg_database(&name).await;
-    }
+    storage.finish().await;
 }
 
 #[tokio::test]

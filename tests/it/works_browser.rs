@@ -3,41 +3,15 @@
 //! a moderator plays it and accepts it. Once on SQLite with the local store, once on
 //! PostgreSQL with the S3-compatible store.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
 use fantoccini::{Client, Locator};
 use wangju::db::Backend;
 
-use crate::browser::{Kill, fill, shot, start_browser, submit, wait_for_path};
-use crate::harness::{backends, create_pg_database, drop_pg_database, pg_url_for};
+use crate::browser::{fill, shot, start_browser, start_wangju, submit, wait_for_path};
+use crate::harness::{Storage, backends};
 use crate::media::files;
-
-/// Starts `wangju serve` with extra environment; returns the child and its base URL.
-fn start(args: &[String], env: &[(String, String)]) -> (Kill, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_wangju"))
-        .arg("serve")
-        .args(["--listen", "127.0.0.1:0"])
-        .args(args)
-        .env("WANGJU_TODAY", "2020-07-01")
-        .env("WANGJU_LOG", "warn")
-        .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("start wangju serve");
-    let stdout = child.stdout.take().expect("stdout");
-    let mut base = String::new();
-    for line in BufReader::new(stdout).lines() {
-        let line = line.expect("read stdout");
-        if let Some(url) = line.trim().strip_prefix("网聚已启动：") {
-            base = url.trim().trim_end_matches('/').to_string();
-            break;
-        }
-    }
-    assert!(base.starts_with("http://"), "serve printed its address");
-    (Kill(child), base)
-}
 
 /// Creates an account with the command line; returns its one-time password.
 fn add_user(
@@ -136,17 +110,10 @@ async fn sign_in(c: &Client, base: &str, login: &str, password: &str) {
 }
 
 async fn flow(backend: Backend, env: Vec<(String, String)>, label: &str) {
-    let data = tempfile::tempdir().expect("data dir");
-    let mut args = vec!["--data-dir".to_string(), data.path().display().to_string()];
-    let pg = if backend == Backend::Postgres {
-        let name = create_pg_database().await;
-        args.extend(["--database-url".to_string(), pg_url_for(&name)]);
-        Some(name)
-    } else {
-        None
-    };
-    let (_server, base) = start(&args, &env);
-    let moderator_password = add_user(&args, &env, "shenhe1", "moderator", "天津市总工会");
+    let storage = Storage::new(backend).await;
+    let args = &storage.args;
+    let (_server, base, _) = start_wangju(args, &env);
+    let moderator_password = add_user(args, &env, "shenhe1", "moderator", "天津市总工会");
     let (_driver, c) = start_browser(390, 844).await;
 
     // A worker finds the micro-video call and registers from its page.
@@ -264,9 +231,7 @@ async fn flow(backend: Backend, env: Vec<(String, String)>, label: &str) {
     }
     assert!(text_of(&c, "#work-status").await.contains("已通过"));
     shot(&c, &format!("works-accepted-{label}")).await;
-    if let Some(name) = pg {
-        drop_pg_database(&name).await;
-    }
+    storage.finish().await;
 }
 
 #[tokio::test]
