@@ -9,9 +9,13 @@
 //! `WANGJU_BENCH_CONNECTIONS` (default 64), `WANGJU_BENCH_BIN` (a wangju binary to test).
 //! Without `--bench` (as `cargo test` runs it) it does a short smoke run.
 
+mod common;
+
+use common::*;
+
 use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, ExitCode, Stdio};
+use std::process::{Child, ExitCode, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -136,18 +140,7 @@ fn start(
     group_commit: bool,
     pinned: bool,
 ) -> Result<(Server, String), String> {
-    let mut command = if pinned {
-        let mut c = Command::new("taskset");
-        c.args(["-c", "0"]).arg(bin);
-        c
-    } else {
-        Command::new(bin)
-    };
-    for (key, _) in std::env::vars_os() {
-        if key.to_string_lossy().starts_with("WANGJU_") {
-            command.env_remove(key);
-        }
-    }
+    let mut command = wangju_command(bin, pinned);
     let mut child = command
         .args([
             "serve",
@@ -348,31 +341,4 @@ async fn variant(
         acknowledged,
         stored: a["verified"].as_u64().unwrap_or(0),
     })
-}
-
-fn verdict(ok: bool) -> &'static str {
-    if ok { "PASS" } else { "FAIL" }
-}
-
-fn env_number(name: &str, default: f64) -> f64 {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .filter(|v: &f64| v.is_finite() && *v > 0.0)
-        .unwrap_or(default)
-}
-
-fn load_average() -> String {
-    std::fs::read_to_string("/proc/loadavg")
-        .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
-        .unwrap_or_else(|_| "unknown".into())
-}
-
-fn pin_self_to_cpu1() -> bool {
-    Command::new("taskset")
-        .args(["-a", "-p", "-c", "1", &std::process::id().to_string()])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success())
 }

@@ -23,8 +23,12 @@
 //! SQLite folder in DIR and the PostgreSQL database `wangju_bench_<scale>`, and reuse both on the
 //! next run), `WANGJU_BENCH_BIN`, `WANGJU_BENCH_NO_PIN=1`.
 
+mod common;
+
+use common::*;
+
 use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitCode, Stdio};
 use std::sync::Arc;
@@ -321,11 +325,7 @@ async fn recreate_database(pg_server: &str, name: &str) -> Result<(), String> {
 /// The `wangju` command with only our settings (no inherited WANGJU_*, no ./wangju.toml).
 fn wangju(bin: &Path, workdir: &Path, storage: &[String]) -> Command {
     let mut command = Command::new(bin);
-    for (key, _) in std::env::vars_os() {
-        if key.to_string_lossy().starts_with("WANGJU_") {
-            command.env_remove(key);
-        }
-    }
+    without_wangju_env(&mut command);
     command
         .args(storage)
         .env("WANGJU_TODAY", TODAY)
@@ -414,11 +414,7 @@ fn export_peak(bin: &Path, storage: &Storage, workdir: &Path) -> Result<String, 
     let started = Instant::now();
     let mut command = Command::new("/usr/bin/time");
     command.args(["-f", "peak-rss-kb=%M"]).arg(bin);
-    for (key, _) in std::env::vars_os() {
-        if key.to_string_lossy().starts_with("WANGJU_") {
-            command.env_remove(key);
-        }
-    }
+    without_wangju_env(&mut command);
     let out = command
         .args(&storage.args)
         .args(["export", "activities", "--out"])
@@ -531,43 +527,6 @@ async fn sign_in(addr: SocketAddr, password: &str) -> Result<String, String> {
         .ok_or_else(|| "no session cookie".to_string())
 }
 
-fn verdict(ok: bool) -> &'static str {
-    if ok { "PASS" } else { "FAIL" }
-}
-
-fn env_number(name: &str, default: f64) -> f64 {
-    match std::env::var(name) {
-        Ok(v) => match v.trim().parse::<f64>() {
-            Ok(n) if n.is_finite() && n > 0.0 => n,
-            _ => {
-                eprintln!("ignoring {name}={v:?}: not a positive number");
-                default
-            }
-        },
-        Err(_) => default,
-    }
-}
-
-fn load_average() -> String {
-    std::fs::read_to_string("/proc/loadavg")
-        .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
-        .unwrap_or_else(|_| "unknown".into())
-}
-
-fn pin_self_to_cpu1() -> bool {
-    Command::new("taskset")
-        .args(["-a", "-p", "-c", "1", &std::process::id().to_string()])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success())
-}
-
-fn free_port() -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
-    listener.local_addr().expect("read the bound port").port()
-}
-
 fn get_status(addr: SocketAddr, path: &str) -> std::io::Result<u16> {
     let mut stream = TcpStream::connect_timeout(&addr, Duration::from_millis(500))?;
     stream.set_read_timeout(Some(Duration::from_secs(5)))?;
@@ -598,18 +557,7 @@ impl Server {
         addr: SocketAddr,
         pinned: bool,
     ) -> Result<Server, String> {
-        let mut command = if pinned {
-            let mut c = Command::new("taskset");
-            c.args(["-c", "0"]).arg(bin);
-            c
-        } else {
-            Command::new(bin)
-        };
-        for (key, _) in std::env::vars_os() {
-            if key.to_string_lossy().starts_with("WANGJU_") {
-                command.env_remove(key);
-            }
-        }
+        let mut command = wangju_command(bin, pinned);
         let mut child = command
             .args(storage)
             .arg("serve")
@@ -689,30 +637,6 @@ impl Drop for Server {
     }
 }
 
-fn process_cpu_seconds(stat_file: &str) -> Option<f64> {
-    let stat = std::fs::read_to_string(stat_file).ok()?;
-    let rest = stat.get(stat.rfind(')')? + 1..)?;
-    let mut fields = rest.split_whitespace().skip(11);
-    let utime = fields.next()?.parse::<f64>().ok()?;
-    let stime = fields.next()?.parse::<f64>().ok()?;
-    Some((utime + stime) / 100.0)
-}
-
-fn machine_busy_seconds() -> Option<f64> {
-    let stat = std::fs::read_to_string("/proc/stat").ok()?;
-    let line = stat.lines().find(|l| l.starts_with("cpu "))?;
-    let ticks: Vec<f64> = line
-        .split_whitespace()
-        .skip(1)
-        .map(|t| t.parse::<f64>().unwrap_or(0.0))
-        .collect();
-    let busy: f64 = [0, 1, 2, 5, 6, 7]
-        .iter()
-        .filter_map(|&i| ticks.get(i))
-        .sum();
-    Some(busy / 100.0)
-}
-
 struct CpuSample {
     at: Instant,
     server: f64,
@@ -730,8 +654,8 @@ impl CpuSample {
     fn take(server: &Server) -> Option<CpuSample> {
         Some(CpuSample {
             at: Instant::now(),
-            server: process_cpu_seconds(&format!("/proc/{}/stat", server.child.id()))?,
-            this: process_cpu_seconds("/proc/self/stat")?,
+            server: process_cpu_seconds(server.child.id())?,
+            this: process_cpu_seconds(std::process::id())?,
             machine: machine_busy_seconds()?,
         })
     }

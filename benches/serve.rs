@@ -15,10 +15,14 @@
 //! `WANGJU_BENCH_CONNECTIONS` (default 64), `WANGJU_BENCH_BIN` (server binary; default the
 //! `wangju` binary Cargo built for this bench), `WANGJU_BENCH_NO_PIN=1` (do not pin with taskset).
 
+mod common;
+
+use common::*;
+
 use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitCode, Stdio};
+use std::process::{Child, ExitCode, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -248,40 +252,6 @@ fn main() -> ExitCode {
     ExitCode::SUCCESS
 }
 
-fn verdict(ok: bool) -> &'static str {
-    if ok { "PASS" } else { "FAIL" }
-}
-
-fn env_number(name: &str, default: f64) -> f64 {
-    match std::env::var(name) {
-        Ok(v) => match v.trim().parse::<f64>() {
-            Ok(n) if n.is_finite() && n > 0.0 => n,
-            _ => {
-                eprintln!("ignoring {name}={v:?}: not a positive number");
-                default
-            }
-        },
-        Err(_) => default,
-    }
-}
-
-/// Pins this process (all its threads; call before starting any) to CPU 1. False when taskset
-/// is missing or refuses.
-fn pin_self_to_cpu1() -> bool {
-    Command::new("taskset")
-        .args(["-a", "-p", "-c", "1", &std::process::id().to_string()])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success())
-}
-
-/// A port nobody listens on right now (the server binds it a moment later).
-fn free_port() -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
-    listener.local_addr().expect("read the bound port").port()
-}
-
 /// One `GET` over a fresh connection, `Connection: close`: (status, body length).
 fn get_once(addr: SocketAddr, path: &str) -> std::io::Result<(u16, usize)> {
     let mut stream = TcpStream::connect_timeout(&addr, Duration::from_millis(500))?;
@@ -326,19 +296,7 @@ impl Server {
         addr: SocketAddr,
         pinned: bool,
     ) -> Server {
-        let mut command = if pinned {
-            let mut c = Command::new("taskset");
-            c.args(["-c", "0"]).arg(bin);
-            c
-        } else {
-            Command::new(bin)
-        };
-        // Only our settings: no inherited WANGJU_* and no ./wangju.toml (the cwd is empty).
-        for (key, _) in std::env::vars_os() {
-            if key.to_string_lossy().starts_with("WANGJU_") {
-                command.env_remove(key);
-            }
-        }
+        let mut command = wangju_command(bin, pinned);
         command
             .arg("serve")
             .arg("--data-dir")
@@ -455,36 +413,8 @@ impl Server {
 
     /// User plus system CPU seconds the server has used.
     fn cpu_seconds(&self) -> Option<f64> {
-        process_cpu_seconds(&format!("/proc/{}/stat", self.child.id()))
+        process_cpu_seconds(self.child.id())
     }
-}
-
-/// User plus system CPU seconds of a process, from its /proc stat file (USER_HZ = 100).
-fn process_cpu_seconds(stat_file: &str) -> Option<f64> {
-    let stat = std::fs::read_to_string(stat_file).ok()?;
-    // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
-    let rest = stat.get(stat.rfind(')')? + 1..)?;
-    let mut fields = rest.split_whitespace().skip(11);
-    let utime = fields.next()?.parse::<f64>().ok()?;
-    let stime = fields.next()?.parse::<f64>().ok()?;
-    Some((utime + stime) / 100.0)
-}
-
-/// Busy CPU seconds of the whole machine (all CPUs), from /proc/stat.
-fn machine_busy_seconds() -> Option<f64> {
-    let stat = std::fs::read_to_string("/proc/stat").ok()?;
-    let line = stat.lines().find(|l| l.starts_with("cpu "))?;
-    let ticks: Vec<f64> = line
-        .split_whitespace()
-        .skip(1)
-        .map(|t| t.parse::<f64>().unwrap_or(0.0))
-        .collect();
-    // user nice system idle iowait irq softirq steal (guest time is inside user).
-    let busy: f64 = [0, 1, 2, 5, 6, 7]
-        .iter()
-        .filter_map(|&i| ticks.get(i))
-        .sum();
-    Some(busy / 100.0)
 }
 
 /// CPU time counters at one instant.
@@ -508,7 +438,7 @@ impl CpuSample {
         Some(CpuSample {
             at: Instant::now(),
             server: server.cpu_seconds()?,
-            this: process_cpu_seconds("/proc/self/stat")?,
+            this: process_cpu_seconds(std::process::id())?,
             machine: machine_busy_seconds()?,
         })
     }

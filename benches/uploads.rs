@@ -25,8 +25,11 @@
 //! this bench), `WANGJU_BENCH_NO_PIN=1` (do not pin with taskset), `WANGJU_BENCH_CHUNK_MB`
 //! (bytes per `PATCH`, 1 to 16; default 2 as the submit page).
 
+mod common;
+
+use common::*;
+
 use std::io::{BufRead, BufReader};
-use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitCode, Stdio};
 use std::sync::Arc;
@@ -562,12 +565,7 @@ fn wangju_run(
     let data_dir = workdir.join("wangju-data");
     std::fs::create_dir(&data_dir).map_err(|e| e.to_string())?;
     let port = free_port();
-    let mut command = pinned_command(bin, pinned);
-    for (key, _) in std::env::vars_os() {
-        if key.to_string_lossy().starts_with("WANGJU_") {
-            command.env_remove(key);
-        }
-    }
+    let mut command = wangju_command(bin, pinned);
     command
         .arg("serve")
         .arg("--data-dir")
@@ -853,54 +851,6 @@ impl Sampler {
     }
 }
 
-fn status_kb(pid: u32, field: &str) -> Option<f64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix(field))?
-        .split_whitespace()
-        .next()?
-        .parse::<f64>()
-        .ok()
-}
-
-fn rss_mb(pid: u32) -> Option<f64> {
-    Some(status_kb(pid, "VmRSS:")? / 1024.0)
-}
-
-fn pinned_command(program: &Path, pinned: bool) -> Command {
-    if pinned {
-        let mut c = Command::new("taskset");
-        c.args(["-c", "0"]).arg(program);
-        c
-    } else {
-        Command::new(program)
-    }
-}
-
-/// Pins this process (all its threads; call before starting any runtime) to CPU 1.
-fn pin_self_to_cpu1() -> bool {
-    Command::new("taskset")
-        .args(["-a", "-p", "-c", "1", &std::process::id().to_string()])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success())
-}
-
-fn free_port() -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
-    let addr: SocketAddr = listener.local_addr().expect("read the bound port");
-    addr.port()
-}
-
-fn load_average() -> String {
-    std::fs::read_to_string("/proc/loadavg")
-        .ok()
-        .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
-        .unwrap_or_else(|| "unknown".to_string())
-}
-
 /// Bytes per `PATCH`: `WANGJU_BENCH_CHUNK_MB` (1 to 16) or the submit page's 2 MB.
 fn chunk_bytes() -> usize {
     let mb = std::env::var("WANGJU_BENCH_CHUNK_MB")
@@ -913,8 +863,4 @@ fn chunk_bytes() -> usize {
 
 fn mb(bytes: u64) -> f64 {
     bytes as f64 / (1024.0 * 1024.0)
-}
-
-fn verdict(ok: bool) -> &'static str {
-    if ok { "PASS" } else { "FAIL" }
 }
