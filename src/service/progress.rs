@@ -103,7 +103,7 @@ pub struct Progress {
 }
 
 /// Units that take part in the quota table.
-fn is_unit(org: &Org) -> bool {
+pub(crate) fn is_unit(org: &Org) -> bool {
     matches!(
         org.kind(),
         Some(

@@ -21,7 +21,6 @@ use crate::db::audit::{self, Actor, Event};
 use crate::db::orgs::{self, Scope};
 use crate::db::reminders::{self as db_reminders, NewReminder};
 use crate::domain::campaign::PhaseAction;
-use crate::domain::org::OrgKind;
 use crate::domain::reminder::{Deadline, due_bucket, reminder_text};
 use crate::error::AppError;
 use crate::mail::{Mailer, Recipient};
@@ -328,16 +327,7 @@ pub async fn send_manual(
         Some(row) => (row.quota, row.counts.confirmed),
         // A union without a quota of its own (e.g. a grassroots union) may still be asked to
         // report what it holds.
-        None if matches!(
-            org.kind(),
-            Some(
-                OrgKind::DistrictUnion
-                    | OrgKind::IntermediateUnion
-                    | OrgKind::BureauGroup
-                    | OrgKind::Grassroots
-            )
-        ) =>
-        {
+        None if progress::is_unit(&org) => {
             (
                 None,
                 db_reminders::confirmed_in_subtree(db, campaign.id, &org.path).await?,
