@@ -26,6 +26,11 @@ impl Org {
         OrgKind::parse(&self.kind)
     }
 
+    /// A union body: holds activities, and workers belong to it (see `OrgKind::is_union`).
+    pub fn is_union(&self) -> bool {
+        self.kind().is_some_and(OrgKind::is_union)
+    }
+
     pub fn kind_label(&self) -> &'static str {
         self.kind().map_or("未知", OrgKind::label_zh)
     }

@@ -9,7 +9,6 @@ use crate::db::orgs::{self, Org, Scope};
 use crate::db::{Db, Tx};
 use crate::domain::activity::{self, ActivityInput, Standing, Status, Transition};
 use crate::domain::campaign::PhaseAction;
-use crate::domain::org::OrgKind;
 use crate::domain::role::Role;
 use crate::error::{AppError, FieldError};
 
@@ -20,14 +19,6 @@ pub struct Acting {
     pub org: Org,
     pub scope: Scope,
     pub actor: Actor,
-}
-
-/// Units that hold activities: union bodies, not the co-organiser or outside hosts.
-fn holds_activities(org: &Org) -> bool {
-    !matches!(
-        org.kind(),
-        Some(OrgKind::CoOrganiser | OrgKind::ExternalHost) | None
-    )
 }
 
 /// An activity with its plan and report decoded.
@@ -137,7 +128,8 @@ pub async fn create(
             .ok_or_else(|| AppError::invalid("主办单位", "主办单位不存在或不在您的管理范围内"))?,
         None => acting.org.clone(),
     };
-    if !holds_activities(&org) {
+    // Union bodies hold activities; the co-organiser and outside hosts do not.
+    if !org.is_union() {
         return Err(AppError::invalid(
             "主办单位",
             format!("“{}”不是工会组织，不能报送线下活动", org.name),

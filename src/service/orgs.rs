@@ -603,7 +603,7 @@ pub async fn invite(
     let org = orgs::get(db, &acting.scope, org_id)
         .await?
         .ok_or(AppError::NotFound)?;
-    if !org.kind().is_some_and(|k| k.is_union()) {
+    if !org.is_union() {
         return Err(AppError::Conflict(format!(
             "“{}”不是工会组织，职工不能注册到这里",
             org.name

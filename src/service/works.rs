@@ -129,7 +129,7 @@ pub async fn union_by_invite(db: &Db, code: &str) -> Result<Option<orgs::Org>, A
     }
     Ok(orgs::by_invite(db, code)
         .await?
-        .filter(|o| o.kind().is_some_and(|k| k.is_union())))
+        .filter(|o| o.is_union()))
 }
 
 /// Creates a worker account bound to a union in the tree. Returns the account id.
@@ -175,7 +175,7 @@ pub async fn register(db: &Db, reg: &Registration, ip: &str) -> Result<i64, AppE
             "org_id",
             "请在列表中选择您所在的区、局或集团公司工会",
         )),
-        Some(o) if !o.kind().is_some_and(|k| k.is_union()) => errors.push(FieldError::new(
+        Some(o) if !o.is_union() => errors.push(FieldError::new(
             "org_id",
             format!("“{}”不是工会组织，请选择您所在的工会", o.name),
         )),

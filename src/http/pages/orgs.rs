@@ -458,7 +458,7 @@ async fn invite_view(
     org: &Org,
     renewed: bool,
 ) -> AppResult<Option<InviteView>> {
-    if !session.role.may_manage_users() || !org.kind().is_some_and(|k| k.is_union()) {
+    if !session.role.may_manage_users() || !org.is_union() {
         return Ok(None);
     }
     let url = orgs::invite_token(&state.db, org.id)

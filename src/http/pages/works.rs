@@ -149,7 +149,7 @@ async fn union_choices(state: &AppState) -> AppResult<Vec<UnitChoice>> {
     Ok(orgs::list(&state.db, &Scope::everything(), None)
         .await?
         .into_iter()
-        .filter(|o| o.depth <= 1 && o.kind().is_some_and(|k| k.is_union()))
+        .filter(|o| o.depth <= 1 && o.is_union())
         .map(|o| UnitChoice {
             id: o.id,
             label: format!("{}{}", "　".repeat(o.depth.clamp(0, 6) as usize), o.name),
@@ -162,7 +162,7 @@ async fn unions_in(state: &AppState, scope: &Scope) -> AppResult<Vec<UnitChoice>
     Ok(orgs::list(&state.db, scope, None)
         .await?
         .into_iter()
-        .filter(|o| o.kind().is_some_and(|k| k.is_union()))
+        .filter(|o| o.is_union())
         .map(|o| UnitChoice {
             id: o.id,
             label: o.name,
