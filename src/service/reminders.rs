@@ -327,12 +327,10 @@ pub async fn send_manual(
         Some(row) => (row.quota, row.counts.confirmed),
         // A union without a quota of its own (e.g. a grassroots union) may still be asked to
         // report what it holds.
-        None if progress::is_unit(&org) => {
-            (
-                None,
-                db_reminders::confirmed_in_subtree(db, campaign.id, &org.path).await?,
-            )
-        }
+        None if progress::is_unit(&org) => (
+            None,
+            db_reminders::confirmed_in_subtree(db, campaign.id, &org.path).await?,
+        ),
         None => {
             return Err(AppError::invalid(
                 "单位",

@@ -127,9 +127,7 @@ pub async fn union_by_invite(db: &Db, code: &str) -> Result<Option<orgs::Org>, A
     if code.len() != 32 || !code.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Ok(None);
     }
-    Ok(orgs::by_invite(db, code)
-        .await?
-        .filter(|o| o.is_union()))
+    Ok(orgs::by_invite(db, code).await?.filter(|o| o.is_union()))
 }
 
 /// Creates a worker account bound to a union in the tree. Returns the account id.

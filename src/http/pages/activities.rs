@@ -698,23 +698,7 @@ pub async fn export_list(
     CurrentUser(session): CurrentUser,
     headers: axum::http::HeaderMap,
 ) -> AppResult<Response> {
-    let base_url = headers
-        .get(axum::http::header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .filter(|h| {
-            !h.is_empty()
-                && h.len() <= 255
-                && h.chars()
-                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'))
-        })
-        .map(|host| {
-            let scheme = if state.settings.secure_cookies {
-                "https"
-            } else {
-                "http"
-            };
-            format!("{scheme}://{host}")
-        });
+    let base_url = super::origin(&state, &headers);
     let dir = tempfile::tempdir().map_err(|e| AppError::Internal(e.into()))?;
     let path = dir.path().join("activities.xlsx");
     crate::service::activity_export::write_xlsx(&state.db, &session.scope(), base_url, &path)

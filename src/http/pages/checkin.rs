@@ -204,5 +204,5 @@ async fn checkin_url(
     headers: &axum::http::HeaderMap,
 ) -> AppResult<String> {
     let token = checkin::code_for(&state.db, &session.acting(), id).await?;
-    Ok(qr::absolute_url(state, headers, &format!("/c/{token}")))
+    Ok(super::absolute_url(state, headers, &format!("/c/{token}")))
 }

@@ -158,3 +158,33 @@ pub fn download(
 pub const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 pub const DOCX: &str = "application/vnd.openxmlformats-officedocument.wordprocessingml.document";
 pub const CSV: &str = "text/csv; charset=utf-8";
+
+/// `scheme://host` of the request, from its Host header, when that is a plain host name
+/// (never anything a header injection could smuggle into a link).
+pub fn origin(state: &crate::app::AppState, headers: &axum::http::HeaderMap) -> Option<String> {
+    let host = headers
+        .get(axum::http::header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .filter(|h| {
+            !h.is_empty()
+                && h.len() <= 255
+                && h.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'))
+        })?;
+    let scheme = if state.settings.secure_cookies {
+        "https"
+    } else {
+        "http"
+    };
+    Some(format!("{scheme}://{host}"))
+}
+
+/// `path` (starting with `/`) as an absolute URL on the host the request came in on.
+pub fn absolute_url(
+    state: &crate::app::AppState,
+    headers: &axum::http::HeaderMap,
+    path: &str,
+) -> String {
+    let origin = origin(state, headers).unwrap_or_else(|| "http://localhost".into());
+    format!("{origin}{path}")
+}

@@ -463,7 +463,7 @@ async fn invite_view(
     }
     let url = orgs::invite_token(&state.db, org.id)
         .await?
-        .map(|token| qr::absolute_url(state, headers, &invite_path(&token)));
+        .map(|token| super::absolute_url(state, headers, &invite_path(&token)));
     Ok(Some(InviteView { url, renewed }))
 }
 
@@ -497,6 +497,6 @@ pub async fn invite_png(
     headers: HeaderMap,
 ) -> AppResult<Response> {
     let token = service::invite(&state.db, &session.acting(), org_id, false).await?;
-    let url = qr::absolute_url(&state, &headers, &invite_path(&token));
+    let url = super::absolute_url(&state, &headers, &invite_path(&token));
     qr::png(&url, &format!("register-qr-{org_id}.png"))
 }

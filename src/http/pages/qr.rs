@@ -1,30 +1,11 @@
 //! QR codes of Wangju links, for posters, WeChat groups and slides: the check-in code of an
-//! activity and a union's registration link. The URL inside is absolute, built from the Host
-//! the admin is using, so phones can open it.
+//! activity and a union's registration link. Callers put an absolute URL inside
+//! (`super::absolute_url`), built from the Host the admin is using, so phones can open it.
 
-use axum::http::{HeaderMap, HeaderValue, header};
+use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 
-use crate::app::AppState;
 use crate::error::{AppError, AppResult};
-
-/// `path` (starting with `/`) as an absolute URL on the host the request came in on.
-pub fn absolute_url(state: &AppState, headers: &HeaderMap, path: &str) -> String {
-    let host = headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .filter(|h| {
-            h.chars()
-                .all(|c| c.is_ascii_alphanumeric() || ".-:[]".contains(c))
-        })
-        .unwrap_or("localhost");
-    let scheme = if state.settings.secure_cookies {
-        "https"
-    } else {
-        "http"
-    };
-    format!("{scheme}://{host}{path}")
-}
 
 fn code(url: &str) -> AppResult<qrcode::QrCode> {
     qrcode::QrCode::with_error_correction_level(url.as_bytes(), qrcode::EcLevel::M)
