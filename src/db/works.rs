@@ -104,8 +104,9 @@ pub async fn upload_parts(db: &Db, id: &str) -> Result<Vec<String>, sqlx::Error>
 
 /// The outcome of checking a complete upload.
 pub struct Checked<'a> {
-    pub stored_key: &'a str,
-    pub clean_key: &'a str,
+    /// The original and the metadata-free copy; none for a rejected file, which is not kept.
+    pub stored_key: Option<&'a str>,
+    pub clean_key: Option<&'a str>,
     pub media_type: &'a str,
     pub verdict: &'a str,
     pub report: &'a str,

@@ -440,9 +440,12 @@ async fn finish(
         let probe = crate::media::probe_path(&probe_path)?;
         let report = check(media, &rules, &probe);
         let media_type = served_type(media, &probe);
-        std::fs::copy(&probe_path, &clean_path)?;
-        if probe.format == crate::media::sniff::Format::Mp4 {
-            crate::media::clean::strip_mp4(&clean_path)?;
+        // A rejected file can never be submitted: only its findings are kept.
+        if report.verdict == Verdict::Accepted {
+            std::fs::copy(&probe_path, &clean_path)?;
+            if probe.format == crate::media::sniff::Format::Mp4 {
+                crate::media::clean::strip_mp4(&clean_path)?;
+            }
         }
         let json = file_json("", &probe, &report);
         Ok::<_, std::io::Error>((json, report.verdict, media_type))
@@ -450,42 +453,46 @@ async fn finish(
     .await
     .map_err(|e| AppError::Internal(e.into()))?
     .map_err(|e| AppError::Internal(e.into()))?;
-    let key = random_token()[..32].to_string();
-    let stored_key = format!("works/{key}.orig");
-    let clean_key = format!("works/{key}");
-    storage
-        .store
-        .put_file_moving(&stored_key, &original.0)
-        .await
-        .map_err(internal)?;
-    storage
-        .store
-        .put_file_moving(&clean_key, &clean.0)
-        .await
-        .map_err(internal)?;
-    let report = serde_json::to_string(&report_json).map_err(|e| AppError::Internal(e.into()))?;
-    let verdict = match verdict {
-        Verdict::Accepted => "accepted",
-        Verdict::Rejected => "rejected",
+    let keys = match verdict {
+        Verdict::Accepted => {
+            let key = random_token()[..32].to_string();
+            let (stored_key, clean_key) = (format!("works/{key}.orig"), format!("works/{key}"));
+            storage
+                .store
+                .put_file_moving(&stored_key, &original.0)
+                .await
+                .map_err(internal)?;
+            storage
+                .store
+                .put_file_moving(&clean_key, &clean.0)
+                .await
+                .map_err(internal)?;
+            Some((stored_key, clean_key))
+        }
+        Verdict::Rejected => None,
     };
+    let report = serde_json::to_string(&report_json).map_err(|e| AppError::Internal(e.into()))?;
     let recorded = works::mark_checked(
         db,
         id,
         Checked {
-            stored_key: &stored_key,
-            clean_key: &clean_key,
+            stored_key: keys.as_ref().map(|k| k.0.as_str()),
+            clean_key: keys.as_ref().map(|k| k.1.as_str()),
             media_type,
-            verdict,
+            verdict: match verdict {
+                Verdict::Accepted => "accepted",
+                Verdict::Rejected => "rejected",
+            },
             report: &report,
         },
     )
     .await?;
     if recorded {
         let _ = storage.store.delete_prefix(&format!("uploads/{id}/")).await;
-    } else {
+    } else if let Some((stored_key, clean_key)) = &keys {
         // Another request checked it first; its copies are the ones on record.
-        let _ = storage.store.delete(&stored_key).await;
-        let _ = storage.store.delete(&clean_key).await;
+        let _ = storage.store.delete(stored_key).await;
+        let _ = storage.store.delete(clean_key).await;
     }
     get_upload(db, acting, id).await
 }

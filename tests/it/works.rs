@@ -135,6 +135,9 @@ async fn submit_and_moderate(app: &TestApp) {
         message.contains("3 分 20 秒") && message.contains("3 分钟"),
         "{message}"
     );
+    // Refused files can never be submitted, so neither is kept (nor are their parts).
+    let kept = app.state.store.list("works/").await.expect("list");
+    assert!(kept.is_empty(), "{kept:?}");
 
     // A proper one, in small chunks; a missing declaration is refused, then it goes in.
     let ok = worker
