@@ -396,19 +396,10 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 anyhow::bail!("--moderate 只用于审核员（--role moderator）账号");
             }
             // Checked before the account is made, so a typo leaves nothing half-done.
-            let hosted = crate::service::works::hosted_sub_projects(db)
+            let campaign = crate::service::activities::current_campaign(db)
                 .await
                 .map_err(report)?;
-            if let Some(bad) = moderate
-                .iter()
-                .find(|c| !hosted.iter().any(|(code, _)| code == c.trim()))
-            {
-                let codes: Vec<&str> = hosted.iter().map(|(c, _)| c.as_str()).collect();
-                anyhow::bail!(
-                    "“{bad}”不是本次活动中由网聚收稿的子项目；可选：{}",
-                    codes.join("、")
-                );
-            }
+            crate::service::works::moderated_codes(&campaign, &moderate).map_err(report)?;
             let (id, password) =
                 accounts::create_account(db, &Scope::everything(), Role::CityAdmin, &input, &actor)
                     .await

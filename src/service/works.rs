@@ -727,6 +727,38 @@ pub async fn assign_moderator(
     set_moderator_sub_projects(db, &acting.actor, Some(acting.user_id), user_id, codes).await
 }
 
+/// The sub-project codes a moderator may be given, checked, without repeats, in order: each
+/// must be one the current campaign hosts in Wangju.
+pub fn moderated_codes(
+    campaign: &StoredCampaign,
+    codes: &[String],
+) -> Result<Vec<String>, AppError> {
+    let mut chosen: Vec<String> = Vec::new();
+    for code in codes.iter().map(|c| c.trim()).filter(|c| !c.is_empty()) {
+        let sub = hosted(campaign, code).map_err(|_| {
+            let hosted: Vec<&str> = campaign
+                .campaign
+                .sub_projects
+                .iter()
+                .filter(|s| s.participation == Participation::Wangju)
+                .map(|s| s.code.as_str())
+                .collect();
+            AppError::invalid(
+                "sub_projects",
+                format!(
+                    "“{code}”不是本次活动中由网聚收稿的子项目；可选：{}",
+                    hosted.join("、")
+                ),
+            )
+        })?;
+        if !chosen.contains(&sub.code) {
+            chosen.push(sub.code.clone());
+        }
+    }
+    chosen.sort();
+    Ok(chosen)
+}
+
 /// Sets a moderator's sub-projects (the city admin's page, or `wangju user add --moderate`).
 pub async fn set_moderator_sub_projects(
     db: &Db,
@@ -743,19 +775,7 @@ pub async fn set_moderator_sub_projects(
         )));
     }
     let campaign = current_campaign(db).await?;
-    let mut chosen: Vec<String> = Vec::new();
-    for code in codes.iter().map(|c| c.trim()).filter(|c| !c.is_empty()) {
-        let sub = hosted(&campaign, code).map_err(|_| {
-            AppError::invalid(
-                "sub_projects",
-                format!("“{code}”不是本次活动中由网聚收稿的子项目"),
-            )
-        })?;
-        if !chosen.contains(&sub.code) {
-            chosen.push(sub.code.clone());
-        }
-    }
-    chosen.sort();
+    let chosen = moderated_codes(&campaign, codes)?;
     let before = works::assignments(db, user.id, campaign.id).await?;
     let mut tx = db.begin().await?;
     works::set_assignments(&mut tx, user.id, campaign.id, &chosen, by).await?;
