@@ -42,15 +42,14 @@ pub enum PhotoError {
     Damaged,
 }
 
+/// The decoder for what the content is (the crate's one sniffer), if it is a photo format
+/// reports take.
 fn format_of(bytes: &[u8]) -> Option<ImageFormat> {
-    if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
-        Some(ImageFormat::Jpeg)
-    } else if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
-        Some(ImageFormat::Png)
-    } else if bytes.len() >= 12 && &bytes[..4] == b"RIFF" && &bytes[8..12] == b"WEBP" {
-        Some(ImageFormat::WebP)
-    } else {
-        None
+    match crate::sniff::detect(bytes) {
+        crate::sniff::Format::Jpeg => Some(ImageFormat::Jpeg),
+        crate::sniff::Format::Png => Some(ImageFormat::Png),
+        crate::sniff::Format::Webp => Some(ImageFormat::WebP),
+        _ => None,
     }
 }
 
