@@ -7,7 +7,7 @@
 //! into a temporary local file, probed, a metadata-free copy is made, and both are kept in the
 //! store under random keys. Only then can a work be submitted with it.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use bytes::Bytes;
 use futures_util::Stream;
@@ -417,11 +417,16 @@ async fn finish(
     tokio::fs::create_dir_all(storage.scratch)
         .await
         .map_err(|e| AppError::Internal(e.into()))?;
-    let original = Scratch(storage.scratch.join(format!("{id}.orig")));
-    let clean = Scratch(storage.scratch.join(format!("{id}.clean")));
+    // Deleted when dropped, whichever way checking ends (unless moved into the store first).
+    let scratch = |name: String| {
+        tempfile::TempPath::try_from_path(storage.scratch.join(name))
+            .map_err(|e| AppError::Internal(e.into()))
+    };
+    let original = scratch(format!("{id}.orig"))?;
+    let clean = scratch(format!("{id}.clean"))?;
     let joined = storage
         .store
-        .concat_to_file(&parts, &original.0)
+        .concat_to_file(&parts, &original)
         .await
         .map_err(internal)?;
     if i64::try_from(joined).ok() != Some(row.size_bytes) {
@@ -431,8 +436,8 @@ async fn finish(
         )));
     }
     let (probe_path, clean_path, media, rules) = (
-        original.0.clone(),
-        clean.0.clone(),
+        original.to_path_buf(),
+        clean.to_path_buf(),
         sub.media,
         sub.rules.clone(),
     );
@@ -459,12 +464,12 @@ async fn finish(
             let (stored_key, clean_key) = (format!("works/{key}.orig"), format!("works/{key}"));
             storage
                 .store
-                .put_file_moving(&stored_key, &original.0)
+                .put_file_moving(&stored_key, &original)
                 .await
                 .map_err(internal)?;
             storage
                 .store
-                .put_file_moving(&clean_key, &clean.0)
+                .put_file_moving(&clean_key, &clean)
                 .await
                 .map_err(internal)?;
             Some((stored_key, clean_key))
@@ -569,15 +574,6 @@ pub async fn sweep_ticker(db: Db, store: FileStore, keep: std::time::Duration) {
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "sweep of abandoned uploads failed"),
         }
-    }
-}
-
-/// Deletes a temporary file when dropped, whichever way checking ends.
-struct Scratch(PathBuf);
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
     }
 }
 
