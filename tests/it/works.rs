@@ -598,6 +598,10 @@ async fn a_retry_racing_a_stalled_request_keeps_the_file_whole() {
             0,
             "assembled: the parts are gone, rows too"
         );
+        let left: Vec<_> = std::fs::read_dir(app.state.scratch_dir())
+            .map(|d| d.filter_map(Result::ok).map(|e| e.path()).collect())
+            .unwrap_or_default();
+        assert!(left.is_empty(), "no scratch files left behind: {left:?}");
         let (s, body) = agent
             .send_json(Method::POST, "/api/v1/works", &api_submission(&id))
             .await;
