@@ -791,9 +791,9 @@ pub async fn set_moderator_sub_projects(
     Ok(())
 }
 
-pub async fn history(db: &Db, acting: &Acting, id: i64) -> Result<Vec<works::WorkEvent>, AppError> {
-    get(db, acting, id).await?;
-    Ok(works::events(db, id).await?)
+/// The history of a work; taking the `Work` that [`get`] returned means access was checked.
+pub async fn history(db: &Db, work: &Work) -> Result<Vec<works::WorkEvent>, AppError> {
+    Ok(works::events(db, work.row.id).await?)
 }
 
 /// Works the account may see: a worker's own, a unit admin's units', a moderator's

@@ -608,7 +608,7 @@ async fn work_page(
     let project_name = service::sub_project(&campaign, &w.row.sub_project)
         .map(|s| s.name.clone())
         .unwrap_or_default();
-    let history = service::history(&state.db, &acting, id)
+    let history = service::history(&state.db, &w)
         .await?
         .into_iter()
         .map(|e| {
