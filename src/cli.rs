@@ -439,7 +439,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             if docx {
                 let bytes = crate::service::circular::circular_docx(
                     db,
-                    &Scope::everything(),
+                    &p,
                     "全市",
                     state.clock.today(),
                 )

@@ -667,7 +667,8 @@ pub async fn export(
     Ok(super::download(bytes, super::XLSX, ascii, zh))
 }
 
-/// The circular (通报) of the account's scope as a Word document.
+/// The circular (通报) of the account's scope as a Word document, from the same snapshot as
+/// the Excel sheets.
 pub async fn circular_docx(
     State(state): State<AppState>,
     CurrentUser(session): CurrentUser,
@@ -677,9 +678,10 @@ pub async fn circular_docx(
     } else {
         session.org.name.clone()
     };
+    let p = state.progress.get(&state.db, &session.scope()).await?;
     let bytes = crate::service::circular::circular_docx(
         &state.db,
-        &session.scope(),
+        &p,
         &scope_name,
         state.clock.today(),
     )
