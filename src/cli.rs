@@ -437,14 +437,10 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 );
             }
             if docx {
-                let bytes = crate::service::circular::circular_docx(
-                    db,
-                    &p,
-                    "全市",
-                    state.clock.today(),
-                )
-                .await
-                .map_err(report)?;
+                let bytes =
+                    crate::service::circular::circular_docx(db, &p, "全市", state.clock.today())
+                        .await
+                        .map_err(report)?;
                 write_out(Some(out.clone()), &bytes)?;
                 println!("已导出 {}（Word 通报）。", out.display());
                 return Ok(ExitCode::SUCCESS);

@@ -679,13 +679,9 @@ pub async fn circular_docx(
         session.org.name.clone()
     };
     let p = state.progress.get(&state.db, &session.scope()).await?;
-    let bytes = crate::service::circular::circular_docx(
-        &state.db,
-        &p,
-        &scope_name,
-        state.clock.today(),
-    )
-    .await?;
+    let bytes =
+        crate::service::circular::circular_docx(&state.db, &p, &scope_name, state.clock.today())
+            .await?;
     Ok(super::download(
         bytes,
         super::DOCX,
