@@ -11,6 +11,7 @@ pub mod orgs;
 pub mod photos;
 pub mod reminders;
 pub mod sessions;
+pub mod sql;
 pub mod users;
 pub mod works;
 
@@ -244,6 +245,16 @@ fn is_busy(e: &sqlx::Error) -> bool {
         .and_then(|d| d.code())
         .and_then(|code| code.parse::<i32>().ok())
         .is_some_and(|code| code & 0xff == 5)
+}
+
+/// Every named statement of the storage seam (see [`sql`]), for the test that prepares them all.
+pub fn statements() -> Vec<&'static sql::Sql> {
+    [orgs::STATEMENTS].concat()
+}
+
+/// Every multi-row insert of the storage seam.
+pub fn bulk_inserts() -> Vec<&'static sql::Bulk> {
+    Vec::new()
 }
 
 /// Whether an error is a unique-constraint violation (same code on both databases' drivers).

@@ -3,6 +3,7 @@
 
 use serde::Serialize;
 
+use super::sql::{query, query_as, query_scalar, statements};
 use super::{Db, Tx, on_pool, on_tx};
 use crate::clock::unix_now;
 use crate::domain::org::OrgKind;
@@ -69,18 +70,40 @@ impl Scope {
     }
 }
 
-const COLUMNS: &str = "id, parent_id, name, kind, contact_name, contact_phone, path, depth";
+const SELECT: &str =
+    "SELECT id, parent_id, name, kind, contact_name, contact_phone, path, depth FROM orgs";
+
+statements! {
+    /// Orgs under a path prefix, optionally by a substring of the name (`$2` empty: all).
+    LIST = const_format::concatcp!(SELECT,
+        " WHERE path LIKE $1 AND ($2 = '' OR name LIKE $3 ESCAPE '\\') ORDER BY depth, id");
+    GET_IN_SCOPE = const_format::concatcp!(SELECT, " WHERE id = $1 AND path LIKE $2");
+    GET = const_format::concatcp!(SELECT, " WHERE id = $1");
+    BY_NAME = const_format::concatcp!(SELECT, " WHERE name = $1");
+    ALL = const_format::concatcp!(SELECT, " ORDER BY depth, id");
+    INSERT = "INSERT INTO orgs (parent_id, name, kind, contact_name, contact_phone, path, depth, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, '', $6, $7, $7) RETURNING id";
+    SET_PATH = "UPDATE orgs SET path = $1 WHERE id = $2";
+    UPDATE_DETAILS = "UPDATE orgs SET name = $1, kind = $2, contact_name = $3, contact_phone = $4, updated_at = $5 WHERE id = $6";
+    /// Re-roots a subtree: every path under the old prefix gets the new one.
+    MOVE_SUBTREE = "UPDATE orgs SET path = $1 || substr(path, CAST($2 AS INTEGER)), depth = depth + $3, updated_at = $4 WHERE path LIKE $5";
+    SET_PARENT = "UPDATE orgs SET parent_id = $1 WHERE id = $2";
+    COUNT = "SELECT COUNT(*) FROM orgs";
+    BY_INVITE = const_format::concatcp!(SELECT,
+        " WHERE id = (SELECT org_id FROM union_invites WHERE token = $1)");
+    INVITE_TOKEN = "SELECT token FROM union_invites WHERE org_id = $1";
+    INVITE_REPLACE = "INSERT INTO union_invites (org_id, token, created_by, created_at) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (org_id) DO UPDATE SET token = excluded.token, created_by = excluded.created_by, created_at = excluded.created_at";
+    INVITE_KEEP = "INSERT INTO union_invites (org_id, token, created_by, created_at) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (org_id) DO NOTHING";
+}
 
 /// Orgs in scope, in tree order (by path of ids, then name), optionally filtered by a
 /// substring of the name.
 pub async fn list(db: &Db, scope: &Scope, search: Option<&str>) -> Result<Vec<Org>, sqlx::Error> {
-    let sql = format!(
-        "SELECT {COLUMNS} FROM orgs WHERE path LIKE $1 AND ($2 = '' OR name LIKE $3) ORDER BY depth, id"
-    );
     let needle = search.map(str::trim).unwrap_or_default();
     let pattern = format!("%{}%", escape_like(needle));
-    let sql = sql.replace("name LIKE $3", "name LIKE $3 ESCAPE '\\'");
-    on_pool!(db, pool => sqlx::query_as::<_, Org>(&sql)
+    on_pool!(db, pool => query_as::<_, Org>(&LIST)
         .bind(scope.like())
         .bind(needle)
         .bind(pattern)
@@ -90,8 +113,7 @@ pub async fn list(db: &Db, scope: &Scope, search: Option<&str>) -> Result<Vec<Or
 
 /// One org, if it exists and lies in scope. Out of scope is the same as missing.
 pub async fn get(db: &Db, scope: &Scope, id: i64) -> Result<Option<Org>, sqlx::Error> {
-    let sql = format!("SELECT {COLUMNS} FROM orgs WHERE id = $1 AND path LIKE $2");
-    on_pool!(db, pool => sqlx::query_as::<_, Org>(&sql)
+    on_pool!(db, pool => query_as::<_, Org>(&GET_IN_SCOPE)
         .bind(id)
         .bind(scope.like())
         .fetch_optional(pool)
@@ -103,24 +125,20 @@ pub async fn get_by_id(db: &Db, id: i64) -> Result<Option<Org>, sqlx::Error> {
 }
 
 pub async fn find_by_name_tx(tx: &mut Tx, name: &str) -> Result<Option<Org>, sqlx::Error> {
-    let sql = format!("SELECT {COLUMNS} FROM orgs WHERE name = $1");
-    on_tx!(tx, c => sqlx::query_as::<_, Org>(&sql).bind(name).fetch_optional(c).await)
+    on_tx!(tx, c => query_as::<_, Org>(&BY_NAME).bind(name).fetch_optional(c).await)
 }
 
 pub async fn get_tx(tx: &mut Tx, id: i64) -> Result<Option<Org>, sqlx::Error> {
-    let sql = format!("SELECT {COLUMNS} FROM orgs WHERE id = $1");
-    on_tx!(tx, c => sqlx::query_as::<_, Org>(&sql).bind(id).fetch_optional(c).await)
+    on_tx!(tx, c => query_as::<_, Org>(&GET).bind(id).fetch_optional(c).await)
 }
 
 pub async fn find_by_name(db: &Db, name: &str) -> Result<Option<Org>, sqlx::Error> {
-    let sql = format!("SELECT {COLUMNS} FROM orgs WHERE name = $1");
-    on_pool!(db, pool => sqlx::query_as::<_, Org>(&sql).bind(name).fetch_optional(pool).await)
+    on_pool!(db, pool => query_as::<_, Org>(&BY_NAME).bind(name).fetch_optional(pool).await)
 }
 
 /// Every org, for export and import planning.
 pub async fn all_tx(tx: &mut Tx) -> Result<Vec<Org>, sqlx::Error> {
-    let sql = format!("SELECT {COLUMNS} FROM orgs ORDER BY depth, id");
-    on_tx!(tx, c => sqlx::query_as::<_, Org>(&sql).fetch_all(c).await)
+    on_tx!(tx, c => query_as::<_, Org>(&ALL).fetch_all(c).await)
 }
 
 pub struct NewOrg<'a> {
@@ -136,9 +154,7 @@ pub async fn insert(tx: &mut Tx, new: NewOrg<'_>) -> Result<Org, sqlx::Error> {
     let now = unix_now();
     let depth = new.parent.map_or(0, |p| p.depth + 1);
     let parent_path = new.parent.map_or("/", |p| p.path.as_str()).to_string();
-    let id: i64 = on_tx!(tx, c => sqlx::query_scalar(
-        "INSERT INTO orgs (parent_id, name, kind, contact_name, contact_phone, path, depth, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, '', $6, $7, $7) RETURNING id")
+    let id: i64 = on_tx!(tx, c => query_scalar(&INSERT)
         .bind(new.parent.map(|p| p.id))
         .bind(new.name)
         .bind(new.kind.code())
@@ -149,7 +165,7 @@ pub async fn insert(tx: &mut Tx, new: NewOrg<'_>) -> Result<Org, sqlx::Error> {
         .fetch_one(c)
         .await)?;
     let path = format!("{parent_path}{id}/");
-    on_tx!(tx, c => sqlx::query("UPDATE orgs SET path = $1 WHERE id = $2")
+    on_tx!(tx, c => query(&SET_PATH)
         .bind(&path)
         .bind(id)
         .execute(c)
@@ -176,8 +192,7 @@ pub async fn update_details(
     contact_name: Option<&str>,
     contact_phone: Option<&str>,
 ) -> Result<(), sqlx::Error> {
-    on_tx!(tx, c => sqlx::query(
-        "UPDATE orgs SET name = $1, kind = $2, contact_name = $3, contact_phone = $4, updated_at = $5 WHERE id = $6")
+    on_tx!(tx, c => query(&UPDATE_DETAILS)
         .bind(name)
         .bind(kind.code())
         .bind(contact_name)
@@ -196,8 +211,7 @@ pub async fn move_under(tx: &mut Tx, org: &Org, new_parent: &Org) -> Result<(), 
     let new_path = format!("{}{}/", new_parent.path, org.id);
     let depth_delta = new_parent.depth + 1 - org.depth;
     let old_len = org.path.chars().count() as i64;
-    on_tx!(tx, c => sqlx::query(
-        "UPDATE orgs SET path = $1 || substr(path, CAST($2 AS INTEGER)), depth = depth + $3, updated_at = $4 WHERE path LIKE $5")
+    on_tx!(tx, c => query(&MOVE_SUBTREE)
         .bind(&new_path)
         .bind(old_len + 1)
         .bind(depth_delta)
@@ -206,7 +220,7 @@ pub async fn move_under(tx: &mut Tx, org: &Org, new_parent: &Org) -> Result<(), 
         .execute(c)
         .await
         .map(|r| r.rows_affected()))?;
-    on_tx!(tx, c => sqlx::query("UPDATE orgs SET parent_id = $1 WHERE id = $2")
+    on_tx!(tx, c => query(&SET_PARENT)
         .bind(new_parent.id)
         .bind(org.id)
         .execute(c)
@@ -217,7 +231,7 @@ pub async fn move_under(tx: &mut Tx, org: &Org, new_parent: &Org) -> Result<(), 
 
 /// Counts of orgs by kind in scope, for the overview.
 pub async fn count(db: &Db) -> Result<i64, sqlx::Error> {
-    on_pool!(db, pool => sqlx::query_scalar("SELECT COUNT(*) FROM orgs").fetch_one(pool).await)
+    on_pool!(db, pool => query_scalar(&COUNT).fetch_one(pool).await)
 }
 
 fn escape_like(text: &str) -> String {
@@ -228,15 +242,12 @@ fn escape_like(text: &str) -> String {
 
 /// The union a registration link belongs to.
 pub async fn by_invite(db: &Db, token: &str) -> Result<Option<Org>, sqlx::Error> {
-    let sql = format!(
-        "SELECT {COLUMNS} FROM orgs WHERE id = (SELECT org_id FROM union_invites WHERE token = $1)"
-    );
-    on_pool!(db, pool => sqlx::query_as::<_, Org>(&sql).bind(token).fetch_optional(pool).await)
+    on_pool!(db, pool => query_as::<_, Org>(&BY_INVITE).bind(token).fetch_optional(pool).await)
 }
 
 /// The org's registration link token, if one was made.
 pub async fn invite_token(db: &Db, org_id: i64) -> Result<Option<String>, sqlx::Error> {
-    on_pool!(db, pool => sqlx::query_scalar("SELECT token FROM union_invites WHERE org_id = $1")
+    on_pool!(db, pool => query_scalar(&INVITE_TOKEN)
         .bind(org_id).fetch_optional(pool).await)
 }
 
@@ -249,16 +260,12 @@ pub async fn set_invite_token(
     by: Option<i64>,
     replace: bool,
 ) -> Result<(), sqlx::Error> {
-    let on_conflict = if replace {
-        "DO UPDATE SET token = excluded.token, created_by = excluded.created_by, created_at = excluded.created_at"
+    let sql = if replace {
+        &INVITE_REPLACE
     } else {
-        "DO NOTHING"
+        &INVITE_KEEP
     };
-    let sql = format!(
-        "INSERT INTO union_invites (org_id, token, created_by, created_at) VALUES ($1, $2, $3, $4)
-         ON CONFLICT (org_id) {on_conflict}"
-    );
-    on_tx!(tx, c => sqlx::query(&sql)
+    on_tx!(tx, c => query(sql)
         .bind(org_id).bind(token).bind(by).bind(unix_now())
         .execute(c).await.map(|r| r.rows_affected()))?;
     Ok(())

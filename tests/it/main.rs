@@ -18,5 +18,6 @@ mod photos;
 mod platform;
 mod reminders;
 mod report_browser;
+mod seam;
 mod works;
 mod works_browser;
