@@ -4,6 +4,9 @@
 use serde::Serialize;
 
 use super::orgs::Scope;
+use const_format::concatcp;
+
+use super::sql::{query, query_as, query_scalar, statements};
 use super::{Db, Tx, on_pool, on_tx};
 use crate::clock::unix_now;
 
@@ -39,6 +42,66 @@ const SELECT: &str = "SELECT a.id, a.campaign_id, a.org_id, o.name AS org_name, 
     (SELECT COUNT(*) FROM checkins c WHERE c.activity_id = a.id) AS verified
     FROM activities a JOIN orgs o ON o.id = a.org_id";
 
+/// The activity's format lives in its JSON document; the two databases spell JSON access
+/// differently.
+const FORMAT_SQLITE: &str = "json_extract(a.document, '$.format')";
+const FORMAT_PG: &str = "(CAST(a.document AS jsonb) ->> 'format')";
+/// A row source of the activity's categories, one `value` per category.
+const CATEGORIES_SQLITE: &str = "json_each(a.document, '$.categories')";
+const CATEGORIES_PG: &str =
+    "jsonb_array_elements_text(CAST(a.document AS jsonb) -> 'categories') AS j(value)";
+
+/// Both dialects of a statement that differs only in its JSON fragments.
+macro_rules! with_json {
+    (@sqlite FORMAT) => { FORMAT_SQLITE };
+    (@sqlite CATEGORIES) => { CATEGORIES_SQLITE };
+    (@sqlite $other:tt) => { $other };
+    (@pg FORMAT) => { FORMAT_PG };
+    (@pg CATEGORIES) => { CATEGORIES_PG };
+    (@pg $other:tt) => { $other };
+    ($($part:tt),+) => {
+        [concatcp!($(with_json!(@sqlite $part)),+), concatcp!($(with_json!(@pg $part)),+)]
+    };
+}
+
+statements! {
+    /// Activities under a path prefix, narrowed by the list filter; `$3`..`$7` empty mean any.
+    LIST = @dialects with_json!(SELECT, " WHERE o.path LIKE $1 AND a.campaign_id = $2
+           AND ($3 = '' OR a.status = $3 OR ($3 = 'reported' AND a.status IN ('submitted', 'approved', 'confirmed')))
+           AND ($4 = '' OR substr(a.starts_at, 1, 10) >= $4) AND ($5 = '' OR substr(a.starts_at, 1, 10) <= $5)
+           AND ($6 = '' OR ", FORMAT, " = $6)
+           AND ($7 = '' OR EXISTS (SELECT 1 FROM ", CATEGORIES, " WHERE value = $7))
+         ORDER BY a.starts_at DESC, a.id DESC LIMIT $8");
+    PER_DAY = "SELECT substr(a.starts_at, 1, 10) AS day, CAST(COUNT(*) AS BIGINT) FROM activities a JOIN orgs o ON o.id = a.org_id
+         WHERE o.path LIKE $1 AND a.campaign_id = $2 GROUP BY substr(a.starts_at, 1, 10) ORDER BY day";
+    PER_FORMAT = @dialects with_json!("SELECT COALESCE(", FORMAT, ", '') AS v, CAST(COUNT(*) AS BIGINT) FROM activities a JOIN orgs o ON o.id = a.org_id
+         WHERE o.path LIKE $1 AND a.campaign_id = $2 GROUP BY COALESCE(", FORMAT, ", '') ORDER BY 2 DESC");
+    PER_CATEGORY = @dialects with_json!("SELECT value, CAST(COUNT(*) AS BIGINT) FROM activities a JOIN orgs o ON o.id = a.org_id, ", CATEGORIES, "
+         WHERE o.path LIKE $1 AND a.campaign_id = $2 GROUP BY value ORDER BY 2 DESC");
+    /// Keyset page, newest first, after (`$4`, `$5`) unless `$3` = 0.
+    EXPORT_PAGE = concatcp!(SELECT, " WHERE o.path LIKE $1 AND a.campaign_id = $2
+           AND ($3 = 0 OR a.starts_at < $4 OR (a.starts_at = $4 AND a.id < $5))
+         ORDER BY a.starts_at DESC, a.id DESC LIMIT $6");
+    GET_IN_SCOPE = concatcp!(SELECT, " WHERE a.id = $1 AND o.path LIKE $2");
+    GET = concatcp!(SELECT, " WHERE a.id = $1");
+    INSERT = "INSERT INTO activities (campaign_id, org_id, status, document, name, starts_at, participants, grassroots_unions,
+            enterprises, new_propagandists, online_views, created_by, created_at, updated_at)
+         VALUES ($1, $2, 'draft', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12) RETURNING id";
+    UPDATE_DOCUMENT = "UPDATE activities SET document = $1, name = $2, starts_at = $3, participants = $4, grassroots_unions = $5,
+            enterprises = $6, new_propagandists = $7, online_views = $8, version = version + 1, updated_at = $9 WHERE id = $10";
+    /// Compare-and-set on the status.
+    SET_STATUS = "UPDATE activities SET status = $1, return_reason = $2, updated_at = $3 WHERE id = $4 AND status = $5";
+    SAVE_VERSION = "INSERT INTO activity_versions (activity_id, version, status, document, saved_by, saved_at) VALUES ($1, $2, $3, $4, $5, $6)";
+    VERSIONS = "SELECT version, status, document, saved_at FROM activity_versions WHERE activity_id = $1 ORDER BY version DESC";
+    /// (PostgreSQL sums BIGINT into NUMERIC; the casts keep both databases answering BIGINT.)
+    TALLIES = "SELECT a.org_id, a.status, COUNT(*) AS activities, CAST(SUM(a.participants) AS BIGINT) AS participants,
+            CAST(SUM(a.grassroots_unions) AS BIGINT) AS grassroots_unions, CAST(SUM(a.enterprises) AS BIGINT) AS enterprises,
+            CAST(SUM(a.new_propagandists) AS BIGINT) AS new_propagandists, CAST(SUM(a.online_views) AS BIGINT) AS online_views,
+            CAST(SUM(COALESCE(v.n, 0)) AS BIGINT) AS verified
+         FROM activities a LEFT JOIN (SELECT activity_id, COUNT(*) AS n FROM checkins GROUP BY activity_id) v ON v.activity_id = a.id
+         WHERE a.campaign_id = $1 GROUP BY a.org_id, a.status";
+}
+
 /// Which activities a list shows; empty strings mean "any". Every figure on the dashboard
 /// links to the list with the filter that produced it.
 #[derive(Debug, Clone, Default)]
@@ -57,25 +120,6 @@ pub struct ListFilter {
     pub limit: i64,
 }
 
-/// The activity's format and content categories live in its JSON document; the two databases
-/// spell JSON access differently.
-pub(super) fn json_format(db: &Db) -> &'static str {
-    match db.backend() {
-        super::Backend::Sqlite => "json_extract(a.document, '$.format')",
-        super::Backend::Postgres => "(CAST(a.document AS jsonb) ->> 'format')",
-    }
-}
-
-/// A row source of the activity's categories, one `value` per category.
-pub(super) fn json_categories(db: &Db) -> &'static str {
-    match db.backend() {
-        super::Backend::Sqlite => "json_each(a.document, '$.categories')",
-        super::Backend::Postgres => {
-            "jsonb_array_elements_text(CAST(a.document AS jsonb) -> 'categories') AS j(value)"
-        }
-    }
-}
-
 /// Activities of units in scope, newest first, narrowed by `filter`.
 pub async fn list(
     db: &Db,
@@ -88,17 +132,7 @@ pub async fn list(
     } else {
         scope.prefix.clone()
     };
-    let sql = format!(
-        "{SELECT} WHERE o.path LIKE $1 AND a.campaign_id = $2
-           AND ($3 = '' OR a.status = $3 OR ($3 = 'reported' AND a.status IN ('submitted', 'approved', 'confirmed')))
-           AND ($4 = '' OR substr(a.starts_at, 1, 10) >= $4) AND ($5 = '' OR substr(a.starts_at, 1, 10) <= $5)
-           AND ($6 = '' OR {format} = $6)
-           AND ($7 = '' OR EXISTS (SELECT 1 FROM {categories} WHERE value = $7))
-         ORDER BY a.starts_at DESC, a.id DESC LIMIT $8",
-        format = json_format(db),
-        categories = json_categories(db),
-    );
-    on_pool!(db, pool => sqlx::query_as::<_, ActivityRow>(&sql)
+    on_pool!(db, pool => query_as::<_, ActivityRow>(&LIST)
         .bind(format!("{prefix}%"))
         .bind(campaign_id)
         .bind(&filter.status)
@@ -118,9 +152,7 @@ pub async fn per_day(
     scope: &Scope,
     campaign_id: i64,
 ) -> Result<Vec<(String, i64)>, sqlx::Error> {
-    on_pool!(db, pool => sqlx::query_as::<_, (String, i64)>(
-        "SELECT substr(a.starts_at, 1, 10) AS day, CAST(COUNT(*) AS BIGINT) FROM activities a JOIN orgs o ON o.id = a.org_id
-         WHERE o.path LIKE $1 AND a.campaign_id = $2 GROUP BY substr(a.starts_at, 1, 10) ORDER BY day")
+    on_pool!(db, pool => query_as::<_, (String, i64)>(&PER_DAY)
         .bind(format!("{}%", scope.prefix)).bind(campaign_id).fetch_all(pool).await)
 }
 
@@ -129,12 +161,7 @@ pub async fn per_format(
     scope: &Scope,
     campaign_id: i64,
 ) -> Result<Vec<(String, i64)>, sqlx::Error> {
-    let sql = format!(
-        "SELECT COALESCE({f}, '') AS v, CAST(COUNT(*) AS BIGINT) FROM activities a JOIN orgs o ON o.id = a.org_id
-         WHERE o.path LIKE $1 AND a.campaign_id = $2 GROUP BY COALESCE({f}, '') ORDER BY 2 DESC",
-        f = json_format(db)
-    );
-    on_pool!(db, pool => sqlx::query_as::<_, (String, i64)>(&sql)
+    on_pool!(db, pool => query_as::<_, (String, i64)>(&PER_FORMAT)
         .bind(format!("{}%", scope.prefix)).bind(campaign_id).fetch_all(pool).await)
 }
 
@@ -143,12 +170,7 @@ pub async fn per_category(
     scope: &Scope,
     campaign_id: i64,
 ) -> Result<Vec<(String, i64)>, sqlx::Error> {
-    let sql = format!(
-        "SELECT value, CAST(COUNT(*) AS BIGINT) FROM activities a JOIN orgs o ON o.id = a.org_id, {c}
-         WHERE o.path LIKE $1 AND a.campaign_id = $2 GROUP BY value ORDER BY 2 DESC",
-        c = json_categories(db)
-    );
-    on_pool!(db, pool => sqlx::query_as::<_, (String, i64)>(&sql)
+    on_pool!(db, pool => query_as::<_, (String, i64)>(&PER_CATEGORY)
         .bind(format!("{}%", scope.prefix)).bind(campaign_id).fetch_all(pool).await)
 }
 
@@ -162,16 +184,11 @@ pub async fn export_page(
     after: Option<(&str, i64)>,
     limit: i64,
 ) -> Result<Vec<ActivityRow>, sqlx::Error> {
-    let sql = format!(
-        "{SELECT} WHERE o.path LIKE $1 AND a.campaign_id = $2
-           AND ($3 = 0 OR a.starts_at < $4 OR (a.starts_at = $4 AND a.id < $5))
-         ORDER BY a.starts_at DESC, a.id DESC LIMIT $6"
-    );
     let (first, starts_at, id) = match after {
         Some((s, id)) => (1_i64, s, id),
         None => (0, "", 0),
     };
-    on_pool!(db, pool => sqlx::query_as::<_, ActivityRow>(&sql)
+    on_pool!(db, pool => query_as::<_, ActivityRow>(&EXPORT_PAGE)
         .bind(format!("{}%", scope.prefix))
         .bind(campaign_id)
         .bind(first)
@@ -184,8 +201,7 @@ pub async fn export_page(
 
 /// One activity whose unit lies in scope.
 pub async fn get(db: &Db, scope: &Scope, id: i64) -> Result<Option<ActivityRow>, sqlx::Error> {
-    let sql = format!("{SELECT} WHERE a.id = $1 AND o.path LIKE $2");
-    on_pool!(db, pool => sqlx::query_as::<_, ActivityRow>(&sql)
+    on_pool!(db, pool => query_as::<_, ActivityRow>(&GET_IN_SCOPE)
         .bind(id)
         .bind(format!("{}%", scope.prefix))
         .fetch_optional(pool)
@@ -193,8 +209,7 @@ pub async fn get(db: &Db, scope: &Scope, id: i64) -> Result<Option<ActivityRow>,
 }
 
 pub async fn get_tx(tx: &mut Tx, id: i64) -> Result<Option<ActivityRow>, sqlx::Error> {
-    let sql = format!("{SELECT} WHERE a.id = $1");
-    on_tx!(tx, c => sqlx::query_as::<_, ActivityRow>(&sql).bind(id).fetch_optional(c).await)
+    on_tx!(tx, c => query_as::<_, ActivityRow>(&GET).bind(id).fetch_optional(c).await)
 }
 
 /// The counted fields of a report.
@@ -219,10 +234,7 @@ pub struct NewActivity<'a> {
 
 pub async fn insert(tx: &mut Tx, new: NewActivity<'_>) -> Result<i64, sqlx::Error> {
     let c = new.counters;
-    on_tx!(tx, conn => sqlx::query_scalar(
-        "INSERT INTO activities (campaign_id, org_id, status, document, name, starts_at, participants, grassroots_unions,
-            enterprises, new_propagandists, online_views, created_by, created_at, updated_at)
-         VALUES ($1, $2, 'draft', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12) RETURNING id")
+    on_tx!(tx, conn => query_scalar(&INSERT)
         .bind(new.campaign_id)
         .bind(new.org_id)
         .bind(new.document)
@@ -248,9 +260,7 @@ pub async fn update_document(
     starts_at: &str,
     c: Counters,
 ) -> Result<(), sqlx::Error> {
-    on_tx!(tx, conn => sqlx::query(
-        "UPDATE activities SET document = $1, name = $2, starts_at = $3, participants = $4, grassroots_unions = $5,
-            enterprises = $6, new_propagandists = $7, online_views = $8, version = version + 1, updated_at = $9 WHERE id = $10")
+    on_tx!(tx, conn => query(&UPDATE_DOCUMENT)
         .bind(document)
         .bind(name)
         .bind(starts_at)
@@ -276,8 +286,7 @@ pub async fn set_status(
     to: &str,
     return_reason: Option<&str>,
 ) -> Result<bool, sqlx::Error> {
-    let n = on_tx!(tx, conn => sqlx::query(
-        "UPDATE activities SET status = $1, return_reason = $2, updated_at = $3 WHERE id = $4 AND status = $5")
+    let n = on_tx!(tx, conn => query(&SET_STATUS)
         .bind(to)
         .bind(return_reason)
         .bind(unix_now())
@@ -295,8 +304,7 @@ pub async fn save_version(
     row: &ActivityRow,
     saved_by: i64,
 ) -> Result<(), sqlx::Error> {
-    on_tx!(tx, conn => sqlx::query(
-        "INSERT INTO activity_versions (activity_id, version, status, document, saved_by, saved_at) VALUES ($1, $2, $3, $4, $5, $6)")
+    on_tx!(tx, conn => query(&SAVE_VERSION)
         .bind(row.id)
         .bind(row.version)
         .bind(&row.status)
@@ -318,8 +326,7 @@ pub struct VersionRow {
 }
 
 pub async fn versions(db: &Db, id: i64) -> Result<Vec<VersionRow>, sqlx::Error> {
-    on_pool!(db, pool => sqlx::query_as::<_, VersionRow>(
-        "SELECT version, status, document, saved_at FROM activity_versions WHERE activity_id = $1 ORDER BY version DESC")
+    on_pool!(db, pool => query_as::<_, VersionRow>(&VERSIONS)
         .bind(id)
         .fetch_all(pool)
         .await)
@@ -339,15 +346,9 @@ pub struct OrgTally {
     pub verified: i64,
 }
 
-/// (PostgreSQL sums BIGINT into NUMERIC; the casts keep both databases answering BIGINT.)
+/// Per-org sums of the campaign's activities by status.
 pub async fn tallies(db: &Db, campaign_id: i64) -> Result<Vec<OrgTally>, sqlx::Error> {
-    on_pool!(db, pool => sqlx::query_as::<_, OrgTally>(
-        "SELECT a.org_id, a.status, COUNT(*) AS activities, CAST(SUM(a.participants) AS BIGINT) AS participants,
-            CAST(SUM(a.grassroots_unions) AS BIGINT) AS grassroots_unions, CAST(SUM(a.enterprises) AS BIGINT) AS enterprises,
-            CAST(SUM(a.new_propagandists) AS BIGINT) AS new_propagandists, CAST(SUM(a.online_views) AS BIGINT) AS online_views,
-            CAST(SUM(COALESCE(v.n, 0)) AS BIGINT) AS verified
-         FROM activities a LEFT JOIN (SELECT activity_id, COUNT(*) AS n FROM checkins GROUP BY activity_id) v ON v.activity_id = a.id
-         WHERE a.campaign_id = $1 GROUP BY a.org_id, a.status")
+    on_pool!(db, pool => query_as::<_, OrgTally>(&TALLIES)
         .bind(campaign_id)
         .fetch_all(pool)
         .await)

@@ -5,8 +5,25 @@
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
+use super::sql::{query, query_as, statements};
 use super::{Db, Tx, on_pool, on_tx};
 use crate::clock::unix_now;
+
+statements! {
+    NEXT_ID = "UPDATE audit_head SET last_id = last_id + 1 WHERE id = 1 RETURNING last_id, last_hash";
+    INSERT_ENTRY = "INSERT INTO audit_log (id, at, actor_id, actor_login, ip, action, object_type, object_id, before_json, after_json, prev_hash, hash)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)";
+    SET_HEAD_HASH = "UPDATE audit_head SET last_hash = $1 WHERE id = 1";
+    PAGE = "SELECT * FROM audit_log WHERE id >= $1 ORDER BY id LIMIT 1000";
+    HEAD = "SELECT last_id, last_hash FROM audit_head WHERE id = 1";
+    LIST = "SELECT * FROM audit_log
+         WHERE ($1 = '' OR actor_login = $1)
+           AND ($2 = '' OR substr(action, 1, length($2)) = $2)
+           AND ($3 = '' OR object_type = $3)
+           AND id < $4
+           AND at >= $6 AND at < $7
+         ORDER BY id DESC LIMIT $5";
+}
 
 /// Who did it and from where.
 #[derive(Debug, Clone)]
@@ -143,8 +160,7 @@ fn entry_hash(e: &Entry) -> String {
 /// Appends an entry inside the caller's transaction, so the write and its record commit or
 /// vanish together. Locks the chain head row, which orders appends from several nodes.
 pub async fn append(tx: &mut Tx, actor: &Actor, event: Event<'_>) -> Result<(), sqlx::Error> {
-    let (id, prev_hash): (i64, String) = on_tx!(tx, c => sqlx::query_as(
-        "UPDATE audit_head SET last_id = last_id + 1 WHERE id = 1 RETURNING last_id, last_hash")
+    let (id, prev_hash): (i64, String) = on_tx!(tx, c => query_as(&NEXT_ID)
         .fetch_one(c)
         .await)?;
     let mut entry = Entry {
@@ -162,9 +178,7 @@ pub async fn append(tx: &mut Tx, actor: &Actor, event: Event<'_>) -> Result<(), 
         hash: String::new(),
     };
     entry.hash = entry_hash(&entry);
-    on_tx!(tx, c => sqlx::query(
-        "INSERT INTO audit_log (id, at, actor_id, actor_login, ip, action, object_type, object_id, before_json, after_json, prev_hash, hash)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)")
+    on_tx!(tx, c => query(&INSERT_ENTRY)
         .bind(entry.id)
         .bind(entry.at)
         .bind(entry.actor_id)
@@ -180,7 +194,7 @@ pub async fn append(tx: &mut Tx, actor: &Actor, event: Event<'_>) -> Result<(), 
         .execute(c)
         .await
         .map(|r| r.rows_affected()))?;
-    on_tx!(tx, c => sqlx::query("UPDATE audit_head SET last_hash = $1 WHERE id = 1")
+    on_tx!(tx, c => query(&SET_HEAD_HASH)
         .bind(&entry.hash)
         .execute(c)
         .await
@@ -207,8 +221,7 @@ pub async fn verify(db: &Db) -> Result<Verdict, sqlx::Error> {
     let mut prev = GENESIS.to_string();
     let mut expected_id = 1;
     loop {
-        let page: Vec<Entry> = on_pool!(db, pool => sqlx::query_as::<_, Entry>(
-            "SELECT * FROM audit_log WHERE id >= $1 ORDER BY id LIMIT 1000")
+        let page: Vec<Entry> = on_pool!(db, pool => query_as::<_, Entry>(&PAGE)
             .bind(expected_id)
             .fetch_all(pool)
             .await)?;
@@ -238,8 +251,7 @@ pub async fn verify(db: &Db) -> Result<Verdict, sqlx::Error> {
             expected_id += 1;
         }
     }
-    let (last_id, last_hash): (i64, String) = on_pool!(db, pool => sqlx::query_as(
-        "SELECT last_id, last_hash FROM audit_head WHERE id = 1")
+    let (last_id, last_hash): (i64, String) = on_pool!(db, pool => query_as(&HEAD)
         .fetch_one(pool)
         .await)?;
     if last_id != expected_id - 1 || last_hash != prev {
@@ -297,14 +309,7 @@ pub async fn list(
     let actor = filter.actor.clone().unwrap_or_default();
     let action = filter.action.clone().unwrap_or_default();
     let object_type = filter.object_type.clone().unwrap_or_default();
-    on_pool!(db, pool => sqlx::query_as::<_, Entry>(
-        "SELECT * FROM audit_log
-         WHERE ($1 = '' OR actor_login = $1)
-           AND ($2 = '' OR substr(action, 1, length($2)) = $2)
-           AND ($3 = '' OR object_type = $3)
-           AND id < $4
-           AND at >= $6 AND at < $7
-         ORDER BY id DESC LIMIT $5")
+    on_pool!(db, pool => query_as::<_, Entry>(&LIST)
         .bind(actor.trim())
         .bind(action.trim())
         .bind(object_type.trim())

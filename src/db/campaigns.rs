@@ -1,9 +1,21 @@
 //! Stored campaigns. The campaign document is kept whole (as JSON) next to the columns other
 //! tables join on; quotas are rows because later features count against them per org.
 
+use super::sql::{query, query_as, query_scalar, statements};
 use super::{Db, Tx, on_pool, on_tx};
 use crate::clock::unix_now;
 use crate::domain::campaign::Campaign;
+
+statements! {
+    CURRENT = "SELECT id, is_current, document FROM campaigns ORDER BY is_current DESC, year DESC, id DESC LIMIT 1";
+    BY_CODE = "SELECT id, is_current, document FROM campaigns WHERE code = $1";
+    LIST_CODES = "SELECT code, year, is_current FROM campaigns ORDER BY year, code";
+    INSERT = "INSERT INTO campaigns (code, year, title, document, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $5) RETURNING id";
+    UPDATE = "UPDATE campaigns SET year = $1, title = $2, document = $3, updated_at = $4 WHERE id = $5";
+    SET_CURRENT = "UPDATE campaigns SET is_current = (id = $1)";
+    /// Whether any campaign is the current one.
+    HAS_CURRENT = "SELECT COUNT(*) FROM campaigns WHERE is_current = $1";
+}
 
 #[derive(Debug, Clone)]
 pub struct StoredCampaign {
@@ -33,16 +45,14 @@ impl Row {
 
 /// The campaign the site runs now.
 pub async fn current(db: &Db) -> Result<Option<StoredCampaign>, sqlx::Error> {
-    let row: Option<Row> = on_pool!(db, pool => sqlx::query_as(
-        "SELECT id, is_current, document FROM campaigns ORDER BY is_current DESC, year DESC, id DESC LIMIT 1")
+    let row: Option<Row> = on_pool!(db, pool => query_as(&CURRENT)
         .fetch_optional(pool)
         .await)?;
     row.map(Row::decode).transpose()
 }
 
 pub async fn by_code(db: &Db, code: &str) -> Result<Option<StoredCampaign>, sqlx::Error> {
-    let row: Option<Row> = on_pool!(db, pool => sqlx::query_as(
-        "SELECT id, is_current, document FROM campaigns WHERE code = $1")
+    let row: Option<Row> = on_pool!(db, pool => query_as(&BY_CODE)
         .bind(code)
         .fetch_optional(pool)
         .await)?;
@@ -50,8 +60,7 @@ pub async fn by_code(db: &Db, code: &str) -> Result<Option<StoredCampaign>, sqlx
 }
 
 pub async fn by_code_tx(tx: &mut Tx, code: &str) -> Result<Option<StoredCampaign>, sqlx::Error> {
-    let row: Option<Row> = on_tx!(tx, c => sqlx::query_as(
-        "SELECT id, is_current, document FROM campaigns WHERE code = $1")
+    let row: Option<Row> = on_tx!(tx, c => query_as(&BY_CODE)
         .bind(code)
         .fetch_optional(c)
         .await)?;
@@ -59,7 +68,7 @@ pub async fn by_code_tx(tx: &mut Tx, code: &str) -> Result<Option<StoredCampaign
 }
 
 pub async fn list_codes(db: &Db) -> Result<Vec<(String, i64, bool)>, sqlx::Error> {
-    on_pool!(db, pool => sqlx::query_as("SELECT code, year, is_current FROM campaigns ORDER BY year, code")
+    on_pool!(db, pool => query_as(&LIST_CODES)
         .fetch_all(pool)
         .await)
 }
@@ -67,8 +76,7 @@ pub async fn list_codes(db: &Db) -> Result<Vec<(String, i64, bool)>, sqlx::Error
 pub async fn insert(tx: &mut Tx, campaign: &Campaign) -> Result<i64, sqlx::Error> {
     let now = unix_now();
     let document = serde_json::to_string(campaign).map_err(|e| sqlx::Error::Encode(e.into()))?;
-    on_tx!(tx, c => sqlx::query_scalar(
-        "INSERT INTO campaigns (code, year, title, document, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $5) RETURNING id")
+    on_tx!(tx, c => query_scalar(&INSERT)
         .bind(&campaign.code)
         .bind(i64::from(campaign.year))
         .bind(&campaign.title)
@@ -80,8 +88,7 @@ pub async fn insert(tx: &mut Tx, campaign: &Campaign) -> Result<i64, sqlx::Error
 
 pub async fn update(tx: &mut Tx, id: i64, campaign: &Campaign) -> Result<(), sqlx::Error> {
     let document = serde_json::to_string(campaign).map_err(|e| sqlx::Error::Encode(e.into()))?;
-    on_tx!(tx, c => sqlx::query(
-        "UPDATE campaigns SET year = $1, title = $2, document = $3, updated_at = $4 WHERE id = $5")
+    on_tx!(tx, c => query(&UPDATE)
         .bind(i64::from(campaign.year))
         .bind(&campaign.title)
         .bind(document)
@@ -95,7 +102,7 @@ pub async fn update(tx: &mut Tx, id: i64, campaign: &Campaign) -> Result<(), sql
 
 /// Makes one campaign the current one.
 pub async fn set_current(tx: &mut Tx, id: i64) -> Result<(), sqlx::Error> {
-    on_tx!(tx, c => sqlx::query("UPDATE campaigns SET is_current = (id = $1)")
+    on_tx!(tx, c => query(&SET_CURRENT)
         .bind(id)
         .execute(c)
         .await
@@ -103,44 +110,11 @@ pub async fn set_current(tx: &mut Tx, id: i64) -> Result<(), sqlx::Error> {
     Ok(())
 }
 
-#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize, utoipa::ToSchema)]
-pub struct QuotaRow {
-    pub position: i64,
-    pub org_id: i64,
-    pub org_name: String,
-    pub min_activities: i64,
-}
-
-pub async fn quotas(db: &Db, campaign_id: i64) -> Result<Vec<QuotaRow>, sqlx::Error> {
-    on_pool!(db, pool => sqlx::query_as::<_, QuotaRow>(
-        "SELECT q.position, q.org_id, o.name AS org_name, q.min_activities
-         FROM quotas q JOIN orgs o ON o.id = q.org_id WHERE q.campaign_id = $1 ORDER BY q.position")
-        .bind(campaign_id)
-        .fetch_all(pool)
-        .await)
-}
-
-/// Replaces the campaign's quota table with `rows` of (org id, minimum).
-pub async fn replace_quotas(
-    tx: &mut Tx,
-    campaign_id: i64,
-    rows: &[(i64, u32)],
-) -> Result<(), sqlx::Error> {
-    on_tx!(tx, c => sqlx::query("DELETE FROM quotas WHERE campaign_id = $1")
-        .bind(campaign_id)
-        .execute(c)
-        .await
-        .map(|r| r.rows_affected()))?;
-    for (position, (org_id, min)) in rows.iter().enumerate() {
-        on_tx!(tx, c => sqlx::query(
-            "INSERT INTO quotas (campaign_id, org_id, min_activities, position) VALUES ($1, $2, $3, $4)")
-            .bind(campaign_id)
-            .bind(org_id)
-            .bind(i64::from(*min))
-            .bind(position as i64 + 1)
-            .execute(c)
-        .await
-        .map(|r| r.rows_affected()))?;
-    }
-    Ok(())
+/// Whether any campaign is marked current.
+pub async fn has_current(tx: &mut Tx) -> Result<bool, sqlx::Error> {
+    let n: i64 = on_tx!(tx, c => query_scalar(&HAS_CURRENT)
+        .bind(true)
+        .fetch_one(c)
+        .await)?;
+    Ok(n > 0)
 }

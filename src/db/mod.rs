@@ -6,10 +6,14 @@
 pub mod activities;
 pub mod audit;
 pub mod campaigns;
+pub mod checkins;
 pub mod group_commit;
 pub mod orgs;
 pub mod photos;
+pub mod propagandists;
+pub mod quotas;
 pub mod reminders;
+pub mod schema;
 pub mod sessions;
 pub mod sql;
 pub mod users;
@@ -52,6 +56,15 @@ macro_rules! on_tx {
 }
 
 pub(crate) use {on_pool, on_tx};
+
+sql::statements! {
+    /// Whether the database answers.
+    PING = "SELECT 1";
+    /// Start-up work (bootstrap) is serialised across nodes on PostgreSQL; SQLite nodes hold
+    /// the data folder's lock file instead.
+    LOCK_STARTUP = "", "SELECT pg_advisory_lock(7240420020)";
+    UNLOCK_STARTUP = "", "SELECT pg_advisory_unlock(7240420020)";
+}
 
 #[derive(Clone, Debug)]
 pub enum Db {
@@ -170,9 +183,8 @@ impl Db {
 
     /// Whether the database answers (for `/healthz`).
     pub async fn ping(&self) -> bool {
-        let probe = async {
-            on_pool!(self, pool => sqlx::query("SELECT 1").execute(pool).await.map(|_| ()))
-        };
+        let probe =
+            async { on_pool!(self, pool => sql::query(&PING).execute(pool).await.map(|_| ())) };
         matches!(
             tokio::time::timeout(Duration::from_secs(2), probe).await,
             Ok(Ok(()))
@@ -188,9 +200,7 @@ impl Db {
             Db::Sqlite { .. } => Ok(None),
             Db::Postgres(pool) => {
                 let mut conn = pool.acquire().await?;
-                sqlx::query("SELECT pg_advisory_lock(7240420020)")
-                    .execute(&mut *conn)
-                    .await?;
+                sql::query(&LOCK_STARTUP).execute(&mut *conn).await?;
                 Ok(Some(conn))
             }
         }
@@ -201,9 +211,7 @@ impl Db {
         guard: Option<sqlx::pool::PoolConnection<Postgres>>,
     ) -> anyhow::Result<()> {
         if let Some(mut conn) = guard {
-            sqlx::query("SELECT pg_advisory_unlock(7240420020)")
-                .execute(&mut *conn)
-                .await?;
+            sql::query(&UNLOCK_STARTUP).execute(&mut *conn).await?;
         }
         Ok(())
     }
@@ -249,7 +257,23 @@ fn is_busy(e: &sqlx::Error) -> bool {
 
 /// Every named statement of the storage seam (see [`sql`]), for the test that prepares them all.
 pub fn statements() -> Vec<&'static sql::Sql> {
-    [orgs::STATEMENTS].concat()
+    [
+        STATEMENTS,
+        activities::STATEMENTS,
+        audit::STATEMENTS,
+        campaigns::STATEMENTS,
+        checkins::STATEMENTS,
+        orgs::STATEMENTS,
+        photos::STATEMENTS,
+        propagandists::STATEMENTS,
+        quotas::STATEMENTS,
+        reminders::STATEMENTS,
+        schema::STATEMENTS,
+        sessions::STATEMENTS,
+        users::STATEMENTS,
+        works::STATEMENTS,
+    ]
+    .concat()
 }
 
 /// Every multi-row insert of the storage seam.

@@ -4,7 +4,44 @@
 
 use serde::Serialize;
 
+use const_format::concatcp;
+
+use super::sql::{query, query_as, query_scalar, statements};
 use super::{Db, Tx, on_pool, on_tx};
+
+statements! {
+    DUE_MAIL = concatcp!("SELECT id FROM reminders WHERE ", CLAIMABLE, " ORDER BY id LIMIT $3");
+    /// Compare-and-set claim of one e-mail job, with a lease.
+    CLAIM = concatcp!("UPDATE reminders SET mail_status = 'sending', mail_attempts = mail_attempts + 1, mail_lease_until = $4
+         WHERE id = $3 AND ", CLAIMABLE, "
+         RETURNING id, org_id, kind, deadline, message, note, sender_label, mail_attempts");
+    FOR_ORG = concatcp!(SELECT, " WHERE r.org_id = $2 ORDER BY r.id DESC LIMIT $3");
+    UNREAD_FOR_ORG = concatcp!(SELECT, " WHERE r.org_id = $2
+         AND NOT EXISTS (SELECT 1 FROM reminder_reads x WHERE x.reminder_id = r.id AND x.user_id = $1)
+         ORDER BY r.id DESC LIMIT $3");
+    SENT_IN_SCOPE = concatcp!(SELECT, " WHERE o.path LIKE $2 AND r.org_id <> $3 ORDER BY r.id DESC LIMIT $4");
+    INSERT = "INSERT INTO reminders (campaign_id, org_id, kind, dedup_key, deadline, days_before, message, note,
+             sender_id, sender_label, created_at, mail_status, mail_next_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'pending', $11)
+         ON CONFLICT (dedup_key) DO NOTHING RETURNING id";
+    KEYS_WITH_PREFIX = "SELECT dedup_key FROM reminders WHERE dedup_key LIKE $1";
+    FINISH_MAIL = "UPDATE reminders SET mail_status = $1, mail_error = $2, mail_recipients = $3,
+             mail_sent_at = CASE WHEN $1 = 'sent' THEN $4 ELSE mail_sent_at END,
+             mail_next_at = $5, mail_lease_until = NULL
+         WHERE id = $6 AND mail_status = 'sending'";
+    SKIP_ALL_PENDING = "UPDATE reminders SET mail_status = 'skipped', mail_error = $1 WHERE mail_status = 'pending'";
+    CONFIRMED_IN_SUBTREE = "SELECT COUNT(*) FROM activities a JOIN orgs o ON o.id = a.org_id
+         WHERE a.campaign_id = $1 AND a.status = 'confirmed' AND o.path LIKE $2";
+    RECIPIENTS = "SELECT display_name, email FROM users
+         WHERE org_id = $1 AND role IN ('unit_admin', 'grassroots_admin') AND NOT disabled
+           AND email IS NOT NULL AND email <> '' ORDER BY id";
+    UNREAD_COUNT = "SELECT COUNT(*) FROM reminders r WHERE r.org_id = $1
+           AND NOT EXISTS (SELECT 1 FROM reminder_reads x WHERE x.reminder_id = r.id AND x.user_id = $2)";
+    INSERT_READ = "INSERT INTO reminder_reads (reminder_id, user_id, read_at)
+         SELECT id, $3, $4 FROM reminders WHERE id = $1 AND org_id = $2
+         ON CONFLICT (reminder_id, user_id) DO NOTHING";
+    FOR_UNIT = "SELECT id FROM reminders WHERE id = $1 AND org_id = $2";
+}
 
 /// Mail states.
 pub const PENDING: &str = "pending";
@@ -60,11 +97,7 @@ pub struct NewReminder<'a> {
 /// Inserts a reminder unless one with the same dedup key exists. Returns its id when this
 /// call created it.
 pub async fn insert(tx: &mut Tx, new: &NewReminder<'_>) -> Result<Option<i64>, sqlx::Error> {
-    on_tx!(tx, c => sqlx::query_scalar(
-        "INSERT INTO reminders (campaign_id, org_id, kind, dedup_key, deadline, days_before, message, note,
-             sender_id, sender_label, created_at, mail_status, mail_next_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'pending', $11)
-         ON CONFLICT (dedup_key) DO NOTHING RETURNING id")
+    on_tx!(tx, c => query_scalar(&INSERT)
         .bind(new.campaign_id)
         .bind(new.org_id)
         .bind(new.kind)
@@ -83,8 +116,7 @@ pub async fn insert(tx: &mut Tx, new: &NewReminder<'_>) -> Result<Option<i64>, s
 /// The dedup keys already taken that start with `prefix` (one read instead of a write per unit
 /// on every tick).
 pub async fn keys_with_prefix(db: &Db, prefix: &str) -> Result<Vec<String>, sqlx::Error> {
-    on_pool!(db, pool => sqlx::query_scalar(
-        "SELECT dedup_key FROM reminders WHERE dedup_key LIKE $1")
+    on_pool!(db, pool => query_scalar(&KEYS_WITH_PREFIX)
         .bind(format!("{prefix}%"))
         .fetch_all(pool)
         .await)
@@ -97,8 +129,7 @@ const CLAIMABLE: &str =
 
 /// Ids of e-mails due now, oldest first.
 pub async fn due_mail(db: &Db, now: i64, limit: i64) -> Result<Vec<i64>, sqlx::Error> {
-    let sql = format!("SELECT id FROM reminders WHERE {CLAIMABLE} ORDER BY id LIMIT $3");
-    on_pool!(db, pool => sqlx::query_scalar(&sql)
+    on_pool!(db, pool => query_scalar(&DUE_MAIL)
         .bind(now)
         .bind(MAX_ATTEMPTS)
         .bind(limit)
@@ -122,13 +153,8 @@ pub struct Claimed {
 /// Claims the e-mail of reminder `id` for this node (compare-and-set): `None` when another
 /// node has it or it is no longer due.
 pub async fn claim(db: &Db, id: i64, now: i64) -> Result<Option<Claimed>, sqlx::Error> {
-    let sql = format!(
-        "UPDATE reminders SET mail_status = 'sending', mail_attempts = mail_attempts + 1, mail_lease_until = $4
-         WHERE id = $3 AND {CLAIMABLE}
-         RETURNING id, org_id, kind, deadline, message, note, sender_label, mail_attempts"
-    );
     let mut tx = db.begin().await?;
-    let claimed = on_tx!(&mut tx, c => sqlx::query_as::<_, Claimed>(&sql)
+    let claimed = on_tx!(&mut tx, c => query_as::<_, Claimed>(&CLAIM)
         .bind(now)
         .bind(MAX_ATTEMPTS)
         .bind(id)
@@ -150,11 +176,7 @@ pub async fn finish_mail(
     next_at: i64,
 ) -> Result<(), sqlx::Error> {
     let mut tx = db.begin().await?;
-    on_tx!(&mut tx, c => sqlx::query(
-        "UPDATE reminders SET mail_status = $1, mail_error = $2, mail_recipients = $3,
-             mail_sent_at = CASE WHEN $1 = 'sent' THEN $4 ELSE mail_sent_at END,
-             mail_next_at = $5, mail_lease_until = NULL
-         WHERE id = $6 AND mail_status = 'sending'")
+    on_tx!(&mut tx, c => query(&FINISH_MAIL)
         .bind(status)
         .bind(error)
         .bind(recipients)
@@ -170,8 +192,7 @@ pub async fn finish_mail(
 /// Marks every e-mail still waiting as skipped (no mail server configured).
 pub async fn skip_all_pending(db: &Db, reason: &str) -> Result<u64, sqlx::Error> {
     let mut tx = db.begin().await?;
-    let n = on_tx!(&mut tx, c => sqlx::query(
-        "UPDATE reminders SET mail_status = 'skipped', mail_error = $1 WHERE mail_status = 'pending'")
+    let n = on_tx!(&mut tx, c => query(&SKIP_ALL_PENDING)
         .bind(reason)
         .execute(c)
         .await
@@ -186,9 +207,7 @@ pub async fn confirmed_in_subtree(
     campaign_id: i64,
     path: &str,
 ) -> Result<i64, sqlx::Error> {
-    on_pool!(db, pool => sqlx::query_scalar(
-        "SELECT COUNT(*) FROM activities a JOIN orgs o ON o.id = a.org_id
-         WHERE a.campaign_id = $1 AND a.status = 'confirmed' AND o.path LIKE $2")
+    on_pool!(db, pool => query_scalar(&CONFIRMED_IN_SUBTREE)
         .bind(campaign_id)
         .bind(format!("{path}%"))
         .fetch_one(pool)
@@ -197,10 +216,7 @@ pub async fn confirmed_in_subtree(
 
 /// Admins of a unit who have an e-mail address: (name, address).
 pub async fn recipients(db: &Db, org_id: i64) -> Result<Vec<(String, String)>, sqlx::Error> {
-    on_pool!(db, pool => sqlx::query_as(
-        "SELECT display_name, email FROM users
-         WHERE org_id = $1 AND role IN ('unit_admin', 'grassroots_admin') AND NOT disabled
-           AND email IS NOT NULL AND email <> '' ORDER BY id")
+    on_pool!(db, pool => query_as(&RECIPIENTS)
         .bind(org_id)
         .fetch_all(pool)
         .await)
@@ -219,13 +235,12 @@ pub async fn for_org(
     unread_only: bool,
     limit: i64,
 ) -> Result<Vec<Reminder>, sqlx::Error> {
-    let filter = if unread_only {
-        " AND NOT EXISTS (SELECT 1 FROM reminder_reads x WHERE x.reminder_id = r.id AND x.user_id = $1)"
+    let sql = if unread_only {
+        &UNREAD_FOR_ORG
     } else {
-        ""
+        &FOR_ORG
     };
-    let sql = format!("{SELECT} WHERE r.org_id = $2{filter} ORDER BY r.id DESC LIMIT $3");
-    on_pool!(db, pool => sqlx::query_as::<_, Reminder>(&sql)
+    on_pool!(db, pool => query_as::<_, Reminder>(sql)
         .bind(user_id)
         .bind(org_id)
         .bind(limit)
@@ -235,9 +250,7 @@ pub async fn for_org(
 
 /// How many reminders to `org_id` that `user_id` has not read.
 pub async fn unread_count(db: &Db, org_id: i64, user_id: i64) -> Result<i64, sqlx::Error> {
-    on_pool!(db, pool => sqlx::query_scalar(
-        "SELECT COUNT(*) FROM reminders r WHERE r.org_id = $1
-           AND NOT EXISTS (SELECT 1 FROM reminder_reads x WHERE x.reminder_id = r.id AND x.user_id = $2)")
+    on_pool!(db, pool => query_scalar(&UNREAD_COUNT)
         .bind(org_id)
         .bind(user_id)
         .fetch_one(pool)
@@ -252,9 +265,7 @@ pub async fn sent_in_scope(
     own_org: i64,
     limit: i64,
 ) -> Result<Vec<Reminder>, sqlx::Error> {
-    let sql =
-        format!("{SELECT} WHERE o.path LIKE $2 AND r.org_id <> $3 ORDER BY r.id DESC LIMIT $4");
-    on_pool!(db, pool => sqlx::query_as::<_, Reminder>(&sql)
+    on_pool!(db, pool => query_as::<_, Reminder>(&SENT_IN_SCOPE)
         .bind(-1_i64)
         .bind(format!("{prefix}%"))
         .bind(own_org)
@@ -272,10 +283,7 @@ pub async fn mark_read(
     user_id: i64,
     now: i64,
 ) -> Result<bool, sqlx::Error> {
-    let n = on_tx!(tx, c => sqlx::query(
-        "INSERT INTO reminder_reads (reminder_id, user_id, read_at)
-         SELECT id, $3, $4 FROM reminders WHERE id = $1 AND org_id = $2
-         ON CONFLICT (reminder_id, user_id) DO NOTHING")
+    let n = on_tx!(tx, c => query(&INSERT_READ)
         .bind(id)
         .bind(org_id)
         .bind(user_id)
@@ -286,8 +294,7 @@ pub async fn mark_read(
     if n > 0 {
         return Ok(true);
     }
-    let exists: Option<i64> = on_tx!(tx, c => sqlx::query_scalar(
-        "SELECT id FROM reminders WHERE id = $1 AND org_id = $2")
+    let exists: Option<i64> = on_tx!(tx, c => query_scalar(&FOR_UNIT)
         .bind(id)
         .bind(org_id)
         .fetch_optional(c)

@@ -2,8 +2,26 @@
 //! every node can check any session and a leaked table opens none.
 
 use super::orgs::Org;
+use super::sql::{query, query_as, query_scalar, statements};
 use super::users::User;
 use super::{Db, Tx, on_pool, on_tx};
+
+statements! {
+    INSERT = "INSERT INTO sessions (id_hash, user_id, csrf_token, created_at, last_seen_at, ip) VALUES ($1, $2, $3, $4, $4, $5)";
+    SIGNED = "SELECT s.csrf_token AS s_csrf_token, s.last_seen_at AS s_last_seen_at,
+           u.id, u.login, u.display_name, u.phone, u.role, u.org_id, u.password_hash,
+           u.must_change_password, u.failed_logins, u.locked_until, u.disabled,
+           o.id AS o_id, o.parent_id AS o_parent_id, o.name AS o_name, o.kind AS o_kind,
+           o.contact_name AS o_contact_name, o.contact_phone AS o_contact_phone, o.path AS o_path,
+           o.depth AS o_depth
+         FROM sessions s JOIN users u ON u.id = s.user_id JOIN orgs o ON o.id = u.org_id
+         WHERE s.id_hash = $1";
+    TOUCH = "UPDATE sessions SET last_seen_at = $1 WHERE id_hash = $2";
+    DELETE = "DELETE FROM sessions WHERE id_hash = $1";
+    DELETE_FOR_USER = "DELETE FROM sessions WHERE user_id = $1 AND id_hash <> $2";
+    PURGE_IDLE = "DELETE FROM sessions WHERE last_seen_at < $1";
+    COUNT = "SELECT COUNT(*) FROM sessions";
+}
 
 pub async fn insert(
     tx: &mut Tx,
@@ -13,8 +31,7 @@ pub async fn insert(
     now: i64,
     ip: &str,
 ) -> Result<(), sqlx::Error> {
-    on_tx!(tx, c => sqlx::query(
-        "INSERT INTO sessions (id_hash, user_id, csrf_token, created_at, last_seen_at, ip) VALUES ($1, $2, $3, $4, $4, $5)")
+    on_tx!(tx, c => query(&INSERT)
         .bind(id_hash)
         .bind(user_id)
         .bind(csrf_token)
@@ -59,15 +76,7 @@ struct OrgColumns {
 }
 
 pub async fn signed(db: &Db, id_hash: &str) -> Result<Option<Signed>, sqlx::Error> {
-    let row: Option<SignedRow> = on_pool!(db, pool => sqlx::query_as(
-        "SELECT s.csrf_token AS s_csrf_token, s.last_seen_at AS s_last_seen_at,
-           u.id, u.login, u.display_name, u.phone, u.role, u.org_id, u.password_hash,
-           u.must_change_password, u.failed_logins, u.locked_until, u.disabled,
-           o.id AS o_id, o.parent_id AS o_parent_id, o.name AS o_name, o.kind AS o_kind,
-           o.contact_name AS o_contact_name, o.contact_phone AS o_contact_phone, o.path AS o_path,
-           o.depth AS o_depth
-         FROM sessions s JOIN users u ON u.id = s.user_id JOIN orgs o ON o.id = u.org_id
-         WHERE s.id_hash = $1")
+    let row: Option<SignedRow> = on_pool!(db, pool => query_as(&SIGNED)
         .bind(id_hash)
         .fetch_optional(pool)
         .await)?;
@@ -91,7 +100,7 @@ pub async fn signed(db: &Db, id_hash: &str) -> Result<Option<Signed>, sqlx::Erro
 /// Moves the idle clock forward. Only written when a minute has passed, to spare the writer.
 pub async fn touch(db: &Db, id_hash: &str, now: i64) -> Result<(), sqlx::Error> {
     let mut tx = db.begin().await?;
-    on_tx!(&mut tx, c => sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE id_hash = $2")
+    on_tx!(&mut tx, c => query(&TOUCH)
         .bind(now)
         .bind(id_hash)
         .execute(c)
@@ -101,7 +110,7 @@ pub async fn touch(db: &Db, id_hash: &str, now: i64) -> Result<(), sqlx::Error> 
 }
 
 pub async fn delete(tx: &mut Tx, id_hash: &str) -> Result<(), sqlx::Error> {
-    on_tx!(tx, c => sqlx::query("DELETE FROM sessions WHERE id_hash = $1")
+    on_tx!(tx, c => query(&DELETE)
         .bind(id_hash)
         .execute(c)
         .await
@@ -115,7 +124,7 @@ pub async fn delete_for_user(
     user_id: i64,
     keep: Option<&str>,
 ) -> Result<(), sqlx::Error> {
-    on_tx!(tx, c => sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND id_hash <> $2")
+    on_tx!(tx, c => query(&DELETE_FOR_USER)
         .bind(user_id)
         .bind(keep.unwrap_or(""))
         .execute(c)
@@ -127,7 +136,7 @@ pub async fn delete_for_user(
 /// Drops sessions idle since before `cutoff`.
 pub async fn purge_idle(db: &Db, cutoff: i64) -> Result<u64, sqlx::Error> {
     let mut tx = db.begin().await?;
-    let n = on_tx!(&mut tx, c => sqlx::query("DELETE FROM sessions WHERE last_seen_at < $1")
+    let n = on_tx!(&mut tx, c => query(&PURGE_IDLE)
         .bind(cutoff)
         .execute(c)
         .await
@@ -137,5 +146,5 @@ pub async fn purge_idle(db: &Db, cutoff: i64) -> Result<u64, sqlx::Error> {
 }
 
 pub async fn count(db: &Db) -> Result<i64, sqlx::Error> {
-    on_pool!(db, pool => sqlx::query_scalar("SELECT COUNT(*) FROM sessions").fetch_one(pool).await)
+    on_pool!(db, pool => query_scalar(&COUNT).fetch_one(pool).await)
 }

@@ -78,20 +78,29 @@ fn backend_of<DB: Database>() -> Backend {
 ///     GET = "SELECT … FROM orgs WHERE id = $1";
 ///     /// SQLite first, then PostgreSQL.
 ///     FORMAT = "json_extract(…)", "(CAST(… AS jsonb) ->> 'format')";
+///     /// Both texts from one expression giving `[sqlite, postgres]` (e.g. a helper macro).
+///     LIST = @dialects both_from_fragments!(…);
 /// }
 /// ```
 macro_rules! statements {
-    ($( $(#[$meta:meta])* $name:ident = $($text:expr),+ ; )*) => {
-        $(
-            $(#[$meta])*
-            pub(crate) const $name: $crate::db::sql::Sql = $crate::db::sql::Sql::declare(
-                stringify!($name),
-                module_path!(),
-                &[$($text),+],
-            );
-        )*
+    (@acc [$($done:ident)*]) => {
         /// Every statement of this module, for the test that prepares them all.
-        pub(crate) const STATEMENTS: &[&$crate::db::sql::Sql] = &[$(&$name),*];
+        pub(crate) const STATEMENTS: &[&$crate::db::sql::Sql] = &[$(&$done),*];
+    };
+    (@acc [$($done:ident)*] $(#[$meta:meta])* $name:ident = @dialects $pair:expr; $($rest:tt)*) => {
+        $(#[$meta])*
+        pub(crate) const $name: $crate::db::sql::Sql =
+            $crate::db::sql::Sql::declare(stringify!($name), module_path!(), &$pair);
+        $crate::db::sql::statements!(@acc [$($done)* $name] $($rest)*);
+    };
+    (@acc [$($done:ident)*] $(#[$meta:meta])* $name:ident = $($text:expr),+ ; $($rest:tt)*) => {
+        $(#[$meta])*
+        pub(crate) const $name: $crate::db::sql::Sql =
+            $crate::db::sql::Sql::declare(stringify!($name), module_path!(), &[$($text),+]);
+        $crate::db::sql::statements!(@acc [$($done)* $name] $($rest)*);
+    };
+    ($($rest:tt)*) => {
+        $crate::db::sql::statements!(@acc [] $($rest)*);
     };
 }
 
@@ -180,6 +189,7 @@ impl Bulk {
 }
 
 /// Declares multi-row inserts and lists them in the module's `BULK`.
+#[allow(unused_macros)] // until the first module declares one outside tests
 macro_rules! bulk_inserts {
     ($( $(#[$meta:meta])* $name:ident = $table:literal ($($column:literal),+ $(,)?) $($suffix:literal)? ; )*) => {
         $(
@@ -196,6 +206,7 @@ macro_rules! bulk_inserts {
     };
 }
 
+#[allow(unused_imports)]
 pub(crate) use bulk_inserts;
 
 /// Prepares one statement on `db` (checks that the database accepts it: tables, columns,
@@ -231,6 +242,7 @@ mod tests {
         SAME = "SELECT 1";
         SPLIT = "SELECT 'sqlite'", "SELECT 'postgres'";
         ONLY_PG = "", "SELECT pg_backend_pid()";
+        PAIR = @dialects ["SELECT 2", "SELECT 3"];
     }
 
     bulk_inserts! {
@@ -244,8 +256,59 @@ mod tests {
         assert_eq!(SPLIT.text_on(Backend::Postgres), Some("SELECT 'postgres'"));
         assert_eq!(ONLY_PG.text_on(Backend::Sqlite), None);
         assert_eq!(ONLY_PG.text::<sqlx::Sqlite>(), NOT_ON_THIS_DATABASE);
-        assert_eq!(STATEMENTS.len(), 3);
+        assert_eq!(STATEMENTS.len(), 4);
+        assert_eq!(PAIR.text_on(Backend::Postgres), Some("SELECT 3"));
         assert_eq!(SPLIT.name, "SPLIT");
+    }
+
+    /// The seam holds only if every query goes through a named statement: outside this module
+    /// (and the run-time SQL for tests in `testing.rs`), nothing in the crate, its tests or
+    /// its benchmarks calls sqlx's query functions.
+    #[test]
+    fn no_query_bypasses_the_named_statements() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let allowed = ["src/db/sql.rs", "src/db/testing.rs"];
+        let mut offenders = Vec::new();
+        let mut stack: Vec<std::path::PathBuf> = ["src", "tests", "benches"]
+            .iter()
+            .map(|d| root.join(d))
+            .collect();
+        while let Some(dir) = stack.pop() {
+            let Ok(entries) = std::fs::read_dir(&dir) else {
+                continue;
+            };
+            for entry in entries.flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    stack.push(path);
+                    continue;
+                }
+                let relative = path
+                    .strip_prefix(root)
+                    .map(|p| p.to_string_lossy().into_owned());
+                let Ok(relative) = relative else { continue };
+                if !relative.ends_with(".rs") || allowed.contains(&relative.as_str()) {
+                    continue;
+                }
+                let text = std::fs::read_to_string(&path).unwrap_or_default();
+                if [
+                    "sqlx::query(",
+                    "sqlx::query_as",
+                    "sqlx::query_scalar",
+                    "sqlx::raw_sql",
+                ]
+                .iter()
+                .any(|call| text.contains(call))
+                {
+                    offenders.push(relative);
+                }
+            }
+        }
+        offenders.sort();
+        assert!(
+            offenders.is_empty(),
+            "SQL outside the named statements: {offenders:?}"
+        );
     }
 
     #[test]

@@ -3,9 +3,29 @@
 use serde::Serialize;
 
 use super::orgs::Scope;
+use const_format::concatcp;
+
+use super::sql::{query, query_as, query_scalar, statements};
 use super::{Db, Tx, on_pool, on_tx};
 use crate::clock::unix_now;
 use crate::domain::role::Role;
+
+statements! {
+    BY_LOGIN = concatcp!("SELECT ", COLUMNS, " FROM users WHERE login = $1");
+    BY_ID = concatcp!("SELECT ", COLUMNS, " FROM users WHERE id = $1");
+    LIST = concatcp!(ROW_SELECT, " ORDER BY o.path, u.login");
+    GET_ROW = concatcp!(ROW_SELECT, " AND u.id = $3");
+    INSERT = "INSERT INTO users (login, display_name, phone, role, org_id, password_hash, must_change_password, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) RETURNING id";
+    RECORD_CONSENT = "UPDATE users SET consent_version = $1, consent_at = $2 WHERE id = $3";
+    SET_PASSWORD = "UPDATE users SET password_hash = $1, must_change_password = $2, failed_logins = 0, locked_until = NULL, updated_at = $3 WHERE id = $4";
+    COUNT_FAILURE = "UPDATE users SET failed_logins = failed_logins + 1 WHERE id = $1 RETURNING failed_logins";
+    LOCK = "UPDATE users SET locked_until = $1, failed_logins = 0 WHERE id = $2";
+    RECORD_SUCCESS = "UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = $1";
+    SET_EMAIL = "UPDATE users SET email = $1, updated_at = $2 WHERE id = $3";
+    SET_DISABLED = "UPDATE users SET disabled = $1, updated_at = $2 WHERE id = $3";
+    COUNT = "SELECT COUNT(*) FROM users";
+}
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct User {
@@ -49,18 +69,15 @@ pub struct UserRow {
 const COLUMNS: &str = "id, login, display_name, phone, role, org_id, password_hash, must_change_password, failed_logins, locked_until, disabled";
 
 pub async fn by_login(db: &Db, login: &str) -> Result<Option<User>, sqlx::Error> {
-    let sql = format!("SELECT {COLUMNS} FROM users WHERE login = $1");
-    on_pool!(db, pool => sqlx::query_as::<_, User>(&sql).bind(login).fetch_optional(pool).await)
+    on_pool!(db, pool => query_as::<_, User>(&BY_LOGIN).bind(login).fetch_optional(pool).await)
 }
 
 pub async fn by_login_tx(tx: &mut Tx, login: &str) -> Result<Option<User>, sqlx::Error> {
-    let sql = format!("SELECT {COLUMNS} FROM users WHERE login = $1");
-    on_tx!(tx, c => sqlx::query_as::<_, User>(&sql).bind(login).fetch_optional(c).await)
+    on_tx!(tx, c => query_as::<_, User>(&BY_LOGIN).bind(login).fetch_optional(c).await)
 }
 
 pub async fn by_id(db: &Db, id: i64) -> Result<Option<User>, sqlx::Error> {
-    let sql = format!("SELECT {COLUMNS} FROM users WHERE id = $1");
-    on_pool!(db, pool => sqlx::query_as::<_, User>(&sql).bind(id).fetch_optional(pool).await)
+    on_pool!(db, pool => query_as::<_, User>(&BY_ID).bind(id).fetch_optional(pool).await)
 }
 
 const ROW_SELECT: &str = "SELECT u.id, u.login, u.display_name, u.phone, u.email, u.role, u.org_id, o.name AS org_name,
@@ -69,8 +86,7 @@ const ROW_SELECT: &str = "SELECT u.id, u.login, u.display_name, u.phone, u.email
 
 /// Accounts whose org lies in scope.
 pub async fn list(db: &Db, scope: &Scope) -> Result<Vec<UserRow>, sqlx::Error> {
-    let sql = format!("{ROW_SELECT} ORDER BY o.path, u.login");
-    on_pool!(db, pool => sqlx::query_as::<_, UserRow>(&sql)
+    on_pool!(db, pool => query_as::<_, UserRow>(&LIST)
         .bind(format!("{}%", scope.prefix))
         .bind(unix_now())
         .fetch_all(pool)
@@ -79,8 +95,7 @@ pub async fn list(db: &Db, scope: &Scope) -> Result<Vec<UserRow>, sqlx::Error> {
 
 /// One account, if its org lies in scope.
 pub async fn get_row(db: &Db, scope: &Scope, id: i64) -> Result<Option<UserRow>, sqlx::Error> {
-    let sql = format!("{ROW_SELECT} AND u.id = $3");
-    on_pool!(db, pool => sqlx::query_as::<_, UserRow>(&sql)
+    on_pool!(db, pool => query_as::<_, UserRow>(&GET_ROW)
         .bind(format!("{}%", scope.prefix))
         .bind(unix_now())
         .bind(id)
@@ -100,9 +115,7 @@ pub struct NewUser<'a> {
 
 pub async fn insert(tx: &mut Tx, new: NewUser<'_>) -> Result<i64, sqlx::Error> {
     let now = unix_now();
-    on_tx!(tx, c => sqlx::query_scalar(
-        "INSERT INTO users (login, display_name, phone, role, org_id, password_hash, must_change_password, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) RETURNING id")
+    on_tx!(tx, c => query_scalar(&INSERT)
         .bind(new.login)
         .bind(new.display_name)
         .bind(new.phone)
@@ -117,7 +130,7 @@ pub async fn insert(tx: &mut Tx, new: NewUser<'_>) -> Result<i64, sqlx::Error> {
 
 /// Records the version of the privacy notice a self-registered worker accepted, and when.
 pub async fn record_consent(tx: &mut Tx, id: i64, version: &str) -> Result<(), sqlx::Error> {
-    on_tx!(tx, c => sqlx::query("UPDATE users SET consent_version = $1, consent_at = $2 WHERE id = $3")
+    on_tx!(tx, c => query(&RECORD_CONSENT)
         .bind(version).bind(unix_now()).bind(id)
         .execute(c).await.map(|r| r.rows_affected()))?;
     Ok(())
@@ -129,8 +142,7 @@ pub async fn set_password(
     password_hash: &str,
     must_change: bool,
 ) -> Result<(), sqlx::Error> {
-    on_tx!(tx, c => sqlx::query(
-        "UPDATE users SET password_hash = $1, must_change_password = $2, failed_logins = 0, locked_until = NULL, updated_at = $3 WHERE id = $4")
+    on_tx!(tx, c => query(&SET_PASSWORD)
         .bind(password_hash)
         .bind(must_change)
         .bind(unix_now())
@@ -149,13 +161,12 @@ pub async fn record_failure(
     limit: i64,
     lock_until: i64,
 ) -> Result<i64, sqlx::Error> {
-    let count: i64 = on_tx!(tx, c => sqlx::query_scalar(
-        "UPDATE users SET failed_logins = failed_logins + 1 WHERE id = $1 RETURNING failed_logins")
+    let count: i64 = on_tx!(tx, c => query_scalar(&COUNT_FAILURE)
         .bind(id)
         .fetch_one(c)
         .await)?;
     if count >= limit {
-        on_tx!(tx, c => sqlx::query("UPDATE users SET locked_until = $1, failed_logins = 0 WHERE id = $2")
+        on_tx!(tx, c => query(&LOCK)
             .bind(lock_until)
             .bind(id)
             .execute(c)
@@ -166,7 +177,7 @@ pub async fn record_failure(
 }
 
 pub async fn record_success(tx: &mut Tx, id: i64) -> Result<(), sqlx::Error> {
-    on_tx!(tx, c => sqlx::query("UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = $1")
+    on_tx!(tx, c => query(&RECORD_SUCCESS)
         .bind(id)
         .execute(c)
         .await
@@ -176,7 +187,7 @@ pub async fn record_success(tx: &mut Tx, id: i64) -> Result<(), sqlx::Error> {
 
 /// Sets or clears an account's e-mail address.
 pub async fn set_email(tx: &mut Tx, id: i64, email: Option<&str>) -> Result<(), sqlx::Error> {
-    on_tx!(tx, c => sqlx::query("UPDATE users SET email = $1, updated_at = $2 WHERE id = $3")
+    on_tx!(tx, c => query(&SET_EMAIL)
         .bind(email)
         .bind(unix_now())
         .bind(id)
@@ -187,7 +198,7 @@ pub async fn set_email(tx: &mut Tx, id: i64, email: Option<&str>) -> Result<(), 
 }
 
 pub async fn set_disabled(tx: &mut Tx, id: i64, disabled: bool) -> Result<(), sqlx::Error> {
-    on_tx!(tx, c => sqlx::query("UPDATE users SET disabled = $1, updated_at = $2 WHERE id = $3")
+    on_tx!(tx, c => query(&SET_DISABLED)
         .bind(disabled)
         .bind(unix_now())
         .bind(id)
@@ -198,5 +209,5 @@ pub async fn set_disabled(tx: &mut Tx, id: i64, disabled: bool) -> Result<(), sq
 }
 
 pub async fn count(db: &Db) -> Result<i64, sqlx::Error> {
-    on_pool!(db, pool => sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(pool).await)
+    on_pool!(db, pool => query_scalar(&COUNT).fetch_one(pool).await)
 }

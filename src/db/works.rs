@@ -3,8 +3,73 @@
 use serde::Serialize;
 
 use super::orgs::Scope;
+use const_format::concatcp;
+
+use super::sql::{query, query_as, query_scalar, statements};
 use super::{Db, Tx, on_pool, on_tx};
 use crate::clock::unix_now;
+
+statements! {
+    UPLOAD_BY_ID = concatcp!(UPLOAD, " WHERE id = $1");
+    ABANDONED_UPLOADS = concatcp!("SELECT id, stored_key, clean_key FROM uploads WHERE ", ABANDONED, " ORDER BY updated_at LIMIT $2");
+    /// Compare-and-set: only while the upload is still abandoned.
+    CLAIM_ABANDONED = concatcp!("UPDATE uploads SET state = 'expired', updated_at = $2 WHERE id = $3 AND ", ABANDONED);
+    WORK_BY_ID = concatcp!(WORK, " WHERE w.id = $1");
+    /// Works of a campaign, narrowed by sub-project, status, owner, unit subtree and a
+    /// moderator's assignments (empty or 0: any).
+    LIST = concatcp!(WORK, " WHERE w.campaign_id = $1 AND ($2 = '' OR w.sub_project = $2) AND ($3 = '' OR w.status = $3)
+         AND ($4 = 0 OR w.owner_id = $4) AND o.path LIKE $5
+         AND ($6 = 0 OR EXISTS (SELECT 1 FROM moderator_assignments m WHERE m.user_id = $6
+              AND m.campaign_id = w.campaign_id AND m.sub_project = w.sub_project))
+         ORDER BY w.submitted_at, w.id");
+    INSERT_UPLOAD = "INSERT INTO uploads (id, owner_id, campaign_id, sub_project, file_name, size_bytes, state, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, 'receiving', $7, $7)";
+    ADVANCE = "UPDATE uploads SET received = $1, updated_at = $2 WHERE id = $3 AND received = $4 AND state = 'receiving'";
+    INSERT_PART = "INSERT INTO upload_parts (upload_id, start_byte, size_bytes, part_key) VALUES ($1, $2, $3, $4)";
+    UPLOAD_PARTS = "SELECT part_key FROM upload_parts WHERE upload_id = $1 ORDER BY start_byte";
+    SET_CHECKED = "UPDATE uploads SET state = 'checked', stored_key = $1, clean_key = $2, media_type = $3, verdict = $4,
+         report = $5, updated_at = $6 WHERE id = $7 AND state = 'receiving' AND received = size_bytes";
+    DELETE_PARTS = "DELETE FROM upload_parts WHERE upload_id = $1";
+    TAKE_UPLOAD = "UPDATE uploads SET updated_at = $1 WHERE id = $2 AND state = 'checked'
+         AND NOT EXISTS (SELECT 1 FROM works WHERE upload_id = $2)";
+    DELETE_EXPIRED = "DELETE FROM uploads WHERE id = $1 AND state = 'expired'";
+    UPLOAD_IN_USE = "SELECT COUNT(*) FROM works WHERE upload_id = $1";
+    INSERT_WORK = "INSERT INTO works (campaign_id, sub_project, org_id, owner_id, filed_by, title, authors, contact_phone,
+           description, status, upload_id, originality_version, originality_at, portrait_version, portrait_at,
+           subtitles_declared, submitted_at, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'submitted', $10, $11, $12, $13, $12, $14, $12, $12, $12)
+         RETURNING id";
+    RESUBMIT = "UPDATE works SET title = $1, authors = $2, contact_phone = $3, description = $4, upload_id = $5,
+           originality_version = $6, originality_at = $7, portrait_version = $8, portrait_at = $7,
+           subtitles_declared = $9, status = 'submitted', decision_reason = NULL, decided_by = NULL,
+           decided_at = NULL, submitted_at = $7, updated_at = $7
+         WHERE id = $10 AND status = 'returned'";
+    DECIDE = "UPDATE works SET status = $1, decision_reason = $2, decided_by = $3, decided_at = $4, updated_at = $4
+         WHERE id = $5 AND status = 'submitted'";
+    ADD_EVENT = "INSERT INTO work_events (work_id, actor_id, action, reason, upload_id, at) VALUES ($1, $2, $3, $4, $5, $6)";
+    EVENTS = "SELECT e.action, e.reason, u.display_name AS actor_name, e.at FROM work_events e
+         JOIN users u ON u.id = e.actor_id WHERE e.work_id = $1 ORDER BY e.id";
+    ASSIGNMENTS = "SELECT sub_project FROM moderator_assignments WHERE user_id = $1 AND campaign_id = $2 ORDER BY sub_project";
+    ASSIGNED_TO_WORK = "SELECT COUNT(*) FROM moderator_assignments m JOIN works w
+           ON w.campaign_id = m.campaign_id AND w.sub_project = m.sub_project
+         WHERE m.user_id = $1 AND w.id = $2";
+    DELETE_ASSIGNMENTS = "DELETE FROM moderator_assignments WHERE user_id = $1 AND campaign_id = $2";
+    INSERT_ASSIGNMENT = "INSERT INTO moderator_assignments (user_id, campaign_id, sub_project, assigned_by, assigned_at)
+             VALUES ($1, $2, $3, $4, $5)";
+    INSERT_PARTICIPATION = "INSERT INTO participations (campaign_id, sub_project, org_id, work_title, authors, submitted_to, reference,
+           submitted_on, recorded_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id";
+    PARTICIPATIONS = "SELECT p.id, p.sub_project, p.org_id, o.name AS org_name, p.work_title, p.authors, p.submitted_to,
+           p.reference, p.submitted_on, p.created_at
+         FROM participations p JOIN orgs o ON o.id = p.org_id
+         WHERE p.campaign_id = $1 AND o.path LIKE $2 ORDER BY p.submitted_on DESC, p.id DESC";
+    PARTICIPATION_COUNTS = "SELECT sub_project, CAST(COUNT(*) AS BIGINT) FROM (
+           SELECT p.sub_project FROM participations p JOIN orgs o ON o.id = p.org_id
+             WHERE p.campaign_id = $1 AND o.path LIKE $2
+           UNION ALL
+           SELECT w.sub_project FROM works w JOIN orgs o ON o.id = w.org_id
+             WHERE w.campaign_id = $1 AND o.path LIKE $2 AND w.status <> 'rejected') x
+         GROUP BY sub_project";
+}
 
 #[derive(Debug, Clone, sqlx::FromRow, Serialize, utoipa::ToSchema)]
 pub struct UploadRow {
@@ -50,9 +115,7 @@ pub struct NewUpload<'a> {
 pub async fn insert_upload(db: &Db, new: NewUpload<'_>) -> Result<(), sqlx::Error> {
     let now = unix_now();
     let mut tx = db.begin().await?;
-    on_tx!(&mut tx, c => sqlx::query(
-        "INSERT INTO uploads (id, owner_id, campaign_id, sub_project, file_name, size_bytes, state, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, 'receiving', $7, $7)")
+    on_tx!(&mut tx, c => query(&INSERT_UPLOAD)
         .bind(new.id).bind(new.owner_id).bind(new.campaign_id).bind(new.sub_project)
         .bind(new.file_name).bind(new.size_bytes).bind(now)
         .execute(c).await.map(|r| r.rows_affected()))?;
@@ -60,8 +123,7 @@ pub async fn insert_upload(db: &Db, new: NewUpload<'_>) -> Result<(), sqlx::Erro
 }
 
 pub async fn upload(db: &Db, id: &str) -> Result<Option<UploadRow>, sqlx::Error> {
-    let sql = format!("{UPLOAD} WHERE id = $1");
-    on_pool!(db, pool => sqlx::query_as::<_, UploadRow>(&sql).bind(id).fetch_optional(pool).await)
+    on_pool!(db, pool => query_as::<_, UploadRow>(&UPLOAD_BY_ID).bind(id).fetch_optional(pool).await)
 }
 
 /// Acknowledges bytes of an upload: moves `received` from `from` to `to`, for its owner and
@@ -80,15 +142,13 @@ impl super::group_commit::Write for Advance {
     type Output = bool;
 
     async fn apply(&self, tx: &mut Tx) -> Result<bool, sqlx::Error> {
-        let n = on_tx!(tx, c => sqlx::query(
-            "UPDATE uploads SET received = $1, updated_at = $2 WHERE id = $3 AND received = $4 AND state = 'receiving'")
+        let n = on_tx!(tx, c => query(&ADVANCE)
             .bind(self.to).bind(unix_now()).bind(&self.id).bind(self.from)
             .execute(c).await.map(|r| r.rows_affected()))?;
         if n != 1 {
             return Ok(false);
         }
-        on_tx!(tx, c => sqlx::query(
-            "INSERT INTO upload_parts (upload_id, start_byte, size_bytes, part_key) VALUES ($1, $2, $3, $4)")
+        on_tx!(tx, c => query(&INSERT_PART)
             .bind(&self.id).bind(self.from).bind(self.to - self.from).bind(&self.part_key)
             .execute(c).await.map(|r| r.rows_affected()))?;
         Ok(true)
@@ -97,8 +157,7 @@ impl super::group_commit::Write for Advance {
 
 /// The objects holding an upload's acknowledged bytes, in order.
 pub async fn upload_parts(db: &Db, id: &str) -> Result<Vec<String>, sqlx::Error> {
-    on_pool!(db, pool => sqlx::query_scalar(
-        "SELECT part_key FROM upload_parts WHERE upload_id = $1 ORDER BY start_byte")
+    on_pool!(db, pool => query_scalar(&UPLOAD_PARTS)
         .bind(id).fetch_all(pool).await)
 }
 
@@ -115,15 +174,13 @@ pub struct Checked<'a> {
 /// Records the check; false when another node recorded it first.
 pub async fn mark_checked(db: &Db, id: &str, c: Checked<'_>) -> Result<bool, sqlx::Error> {
     let mut tx = db.begin().await?;
-    let n = on_tx!(&mut tx, conn => sqlx::query(
-        "UPDATE uploads SET state = 'checked', stored_key = $1, clean_key = $2, media_type = $3, verdict = $4,
-         report = $5, updated_at = $6 WHERE id = $7 AND state = 'receiving' AND received = size_bytes")
+    let n = on_tx!(&mut tx, conn => query(&SET_CHECKED)
         .bind(c.stored_key).bind(c.clean_key).bind(c.media_type).bind(c.verdict).bind(c.report)
         .bind(unix_now()).bind(id)
         .execute(conn).await.map(|r| r.rows_affected()))?;
     if n == 1 {
         // The parts are deleted next; the file is whole under its own keys now.
-        on_tx!(&mut tx, conn => sqlx::query("DELETE FROM upload_parts WHERE upload_id = $1")
+        on_tx!(&mut tx, conn => query(&DELETE_PARTS)
             .bind(id).execute(conn).await.map(|r| r.rows_affected()))?;
     }
     tx.commit().await?;
@@ -134,9 +191,7 @@ pub async fn mark_checked(db: &Db, id: &str, c: Checked<'_>) -> Result<bool, sql
 /// so the sweep of abandoned uploads leaves it alone. False when no work may take it (not
 /// checked, claimed by the sweep, or already used by a work).
 pub async fn take_upload(tx: &mut Tx, upload_id: &str) -> Result<bool, sqlx::Error> {
-    let n = on_tx!(tx, c => sqlx::query(
-        "UPDATE uploads SET updated_at = $1 WHERE id = $2 AND state = 'checked'
-         AND NOT EXISTS (SELECT 1 FROM works WHERE upload_id = $2)")
+    let n = on_tx!(tx, c => query(&TAKE_UPLOAD)
         .bind(unix_now()).bind(upload_id)
         .execute(c).await.map(|r| r.rows_affected()))?;
     Ok(n == 1)
@@ -162,21 +217,15 @@ pub async fn abandoned_uploads(
     idle_since: i64,
     limit: i64,
 ) -> Result<Vec<Abandoned>, sqlx::Error> {
-    let sql = format!(
-        "SELECT id, stored_key, clean_key FROM uploads WHERE {ABANDONED} ORDER BY updated_at LIMIT $2"
-    );
-    on_pool!(db, pool => sqlx::query_as::<_, Abandoned>(&sql)
+    on_pool!(db, pool => query_as::<_, Abandoned>(&ABANDONED_UPLOADS)
         .bind(idle_since).bind(limit).fetch_all(pool).await)
 }
 
 /// Claims an abandoned upload for deletion: from now on no submission can take it. False when
 /// it is no longer abandoned (a worker touched or submitted it meanwhile).
 pub async fn claim_abandoned(db: &Db, id: &str, idle_since: i64) -> Result<bool, sqlx::Error> {
-    let sql = format!(
-        "UPDATE uploads SET state = 'expired', updated_at = $2 WHERE id = $3 AND {ABANDONED}"
-    );
     let mut tx = db.begin().await?;
-    let n = on_tx!(&mut tx, c => sqlx::query(&sql)
+    let n = on_tx!(&mut tx, c => query(&CLAIM_ABANDONED)
         .bind(idle_since).bind(unix_now()).bind(id)
         .execute(c).await.map(|r| r.rows_affected()))?;
     tx.commit().await?;
@@ -186,15 +235,14 @@ pub async fn claim_abandoned(db: &Db, id: &str, idle_since: i64) -> Result<bool,
 /// Forgets a claimed upload once its objects are deleted.
 pub async fn delete_expired(db: &Db, id: &str) -> Result<(), sqlx::Error> {
     let mut tx = db.begin().await?;
-    on_tx!(&mut tx, c => sqlx::query("DELETE FROM uploads WHERE id = $1 AND state = 'expired'")
+    on_tx!(&mut tx, c => query(&DELETE_EXPIRED)
         .bind(id).execute(c).await.map(|r| r.rows_affected()))?;
     tx.commit().await
 }
 
 /// Whether a work already uses this upload.
 pub async fn upload_in_use(tx: &mut Tx, upload_id: &str) -> Result<bool, sqlx::Error> {
-    let n: i64 = on_tx!(tx, c => sqlx::query_scalar(
-        "SELECT COUNT(*) FROM works WHERE upload_id = $1")
+    let n: i64 = on_tx!(tx, c => query_scalar(&UPLOAD_IN_USE)
         .bind(upload_id).fetch_one(c).await)?;
     Ok(n > 0)
 }
@@ -261,12 +309,7 @@ pub struct NewWork<'a> {
 
 pub async fn insert_work(tx: &mut Tx, new: NewWork<'_>) -> Result<i64, sqlx::Error> {
     let now = unix_now();
-    on_tx!(tx, c => sqlx::query_scalar(
-        "INSERT INTO works (campaign_id, sub_project, org_id, owner_id, filed_by, title, authors, contact_phone,
-           description, status, upload_id, originality_version, originality_at, portrait_version, portrait_at,
-           subtitles_declared, submitted_at, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'submitted', $10, $11, $12, $13, $12, $14, $12, $12, $12)
-         RETURNING id")
+    on_tx!(tx, c => query_scalar(&INSERT_WORK)
         .bind(new.campaign_id).bind(new.sub_project).bind(new.org_id).bind(new.owner_id).bind(new.filed_by)
         .bind(new.title).bind(new.authors).bind(new.contact_phone).bind(new.description).bind(new.upload_id)
         .bind(new.originality_version).bind(now).bind(new.portrait_version)
@@ -278,12 +321,7 @@ pub async fn insert_work(tx: &mut Tx, new: NewWork<'_>) -> Result<i64, sqlx::Err
 /// work was not in `returned` any more.
 pub async fn resubmit(tx: &mut Tx, id: i64, new: &NewWork<'_>) -> Result<bool, sqlx::Error> {
     let now = unix_now();
-    let n = on_tx!(tx, c => sqlx::query(
-        "UPDATE works SET title = $1, authors = $2, contact_phone = $3, description = $4, upload_id = $5,
-           originality_version = $6, originality_at = $7, portrait_version = $8, portrait_at = $7,
-           subtitles_declared = $9, status = 'submitted', decision_reason = NULL, decided_by = NULL,
-           decided_at = NULL, submitted_at = $7, updated_at = $7
-         WHERE id = $10 AND status = 'returned'")
+    let n = on_tx!(tx, c => query(&RESUBMIT)
         .bind(new.title).bind(new.authors).bind(new.contact_phone).bind(new.description).bind(new.upload_id)
         .bind(new.originality_version).bind(now).bind(new.portrait_version)
         .bind(i64::from(new.subtitles_declared)).bind(id)
@@ -300,9 +338,7 @@ pub async fn decide(
     by: i64,
 ) -> Result<bool, sqlx::Error> {
     let now = unix_now();
-    let n = on_tx!(tx, c => sqlx::query(
-        "UPDATE works SET status = $1, decision_reason = $2, decided_by = $3, decided_at = $4, updated_at = $4
-         WHERE id = $5 AND status = 'submitted'")
+    let n = on_tx!(tx, c => query(&DECIDE)
         .bind(status).bind(reason).bind(by).bind(now).bind(id)
         .execute(c).await.map(|r| r.rows_affected()))?;
     Ok(n == 1)
@@ -316,8 +352,7 @@ pub async fn add_event(
     reason: Option<&str>,
     upload_id: Option<&str>,
 ) -> Result<(), sqlx::Error> {
-    on_tx!(tx, c => sqlx::query(
-        "INSERT INTO work_events (work_id, actor_id, action, reason, upload_id, at) VALUES ($1, $2, $3, $4, $5, $6)")
+    on_tx!(tx, c => query(&ADD_EVENT)
         .bind(work_id).bind(actor_id).bind(action).bind(reason).bind(upload_id).bind(unix_now())
         .execute(c).await.map(|r| r.rows_affected()))?;
     Ok(())
@@ -332,15 +367,12 @@ pub struct WorkEvent {
 }
 
 pub async fn events(db: &Db, work_id: i64) -> Result<Vec<WorkEvent>, sqlx::Error> {
-    on_pool!(db, pool => sqlx::query_as::<_, WorkEvent>(
-        "SELECT e.action, e.reason, u.display_name AS actor_name, e.at FROM work_events e
-         JOIN users u ON u.id = e.actor_id WHERE e.work_id = $1 ORDER BY e.id")
+    on_pool!(db, pool => query_as::<_, WorkEvent>(&EVENTS)
         .bind(work_id).fetch_all(pool).await)
 }
 
 pub async fn work(db: &Db, id: i64) -> Result<Option<WorkRow>, sqlx::Error> {
-    let sql = format!("{WORK} WHERE w.id = $1");
-    on_pool!(db, pool => sqlx::query_as::<_, WorkRow>(&sql).bind(id).fetch_optional(pool).await)
+    on_pool!(db, pool => query_as::<_, WorkRow>(&WORK_BY_ID).bind(id).fetch_optional(pool).await)
 }
 
 /// Which works a listing shows.
@@ -369,14 +401,7 @@ pub async fn list(
         Filter::Assigned(id) => (0, "/%".to_string(), id),
         Filter::All => (0, "/%".to_string(), 0),
     };
-    let sql = format!(
-        "{WORK} WHERE w.campaign_id = $1 AND ($2 = '' OR w.sub_project = $2) AND ($3 = '' OR w.status = $3)
-         AND ($4 = 0 OR w.owner_id = $4) AND o.path LIKE $5
-         AND ($6 = 0 OR EXISTS (SELECT 1 FROM moderator_assignments m WHERE m.user_id = $6
-              AND m.campaign_id = w.campaign_id AND m.sub_project = w.sub_project))
-         ORDER BY w.submitted_at, w.id"
-    );
-    on_pool!(db, pool => sqlx::query_as::<_, WorkRow>(&sql)
+    on_pool!(db, pool => query_as::<_, WorkRow>(&LIST)
         .bind(campaign_id).bind(sub_project).bind(status).bind(owner).bind(prefix).bind(moderator)
         .fetch_all(pool).await)
 }
@@ -387,17 +412,13 @@ pub async fn assignments(
     user_id: i64,
     campaign_id: i64,
 ) -> Result<Vec<String>, sqlx::Error> {
-    on_pool!(db, pool => sqlx::query_scalar(
-        "SELECT sub_project FROM moderator_assignments WHERE user_id = $1 AND campaign_id = $2 ORDER BY sub_project")
+    on_pool!(db, pool => query_scalar(&ASSIGNMENTS)
         .bind(user_id).bind(campaign_id).fetch_all(pool).await)
 }
 
 /// Whether the moderator is assigned the sub-project of work `work_id`.
 pub async fn assigned_to_work(db: &Db, user_id: i64, work_id: i64) -> Result<bool, sqlx::Error> {
-    let n: i64 = on_pool!(db, pool => sqlx::query_scalar(
-        "SELECT COUNT(*) FROM moderator_assignments m JOIN works w
-           ON w.campaign_id = m.campaign_id AND w.sub_project = m.sub_project
-         WHERE m.user_id = $1 AND w.id = $2")
+    let n: i64 = on_pool!(db, pool => query_scalar(&ASSIGNED_TO_WORK)
         .bind(user_id).bind(work_id).fetch_one(pool).await)?;
     Ok(n > 0)
 }
@@ -410,13 +431,10 @@ pub async fn set_assignments(
     sub_projects: &[String],
     by: Option<i64>,
 ) -> Result<(), sqlx::Error> {
-    on_tx!(tx, c => sqlx::query(
-        "DELETE FROM moderator_assignments WHERE user_id = $1 AND campaign_id = $2")
+    on_tx!(tx, c => query(&DELETE_ASSIGNMENTS)
         .bind(user_id).bind(campaign_id).execute(c).await.map(|r| r.rows_affected()))?;
     for code in sub_projects {
-        on_tx!(tx, c => sqlx::query(
-            "INSERT INTO moderator_assignments (user_id, campaign_id, sub_project, assigned_by, assigned_at)
-             VALUES ($1, $2, $3, $4, $5)")
+        on_tx!(tx, c => query(&INSERT_ASSIGNMENT)
             .bind(user_id).bind(campaign_id).bind(code).bind(by).bind(unix_now())
             .execute(c).await.map(|r| r.rows_affected()))?;
     }
@@ -453,9 +471,7 @@ pub async fn insert_participation(
     tx: &mut Tx,
     new: NewParticipation<'_>,
 ) -> Result<i64, sqlx::Error> {
-    on_tx!(tx, c => sqlx::query_scalar(
-        "INSERT INTO participations (campaign_id, sub_project, org_id, work_title, authors, submitted_to, reference,
-           submitted_on, recorded_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id")
+    on_tx!(tx, c => query_scalar(&INSERT_PARTICIPATION)
         .bind(new.campaign_id).bind(new.sub_project).bind(new.org_id).bind(new.work_title).bind(new.authors)
         .bind(new.submitted_to).bind(new.reference).bind(new.submitted_on).bind(new.recorded_by).bind(unix_now())
         .fetch_one(c).await)
@@ -466,11 +482,7 @@ pub async fn participations(
     scope: &Scope,
     campaign_id: i64,
 ) -> Result<Vec<ParticipationRow>, sqlx::Error> {
-    on_pool!(db, pool => sqlx::query_as::<_, ParticipationRow>(
-        "SELECT p.id, p.sub_project, p.org_id, o.name AS org_name, p.work_title, p.authors, p.submitted_to,
-           p.reference, p.submitted_on, p.created_at
-         FROM participations p JOIN orgs o ON o.id = p.org_id
-         WHERE p.campaign_id = $1 AND o.path LIKE $2 ORDER BY p.submitted_on DESC, p.id DESC")
+    on_pool!(db, pool => query_as::<_, ParticipationRow>(&PARTICIPATIONS)
         .bind(campaign_id).bind(format!("{}%", scope.prefix)).fetch_all(pool).await)
 }
 
@@ -481,13 +493,6 @@ pub async fn participation_counts(
     scope: &Scope,
     campaign_id: i64,
 ) -> Result<Vec<(String, i64)>, sqlx::Error> {
-    on_pool!(db, pool => sqlx::query_as::<_, (String, i64)>(
-        "SELECT sub_project, CAST(COUNT(*) AS BIGINT) FROM (
-           SELECT p.sub_project FROM participations p JOIN orgs o ON o.id = p.org_id
-             WHERE p.campaign_id = $1 AND o.path LIKE $2
-           UNION ALL
-           SELECT w.sub_project FROM works w JOIN orgs o ON o.id = w.org_id
-             WHERE w.campaign_id = $1 AND o.path LIKE $2 AND w.status <> 'rejected') x
-         GROUP BY sub_project")
+    on_pool!(db, pool => query_as::<_, (String, i64)>(&PARTICIPATION_COUNTS)
         .bind(campaign_id).bind(format!("{}%", scope.prefix)).fetch_all(pool).await)
 }

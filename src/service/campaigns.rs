@@ -87,8 +87,8 @@ pub async fn store(db: &Db, campaign: &Campaign, actor: &Actor) -> Result<Import
             })?;
         quota_rows.push((org.id, unit.min_activities));
     }
-    campaigns::replace_quotas(&mut tx, id, &quota_rows).await?;
-    if created && !has_current(&mut tx).await? {
+    crate::db::quotas::replace(&mut tx, id, &quota_rows).await?;
+    if created && !campaigns::has_current(&mut tx).await? {
         campaigns::set_current(&mut tx, id).await?;
     }
     tx.commit().await?;
@@ -97,15 +97,6 @@ pub async fn store(db: &Db, campaign: &Campaign, actor: &Actor) -> Result<Import
         created,
         orgs_created,
     })
-}
-
-async fn has_current(tx: &mut Tx) -> Result<bool, sqlx::Error> {
-    let n: i64 = crate::db::on_tx!(tx, c => sqlx::query_scalar(
-        "SELECT COUNT(*) FROM campaigns WHERE is_current = $1")
-        .bind(true)
-        .fetch_one(c)
-        .await)?;
-    Ok(n > 0)
 }
 
 /// Makes sure every org the campaign names exists: organisers at the top, quota units under
@@ -165,7 +156,7 @@ pub async fn export_toml(db: &Db, code: Option<&str>) -> Result<String, AppError
     }
     .ok_or(AppError::NotFound)?;
     let mut campaign = stored.campaign;
-    let rows = campaigns::quotas(db, stored.id).await?;
+    let rows = crate::db::quotas::list(db, stored.id).await?;
     for unit in &mut campaign.quotas.units {
         if let Some(row) = rows.iter().find(|r| r.org_name == unit.unit) {
             unit.min_activities = u32::try_from(row.min_activities).unwrap_or(u32::MAX);

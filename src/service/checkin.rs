@@ -5,9 +5,10 @@
 use chrono::{Duration, NaiveDateTime};
 use serde::{Deserialize, Serialize};
 
-use crate::clock::{Clock, unix_now};
-use crate::db::group_commit::{self, GroupCommit};
-use crate::db::{Db, Tx, on_pool, on_tx};
+use crate::clock::Clock;
+use crate::db::Db;
+use crate::db::checkins::{self, NewCheckin};
+use crate::db::group_commit::GroupCommit;
 use crate::domain::activity::TIME_FORMAT;
 use crate::error::{AppError, FieldError};
 use crate::service::accounts::{random_token, valid_phone};
@@ -30,27 +31,14 @@ pub struct CheckinTarget {
     pub starts_at: NaiveDateTime,
 }
 
-#[derive(sqlx::FromRow)]
-struct TargetRow {
-    activity_id: i64,
-    name: String,
-    org_name: String,
-    starts_at: String,
-}
-
 /// The activity a code belongs to. Unknown codes are "not found", with no hint of which exist.
 pub async fn target(db: &Db, token: &str) -> Result<CheckinTarget, AppError> {
     if token.len() != 32 || !token.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Err(AppError::NotFound);
     }
-    let row: Option<TargetRow> = on_pool!(db, pool => sqlx::query_as(
-        "SELECT a.id AS activity_id, a.name, o.name AS org_name, a.starts_at
-         FROM checkin_codes c JOIN activities a ON a.id = c.activity_id JOIN orgs o ON o.id = a.org_id
-         WHERE c.token = $1")
-        .bind(token)
-        .fetch_optional(pool)
-        .await)?;
-    let row = row.ok_or(AppError::NotFound)?;
+    let row = checkins::target(db, token)
+        .await?
+        .ok_or(AppError::NotFound)?;
     let starts_at = NaiveDateTime::parse_from_str(&row.starts_at, TIME_FORMAT)
         .map_err(|e| AppError::Internal(anyhow::anyhow!("stored start time unreadable: {e}")))?;
     Ok(CheckinTarget {
@@ -147,86 +135,34 @@ pub async fn check_in(
         unit: unit.to_string(),
         phone: phone.map(str::to_string),
         person_key,
+        consent_version: CONSENT_VERSION,
     };
-    let outcome = writer.write(row).await?;
+    let outcome = if writer.write(row).await? {
+        Outcome::CheckedIn
+    } else {
+        Outcome::AlreadyCheckedIn
+    };
     Ok((target, outcome))
-}
-
-/// One check-in to store.
-#[derive(Debug, Clone)]
-pub struct NewCheckin {
-    pub activity_id: i64,
-    pub name: String,
-    pub unit: String,
-    pub phone: Option<String>,
-    pub person_key: String,
 }
 
 /// Stores check-ins. Those arriving together share one commit (a storm of phones scanning the
 /// same code at the start of a lecture); `checkin_group_commit = false` gives each its own.
 pub type CheckinWriter = GroupCommit<NewCheckin>;
 
-impl group_commit::Write for NewCheckin {
-    type Output = Outcome;
-
-    async fn apply(&self, tx: &mut Tx) -> Result<Outcome, sqlx::Error> {
-        let n = on_tx!(tx, c => sqlx::query(
-            "INSERT INTO checkins (activity_id, name, unit, phone, person_key, consent_version, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (activity_id, person_key) DO NOTHING")
-            .bind(self.activity_id)
-            .bind(&self.name)
-            .bind(&self.unit)
-            .bind(&self.phone)
-            .bind(&self.person_key)
-            .bind(CONSENT_VERSION)
-            .bind(unix_now())
-            .execute(c)
-            .await
-            .map(|r| r.rows_affected()))?;
-        Ok(if n == 1 {
-            Outcome::CheckedIn
-        } else {
-            Outcome::AlreadyCheckedIn
-        })
-    }
-}
-
 /// The activity's code, made on first use. Only accounts that may see the activity get it.
 pub async fn code_for(db: &Db, acting: &Acting, activity_id: i64) -> Result<String, AppError> {
     let activity = get_activity(db, acting, activity_id).await?;
-    let existing: Option<String> = on_pool!(db, pool => sqlx::query_scalar(
-        "SELECT token FROM checkin_codes WHERE activity_id = $1")
-        .bind(activity.row.id)
-        .fetch_optional(pool)
-        .await)?;
-    if let Some(token) = existing {
+    if let Some(token) = checkins::code(db, activity.row.id).await? {
         return Ok(token);
     }
+    // Another request may make one at the same time: whichever is stored first is the code.
     let token = random_token()[..32].to_string();
-    let mut tx = db.begin().await?;
-    on_tx!(&mut tx, c => sqlx::query(
-        "INSERT INTO checkin_codes (activity_id, token, created_at) VALUES ($1, $2, $3) ON CONFLICT (activity_id) DO NOTHING")
-        .bind(activity.row.id)
-        .bind(&token)
-        .bind(unix_now())
-        .execute(c)
-        .await
-        .map(|r| r.rows_affected()))?;
-    tx.commit().await?;
-    // Another request may have won the race: read back what is stored.
-    on_pool!(db, pool => sqlx::query_scalar("SELECT token FROM checkin_codes WHERE activity_id = $1")
-        .bind(activity.row.id)
-        .fetch_one(pool)
-        .await)
-    .map_err(Into::into)
+    Ok(checkins::ensure_code(db, activity.row.id, &token).await?)
 }
 
 /// Verified attendance of one activity.
 pub async fn verified(db: &Db, activity_id: i64) -> Result<i64, sqlx::Error> {
-    on_pool!(db, pool => sqlx::query_scalar("SELECT COUNT(*) FROM checkins WHERE activity_id = $1")
-        .bind(activity_id)
-        .fetch_one(pool)
-        .await)
+    checkins::count(db, activity_id).await
 }
 
 /// Claimed attendance far above what check-in shows: more than twice the verified count plus

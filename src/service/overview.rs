@@ -137,11 +137,11 @@ fn big_number(n: u64) -> String {
 /// The overview of the current campaign as of `today`.
 pub async fn current(db: &Db, today: NaiveDate) -> Result<Overview, AppError> {
     let stored = campaigns::current(db).await?.ok_or(AppError::NotFound)?;
-    let quotas = campaigns::quotas(db, stored.id).await?;
+    let quotas = crate::db::quotas::list(db, stored.id).await?;
     Ok(build(&stored.campaign, quotas, today))
 }
 
-fn build(c: &Campaign, quotas: Vec<campaigns::QuotaRow>, today: NaiveDate) -> Overview {
+fn build(c: &Campaign, quotas: Vec<crate::db::quotas::QuotaRow>, today: NaiveDate) -> Overview {
     let current = c.phase_on(today).map(|p| p.code.clone());
     let phases = c
         .phases

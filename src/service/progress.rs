@@ -9,7 +9,7 @@ use serde::Serialize;
 use crate::db::activities::{self, OrgTally};
 use crate::db::audit::{self, Event};
 use crate::db::orgs::{self, Org, Scope};
-use crate::db::{Db, on_tx};
+use crate::db::{Db, quotas};
 use crate::domain::activity::Status;
 use crate::domain::org::OrgKind;
 use crate::domain::role::Role;
@@ -130,7 +130,7 @@ pub struct Snapshot {
 pub async fn snapshot(db: &Db) -> Result<Snapshot, AppError> {
     let campaign = current_campaign(db).await?;
     let orgs = orgs::list(db, &Scope::everything(), None).await?;
-    let quotas: HashMap<i64, i64> = crate::db::campaigns::quotas(db, campaign.id)
+    let quotas: HashMap<i64, i64> = crate::db::quotas::list(db, campaign.id)
         .await?
         .into_iter()
         .map(|q| (q.org_id, q.min_activities))
@@ -139,7 +139,7 @@ pub async fn snapshot(db: &Db) -> Result<Snapshot, AppError> {
     for t in activities::tallies(db, campaign.id).await? {
         own.entry(t.org_id).or_default().add(&t);
     }
-    for (org_id, n) in crate::service::propagandists::counts(db, campaign.id).await? {
+    for (org_id, n) in crate::db::propagandists::counts(db, campaign.id).await? {
         own.entry(org_id).or_default().registered_propagandists += n;
     }
     Ok(Snapshot {
@@ -369,26 +369,6 @@ fn quota_problem(
     }
 }
 
-async fn upsert_quota(
-    tx: &mut crate::db::Tx,
-    campaign_id: i64,
-    org_id: i64,
-    n: i64,
-) -> Result<(), sqlx::Error> {
-    on_tx!(tx, c => sqlx::query(UPSERT_QUOTA)
-        .bind(campaign_id)
-        .bind(org_id)
-        .bind(n)
-        .execute(c)
-        .await
-        .map(|r| r.rows_affected()))?;
-    Ok(())
-}
-
-const UPSERT_QUOTA: &str = "INSERT INTO quotas (campaign_id, org_id, min_activities, position)
-     VALUES ($1, $2, $3, (SELECT COALESCE(MAX(position), 0) + 1 FROM quotas WHERE campaign_id = $1))
-     ON CONFLICT (campaign_id, org_id) DO UPDATE SET min_activities = excluded.min_activities";
-
 /// Sets a unit's quota. The city sets any; a unit admin splits its own quota over the units
 /// below it (not its own).
 pub async fn set_quota(
@@ -406,13 +386,8 @@ pub async fn set_quota(
         return Err(AppError::invalid(field, message));
     }
     let mut tx = db.begin().await?;
-    let before: Option<i64> = on_tx!(&mut tx, c => sqlx::query_scalar(
-        "SELECT min_activities FROM quotas WHERE campaign_id = $1 AND org_id = $2")
-        .bind(campaign.id)
-        .bind(org.id)
-        .fetch_optional(c)
-        .await)?;
-    upsert_quota(&mut tx, campaign.id, org.id, min_activities).await?;
+    let before = quotas::get(&mut tx, campaign.id, org.id).await?;
+    quotas::upsert(&mut tx, campaign.id, org.id, min_activities).await?;
     audit::append(
         &mut tx,
         &acting.actor,
@@ -560,7 +535,7 @@ pub async fn import_allocation(
     }
     let mut tx = db.begin().await?;
     for (org_id, n) in &planned {
-        upsert_quota(&mut tx, campaign.id, *org_id, *n).await?;
+        quotas::upsert(&mut tx, campaign.id, *org_id, *n).await?;
     }
     audit::append(
         &mut tx,

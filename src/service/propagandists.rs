@@ -1,11 +1,11 @@
 //! The register of worker good-netizen propagandists (职工好网民宣传员), the "2" of 12351+.
 //! Units register them; the same person is counted once per campaign.
 
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
-use crate::clock::unix_now;
 use crate::db::audit::{self, Event};
-use crate::db::{Db, is_unique_violation, on_pool, on_tx, orgs};
+pub use crate::db::propagandists::Propagandist;
+use crate::db::{Db, is_unique_violation, orgs, propagandists};
 use crate::domain::mask::mask_phone;
 use crate::domain::role::Role;
 use crate::error::{AppError, FieldError};
@@ -25,42 +25,15 @@ pub struct NewPropagandist {
     pub org_id: Option<i64>,
 }
 
-#[derive(Debug, Clone, sqlx::FromRow, Serialize, utoipa::ToSchema)]
-pub struct Propagandist {
-    pub id: i64,
-    pub name: String,
-    /// Masked unless the viewer is a city admin.
-    pub phone: Option<String>,
-    pub accounts: String,
-    pub org_id: i64,
-    pub org_name: String,
-}
-
 pub async fn list(db: &Db, acting: &Acting) -> Result<Vec<Propagandist>, AppError> {
     let campaign = current_campaign(db).await?;
-    let mut rows: Vec<Propagandist> = on_pool!(db, pool => sqlx::query_as::<_, Propagandist>(
-        "SELECT p.id, p.name, p.phone, p.accounts, p.org_id, o.name AS org_name
-         FROM propagandists p JOIN orgs o ON o.id = p.org_id
-         WHERE p.campaign_id = $1 AND o.path LIKE $2 ORDER BY o.path, p.id")
-        .bind(campaign.id)
-        .bind(format!("{}%", acting.scope.prefix))
-        .fetch_all(pool)
-        .await)?;
+    let mut rows = propagandists::list(db, campaign.id, &acting.scope.prefix).await?;
     if acting.role != Role::CityAdmin {
         for row in &mut rows {
             row.phone = row.phone.as_deref().map(mask_phone);
         }
     }
     Ok(rows)
-}
-
-/// Counts per org (for progress).
-pub async fn counts(db: &Db, campaign_id: i64) -> Result<Vec<(i64, i64)>, sqlx::Error> {
-    on_pool!(db, pool => sqlx::query_as(
-        "SELECT org_id, COUNT(*) FROM propagandists WHERE campaign_id = $1 GROUP BY org_id")
-        .bind(campaign_id)
-        .fetch_all(pool)
-        .await)
 }
 
 pub async fn register(db: &Db, acting: &Acting, input: &NewPropagandist) -> Result<i64, AppError> {
@@ -104,22 +77,25 @@ pub async fn register(db: &Db, acting: &Acting, input: &NewPropagandist) -> Resu
         None => format!("{name}|@{}", org.id),
     };
     let mut tx = db.begin().await?;
-    let id: i64 = on_tx!(&mut tx, c => sqlx::query_scalar(
-        "INSERT INTO propagandists (campaign_id, org_id, name, phone, accounts, person_key, created_by, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id")
-        .bind(campaign.id)
-        .bind(org.id)
-        .bind(name)
-        .bind(phone)
-        .bind(accounts)
-        .bind(&person_key)
-        .bind(acting.user_id)
-        .bind(unix_now())
-        .fetch_one(c)
-        .await)
+    let id = propagandists::insert(
+        &mut tx,
+        propagandists::NewPropagandist {
+            campaign_id: campaign.id,
+            org_id: org.id,
+            name,
+            phone,
+            accounts,
+            person_key: &person_key,
+            created_by: acting.user_id,
+        },
+    )
+    .await
     .map_err(|e| {
         if is_unique_violation(&e) {
-            AppError::invalid("姓名", format!("{name} 已登记为本次活动的宣传员，同一人只计一次"))
+            AppError::invalid(
+                "姓名",
+                format!("{name} 已登记为本次活动的宣传员，同一人只计一次"),
+            )
         } else {
             e.into()
         }

@@ -43,3 +43,34 @@ async fn every_statement_prepares_on_every_database() {
         );
     }
 }
+
+/// The two migration folders are written by hand; what they produce must agree: tables,
+/// columns (type family, nullability), primary keys, indexes and unique keys.
+#[tokio::test]
+async fn sqlite_and_postgres_schemas_agree() {
+    if !backends().contains(&wangju::db::Backend::Postgres) {
+        return; // needs both databases; CI names a PostgreSQL server
+    }
+    let day = chrono::NaiveDate::from_ymd_opt(2020, 7, 1).expect("date");
+    let sqlite = TestApp::spawn_on(wangju::db::Backend::Sqlite, day).await;
+    let postgres = TestApp::spawn_on(wangju::db::Backend::Postgres, day).await;
+    let left = wangju::db::schema::describe(&sqlite.state.db)
+        .await
+        .expect("sqlite schema");
+    let right = wangju::db::schema::describe(&postgres.state.db)
+        .await
+        .expect("postgres schema");
+    postgres.finish().await;
+    assert!(
+        left.len() > 10,
+        "the SQLite schema has {} tables",
+        left.len()
+    );
+    assert!(left.contains_key("activities") && left["activities"].indexes.len() >= 2);
+    let differences = wangju::db::schema::differences("SQLite", &left, "PostgreSQL", &right);
+    assert!(
+        differences.is_empty(),
+        "the schemas differ:\n{}",
+        differences.join("\n")
+    );
+}
