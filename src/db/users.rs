@@ -18,10 +18,25 @@ statements! {
     INSERT = "INSERT INTO users (login, display_name, phone, role, org_id, password_hash, must_change_password, created_at, updated_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) RETURNING id";
     RECORD_CONSENT = "UPDATE users SET consent_version = $1, consent_at = $2 WHERE id = $3";
-    SET_PASSWORD = "UPDATE users SET password_hash = $1, must_change_password = $2, failed_logins = 0, locked_until = NULL, updated_at = $3 WHERE id = $4";
-    COUNT_FAILURE = "UPDATE users SET failed_logins = failed_logins + 1 WHERE id = $1 RETURNING failed_logins";
-    LOCK = "UPDATE users SET locked_until = $1, failed_logins = 0 WHERE id = $2";
-    RECORD_SUCCESS = "UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = $1";
+    SET_PASSWORD = "UPDATE users SET password_hash = $1, must_change_password = $2, failed_logins = 0, attempts_since = 0, locked_until = NULL, updated_at = $3 WHERE id = $4";
+    /// Takes one attempt from the account's budget before its password is checked: refused
+    /// (no row) while a lock is in force or the window's budget is spent. A window older than
+    /// `$2`, or a lock that has run out, starts a new window. `$1` now, `$3` id, `$4` budget.
+    TAKE_ATTEMPT = "UPDATE users SET
+            failed_logins = CASE WHEN attempts_since < $2 OR locked_until <= $1 THEN 1 ELSE failed_logins + 1 END,
+            attempts_since = CASE WHEN attempts_since < $2 OR locked_until <= $1 THEN $1 ELSE attempts_since END,
+            locked_until = CASE WHEN locked_until <= $1 THEN NULL ELSE locked_until END
+         WHERE id = $3 AND (locked_until IS NULL OR locked_until <= $1)
+           AND (failed_logins < $4 OR attempts_since < $2 OR locked_until <= $1)
+         RETURNING failed_logins";
+    /// A wrong password: once the window's budget is spent, the lock comes into force (an
+    /// earlier lock is never extended). Returns the lock's end, if any.
+    RECORD_FAILURE = "UPDATE users SET locked_until = CASE
+            WHEN failed_logins >= $2 AND (locked_until IS NULL OR locked_until <= $1) THEN $3 ELSE locked_until END
+         WHERE id = $4 RETURNING locked_until";
+    /// A right password clears the window, but never a lock already in force.
+    RECORD_SUCCESS = "UPDATE users SET failed_logins = 0, attempts_since = 0
+         WHERE id = $1 AND (locked_until IS NULL OR locked_until <= $2)";
     SET_EMAIL = "UPDATE users SET email = $1, updated_at = $2 WHERE id = $3";
     SET_DISABLED = "UPDATE users SET disabled = $1, updated_at = $2 WHERE id = $3";
     COUNT = "SELECT COUNT(*) FROM users";
@@ -155,34 +170,55 @@ pub async fn set_password(
 
 /// Records a failed login; locks the account when the count reaches `limit`.
 /// Returns the new count.
+/// Takes one login attempt from the account's budget (`limit` attempts per `window` seconds).
+/// `None`: refused, a lock is in force or the budget is spent; `Some(n)`: the n-th attempt.
+pub async fn take_attempt(
+    db: &Db,
+    id: i64,
+    now: i64,
+    limit: i64,
+    window: i64,
+) -> Result<Option<i64>, sqlx::Error> {
+    let mut tx = db.begin().await?;
+    let taken: Option<i64> = on_tx!(&mut tx, c => query_scalar(&TAKE_ATTEMPT)
+        .bind(now)
+        .bind(now - window)
+        .bind(id)
+        .bind(limit)
+        .fetch_optional(c)
+        .await)?;
+    tx.commit().await?;
+    Ok(taken)
+}
+
+/// Records a wrong password; returns the end of the lock in force, if any.
 pub async fn record_failure(
     tx: &mut Tx,
     id: i64,
+    now: i64,
     limit: i64,
     lock_until: i64,
-) -> Result<i64, sqlx::Error> {
-    let count: i64 = on_tx!(tx, c => query_scalar(&COUNT_FAILURE)
+) -> Result<Option<i64>, sqlx::Error> {
+    let until: Option<Option<i64>> = on_tx!(tx, c => query_scalar(&RECORD_FAILURE)
+        .bind(now)
+        .bind(limit)
+        .bind(lock_until)
         .bind(id)
-        .fetch_one(c)
+        .fetch_optional(c)
         .await)?;
-    if count >= limit {
-        on_tx!(tx, c => query(&LOCK)
-            .bind(lock_until)
-            .bind(id)
-            .execute(c)
-        .await
-        .map(|r| r.rows_affected()))?;
-    }
-    Ok(count)
+    Ok(until.flatten().filter(|t| *t > now))
 }
 
-pub async fn record_success(tx: &mut Tx, id: i64) -> Result<(), sqlx::Error> {
-    on_tx!(tx, c => query(&RECORD_SUCCESS)
+/// Records a right password; false when a lock came into force meanwhile (the login is then
+/// refused: a right password never lifts a lock).
+pub async fn record_success(tx: &mut Tx, id: i64, now: i64) -> Result<bool, sqlx::Error> {
+    let n = on_tx!(tx, c => query(&RECORD_SUCCESS)
         .bind(id)
+        .bind(now)
         .execute(c)
         .await
         .map(|r| r.rows_affected()))?;
-    Ok(())
+    Ok(n == 1)
 }
 
 /// Sets or clears an account's e-mail address.

@@ -11,6 +11,12 @@ const MAX_UNZIPPED_BYTES: u64 = 64 * 1024 * 1024;
 const MAX_ZIP_ENTRIES: usize = 2_000;
 /// Most data rows in one import.
 pub const MAX_ROWS: usize = 20_000;
+/// Rows a sheet may carry above its data (title, notes, the header itself).
+pub const MAX_HEAD_ROWS: usize = 20;
+/// Most columns a sheet may use.
+pub const MAX_COLUMNS: usize = 64;
+/// Most non-empty cells in one sheet.
+pub const MAX_CELLS: usize = 600_000;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
@@ -82,7 +88,21 @@ fn read_csv(bytes: &[u8]) -> Result<Table, String> {
     let mut rows = Vec::new();
     for (i, record) in reader.records().enumerate() {
         let record = record.map_err(|e| format!("第 {} 行无法读取：{e}", i + 1))?;
-        let cells: Vec<String> = record.iter().map(|c| c.trim().to_string()).collect();
+        let used = record
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| !c.trim().is_empty())
+            .map(|(i, _)| i + 1)
+            .last()
+            .unwrap_or(0);
+        if used > MAX_COLUMNS {
+            return Err(too_wide(i + 1));
+        }
+        let cells: Vec<String> = record
+            .iter()
+            .take(MAX_COLUMNS)
+            .map(|c| c.trim().to_string())
+            .collect();
         if header.is_none() {
             header = Some(cells);
         } else if cells.iter().any(|c| !c.is_empty()) {
@@ -96,6 +116,12 @@ fn read_csv(bytes: &[u8]) -> Result<Table, String> {
         header: header.ok_or("文件是空的：第一行应为表头")?,
         rows,
     })
+}
+
+fn too_wide(line: usize) -> String {
+    format!(
+        "第 {line} 行超过 {MAX_COLUMNS} 列。导入表最多 {MAX_COLUMNS} 列，请删去多余的列后再上传"
+    )
 }
 
 /// Refuses zip bombs before the workbook is parsed: counts the parts, and inflates each into a
@@ -134,31 +160,80 @@ fn not_xlsx() -> String {
     "文件不是有效的 xlsx 工作簿。请用 Excel 或 WPS 另存为 .xlsx 后再上传".into()
 }
 
-/// Reads the first worksheet (after `guard_zip` has vouched for the archive).
+/// Reads the first worksheet (after `guard_zip` has vouched for the archive), cell by cell.
+/// A sheet's declared or used range is never allocated as a grid: a single cell at the far
+/// corner (`XFD1048576`) would ask for billions of cells. Rows, columns and cells are bounded
+/// as they arrive, and a sheet past a bound is refused with the bound named.
 fn read_xlsx(bytes: &[u8]) -> Result<Table, String> {
     guard_zip(bytes)?;
     let mut workbook: Xlsx<_> = Xlsx::new(Cursor::new(bytes)).map_err(|_| not_xlsx())?;
-    let range = workbook
-        .worksheet_range_at(0)
-        .ok_or("工作簿中没有工作表")?
+    let first = workbook
+        .sheet_names()
+        .first()
+        .cloned()
+        .ok_or("工作簿中没有工作表")?;
+    let mut reader = workbook
+        .worksheet_cells_reader(&first)
         .map_err(|_| not_xlsx())?;
-    let mut rows_iter = range.rows().enumerate();
-    let header: Vec<String> = rows_iter
-        .next()
-        .map(|(_, r)| r.iter().map(cell_text).collect())
-        .ok_or("工作表是空的：第一行应为表头")?;
-    let first_row = range.start().map_or(0, |(r, _)| r as usize);
-    let mut rows = Vec::new();
-    for (i, row) in rows_iter {
-        let cells: Vec<String> = row.iter().map(cell_text).collect();
-        if cells.iter().any(|c| !c.is_empty()) {
-            rows.push((first_row + i + 1, cells));
+    let mut grid: std::collections::BTreeMap<u32, Vec<(u32, String)>> = Default::default();
+    let mut cells = 0_usize;
+    while let Some(cell) = reader.next_cell().map_err(|_| not_xlsx())? {
+        let text = cell_ref_text(cell.get_value());
+        if text.is_empty() {
+            continue;
         }
-        if rows.len() > MAX_ROWS {
-            break;
+        let (row, column) = cell.get_position();
+        if column as usize >= MAX_COLUMNS {
+            return Err(too_wide(row as usize + 1));
         }
+        if row as usize >= MAX_ROWS + MAX_HEAD_ROWS {
+            return Err(format!(
+                "工作表第 {} 行有内容，超出导入上限：一次最多导入 {MAX_ROWS} 行数据（连同表头不超过 {} 行）。请删去多余的行，或分成几个文件导入",
+                row as usize + 1,
+                MAX_ROWS + MAX_HEAD_ROWS
+            ));
+        }
+        cells += 1;
+        if cells > MAX_CELLS {
+            return Err(format!(
+                "工作表的内容超过 {MAX_CELLS} 个单元格，超出导入上限。请只保留需要导入的列和行"
+            ));
+        }
+        grid.entry(row).or_default().push((column, text));
     }
+    let mut lines = grid.into_iter().map(|(row, mut cells)| {
+        cells.sort_by_key(|(c, _)| *c);
+        let width = cells.last().map_or(0, |(c, _)| *c as usize + 1);
+        let mut dense = vec![String::new(); width];
+        for (c, text) in cells {
+            if let Some(slot) = dense.get_mut(c as usize) {
+                *slot = text;
+            }
+        }
+        (row as usize + 1, dense)
+    });
+    let header = lines
+        .next()
+        .map(|(_, cells)| cells)
+        .ok_or("工作表是空的：第一行应为表头")?;
+    let rows: Vec<(usize, Vec<String>)> = lines.take(MAX_ROWS + 1).collect();
     Ok(Table { header, rows })
+}
+
+fn cell_ref_text(cell: &calamine::DataRef<'_>) -> String {
+    use calamine::DataRef;
+    match cell {
+        DataRef::Empty => String::new(),
+        DataRef::SharedString(s) => s.trim().to_string(),
+        DataRef::String(s) => s.trim().to_string(),
+        DataRef::Float(f) => cell_text(&Data::Float(*f)),
+        DataRef::Int(i) => i.to_string(),
+        DataRef::Bool(b) => b.to_string(),
+        DataRef::DateTime(d) => cell_text(&Data::DateTime(*d)),
+        DataRef::DateTimeIso(d) => d.trim().to_string(),
+        DataRef::DurationIso(d) => d.trim().to_string(),
+        DataRef::Error(e) => e.to_string(),
+    }
 }
 
 fn cell_text(cell: &Data) -> String {
@@ -274,6 +349,57 @@ mod tests {
         let out = write_csv(&["a"], &[vec!["=HYPERLINK(\"x\")".into()]]).unwrap_or_default();
         let text = String::from_utf8(out).unwrap_or_default();
         assert!(text.contains("'=HYPERLINK"));
+    }
+
+    /// A workbook with one cell at A1 and one at the far corner: a few KB that a dense reader
+    /// would turn into 17 billion cells.
+    fn sparse_workbook(far: &str) -> Vec<u8> {
+        use std::io::Write;
+        let mut buf = Cursor::new(Vec::new());
+        {
+            let mut zip = zip::ZipWriter::new(&mut buf);
+            let o = zip::write::SimpleFileOptions::default();
+            let parts: [(&str, String); 5] = [
+                ("[Content_Types].xml", r#"<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/><Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/></Types>"#.into()),
+                ("_rels/.rels", r#"<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>"#.into()),
+                ("xl/workbook.xml", r#"<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets><sheet name="Sheet1" sheetId="1" r:id="rId1"/></sheets></workbook>"#.into()),
+                ("xl/_rels/workbook.xml.rels", r#"<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/></Relationships>"#.into()),
+                ("xl/worksheets/sheet1.xml", format!(r#"<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><dimension ref="A1:{far}"/><sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>单位名称</t></is></c></row><row r="{row}"><c r="{far}"><v>1</v></c></row></sheetData></worksheet>"#, row = far.trim_start_matches(|c: char| c.is_ascii_alphabetic()))),
+            ];
+            for (name, body) in parts {
+                let _ = zip.start_file(name, o);
+                let _ = zip.write_all(body.as_bytes());
+            }
+            let _ = zip.finish();
+        }
+        buf.into_inner()
+    }
+
+    #[test]
+    fn a_far_corner_cell_is_refused_without_allocating_the_range() {
+        let bytes = sparse_workbook("XFD1048576");
+        assert!(bytes.len() < 5_000);
+        let err = read(&bytes).err().unwrap_or_default();
+        assert!(err.contains("列"), "{err}");
+        let err = read(&sparse_workbook("A1048576")).err().unwrap_or_default();
+        assert!(err.contains("20000 行"), "{err}");
+        let err = read(&sparse_workbook("BM2")).err().unwrap_or_default();
+        assert!(err.contains("64 列"), "{err}");
+        let ok = read(&sparse_workbook("C3")).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(ok.header, vec!["单位名称"]);
+        assert_eq!(
+            ok.rows,
+            vec![(3, vec![String::new(), String::new(), "1".into()])]
+        );
+    }
+
+    #[test]
+    fn a_csv_line_with_a_million_columns_is_refused() {
+        let mut csv = String::from("名称\n");
+        csv.push_str(&",".repeat(1_000_000));
+        csv.push('x');
+        let err = read(csv.as_bytes()).err().unwrap_or_default();
+        assert!(err.contains("64 列"), "{err}");
     }
 
     #[test]

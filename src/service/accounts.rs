@@ -14,8 +14,11 @@ use crate::domain::password::check_new_password;
 use crate::domain::role::Role;
 use crate::error::{AppError, FieldError};
 
-/// Failed logins in a row before the account locks.
+/// Wrong passwords per window before the account locks; also the most passwords ever checked
+/// for one account per window, however many arrive at once.
 pub const MAX_FAILURES: i64 = 5;
+/// The window those attempts are counted in.
+pub const FAILURE_WINDOW_SECONDS: i64 = 15 * 60;
 /// How long a lock lasts.
 pub const LOCK_SECONDS: i64 = 15 * 60;
 
@@ -214,18 +217,25 @@ pub async fn login(
         user_id: Some(user.id),
         ..attempted
     };
-    if let Some(until) = user.locked_until
-        && until > now
+    // The attempt is counted before the password is checked, so a burst of concurrent guesses
+    // gets at most MAX_FAILURES checks per window, on every node at once.
+    if users::take_attempt(db, user.id, now, MAX_FAILURES, FAILURE_WINDOW_SECONDS)
+        .await?
+        .is_none()
     {
         audit::record(db, &actor, failure("locked")).await?;
-        return Err(AppError::Locked {
-            minutes_left: (until - now + 59) / 60,
+        return Err(match user.locked_until.filter(|until| *until > now) {
+            Some(until) => AppError::Locked {
+                minutes_left: (until - now + 59) / 60,
+            },
+            None => AppError::RateLimited,
         });
     }
-    if !verify_password(password, &user.password_hash).await || user.disabled {
-        let mut tx = db.begin().await?;
-        let count =
-            users::record_failure(&mut tx, user.id, MAX_FAILURES, now + LOCK_SECONDS).await?;
+    let right = verify_password(password, &user.password_hash).await && !user.disabled;
+    let mut tx = db.begin().await?;
+    if !right {
+        let lock =
+            users::record_failure(&mut tx, user.id, now, MAX_FAILURES, now + LOCK_SECONDS).await?;
         audit::append(
             &mut tx,
             &actor,
@@ -236,7 +246,7 @@ pub async fn login(
             }),
         )
         .await?;
-        if count >= MAX_FAILURES {
+        if lock == Some(now + LOCK_SECONDS) {
             audit::append(
                 &mut tx,
                 &actor,
@@ -251,20 +261,25 @@ pub async fn login(
             .await?;
         }
         tx.commit().await?;
-        return Err(if count >= MAX_FAILURES {
-            AppError::Locked {
-                minutes_left: LOCK_SECONDS / 60,
-            }
-        } else {
-            AppError::BadLogin
+        return Err(match lock {
+            Some(until) => AppError::Locked {
+                minutes_left: (until - now + 59) / 60,
+            },
+            None => AppError::BadLogin,
+        });
+    }
+    if !users::record_success(&mut tx, user.id, now).await? {
+        // Another attempt's failure put the lock in force while this one was checked.
+        drop(tx);
+        audit::record(db, &actor, failure("locked")).await?;
+        return Err(AppError::Locked {
+            minutes_left: LOCK_SECONDS / 60,
         });
     }
     let session = NewSession {
         token: random_token(),
         csrf: random_token(),
     };
-    let mut tx = db.begin().await?;
-    users::record_success(&mut tx, user.id).await?;
     sessions::insert(
         &mut tx,
         &hash_token(&session.token),

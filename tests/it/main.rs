@@ -11,6 +11,7 @@ mod charts;
 mod cli;
 mod demo;
 mod harness;
+mod hostile;
 mod media;
 mod orgs;
 mod overview;

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::app::AppState;
-use crate::error::{ApiResult, AppError};
+use crate::error::ApiResult;
 use crate::http::session::{
     AnySession, MaybeSession, clear_session_cookie, client_ip, pre_session_token, session_cookie,
 };
@@ -67,14 +67,8 @@ pub async fn login(
     JsonBody(req): JsonBody<LoginRequest>,
 ) -> ApiResult<Response> {
     let ip = client_ip(&parts);
-    if !state.login_limiter.allow(&ip) {
-        return Err(AppError::RateLimited.into());
-    }
-    let attempt = accounts::login(&state.db, &req.login, &req.password, &ip).await;
-    if matches!(attempt, Err(AppError::BadLogin | AppError::Locked { .. })) {
-        state.login_limiter.record_failure(&ip);
-    }
-    let (user, session) = attempt?;
+    let (user, session) =
+        crate::http::pages::auth::limited_login(&state, &req.login, &req.password, &ip).await?;
     let org = crate::db::orgs::get_by_id(&state.db, user.org_id).await?;
     let role = user.role();
     let me = Me {

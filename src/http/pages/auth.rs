@@ -60,6 +60,27 @@ pub async fn login_form(
     Ok((jar, page).into_response())
 }
 
+/// A login counted against the address's budget of failures (taken before the password is
+/// checked, given back when it was right), on top of the account's own lockout.
+pub(crate) async fn limited_login(
+    state: &AppState,
+    login: &str,
+    password: &str,
+    ip: &str,
+) -> Result<(crate::db::users::User, accounts::NewSession), AppError> {
+    if !state.login_limiter.try_take(ip) {
+        return Err(AppError::RateLimited);
+    }
+    let attempt = accounts::login(&state.db, login, password, ip).await;
+    if !matches!(
+        attempt,
+        Err(AppError::BadLogin | AppError::Locked { .. } | AppError::RateLimited)
+    ) {
+        state.login_limiter.give_back(ip);
+    }
+    attempt
+}
+
 #[derive(Deserialize)]
 pub struct LoginForm {
     #[serde(default)]
@@ -76,14 +97,7 @@ pub async fn login(
 ) -> AppResult<Response> {
     let secure = state.settings.secure_cookies;
     let ip = client_ip(&parts);
-    let attempt = if state.login_limiter.allow(&ip) {
-        accounts::login(&state.db, &form.login, &form.password, &ip).await
-    } else {
-        Err(AppError::RateLimited)
-    };
-    if matches!(attempt, Err(AppError::BadLogin | AppError::Locked { .. })) {
-        state.login_limiter.record_failure(&ip);
-    }
+    let attempt = limited_login(&state, &form.login, &form.password, &ip).await;
     match attempt {
         Ok((user, session)) => {
             let jar = jar.add(session_cookie(&session.token, secure));
