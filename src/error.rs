@@ -56,6 +56,9 @@ pub enum AppError {
     FileTooLarge(String),
     #[error("service unavailable")]
     Unavailable,
+    /// The request took longer than the server allows.
+    #[error("request timed out")]
+    TimedOut,
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -92,6 +95,7 @@ impl AppError {
             AppError::TooLarge | AppError::FileTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             AppError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::TimedOut => StatusCode::REQUEST_TIMEOUT,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -113,6 +117,7 @@ impl AppError {
             AppError::FileTooLarge(_) => "file_too_large",
             AppError::MethodNotAllowed => "method_not_allowed",
             AppError::Unavailable => "unavailable",
+            AppError::TimedOut => "timed_out",
             AppError::Internal(_) => "internal",
         }
     }
@@ -143,6 +148,7 @@ impl AppError {
             AppError::TooLarge => "提交的内容太大，请缩小文件或分批提交。".into(),
             AppError::MethodNotAllowed => "这个地址不支持这种请求方式。".into(),
             AppError::Unavailable => "服务暂时不可用，请稍后再试。".into(),
+            AppError::TimedOut => "请求处理时间过长，已中止。网络较慢时请稍后重试；上传大文件请用页面上的上传按钮（可断点续传）。".into(),
             AppError::Internal(_) => "服务器内部错误，已记录，请稍后再试。".into(),
         }
     }

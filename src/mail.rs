@@ -54,31 +54,59 @@ impl Mailer {
     /// Sends one plain-text message (UTF-8) to all `to`. The error is for the operator's log
     /// and the job row, not for end users.
     pub async fn send(&self, to: &[Recipient], subject: &str, body: &str) -> Result<(), String> {
-        let mut message = Message::builder().from(self.from.clone());
-        let mut any = false;
-        for r in to {
-            match r.email.parse() {
-                Ok(address) => {
-                    message = message.to(Mailbox::new(Some(r.name.clone()), address));
-                    any = true;
-                }
-                Err(e) => tracing::warn!(email = %r.email, "skipping an invalid address: {e}"),
-            }
-        }
-        if !any {
-            return Err("没有有效的收件地址".into());
-        }
-        let message = message
-            .subject(subject)
-            .header(ContentType::TEXT_PLAIN)
-            .body(body.to_string())
-            .map_err(|e| format!("邮件内容无法生成：{e}"))?;
+        let message = build(&self.from, to, subject, body)?;
         self.transport
             .send(message)
             .await
             .map(|_| ())
             .map_err(|e| format!("SMTP 发送失败：{e}"))
     }
+}
+
+/// Builds the message. Names and the subject are cleaned of control characters first (a line
+/// break in a display name would otherwise end the header), and the builder runs inside
+/// `catch_unwind`: whatever a stored name holds, one message can fail, never the process or
+/// the other messages of the pass.
+fn build(from: &Mailbox, to: &[Recipient], subject: &str, body: &str) -> Result<Message, String> {
+    let attempt = std::panic::catch_unwind(|| {
+        let mut message = Message::builder().from(from.clone());
+        let mut any = false;
+        for r in to {
+            match r.email.trim().parse() {
+                Ok(address) => {
+                    let name = header_text(&r.name);
+                    message = message.to(Mailbox::new((!name.is_empty()).then_some(name), address));
+                    any = true;
+                }
+                Err(e) => tracing::warn!(email = %r.email, "skipping an invalid address: {e}"),
+            }
+        }
+        if !any {
+            return Err("没有有效的收件地址".to_string());
+        }
+        message
+            .subject(header_text(subject))
+            .header(ContentType::TEXT_PLAIN)
+            .body(body.to_string())
+            .map_err(|e| format!("邮件内容无法生成：{e}"))
+    });
+    attempt.unwrap_or_else(|_| Err("邮件内容无法生成（收件人姓名或标题含有无法编码的字符）".into()))
+}
+
+/// Text fit for a header: control and format characters become spaces, runs of space one,
+/// at most 200 characters.
+fn header_text(text: &str) -> String {
+    let cleaned: String = text
+        .chars()
+        .map(|c| if c.is_control() || crate::domain::text::is_format_char(c) { ' ' } else { c })
+        .collect();
+    cleaned
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .chars()
+        .take(200)
+        .collect()
 }
 
 /// Whether `email` is a usable address: what lettre accepts, within RFC 5321's lengths, no
@@ -97,6 +125,21 @@ pub fn valid_email(email: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hostile_names_never_break_a_message() {
+        let from: Mailbox = "网聚 <wangju@example.cn>".parse().expect("from");
+        for name in ["张三\r\nBcc: evil@example.cn", "\u{202e}李四", "\0", "王\n五", ""] {
+            let to = [Recipient {
+                name: name.to_string(),
+                email: "hexi.union@example.cn".into(),
+            }];
+            let message = build(&from, &to, "催报：\r\n和平区", "正文").expect("builds");
+            let text = String::from_utf8(message.formatted()).expect("utf-8");
+            assert!(!text.contains("Bcc:"), "{text}");
+            assert_eq!(text.matches("\r\nTo: ").count(), 1, "{text}");
+        }
+    }
 
     #[test]
     fn addresses() {

@@ -8,4 +8,5 @@ pub mod org;
 pub mod password;
 pub mod reminder;
 pub mod role;
+pub mod text;
 pub mod work;

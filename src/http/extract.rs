@@ -65,10 +65,86 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Json<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
-        axum::Json::<T>::from_request(req, state)
+        let axum::Json(value) = axum::Json::<serde_json::Value>::from_request(req, state)
             .await
-            .map(|axum::Json(v)| Json(v))
-            .map_err(|r| ApiError(json_problem(r)))
+            .map_err(|r| ApiError(json_problem(r)))?;
+        check_json_strings(&value, &mut String::new())?;
+        serde_json::from_value::<T>(value).map(Json).map_err(|e| {
+            ApiError(AppError::Invalid(vec![FieldError::new(
+                "请求内容",
+                format!("字段缺失或类型不对，请按接口文档填写（{e}）"),
+            )]))
+        })
+    }
+}
+
+/// Checks every key and value of an urlencoded form or query string before it is decoded into
+/// a type: each must be valid UTF-8 (a browser never sends anything else; invalid bytes are not
+/// silently replaced) and free of NUL and control characters but tab and line breaks.
+pub fn check_urlencoded(raw: &[u8], what: &str) -> Result<(), AppError> {
+    for pair in raw.split(|b| *b == b'&').filter(|p| !p.is_empty()) {
+        let mut halves = pair.splitn(2, |b| *b == b'=');
+        let key = decode_component(halves.next().unwrap_or_default());
+        let value = decode_component(halves.next().unwrap_or_default());
+        let field = key.as_deref().unwrap_or(what).chars().take(40).collect::<String>();
+        let (Ok(key), Ok(value)) = (&key, &value) else {
+            return Err(AppError::invalid(
+                field,
+                format!("{what}中有不是 UTF-8 编码的文字，请刷新页面后用浏览器重新提交"),
+            ));
+        };
+        if let Some(c) = crate::domain::text::first_forbidden_char(key)
+            .or_else(|| crate::domain::text::first_forbidden_char(value))
+        {
+            return Err(AppError::invalid(
+                field,
+                format!("不能包含控制字符（U+{:04X}），请删去后重新提交", c as u32),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// One urlencoded component: `+` is a space, `%XX` a byte; the bytes must be UTF-8.
+fn decode_component(raw: &[u8]) -> Result<String, ()> {
+    let spaced: Vec<u8> = raw.iter().map(|b| if *b == b'+' { b' ' } else { *b }).collect();
+    percent_encoding::percent_decode(&spaced)
+        .decode_utf8()
+        .map(|c| c.into_owned())
+        .map_err(|_| ())
+}
+
+/// Every string (and key) of a JSON document, checked like form values.
+fn check_json_strings(value: &serde_json::Value, path: &mut String) -> Result<(), AppError> {
+    use serde_json::Value;
+    let refuse = |path: &str, c: char| {
+        AppError::invalid(
+            if path.is_empty() { "请求内容".to_string() } else { path.to_string() },
+            format!("不能包含控制字符（U+{:04X}），请删去后重新提交", c as u32),
+        )
+    };
+    match value {
+        Value::String(text) => match crate::domain::text::first_forbidden_char(text) {
+            Some(c) => Err(refuse(path, c)),
+            None => Ok(()),
+        },
+        Value::Array(items) => items.iter().try_for_each(|v| check_json_strings(v, path)),
+        Value::Object(map) => {
+            for (key, v) in map {
+                if let Some(c) = crate::domain::text::first_forbidden_char(key) {
+                    return Err(refuse(path, c));
+                }
+                let len = path.len();
+                if !path.is_empty() {
+                    path.push('.');
+                }
+                path.push_str(&key.chars().take(40).collect::<String>());
+                check_json_strings(v, path)?;
+                path.truncate(len);
+            }
+            Ok(())
+        }
+        _ => Ok(()),
     }
 }
 
@@ -79,7 +155,18 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Form<T> {
     type Rejection = AppError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, AppError> {
-        axum::Form::<T>::from_request(req, state)
+        let (parts, body) = req.into_parts();
+        let bytes = axum::body::Bytes::from_request(Request::from_parts(parts.clone(), body), state)
+            .await
+            .map_err(|r| {
+                if too_large(r.status()) {
+                    AppError::TooLarge
+                } else {
+                    AppError::invalid("表单", "无法读取表单，请刷新页面后重新提交")
+                }
+            })?;
+        check_urlencoded(&bytes, "表单")?;
+        axum::Form::<T>::from_request(Request::from_parts(parts, axum::body::Body::from(bytes)), state)
             .await
             .map(|axum::Form(v)| Form(v))
             .map_err(form_problem)
@@ -93,11 +180,20 @@ impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for Path<T>
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, AppError> {
+        if path_has_control(parts) {
+            return Err(AppError::NotFound);
+        }
         axum::extract::Path::<T>::from_request_parts(parts, state)
             .await
             .map(|axum::extract::Path(v)| Path(v))
             .map_err(|_: PathRejection| AppError::NotFound)
     }
+}
+
+/// A path whose decoded segments hold control characters names nothing.
+fn path_has_control(parts: &Parts) -> bool {
+    decode_component(parts.uri.path().as_bytes())
+        .map_or(true, |p| crate::domain::text::first_forbidden_char(&p).is_some())
 }
 
 /// Path parameters of an API call.
@@ -107,6 +203,9 @@ impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for ApiPath
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        if path_has_control(parts) {
+            return Err(ApiError(AppError::NotFound));
+        }
         axum::extract::Path::<T>::from_request_parts(parts, state)
             .await
             .map(|axum::extract::Path(v)| ApiPath(v))
@@ -128,6 +227,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for Query<T> {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, AppError> {
+        check_urlencoded(parts.uri.query().unwrap_or_default().as_bytes(), "网址参数")?;
         axum::extract::Query::<T>::from_request_parts(parts, state)
             .await
             .map(|axum::extract::Query(v)| Query(v))
@@ -142,9 +242,54 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        check_urlencoded(parts.uri.query().unwrap_or_default().as_bytes(), "网址参数")?;
         axum::extract::Query::<T>::from_request_parts(parts, state)
             .await
             .map(|axum::extract::Query(v)| ApiQuery(v))
             .map_err(|r| ApiError(query_problem(r)))
     }
+}
+
+/// A multipart form body (file uploads). A malformed body (no boundary, a broken part) is
+/// refused in Chinese, like every other bad input.
+pub struct Multipart(pub axum::extract::Multipart);
+
+impl<S: Send + Sync> FromRequest<S> for Multipart {
+    type Rejection = AppError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, AppError> {
+        axum::extract::Multipart::from_request(req, state)
+            .await
+            .map(Multipart)
+            .map_err(|r| {
+                if too_large(r.status()) {
+                    AppError::TooLarge
+                } else {
+                    AppError::invalid(
+                        "上传",
+                        "上传的内容格式不对（须为 multipart/form-data 表单）。请在页面上选择文件后重新提交",
+                    )
+                }
+            })
+    }
+}
+
+/// A multipart part's text, checked like form values.
+pub async fn multipart_text(
+    field: axum::extract::multipart::Field<'_>,
+    name: &str,
+) -> Result<String, AppError> {
+    let bytes = field.bytes().await.map_err(|_| {
+        AppError::invalid(name, "上传的内容没有收全，请重新提交")
+    })?;
+    let text = String::from_utf8(bytes.to_vec()).map_err(|_| {
+        AppError::invalid(name, "不是 UTF-8 编码的文字，请刷新页面后重新提交")
+    })?;
+    if let Some(c) = crate::domain::text::first_forbidden_char(&text) {
+        return Err(AppError::invalid(
+            name,
+            format!("不能包含控制字符（U+{:04X}），请删去后重新提交", c as u32),
+        ));
+    }
+    Ok(text)
 }

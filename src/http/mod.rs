@@ -628,6 +628,10 @@ pub fn router(state: AppState) -> Router {
             StatusCode::REQUEST_TIMEOUT,
             Duration::from_secs(30),
         ))
+        // A panicking handler answers 500 like any internal error; the connection and every
+        // other request carry on.
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(panic_response))
+        .layer(middleware::from_fn(localise_framework_errors))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             security_headers,
@@ -712,6 +716,61 @@ async fn security_headers(State(state): State<AppState>, request: Request, next:
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
     response
+}
+
+/// A handler panicked: logged once with its message, answered as an internal error.
+fn panic_response(panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    let message = panic
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| panic.downcast_ref::<&str>().copied())
+        .unwrap_or("(no message)");
+    tracing::error!(panic = message, "a request handler panicked");
+    // The path is not known here; a JSON body serves API clients and browsers alike.
+    ApiError(AppError::Internal(anyhow::anyhow!("handler panicked"))).into_response()
+}
+
+/// Errors the framework answers itself (a body over its limit, a timeout, a malformed body
+/// that no extractor of ours saw) come as English `text/plain`. They are answered like every
+/// other error: in Chinese, as a page or as the API's JSON.
+async fn localise_framework_errors(request: Request, next: Next) -> Response {
+    let api = request.uri().path().starts_with("/api/");
+    let health = matches!(request.uri().path(), "/healthz" | "/livez");
+    let response = next.run(request).await;
+    let status = response.status();
+    let plain = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_none_or(|v| v.starts_with("text/plain"));
+    if health || !plain || !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
+    let error = match status {
+        StatusCode::PAYLOAD_TOO_LARGE => AppError::TooLarge,
+        StatusCode::METHOD_NOT_ALLOWED => AppError::MethodNotAllowed,
+        StatusCode::NOT_FOUND => AppError::NotFound,
+        StatusCode::REQUEST_TIMEOUT => AppError::TimedOut,
+        StatusCode::SERVICE_UNAVAILABLE => AppError::Unavailable,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => AppError::invalid(
+            "Content-Type",
+            "请求的内容类型不对：表单用 application/x-www-form-urlencoded 或 multipart/form-data，接口用 application/json",
+        ),
+        s if s.is_server_error() => AppError::Internal(anyhow::anyhow!("framework error {s}")),
+        _ => AppError::invalid("请求", "请求的格式不对，请刷新页面后重试"),
+    };
+    let mut localised = if api {
+        ApiError(error).into_response()
+    } else {
+        error.into_response()
+    };
+    // Keep the framework's status where it was more precise (e.g. 400 vs 422).
+    if !matches!(status, StatusCode::NOT_FOUND | StatusCode::UNSUPPORTED_MEDIA_TYPE)
+        && status.is_client_error()
+    {
+        *localised.status_mut() = status;
+    }
+    localised
 }
 
 /// 200 when the database answers, 503 when it does not.

@@ -74,6 +74,14 @@ pub fn read(bytes: &[u8]) -> Result<Table, String> {
     Ok(table)
 }
 
+/// [`read`] on the blocking pool, so a large workbook does not hold up an async worker; a
+/// reader that panics on a hostile file fails this import only.
+pub async fn read_off_thread(bytes: bytes::Bytes) -> Result<Table, String> {
+    tokio::task::spawn_blocking(move || read(&bytes))
+        .await
+        .unwrap_or_else(|_| Err(not_xlsx()))
+}
+
 fn read_csv(bytes: &[u8]) -> Result<Table, String> {
     // Excel on Windows saves "CSV UTF-8" with a BOM; plain "CSV" in GBK is refused clearly.
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);

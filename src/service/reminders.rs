@@ -278,7 +278,25 @@ pub async fn ticker(state: AppState) {
     interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         interval.tick().await;
-        match run_pass(&state.db, state.clock.today(), state.settings.smtp.as_ref()).await {
+        // Each pass runs as a task of its own: should anything in it panic, that pass fails
+        // and is logged, and the next minute's pass runs as usual.
+        let pass_state = state.clone();
+        let pass = tokio::spawn(async move {
+            run_pass(
+                &pass_state.db,
+                pass_state.clock.today(),
+                pass_state.settings.smtp.as_ref(),
+            )
+            .await
+        });
+        let outcome = match pass.await {
+            Ok(outcome) => outcome,
+            Err(e) => {
+                tracing::error!("reminder pass panicked: {e}");
+                continue;
+            }
+        };
+        match outcome {
             Ok(r) if r.created + r.mailed + r.failed > 0 => tracing::info!(
                 created = r.created,
                 mailed = r.mailed,

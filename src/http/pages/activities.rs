@@ -2,7 +2,7 @@
 //! quotas.
 
 use askama::Template;
-use axum::extract::{Multipart, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::Deserialize;
@@ -716,10 +716,10 @@ pub async fn export_list(
 pub async fn import_allocation(
     State(state): State<AppState>,
     CurrentUser(session): CurrentUser,
-    multipart: Multipart,
+    multipart: crate::http::extract::Multipart,
 ) -> AppResult<Response> {
     let bytes = super::orgs::uploaded_file(multipart).await?;
-    let result = match tabular::read(&bytes) {
+    let result = match tabular::read_off_thread(bytes).await {
         Ok(table) => progress::import_allocation(&state.db, &session.acting(), &table).await,
         Err(message) => Err(AppError::invalid("文件", message)),
     };

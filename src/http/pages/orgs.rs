@@ -3,7 +3,8 @@
 use crate::http::extract::Form;
 use crate::http::extract::{Path, Query};
 use askama::Template;
-use axum::extract::{Multipart, State};
+use axum::extract::State;
+use crate::http::extract::Multipart;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::Deserialize;
@@ -407,7 +408,7 @@ pub async fn export(
 }
 
 /// Reads the uploaded spreadsheet (form field `file`); the route's body limit bounds it.
-pub async fn uploaded_file(mut multipart: Multipart) -> AppResult<axum::body::Bytes> {
+pub async fn uploaded_file(Multipart(mut multipart): Multipart) -> AppResult<axum::body::Bytes> {
     let mut bytes = None;
     while let Some(field) = multipart
         .next_field()
@@ -430,7 +431,7 @@ pub async fn import(
     multipart: Multipart,
 ) -> AppResult<Response> {
     let bytes = uploaded_file(multipart).await?;
-    let result = match tabular::read(&bytes) {
+    let result = match tabular::read_off_thread(bytes).await {
         Ok(table) => service::import(&state.db, &session.scope(), &table, &session.actor()).await,
         Err(message) => Err(AppError::invalid("文件", message)),
     };
