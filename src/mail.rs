@@ -98,7 +98,13 @@ fn build(from: &Mailbox, to: &[Recipient], subject: &str, body: &str) -> Result<
 fn header_text(text: &str) -> String {
     let cleaned: String = text
         .chars()
-        .map(|c| if c.is_control() || crate::domain::text::is_format_char(c) { ' ' } else { c })
+        .map(|c| {
+            if c.is_control() || crate::domain::text::is_format_char(c) {
+                ' '
+            } else {
+                c
+            }
+        })
         .collect();
     cleaned
         .split_whitespace()
@@ -129,7 +135,13 @@ mod tests {
     #[test]
     fn hostile_names_never_break_a_message() {
         let from: Mailbox = "网聚 <wangju@example.cn>".parse().expect("from");
-        for name in ["张三\r\nBcc: evil@example.cn", "\u{202e}李四", "\0", "王\n五", ""] {
+        for name in [
+            "张三\r\nBcc: evil@example.cn",
+            "\u{202e}李四",
+            "\0",
+            "王\n五",
+            "",
+        ] {
             let to = [Recipient {
                 name: name.to_string(),
                 email: "hexi.union@example.cn".into(),

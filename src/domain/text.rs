@@ -118,7 +118,11 @@ pub fn line(raw: &str, max: usize) -> Result<String, String> {
 /// Free text over several lines (a description, a write-up): like [`line`], but line breaks
 /// and tabs are kept (CR LF and CR become LF).
 pub fn paragraphs(raw: &str, max: usize) -> Result<String, String> {
-    let normalised: String = raw.replace("\r\n", "\n").replace('\r', "\n").nfc().collect();
+    let normalised: String = raw
+        .replace("\r\n", "\n")
+        .replace('\r', "\n")
+        .nfc()
+        .collect();
     if let Some(c) = normalised
         .chars()
         .find(|c| (c.is_control() && !matches!(c, '\n' | '\t')) || is_bidi_control(*c))
@@ -190,7 +194,10 @@ mod tests {
 
     #[test]
     fn free_text_keeps_line_breaks_but_not_control_characters() {
-        assert_eq!(paragraphs("第一段\r\n第二段\r", 100), Ok("第一段\n第二段".into()));
+        assert_eq!(
+            paragraphs("第一段\r\n第二段\r", 100),
+            Ok("第一段\n第二段".into())
+        );
         assert!(paragraphs("a\u{0}b", 100).is_err());
         assert!(paragraphs("a\u{202E}b", 100).is_err());
         assert!(line("a\nb", 100).is_err());

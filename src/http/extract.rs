@@ -86,7 +86,12 @@ pub fn check_urlencoded(raw: &[u8], what: &str) -> Result<(), AppError> {
         let mut halves = pair.splitn(2, |b| *b == b'=');
         let key = decode_component(halves.next().unwrap_or_default());
         let value = decode_component(halves.next().unwrap_or_default());
-        let field = key.as_deref().unwrap_or(what).chars().take(40).collect::<String>();
+        let field = key
+            .as_deref()
+            .unwrap_or(what)
+            .chars()
+            .take(40)
+            .collect::<String>();
         let (Ok(key), Ok(value)) = (&key, &value) else {
             return Err(AppError::invalid(
                 field,
@@ -107,7 +112,10 @@ pub fn check_urlencoded(raw: &[u8], what: &str) -> Result<(), AppError> {
 
 /// One urlencoded component: `+` is a space, `%XX` a byte; the bytes must be UTF-8.
 fn decode_component(raw: &[u8]) -> Result<String, ()> {
-    let spaced: Vec<u8> = raw.iter().map(|b| if *b == b'+' { b' ' } else { *b }).collect();
+    let spaced: Vec<u8> = raw
+        .iter()
+        .map(|b| if *b == b'+' { b' ' } else { *b })
+        .collect();
     percent_encoding::percent_decode(&spaced)
         .decode_utf8()
         .map(|c| c.into_owned())
@@ -119,7 +127,11 @@ fn check_json_strings(value: &serde_json::Value, path: &mut String) -> Result<()
     use serde_json::Value;
     let refuse = |path: &str, c: char| {
         AppError::invalid(
-            if path.is_empty() { "请求内容".to_string() } else { path.to_string() },
+            if path.is_empty() {
+                "请求内容".to_string()
+            } else {
+                path.to_string()
+            },
             format!("不能包含控制字符（U+{:04X}），请删去后重新提交", c as u32),
         )
     };
@@ -156,20 +168,24 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Form<T> {
 
     async fn from_request(req: Request, state: &S) -> Result<Self, AppError> {
         let (parts, body) = req.into_parts();
-        let bytes = axum::body::Bytes::from_request(Request::from_parts(parts.clone(), body), state)
-            .await
-            .map_err(|r| {
-                if too_large(r.status()) {
-                    AppError::TooLarge
-                } else {
-                    AppError::invalid("表单", "无法读取表单，请刷新页面后重新提交")
-                }
-            })?;
+        let bytes =
+            axum::body::Bytes::from_request(Request::from_parts(parts.clone(), body), state)
+                .await
+                .map_err(|r| {
+                    if too_large(r.status()) {
+                        AppError::TooLarge
+                    } else {
+                        AppError::invalid("表单", "无法读取表单，请刷新页面后重新提交")
+                    }
+                })?;
         check_urlencoded(&bytes, "表单")?;
-        axum::Form::<T>::from_request(Request::from_parts(parts, axum::body::Body::from(bytes)), state)
-            .await
-            .map(|axum::Form(v)| Form(v))
-            .map_err(form_problem)
+        axum::Form::<T>::from_request(
+            Request::from_parts(parts, axum::body::Body::from(bytes)),
+            state,
+        )
+        .await
+        .map(|axum::Form(v)| Form(v))
+        .map_err(form_problem)
     }
 }
 
@@ -192,8 +208,9 @@ impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for Path<T>
 
 /// A path whose decoded segments hold control characters names nothing.
 fn path_has_control(parts: &Parts) -> bool {
-    decode_component(parts.uri.path().as_bytes())
-        .map_or(true, |p| crate::domain::text::first_forbidden_char(&p).is_some())
+    decode_component(parts.uri.path().as_bytes()).map_or(true, |p| {
+        crate::domain::text::first_forbidden_char(&p).is_some()
+    })
 }
 
 /// Path parameters of an API call.
@@ -279,12 +296,12 @@ pub async fn multipart_text(
     field: axum::extract::multipart::Field<'_>,
     name: &str,
 ) -> Result<String, AppError> {
-    let bytes = field.bytes().await.map_err(|_| {
-        AppError::invalid(name, "上传的内容没有收全，请重新提交")
-    })?;
-    let text = String::from_utf8(bytes.to_vec()).map_err(|_| {
-        AppError::invalid(name, "不是 UTF-8 编码的文字，请刷新页面后重新提交")
-    })?;
+    let bytes = field
+        .bytes()
+        .await
+        .map_err(|_| AppError::invalid(name, "上传的内容没有收全，请重新提交"))?;
+    let text = String::from_utf8(bytes.to_vec())
+        .map_err(|_| AppError::invalid(name, "不是 UTF-8 编码的文字，请刷新页面后重新提交"))?;
     if let Some(c) = crate::domain::text::first_forbidden_char(&text) {
         return Err(AppError::invalid(
             name,

@@ -630,7 +630,9 @@ pub fn router(state: AppState) -> Router {
         ))
         // A panicking handler answers 500 like any internal error; the connection and every
         // other request carry on.
-        .layer(tower_http::catch_panic::CatchPanicLayer::custom(panic_response))
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(
+            panic_response,
+        ))
         .layer(middleware::from_fn(localise_framework_errors))
         .layer(middleware::from_fn_with_state(
             state.clone(),
@@ -765,8 +767,10 @@ async fn localise_framework_errors(request: Request, next: Next) -> Response {
         error.into_response()
     };
     // Keep the framework's status where it was more precise (e.g. 400 vs 422).
-    if !matches!(status, StatusCode::NOT_FOUND | StatusCode::UNSUPPORTED_MEDIA_TYPE)
-        && status.is_client_error()
+    if !matches!(
+        status,
+        StatusCode::NOT_FOUND | StatusCode::UNSUPPORTED_MEDIA_TYPE
+    ) && status.is_client_error()
     {
         *localised.status_mut() = status;
     }

@@ -1,10 +1,10 @@
 //! The org tree: browse and search within scope, create, edit, import and export.
 
 use crate::http::extract::Form;
+use crate::http::extract::Multipart;
 use crate::http::extract::{Path, Query};
 use askama::Template;
 use axum::extract::State;
-use crate::http::extract::Multipart;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::Deserialize;
