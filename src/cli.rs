@@ -345,7 +345,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             );
         }
         Command::Org(OrgCommand::Export { out }) => {
-            let rows = org_service::export_rows(db, &Scope::everything(), true)
+            let rows = org_service::export_rows(db, &Scope::everything())
                 .await
                 .map_err(report)?;
             let xlsx = out.as_ref().is_some_and(|p| {

@@ -76,6 +76,9 @@ pub struct UserRow {
     pub role: String,
     pub org_id: i64,
     pub org_name: String,
+    /// The org's materialised path (who may manage the account depends on it).
+    #[serde(skip)]
+    pub org_path: String,
     pub must_change_password: bool,
     pub locked: bool,
     pub disabled: bool,
@@ -95,7 +98,7 @@ pub async fn by_id(db: &Db, id: i64) -> Result<Option<User>, sqlx::Error> {
     on_pool!(db, pool => query_as::<_, User>(&BY_ID).bind(id).fetch_optional(pool).await)
 }
 
-const ROW_SELECT: &str = "SELECT u.id, u.login, u.display_name, u.phone, u.email, u.role, u.org_id, o.name AS org_name,
+const ROW_SELECT: &str = "SELECT u.id, u.login, u.display_name, u.phone, u.email, u.role, u.org_id, o.name AS org_name, o.path AS org_path,
     u.must_change_password, (u.locked_until IS NOT NULL AND u.locked_until > $2) AS locked, u.disabled
     FROM users u JOIN orgs o ON o.id = u.org_id WHERE o.path LIKE $1";
 

@@ -25,6 +25,53 @@ pub fn mask_phone(phone: &str) -> String {
     }
 }
 
+/// Whether `phone` is a landline (an area code, a dash, the number): an office number, meant to
+/// be called, shown whole to everyone.
+pub fn is_landline(phone: &str) -> bool {
+    phone.trim().split_once('-').is_some_and(|(a, n)| {
+        (3..=4).contains(&a.len())
+            && (7..=8).contains(&n.len())
+            && a.chars().chain(n.chars()).all(|c| c.is_ascii_digit())
+    })
+}
+
+/// Whether `text` is an 11-digit mainland mobile number (workers sign in with theirs).
+pub fn is_mobile(text: &str) -> bool {
+    let t = text.trim();
+    t.len() == 11 && t.starts_with('1') && t.chars().all(|c| c.is_ascii_digit())
+}
+
+/// The one rule for a contact's number (an org's contact, the notice's contacts): office
+/// landlines whole everywhere; a mobile whole for signed-in accounts (staff must be able to
+/// call), masked for anonymous visitors.
+pub fn contact_phone(phone: &str, signed_in: bool) -> String {
+    if signed_in || is_landline(phone) {
+        phone.trim().to_string()
+    } else {
+        mask_phone(phone)
+    }
+}
+
+/// The one rule for a person's own number (an account, a worker, a propagandist, an attendee,
+/// an author): masked unless the viewer's role may see it (`unmasked`), wherever it appears —
+/// including a login that is a mobile number.
+pub fn personal_phone(phone: &str, unmasked: bool) -> String {
+    if unmasked {
+        phone.trim().to_string()
+    } else {
+        mask_phone(phone)
+    }
+}
+
+/// A login as shown to others: a worker's login is their mobile number, masked like it.
+pub fn login_shown(login: &str, unmasked: bool) -> String {
+    if !unmasked && is_mobile(login) {
+        mask_phone(login)
+    } else {
+        login.to_string()
+    }
+}
+
 /// An 11-digit mobile number or a landline with its area code (`022-12345678`).
 pub fn valid_phone(phone: &str) -> bool {
     let mobile =
@@ -58,6 +105,17 @@ mod tests {
     fn masks_email_addresses() {
         assert_eq!(mask_email("zhangsan@example.cn"), "z***@example.cn");
         assert!(!mask_email("zhangsan@example.cn").contains("hangsan"));
+    }
+
+    #[test]
+    fn contacts_and_persons_follow_one_rule_each() {
+        assert_eq!(contact_phone("022-84236266", false), "022-84236266");
+        assert_eq!(contact_phone("13920354997", false), "139****4997");
+        assert_eq!(contact_phone("13920354997", true), "13920354997");
+        assert_eq!(personal_phone("13920354997", false), "139****4997");
+        assert_eq!(login_shown("13920354997", false), "139****4997");
+        assert_eq!(login_shown("hexi-admin", false), "hexi-admin");
+        assert_eq!(login_shown("13920354997", true), "13920354997");
     }
 
     #[test]

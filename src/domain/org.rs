@@ -75,24 +75,19 @@ impl OrgKind {
     }
 }
 
-/// An org name: trimmed, 2–100 characters, no control characters.
+/// An org name: a name by `text::name` (NFC, trimmed, no invisible or control characters),
+/// 2–100 characters.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct OrgName(String);
 
 impl OrgName {
-    pub fn parse(raw: &str) -> Result<OrgName, &'static str> {
-        let name = raw.trim();
-        let chars = name.chars().count();
-        if chars == 0 {
-            Err("单位名称不能为空")
-        } else if chars < 2 {
-            Err("单位名称太短，请填写全称")
-        } else if chars > 100 {
-            Err("单位名称不能超过 100 个字")
-        } else if name.chars().any(char::is_control) {
-            Err("单位名称不能包含换行或控制字符")
+    pub fn parse(raw: &str) -> Result<OrgName, String> {
+        let name = super::text::name(raw, super::text::limits::ORG_NAME)
+            .map_err(|m| format!("单位名称{m}"))?;
+        if name.chars().count() < 2 {
+            Err("单位名称太短，请填写全称".into())
         } else {
-            Ok(OrgName(name.to_string()))
+            Ok(OrgName(name))
         }
     }
 

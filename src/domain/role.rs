@@ -159,6 +159,30 @@ impl Role {
     pub fn may_read_audit(self) -> bool {
         self == Role::CityAdmin
     }
+
+    /// An administrator of a unit (or of the campaign).
+    pub fn is_admin(self) -> bool {
+        matches!(
+            self,
+            Role::CityAdmin | Role::CoOrganiserLiaison | Role::UnitAdmin | Role::GrassrootsAdmin
+        )
+    }
+
+    /// Whether an account with this role at the org with path `own_path` may manage (see,
+    /// reset, disable, edit) an account with `target` at `target_path`. The city manages every
+    /// account; an admin manages the accounts it could create in the units below its own, and
+    /// the non-admin accounts of its own unit, never a peer admin of its own unit (only an
+    /// admin of a unit above may reset or disable an admin).
+    pub fn may_manage_account(self, own_path: &str, target: Role, target_path: &str) -> bool {
+        if self == Role::CityAdmin {
+            return true;
+        }
+        if !self.may_manage_users() || !self.may_grant(target) || !target_path.starts_with(own_path)
+        {
+            return false;
+        }
+        target_path != own_path || !target.is_admin()
+    }
 }
 
 #[cfg(test)]
@@ -171,6 +195,20 @@ mod tests {
             assert_eq!(Role::parse(role.code()), Some(role));
             assert_eq!(Role::parse(role.label_zh()), Some(role));
         }
+    }
+
+    #[test]
+    fn peer_admins_do_not_manage_each_other() {
+        let unit = "/1/5/";
+        let below = "/1/5/23/";
+        assert!(!Role::UnitAdmin.may_manage_account(unit, Role::UnitAdmin, unit));
+        assert!(Role::UnitAdmin.may_manage_account(unit, Role::UnitAdmin, below));
+        assert!(Role::UnitAdmin.may_manage_account(unit, Role::Worker, unit));
+        assert!(!Role::GrassrootsAdmin.may_manage_account(below, Role::GrassrootsAdmin, below));
+        assert!(Role::GrassrootsAdmin.may_manage_account(below, Role::Worker, below));
+        assert!(!Role::UnitAdmin.may_manage_account(below, Role::Worker, unit));
+        assert!(!Role::UnitAdmin.may_manage_account(unit, Role::CityAdmin, below));
+        assert!(Role::CityAdmin.may_manage_account("/1/", Role::UnitAdmin, unit));
     }
 
     #[test]

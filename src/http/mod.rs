@@ -618,7 +618,10 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             writes_refresh_progress,
         ))
-        .layer(middleware::from_fn(session::csrf_guard))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            session::csrf_guard,
+        ))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             session::load_session,

@@ -23,8 +23,15 @@ use crate::domain::role::Role;
 use crate::error::{ApiError, AppError};
 use crate::service::accounts::{hash_token, random_token};
 
-/// Cookie carrying a pre-login CSRF token (double-submit, for the login form).
-pub const CSRF_COOKIE: &str = "wangju_csrf";
+/// Name of the cookie carrying a pre-login CSRF token (double-submit, for the login form):
+/// with TLS the `__Host-` prefix, like the session cookie, so no other host can plant one.
+pub fn csrf_cookie_name(secure: bool) -> &'static str {
+    if secure {
+        "__Host-wangju_csrf"
+    } else {
+        "wangju_csrf"
+    }
+}
 /// Form field or query parameter carrying the CSRF token.
 pub const CSRF_FIELD: &str = "_csrf";
 /// Header carrying the CSRF token (JSON API).
@@ -157,7 +164,7 @@ async fn lookup(state: &AppState, token: &str, ip: String) -> Result<Option<Sess
 /// Refuses any state-changing request whose CSRF token does not match the session's (or,
 /// before login, the pre-session cookie's). The token may come in the `X-CSRF-Token` header,
 /// the `_csrf` query parameter (multipart forms) or the `_csrf` form field.
-pub async fn csrf_guard(request: Request, next: Next) -> Response {
+pub async fn csrf_guard(State(state): State<AppState>, request: Request, next: Next) -> Response {
     if matches!(
         *request.method(),
         Method::GET | Method::HEAD | Method::OPTIONS
@@ -175,7 +182,7 @@ pub async fn csrf_guard(request: Request, next: Next) -> Response {
     let expected = match request.extensions().get::<Session>() {
         Some(session) => Some(session.csrf.clone()),
         None => CookieJar::from_headers(request.headers())
-            .get(CSRF_COOKIE)
+            .get(csrf_cookie_name(state.settings.secure_cookies))
             .map(|c| c.value().to_string()),
     };
     let Some(expected) = expected.filter(|t| !t.is_empty()) else {
@@ -234,13 +241,15 @@ fn same_token(a: &str, b: &str) -> bool {
 /// Makes sure an anonymous visitor has a pre-session CSRF token; returns it and the jar to
 /// send back.
 pub fn pre_session_token(jar: CookieJar, secure: bool) -> (CookieJar, String) {
-    if let Some(existing) = jar.get(CSRF_COOKIE).map(|c| c.value().to_string())
+    if let Some(existing) = jar
+        .get(csrf_cookie_name(secure))
+        .map(|c| c.value().to_string())
         && existing.len() == 64
     {
         return (jar, existing);
     }
     let token = random_token();
-    let cookie = Cookie::build((CSRF_COOKIE, token.clone()))
+    let cookie = Cookie::build((csrf_cookie_name(secure), token.clone()))
         .path("/")
         .http_only(true)
         .secure(secure)

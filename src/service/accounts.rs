@@ -324,16 +324,18 @@ pub async fn logout(db: &Db, token: &str, actor: &Actor) -> Result<(), AppError>
     Ok(())
 }
 
-/// Changes one's own password; other sessions of the account end.
+/// Changes one's own password. Every session of the account ends, this one too: the caller
+/// gets a new session (a new id and CSRF token) to carry on with, so an id that was known
+/// before the change is worth nothing after it.
 pub async fn change_password(
     db: &Db,
     user: &User,
     current: &str,
     new: &str,
     confirm: &str,
-    keep_session: &str,
+    ip: &str,
     actor: &Actor,
-) -> Result<(), AppError> {
+) -> Result<NewSession, AppError> {
     if !verify_password(current, &user.password_hash).await {
         return Err(AppError::invalid("当前密码", "当前密码不正确"));
     }
@@ -348,7 +350,20 @@ pub async fn change_password(
     let hash = hash_password(new).await?;
     let mut tx = db.begin().await?;
     users::set_password(&mut tx, user.id, &hash, false).await?;
-    sessions::delete_for_user(&mut tx, user.id, Some(&hash_token(keep_session))).await?;
+    sessions::delete_for_user(&mut tx, user.id, None).await?;
+    let session = NewSession {
+        token: random_token(),
+        csrf: random_token(),
+    };
+    sessions::insert(
+        &mut tx,
+        &hash_token(&session.token),
+        user.id,
+        &session.csrf,
+        unix_now(),
+        ip,
+    )
+    .await?;
     audit::append(
         &mut tx,
         actor,
@@ -362,7 +377,7 @@ pub async fn change_password(
     )
     .await?;
     tx.commit().await?;
-    Ok(())
+    Ok(session)
 }
 
 /// A one-time password that meets the staff policy; easy to read out (no 0/O, 1/l/I).
@@ -417,10 +432,15 @@ pub async fn create_account(
             "登录名 3 至 64 个字符，只能用字母、数字和 . _ @ -（职工可用手机号）",
         ));
     }
-    let display_name = input.display_name.trim();
-    if display_name.is_empty() || display_name.chars().count() > 50 {
-        errors.push(FieldError::new("姓名", "请填写姓名（不超过 50 字）"));
-    }
+    let display_name = crate::domain::text::name(
+        &input.display_name,
+        crate::domain::text::limits::PERSON_NAME,
+    )
+    .unwrap_or_else(|m| {
+        errors.push(FieldError::new("姓名", format!("姓名{m}")));
+        String::new()
+    });
+    let display_name = display_name.as_str();
     let phone = input
         .phone
         .as_deref()

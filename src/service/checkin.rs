@@ -10,6 +10,7 @@ use crate::db::Db;
 use crate::db::checkins::{self, NewCheckin};
 use crate::db::group_commit::GroupCommit;
 use crate::domain::activity::TIME_FORMAT;
+use crate::domain::text;
 use crate::error::{AppError, FieldError};
 use crate::service::accounts::{random_token, valid_phone};
 use crate::service::activities::{Acting, get as get_activity};
@@ -102,14 +103,15 @@ pub async fn check_in(
     let target = target(db, token).await?;
     window(&target, clock.now_local()).map_err(AppError::Conflict)?;
     let mut errors = Vec::new();
-    let name: String = form.name.chars().filter(|c| !c.is_whitespace()).collect();
-    if name.is_empty() || name.chars().count() > 30 {
-        errors.push(FieldError::new("姓名", "请填写您的姓名"));
-    }
-    let unit = form.unit.trim();
-    if unit.is_empty() || unit.chars().count() > 100 {
-        errors.push(FieldError::new("单位", "请填写您的工作单位"));
-    }
+    let name = text::name(&form.name, text::limits::PERSON_NAME).unwrap_or_else(|m| {
+        errors.push(FieldError::new("姓名", format!("姓名{m}")));
+        String::new()
+    });
+    let unit = text::name(&form.unit, text::limits::ORG_NAME).unwrap_or_else(|m| {
+        errors.push(FieldError::new("单位", format!("工作单位{m}")));
+        String::new()
+    });
+    let unit = unit.as_str();
     let phone = Some(form.phone.trim()).filter(|p| !p.is_empty());
     if let Some(p) = phone
         && !valid_phone(p)
@@ -125,9 +127,11 @@ pub async fn check_in(
     if !errors.is_empty() {
         return Err(AppError::Invalid(errors));
     }
+    // "张 三", "張三" and "张\u{200B}三" are one person.
+    let key_name = text::person_key_name(&name);
     let person_key = match phone {
-        Some(p) => format!("{name}|{p}"),
-        None => format!("{name}|{unit}"),
+        Some(p) => format!("{key_name}|{p}"),
+        None => format!("{key_name}|{}", text::person_key_name(unit)),
     };
     let row = NewCheckin {
         activity_id: target.activity_id,

@@ -8,8 +8,9 @@ use serde::Deserialize;
 use crate::db::audit::{self, Actor, Event};
 use crate::db::orgs::{self, NewOrg, Org, Scope};
 use crate::db::{Db, Tx};
-use crate::domain::mask::mask_phone;
+use crate::domain::mask::contact_phone;
 use crate::domain::org::{OrgKind, OrgName, find_cycle};
+use crate::domain::text;
 use crate::error::{AppError, FieldError};
 use crate::office::tabular::Table;
 use crate::service::accounts::valid_phone;
@@ -49,18 +50,14 @@ fn check_fields(input: &OrgInput) -> Result<Checked, Vec<FieldError>> {
             ),
         ))
     });
-    let contact_name = input
-        .contact_name
-        .as_deref()
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(str::to_string);
-    if contact_name
-        .as_ref()
-        .is_some_and(|n| n.chars().count() > 50)
-    {
-        errors.push(FieldError::new("联系人", "联系人姓名不超过 50 字"));
-    }
+    let contact_name = text::optional_name(
+        input.contact_name.as_deref().unwrap_or_default(),
+        text::limits::PERSON_NAME,
+    )
+    .unwrap_or_else(|m| {
+        errors.push(FieldError::new("联系人", format!("联系人姓名{m}")));
+        None
+    });
     let contact_phone = input
         .contact_phone
         .as_deref()
@@ -112,6 +109,59 @@ fn kind_refused(kind: OrgKind) -> AppError {
     )
 }
 
+/// Why an admin with `scope` may not make this change to the existing org `before`: one set of
+/// rules for the form, the API and every row of an import. An admin's own unit keeps its
+/// name, kind and place (they are the city's, or the unit above's, to set); its contacts it
+/// may change.
+fn edit_problems(
+    scope: &Scope,
+    before: &Org,
+    after: &Checked,
+    moves: bool,
+) -> Vec<(&'static str, String)> {
+    let mut problems = Vec::new();
+    if !scope.contains(before) {
+        problems.push((
+            "单位名称",
+            "这个单位已存在，但不在您的管理范围内".to_string(),
+        ));
+        return problems;
+    }
+    let own_root = before.path == scope.prefix && *scope != Scope::everything();
+    let kind_changes = after.kind.code() != before.kind;
+    if own_root && kind_changes {
+        problems.push(("类型", "不能修改您自己所在单位的类型".into()));
+    } else if kind_changes && !may_assign(scope, after.kind) {
+        problems.push((
+            "类型",
+            format!(
+                "只有市总管理员可以设置“{}”类型，您可以建立中间层工会或基层工会",
+                after.kind.label_zh()
+            ),
+        ));
+    }
+    if own_root && after.name.as_str() != before.name {
+        problems.push((
+            "单位名称",
+            "本单位的名称由上级单位设定，不能自己修改；如需更名，请联系上级单位".into(),
+        ));
+    }
+    if own_root && moves {
+        problems.push(("上级单位", "不能移动您自己所在的单位".into()));
+    }
+    problems
+}
+
+/// The refusal for a name another org already has. An org outside the caller's scope is not
+/// named or described.
+fn duplicate_name(name: &str, other: &Org, scope: &Scope) -> String {
+    if scope.contains(other) {
+        format!("已有名为“{name}”的单位，单位名称不能重复")
+    } else {
+        "这个名称已被您管理范围以外的单位使用，请用全称或加上所在区县等加以区分".into()
+    }
+}
+
 /// Top-level bodies have no parent; everything else hangs under one.
 fn may_be_root(kind: OrgKind) -> bool {
     matches!(
@@ -140,16 +190,10 @@ pub async fn create(
             None => return Err(AppError::invalid("上级单位", "请选择上级单位")),
         };
     let mut tx = db.begin().await?;
-    if orgs::find_by_name_tx(&mut tx, checked.name.as_str())
-        .await?
-        .is_some()
-    {
+    if let Some(other) = orgs::find_by_name_tx(&mut tx, checked.name.as_str()).await? {
         return Err(AppError::invalid(
             "单位名称",
-            format!(
-                "已有名为“{}”的单位，单位名称不能重复",
-                checked.name.as_str()
-            ),
+            duplicate_name(checked.name.as_str(), &other, scope),
         ));
     }
     let org = insert_audited(
@@ -179,13 +223,15 @@ pub async fn update(
 ) -> Result<Org, AppError> {
     let before = orgs::get(db, scope, id).await?.ok_or(AppError::NotFound)?;
     let checked = check_fields(input).map_err(AppError::Invalid)?;
-    let own_root = before.path == scope.prefix;
-    if checked.kind.code() != before.kind && (own_root || !may_assign(scope, checked.kind)) {
-        return Err(if own_root {
-            AppError::invalid("类型", "不能修改您自己所在单位的类型")
-        } else {
-            kind_refused(checked.kind)
-        });
+    let moves = input.parent_id.is_some() && input.parent_id != before.parent_id;
+    let problems = edit_problems(scope, &before, &checked, moves);
+    if !problems.is_empty() {
+        return Err(AppError::Invalid(
+            problems
+                .into_iter()
+                .map(|(field, message)| FieldError::new(field, message))
+                .collect(),
+        ));
     }
     let mut tx = db.begin().await?;
     if let Some(other) = orgs::find_by_name_tx(&mut tx, checked.name.as_str()).await?
@@ -193,10 +239,7 @@ pub async fn update(
     {
         return Err(AppError::invalid(
             "单位名称",
-            format!(
-                "已有名为“{}”的单位，单位名称不能重复",
-                checked.name.as_str()
-            ),
+            duplicate_name(checked.name.as_str(), &other, scope),
         ));
     }
     orgs::update_details(
@@ -208,12 +251,7 @@ pub async fn update(
         checked.contact_phone.as_deref(),
     )
     .await?;
-    if input.parent_id != before.parent_id
-        && let Some(parent_id) = input.parent_id
-    {
-        if before.path == scope.prefix {
-            return Err(AppError::invalid("上级单位", "不能移动您自己所在的单位"));
-        }
+    if moves && let Some(parent_id) = input.parent_id {
         let parent = orgs::get(db, scope, parent_id)
             .await?
             .ok_or_else(|| AppError::invalid("上级单位", "上级单位不存在或不在您的管理范围内"))?;
@@ -378,25 +416,26 @@ pub async fn import(
     for row in &rows {
         let name = row.checked.name.as_str();
         let line = row.line;
-        let kind_changes = by_name
-            .get(name)
-            .is_none_or(|o| o.kind != row.checked.kind.code());
-        if kind_changes && !may_assign(scope, row.checked.kind) {
-            errors.push(FieldError::new(
+        match by_name.get(name) {
+            // An existing org: the rules of a single edit, row by row.
+            Some(org) => {
+                let moves = row.parent.as_deref().is_some_and(|p| {
+                    org.parent_id
+                        .and_then(|id| by_id.get(&id))
+                        .is_none_or(|current| current.name != p)
+                });
+                for (field, message) in edit_problems(scope, org, &row.checked, moves) {
+                    errors.push(FieldError::new(format!("第 {line} 行 {field}"), message));
+                }
+            }
+            None if !may_assign(scope, row.checked.kind) => errors.push(FieldError::new(
                 format!("第 {line} 行 类型"),
                 format!(
                     "只有市总管理员可以设置“{}”类型",
                     row.checked.kind.label_zh()
                 ),
-            ));
-        }
-        if let Some(org) = by_name.get(name)
-            && !scope.contains(org)
-        {
-            errors.push(FieldError::new(
-                format!("第 {line} 行 单位名称"),
-                format!("“{name}”已存在，但不在您的管理范围内"),
-            ));
+            )),
+            None => {}
         }
         match &row.parent {
             Some(parent) => {
@@ -413,14 +452,6 @@ pub async fn import(
                     errors.push(FieldError::new(
                         format!("第 {line} 行 上级单位"),
                         format!("上级单位“{parent}”不在您的管理范围内"),
-                    ));
-                }
-                if by_name.get(name).is_some_and(|o| o.path == scope.prefix)
-                    && parents.get(name) != Some(&parent.as_str())
-                {
-                    errors.push(FieldError::new(
-                        format!("第 {line} 行 上级单位"),
-                        "不能移动您自己所在的单位",
                     ));
                 }
                 parents.insert(name, parent.as_str());
@@ -543,13 +574,9 @@ async fn apply_row(
     Ok(())
 }
 
-/// The tree in scope as export rows, parents before children. Phones are masked unless
-/// `unmasked` (city admins and the command line).
-pub async fn export_rows(
-    db: &Db,
-    scope: &Scope,
-    unmasked: bool,
-) -> Result<Vec<Vec<String>>, AppError> {
+/// The tree in scope as export rows, parents before children. Contact numbers are whole: the
+/// export is for signed-in staff (and the command line), who call them.
+pub async fn export_rows(db: &Db, scope: &Scope) -> Result<Vec<Vec<String>>, AppError> {
     let list = orgs::list(db, scope, None).await?;
     let names: HashMap<i64, &str> = list.iter().map(|o| (o.id, o.name.as_str())).collect();
     let mut sorted: Vec<&Org> = list.iter().collect();
@@ -565,13 +592,7 @@ pub async fn export_rows(
             let phone = o
                 .contact_phone
                 .as_deref()
-                .map(|p| {
-                    if unmasked {
-                        p.to_string()
-                    } else {
-                        mask_phone(p)
-                    }
-                })
+                .map(|p| contact_phone(p, true))
                 .unwrap_or_default();
             vec![
                 o.name.clone(),

@@ -8,6 +8,7 @@ pub use crate::db::propagandists::Propagandist;
 use crate::db::{Db, is_unique_violation, orgs, propagandists};
 use crate::domain::mask::mask_phone;
 use crate::domain::role::Role;
+use crate::domain::text;
 use crate::error::{AppError, FieldError};
 use crate::service::accounts::valid_phone;
 use crate::service::activities::{Acting, current_campaign};
@@ -38,10 +39,11 @@ pub async fn list(db: &Db, acting: &Acting) -> Result<Vec<Propagandist>, AppErro
 
 pub async fn register(db: &Db, acting: &Acting, input: &NewPropagandist) -> Result<i64, AppError> {
     let mut errors = Vec::new();
-    let name = input.name.trim();
-    if name.is_empty() || name.chars().count() > 50 {
-        errors.push(FieldError::new("姓名", "请填写宣传员姓名（不超过 50 字）"));
-    }
+    let name = text::name(&input.name, text::limits::PERSON_NAME).unwrap_or_else(|m| {
+        errors.push(FieldError::new("姓名", format!("宣传员姓名{m}")));
+        String::new()
+    });
+    let name = name.as_str();
     let phone = input
         .phone
         .as_deref()
@@ -52,10 +54,11 @@ pub async fn register(db: &Db, acting: &Acting, input: &NewPropagandist) -> Resu
     {
         errors.push(FieldError::new("手机号", "手机号应为 11 位数字"));
     }
-    let accounts = input.accounts.trim();
-    if accounts.chars().count() > 300 {
-        errors.push(FieldError::new("网络账号", "不超过 300 字"));
-    }
+    let accounts = text::line(&input.accounts, text::limits::SHORT_TEXT).unwrap_or_else(|m| {
+        errors.push(FieldError::new("网络账号", format!("网络账号{m}")));
+        String::new()
+    });
+    let accounts = accounts.as_str();
     let org = match input.org_id {
         Some(id) => orgs::get(db, &acting.scope, id).await?,
         None => Some(acting.org.clone()),
@@ -72,9 +75,10 @@ pub async fn register(db: &Db, acting: &Acting, input: &NewPropagandist) -> Resu
     let campaign = current_campaign(db).await?;
     // Same name and phone is the same person wherever registered; without a phone, the same
     // name in the same unit.
+    let key_name = text::person_key_name(name);
     let person_key = match phone {
-        Some(p) => format!("{name}|{p}"),
-        None => format!("{name}|@{}", org.id),
+        Some(p) => format!("{key_name}|{p}"),
+        None => format!("{key_name}|@{}", org.id),
     };
     let mut tx = db.begin().await?;
     let id = propagandists::insert(

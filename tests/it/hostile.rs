@@ -211,3 +211,167 @@ async fn framework_errors_are_answered_in_chinese() {
     })
     .await;
 }
+
+/// An admin manages the accounts of the units below and the non-admin accounts of its own
+/// unit; a peer admin of the same unit cannot reset (and read the new password of) or disable
+/// another, nor see them in the list.
+#[tokio::test]
+async fn peer_admins_cannot_take_each_other_over() {
+    each_backend(|app| async move {
+        let first = app.user(Role::UnitAdmin, "和平区总工会").await;
+        let admin = app.admin().await;
+        let heping = wangju::db::orgs::find_by_name(&app.state.db, "和平区总工会")
+            .await
+            .expect("query")
+            .expect("org");
+        let (status, created) = admin
+            .send_json(
+                reqwest::Method::POST,
+                "/api/v1/users",
+                &json!({"login": "heping-second", "display_name": "第二管理员", "role": "unit_admin", "org_id": heping.id}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{created}");
+        let peer = created["id"].as_i64().expect("id");
+        let (status, worker) = admin
+            .send_json(
+                reqwest::Method::POST,
+                "/api/v1/users",
+                &json!({"login": "13812345678", "display_name": "职工甲", "phone": "13812345678", "role": "worker", "org_id": heping.id}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{worker}");
+        let worker = worker["id"].as_i64().expect("id");
+        let district = app.signed_in(&first).await;
+        let r = district
+            .post_form(&format!("/users/{peer}/reset-password"), &[])
+            .await;
+        assert_eq!(r.status(), StatusCode::NOT_FOUND);
+        let r = district
+            .post_form(&format!("/users/{peer}/status"), &[("disabled", "1")])
+            .await;
+        assert_eq!(r.status(), StatusCode::NOT_FOUND);
+        let (status, _) = district.json(&format!("/api/v1/users/{peer}")).await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        let (_, list) = district.json("/api/v1/users").await;
+        let ids: Vec<i64> = list
+            .as_array()
+            .expect("list")
+            .iter()
+            .filter_map(|u| u["id"].as_i64())
+            .collect();
+        assert!(!ids.contains(&peer), "{ids:?}");
+        // The worker of its own unit it does manage, and sees the login (a mobile) masked.
+        assert!(ids.contains(&worker));
+        let (_, row) = district.json(&format!("/api/v1/users/{worker}")).await;
+        assert_eq!(row["login"], "138****5678", "{row}");
+        assert_eq!(row["phone"], "138****5678", "{row}");
+        let (_, html) = district.text("/users").await;
+        assert!(!html.contains("13812345678"));
+        // The city may reset the district admin.
+        let r = admin
+            .post_form(&format!("/users/{peer}/reset-password"), &[])
+            .await;
+        assert_eq!(r.status(), StatusCode::OK);
+    })
+    .await;
+}
+
+/// An org import goes through the rules of a single edit: a district cannot change its own
+/// org's kind (or name, or place) through a spreadsheet either.
+#[tokio::test]
+async fn imports_follow_the_rules_of_single_edits() {
+    each_backend(|app| async move {
+        let district = app
+            .signed_in(&app.user(Role::UnitAdmin, "和平区总工会").await)
+            .await;
+        let csv = "单位名称,上级单位,类型\n和平区总工会,天津市总工会,局、集团公司工会\n";
+        let r = district
+            .upload("/orgs/import", "orgs.csv", csv.as_bytes().to_vec())
+            .await;
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let text = r.text().await.expect("body");
+        assert!(text.contains("第 2 行"), "{text}");
+        let org = wangju::db::orgs::find_by_name(&app.state.db, "和平区总工会")
+            .await
+            .expect("query")
+            .expect("org");
+        assert_eq!(org.kind, "district_union");
+        // The form refuses the same change, and a rename of its own unit.
+        let r = district
+            .post_form(
+                &format!("/orgs/{}", org.id),
+                &[("name", "和平区总工会"), ("kind", "bureau_group")],
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let r = district
+            .post_form(
+                &format!("/orgs/{}", org.id),
+                &[("name", "河东区总工会（和平）"), ("kind", "district_union")],
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        // A name another district holds is refused without describing that district.
+        let r = district
+            .post_form(
+                "/orgs",
+                &[
+                    ("name", "河东区总工会"),
+                    ("kind", "grassroots"),
+                    ("parent_id", &org.id.to_string()),
+                ],
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let text = r.text().await.expect("body");
+        assert!(text.contains("管理范围以外"), "{text}");
+        // A lookalike with a zero-width space is refused.
+        let r = district
+            .post_form(
+                "/orgs",
+                &[
+                    ("name", "和平区\u{200B}总工会"),
+                    ("kind", "grassroots"),
+                    ("parent_id", &org.id.to_string()),
+                ],
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    })
+    .await;
+}
+
+/// Changing one's password ends every session, the current one included, and hands a new
+/// session id to the browser that changed it.
+#[tokio::test]
+async fn a_password_change_rotates_the_session_id() {
+    each_backend(|app| async move {
+        let login = app.user(Role::UnitAdmin, "和平区总工会").await;
+        let agent = app.signed_in(&login).await;
+        let before = agent.csrf.clone();
+        let r = agent
+            .post_form(
+                "/account/password",
+                &[
+                    ("current", PASSWORD),
+                    ("new", "Another-Passw0rd!"),
+                    ("confirm", "Another-Passw0rd!"),
+                ],
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        let cookie = r
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find(|c| c.starts_with("wangju_sid="))
+            .map(str::to_string);
+        assert!(cookie.is_some(), "a new session cookie is set");
+        let (status, me) = agent.json("/api/v1/me").await;
+        assert_eq!(status, StatusCode::OK);
+        assert_ne!(me["csrf_token"].as_str().expect("token"), before);
+    })
+    .await;
+}

@@ -665,12 +665,13 @@ async fn accounts_carry_an_email_address_masked_like_phones() {
             .send_json(
                 Method::POST,
                 "/api/v1/users",
-                &json!({"login": "hexi-li", "display_name": "李明", "role": "unit_admin", "org_id": hexi_id, "email": " liming@example.cn "}),
+                &json!({"login": "hexi-li", "display_name": "李明", "role": "worker", "org_id": hexi_id, "email": " liming@example.cn "}),
             )
             .await;
         assert_eq!(s, StatusCode::CREATED, "{body}");
         let id = body["id"].as_i64().unwrap_or_default();
-        // The city sees it whole; the district's own admin sees it masked.
+        // The city sees it whole; the district's admin (who manages the unit's non-admin
+        // accounts) sees it masked.
         let (_, row) = city.json(&format!("/api/v1/users/{id}")).await;
         assert_eq!(row["email"], "liming@example.cn");
         let hexi = app.signed_in(&app.user(Role::UnitAdmin, "河西区总工会").await).await;

@@ -7,8 +7,7 @@ use utoipa::IntoParams;
 
 use crate::app::AppState;
 use crate::db::orgs::{self, Org};
-use crate::domain::mask::mask_phone;
-use crate::domain::role::Role;
+use crate::domain::mask::contact_phone;
 use crate::error::{ApiResult, AppError};
 use crate::http::session::{CurrentUser, Session};
 use crate::service::orgs::{self as service, OrgInput};
@@ -19,10 +18,9 @@ pub struct Search {
     pub q: Option<String>,
 }
 
-fn present(mut org: Org, session: &Session) -> Org {
-    if session.role != Role::CityAdmin {
-        org.contact_phone = org.contact_phone.as_deref().map(mask_phone);
-    }
+/// An org as the API shows it: contact numbers by the contact rule (the caller is signed in).
+fn present(mut org: Org, _session: &Session) -> Org {
+    org.contact_phone = org.contact_phone.as_deref().map(|p| contact_phone(p, true));
     org
 }
 

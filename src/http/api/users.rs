@@ -7,9 +7,8 @@ use utoipa::ToSchema;
 
 use crate::app::AppState;
 use crate::db::users::{self, UserRow};
-use crate::domain::role::Role;
 use crate::error::{ApiResult, AppError};
-use crate::http::pages::users::present;
+use crate::http::pages::users::{manages, present};
 use crate::http::session::CurrentUser;
 use crate::service::accounts::{self, NewAccount};
 
@@ -20,7 +19,12 @@ pub async fn list(
     CurrentUser(s): CurrentUser,
 ) -> ApiResult<Json<Vec<UserRow>>> {
     let rows = users::list(&state.db, &s.scope()).await?;
-    Ok(Json(rows.into_iter().map(|u| present(u, &s)).collect()))
+    Ok(Json(
+        rows.into_iter()
+            .filter(|u| u.id == s.user.id || manages(&s, u))
+            .map(|u| present(u, &s))
+            .collect(),
+    ))
 }
 
 /// One account in scope.
@@ -31,13 +35,7 @@ pub async fn show(
     CurrentUser(s): CurrentUser,
     ApiPath(user_id): ApiPath<i64>,
 ) -> ApiResult<Json<UserRow>> {
-    let row = users::get_row(&state.db, &s.scope(), user_id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let role = Role::parse(&row.role).ok_or(AppError::NotFound)?;
-    if row.id != s.user.id && !s.role.may_grant(role) {
-        return Err(AppError::NotFound.into());
-    }
+    let row = crate::http::pages::users::in_scope(&state, &s, user_id).await?;
     Ok(Json(present(row, &s)))
 }
 

@@ -167,6 +167,8 @@ pub struct PasswordForm {
 pub async fn change_password(
     State(state): State<AppState>,
     AnySession(session): AnySession,
+    parts: Parts,
+    jar: CookieJar,
     Form(form): Form<PasswordForm>,
 ) -> AppResult<Response> {
     let result = accounts::change_password(
@@ -175,12 +177,18 @@ pub async fn change_password(
         &form.current,
         &form.new,
         &form.confirm,
-        &session.token,
+        &client_ip(&parts),
         &session.actor(),
     )
     .await;
     match result {
-        Ok(()) => Ok(Redirect::to("/dashboard?password_changed=1").into_response()),
+        Ok(new_session) => {
+            let jar = jar.add(session_cookie(
+                &new_session.token,
+                state.settings.secure_cookies,
+            ));
+            Ok((jar, Redirect::to("/dashboard?password_changed=1")).into_response())
+        }
         Err(AppError::Invalid(errors)) => {
             let page = render(&PasswordPage {
                 nav: Nav::for_session(&session),

@@ -14,9 +14,8 @@ use crate::app::AppState;
 use crate::db::audit::{self, Event};
 use crate::db::orgs::{self, Org};
 use crate::db::users;
-use crate::domain::mask::mask_phone;
+use crate::domain::mask::contact_phone;
 use crate::domain::org::OrgKind;
-use crate::domain::role::Role;
 use crate::error::{AppError, AppResult, FieldError};
 use crate::http::session::{CurrentUser, Session};
 use crate::office::tabular;
@@ -33,14 +32,9 @@ pub struct OrgLine {
     pub contact: String,
 }
 
-fn line(org: &Org, base_depth: i64, unmasked: bool) -> OrgLine {
-    let phone = org.contact_phone.as_deref().map(|p| {
-        if unmasked {
-            p.to_string()
-        } else {
-            mask_phone(p)
-        }
-    });
+fn line(org: &Org, base_depth: i64) -> OrgLine {
+    // Org pages are for signed-in staff: a contact's number is shown whole, to be called.
+    let phone = org.contact_phone.as_deref().map(|p| contact_phone(p, true));
     let contact = match (&org.contact_name, phone) {
         (Some(n), Some(p)) => format!("{n} {p}"),
         (Some(n), None) => n.clone(),
@@ -63,11 +57,6 @@ fn tree_order(mut list: Vec<Org>) -> Vec<Org> {
     let key = |o: &Org| -> Vec<i64> { o.path.split('/').filter_map(|s| s.parse().ok()).collect() };
     list.sort_by_key(key);
     list
-}
-
-/// Phones are shown whole only to city admins; everyone else sees them masked.
-fn sees_phones(session: &Session) -> bool {
-    session.role == Role::CityAdmin
 }
 
 pub struct KindOption {
@@ -134,7 +123,6 @@ async fn page(
         found.clone()
     };
     let base = all.iter().map(|o| o.depth).min().unwrap_or(0);
-    let unmasked = sees_phones(session);
     let status = if errors.is_empty() {
         StatusCode::OK
     } else {
@@ -147,10 +135,10 @@ async fn page(
         total: found.len(),
         lines: found
             .iter()
-            .map(|o| line(o, if search.is_some() { o.depth } else { base }, unmasked))
+            .map(|o| line(o, if search.is_some() { o.depth } else { base }))
             .collect(),
         may_edit: session.role.may_edit_orgs(),
-        parents: all.iter().map(|o| line(o, base, false)).collect(),
+        parents: all.iter().map(|o| line(o, base)).collect(),
         kinds: kind_options(),
         errors,
         message: message.map(|m| {
@@ -283,7 +271,7 @@ async fn org_page(
     let children = all
         .iter()
         .filter(|o| o.parent_id == Some(org.id))
-        .map(|o| line(o, o.depth, sees_phones(session)))
+        .map(|o| line(o, o.depth))
         .collect();
     let parent_name = match org.parent_id {
         Some(pid) => all
@@ -298,7 +286,6 @@ async fn org_page(
         .iter()
         .filter(|u| u.org_id == org.id)
         .count();
-    let unmasked = sees_phones(session);
     let status = if errors.is_empty() {
         StatusCode::OK
     } else {
@@ -307,14 +294,10 @@ async fn org_page(
     let html = render(&OrgPage {
         nav: Nav::for_session(session),
         csrf: session.csrf.clone(),
-        org: line(&org, org.depth, unmasked),
+        org: line(&org, org.depth),
         kind_code: org.kind.clone(),
         contact_name: org.contact_name.clone().unwrap_or_default(),
-        contact_phone: if session.role.may_edit_orgs() {
-            org.contact_phone.clone().unwrap_or_default()
-        } else {
-            String::new()
-        },
+        contact_phone: org.contact_phone.clone().unwrap_or_default(),
         parent_id: org.parent_id,
         parent_sel: org.parent_id.unwrap_or(-1),
         parent_name,
@@ -325,7 +308,7 @@ async fn org_page(
         parents: all
             .iter()
             .filter(|o| !org.contains(o))
-            .map(|o| line(o, base, false))
+            .map(|o| line(o, base))
             .collect(),
         kinds: kind_options(),
         errors,
@@ -379,8 +362,7 @@ pub async fn export(
     CurrentUser(session): CurrentUser,
     Query(q): Query<ExportQuery>,
 ) -> AppResult<Response> {
-    let unmasked = sees_phones(&session);
-    let rows = service::export_rows(&state.db, &session.scope(), unmasked).await?;
+    let rows = service::export_rows(&state.db, &session.scope()).await?;
     let csv = q.format.as_deref() == Some("csv");
     let bytes = if csv {
         tabular::write_csv(&EXPORT_HEADER, &rows)
@@ -396,7 +378,7 @@ pub async fn export(
             object_type: "org",
             object_id: String::new(),
             before: None,
-            after: Some(serde_json::json!({ "rows": rows.len(), "unmasked": unmasked, "format": if csv { "csv" } else { "xlsx" } })),
+            after: Some(serde_json::json!({ "rows": rows.len(), "format": if csv { "csv" } else { "xlsx" } })),
         },
     )
     .await?;

@@ -13,7 +13,7 @@ use crate::app::AppState;
 use crate::db::audit::{self, Event};
 use crate::db::orgs;
 use crate::db::users::{self, UserRow};
-use crate::domain::mask::{mask_email, mask_phone};
+use crate::domain::mask::{login_shown, mask_email, personal_phone};
 use crate::domain::role::Role;
 use crate::error::{AppError, AppResult, FieldError};
 use crate::http::session::{CurrentUser, Session};
@@ -32,8 +32,10 @@ pub struct OrgOption {
 
 /// Masks the phone and e-mail address unless the viewer is a city admin.
 pub fn present(mut row: UserRow, session: &Session) -> UserRow {
-    if session.role != Role::CityAdmin {
-        row.phone = row.phone.as_deref().map(mask_phone);
+    let unmasked = session.role == Role::CityAdmin || row.id == session.user.id;
+    row.phone = row.phone.as_deref().map(|p| personal_phone(p, unmasked));
+    row.login = login_shown(&row.login, unmasked);
+    if !unmasked {
         row.email = row.email.as_deref().map(mask_email);
     }
     row.role = Role::parse(&row.role).map_or(row.role.clone(), |r| r.label_zh().to_string());
@@ -79,6 +81,7 @@ async fn users_page(
     let users = users::list(&state.db, &scope)
         .await?
         .into_iter()
+        .filter(|u| u.id == session.user.id || manages(session, u))
         .map(|u| present(u, session))
         .collect();
     let orgs = orgs::list(&state.db, &scope, None)
@@ -218,16 +221,26 @@ async fn moderation_view(
     ))
 }
 
+/// The account `user_id` if the session may manage it (or it is the session's own); others are
+/// not found, as if they did not exist.
 pub async fn in_scope(state: &AppState, session: &Session, user_id: i64) -> AppResult<UserRow> {
     let row = users::get_row(&state.db, &session.scope(), user_id)
         .await?
         .ok_or(AppError::NotFound)?;
-    // An admin manages only roles it could grant; others in its subtree are not its business.
-    let role = Role::parse(&row.role).ok_or(AppError::NotFound)?;
-    if row.id != session.user.id && !session.role.may_grant(role) {
-        return Err(AppError::NotFound);
+    if row.id == session.user.id || manages(session, &row) {
+        Ok(row)
+    } else {
+        Err(AppError::NotFound)
     }
-    Ok(row)
+}
+
+/// Whether the session may manage the account (see `Role::may_manage_account`).
+pub fn manages(session: &Session, row: &UserRow) -> bool {
+    Role::parse(&row.role).is_some_and(|target| {
+        session
+            .role
+            .may_manage_account(&session.org.path, target, &row.org_path)
+    })
 }
 
 pub async fn show(
