@@ -99,7 +99,8 @@ statements! {
             CAST(SUM(a.new_propagandists) AS BIGINT) AS new_propagandists, CAST(SUM(a.online_views) AS BIGINT) AS online_views,
             CAST(SUM(COALESCE(v.n, 0)) AS BIGINT) AS verified
          FROM activities a LEFT JOIN (SELECT activity_id, COUNT(*) AS n FROM checkins GROUP BY activity_id) v ON v.activity_id = a.id
-         WHERE a.campaign_id = $1 GROUP BY a.org_id, a.status";
+         WHERE a.campaign_id = $1 AND substr(a.starts_at, 1, 10) BETWEEN $2 AND $3
+         GROUP BY a.org_id, a.status";
 }
 
 /// Which activities a list shows; empty strings mean "any". Every figure on the dashboard
@@ -346,10 +347,18 @@ pub struct OrgTally {
     pub verified: i64,
 }
 
-/// Per-org sums of the campaign's activities by status.
-pub async fn tallies(db: &Db, campaign_id: i64) -> Result<Vec<OrgTally>, sqlx::Error> {
+/// Per-org sums of the campaign's activities by status, counting only activities dated from
+/// `first` to `last` (`YYYY-MM-DD`): a stray date outside the campaign counts nowhere.
+pub async fn tallies(
+    db: &Db,
+    campaign_id: i64,
+    first: &str,
+    last: &str,
+) -> Result<Vec<OrgTally>, sqlx::Error> {
     on_pool!(db, pool => query_as::<_, OrgTally>(&TALLIES)
         .bind(campaign_id)
+        .bind(first)
+        .bind(last)
         .fetch_all(pool)
         .await)
 }

@@ -2,7 +2,7 @@
 //! chain draft → submitted → returned (with a reason) | approved by the parent unit → confirmed
 //! by the city. Only confirmed activities count toward quotas.
 
-use chrono::NaiveDateTime;
+use chrono::{NaiveDate, NaiveDateTime};
 use serde::{Deserialize, Serialize};
 
 use crate::error::FieldError;
@@ -167,29 +167,63 @@ pub struct ActivityInput {
 
 pub const TIME_FORMAT: &str = "%Y-%m-%dT%H:%M";
 
-/// Checks the plan (always) and, for `for_submission`, the report too. `formats` and
-/// `categories` come from the campaign file.
+/// What a report is checked against: the campaign's formats, categories and dates.
+pub struct Rules<'a> {
+    pub formats: &'a [String],
+    pub categories: &'a [String],
+    /// First and last day an activity may be dated on (`Campaign::activity_dates`).
+    pub dates: Option<(NaiveDate, NaiveDate)>,
+}
+
+/// Most photos one report carries.
+pub const MAX_PHOTOS: usize = 9;
+
+/// Checks the plan (always) and, for `for_submission`, the report too.
 pub fn validate(
     input: &ActivityInput,
-    formats: &[String],
-    categories: &[String],
+    rules: &Rules<'_>,
     for_submission: bool,
 ) -> Result<NaiveDateTime, Vec<FieldError>> {
+    use super::text::{self, limits};
+    let (formats, categories) = (rules.formats, rules.categories);
     let mut errors = Vec::new();
     let mut err = |f: &str, m: String| errors.push(FieldError::new(f, m));
-    let name = input.name.trim().chars().count();
-    if name == 0 || name > 100 {
-        err("活动名称", "请填写活动名称（不超过 100 字）".into());
+    match text::line(&input.name, limits::TITLE) {
+        Ok(name) if name.is_empty() => err("活动名称", "请填写活动名称".into()),
+        Ok(_) => {}
+        Err(m) => err("活动名称", format!("活动名称{m}")),
     }
     let starts = NaiveDateTime::parse_from_str(input.starts_at.trim(), TIME_FORMAT);
-    if starts.is_err() {
-        err(
+    match (&starts, rules.dates) {
+        (Err(_), _) => err(
             "活动时间",
             "请填写活动的日期和时间，例如 2020-07-01T09:30".into(),
-        );
+        ),
+        (Ok(t), Some((first, last))) if t.date() < first || t.date() > last => err(
+            "活动时间",
+            format!(
+                "活动日期须在本次活动的报送期内：{first} 至 {last}（已含前后 {} 天宽限）",
+                super::campaign::ACTIVITY_DATE_GRACE_DAYS
+            ),
+        ),
+        _ => {}
     }
-    if input.place.trim().is_empty() || input.place.chars().count() > 200 {
-        err("活动地点", "请填写活动地点（不超过 200 字）".into());
+    match text::line(&input.place, limits::SHORT_TEXT) {
+        Ok(place) if place.is_empty() => err("活动地点", "请填写活动地点".into()),
+        Ok(_) => {}
+        Err(m) => err("活动地点", format!("活动地点{m}")),
+    }
+    for (label, value, max) in [
+        ("联合主办单位", &input.co_organisers, limits::SHORT_TEXT),
+        ("直播或发布平台", &input.online_platform, limits::SHORT_TEXT),
+        ("直播或发布链接", &input.online_link, limits::URL),
+    ] {
+        if let Err(m) = text::line(value, max) {
+            err(label, format!("{label}{m}"));
+        }
+    }
+    if let Err(m) = text::paragraphs(&input.news_links, limits::LONG_TEXT) {
+        err("新闻报道", format!("新闻报道{m}"));
     }
     if !formats.iter().any(|f| f == input.format.trim()) {
         err(
@@ -239,8 +273,8 @@ pub fn validate(
             );
         }
     }
-    if input.summary.chars().count() > 2000 {
-        err("活动简介", "简介不超过 2000 字".into());
+    if let Err(m) = text::paragraphs(&input.summary, 2000) {
+        err("活动简介", format!("活动简介{m}"));
     }
     if for_submission && input.summary.trim().chars().count() < 20 {
         err("活动简介", "报送前请写不少于 20 字的活动简介".into());
@@ -299,10 +333,14 @@ mod tests {
             ..Default::default()
         };
         let cats = vec!["网络安全知识技能".to_string()];
-        assert!(validate(&plan, &formats(), &cats, false).is_ok());
-        let errors = validate(&plan, &formats(), &cats, true)
-            .err()
-            .unwrap_or_default();
+        let formats = formats();
+        let rules = Rules {
+            formats: &formats,
+            categories: &cats,
+            dates: NaiveDate::from_ymd_opt(2020, 5, 25).zip(NaiveDate::from_ymd_opt(2020, 9, 22)),
+        };
+        assert!(validate(&plan, &rules, false).is_ok());
+        let errors = validate(&plan, &rules, true).err().unwrap_or_default();
         assert!(errors.iter().any(|e| e.field == "面对面参与职工人数"));
         assert!(errors.iter().any(|e| e.field == "活动简介"));
         let bad = ActivityInput {
@@ -310,10 +348,37 @@ mod tests {
             starts_at: "7月1日".into(),
             ..plan
         };
-        let errors = validate(&bad, &formats(), &cats, false)
-            .err()
-            .unwrap_or_default();
+        let errors = validate(&bad, &rules, false).err().unwrap_or_default();
         assert!(errors.iter().any(|e| e.field == "活动方式"));
         assert!(errors.iter().any(|e| e.field == "活动时间"));
+    }
+
+    #[test]
+    fn dates_outside_the_campaign_are_refused() {
+        let formats = formats();
+        let cats = vec!["网络安全知识技能".to_string()];
+        let rules = Rules {
+            formats: &formats,
+            categories: &cats,
+            dates: NaiveDate::from_ymd_opt(2020, 5, 25).zip(NaiveDate::from_ymd_opt(2020, 9, 22)),
+        };
+        for starts_at in [
+            "2019-07-01T09:30",
+            "0000-07-01T09:30",
+            "9999-07-01T09:30",
+            "2020-05-24T23:59",
+            "2020-09-23T00:00",
+        ] {
+            let input = ActivityInput {
+                name: "网络安全知识竞赛".into(),
+                starts_at: starts_at.into(),
+                place: "区工人文化宫".into(),
+                format: "知识竞赛".into(),
+                categories: cats.clone(),
+                ..Default::default()
+            };
+            let errors = validate(&input, &rules, false).err().unwrap_or_default();
+            assert!(errors.iter().any(|e| e.field == "活动时间"), "{starts_at}");
+        }
     }
 }

@@ -12,6 +12,9 @@ use super::org::OrgKind;
 /// The file rules are the media library's: the probe and the check speak them.
 pub use wangju_media::rules::{FileRule, MediaKind, Severity};
 
+/// How many days before the first and after the last reporting day an activity may be dated.
+pub const ACTIVITY_DATE_GRACE_DAYS: i64 = 7;
+
 /// One campaign, e.g. the 2020 Tianjin notice.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -460,6 +463,22 @@ impl Campaign {
 
     pub fn starts_on(&self) -> Option<NaiveDate> {
         self.phases.iter().map(|p| p.starts_on).min()
+    }
+
+    /// The days an offline activity may be dated on: the reporting phases' first to last day,
+    /// widened by [`ACTIVITY_DATE_GRACE_DAYS`] on both sides (a unit may prepare in the last
+    /// days of May, or hold a planned activity just after the deadline). `None` when no phase
+    /// allows reporting.
+    pub fn activity_dates(&self) -> Option<(NaiveDate, NaiveDate)> {
+        let reporting = || {
+            self.phases
+                .iter()
+                .filter(|p| p.allows.contains(&PhaseAction::ReportActivities))
+        };
+        let first = reporting().map(|p| p.starts_on).min()?;
+        let last = reporting().map(|p| p.ends_on).max()?;
+        let grace = chrono::Duration::days(ACTIVITY_DATE_GRACE_DAYS);
+        Some((first - grace, last + grace))
     }
 
     pub fn ends_on(&self) -> Option<NaiveDate> {

@@ -189,7 +189,12 @@ mod tests {
             assert!(name(hostile, 100).is_err(), "{hostile:?}");
         }
         assert!(name("   ", 10).is_err());
-        assert!(name(&"工".repeat(31), 30).err().unwrap_or_default().contains("30"));
+        assert!(
+            name(&"工".repeat(31), 30)
+                .err()
+                .unwrap_or_default()
+                .contains("30")
+        );
     }
 
     #[test]

@@ -54,6 +54,15 @@ fn counters(input: &ActivityInput) -> Counters {
     }
 }
 
+/// What the campaign says a report must keep to.
+fn rules(c: &crate::domain::campaign::Campaign) -> activity::Rules<'_> {
+    activity::Rules {
+        formats: &c.activity_formats,
+        categories: &c.content_categories,
+        dates: c.activity_dates(),
+    }
+}
+
 fn normalise(mut input: ActivityInput) -> ActivityInput {
     input.name = input.name.trim().to_string();
     input.place = input.place.trim().to_string();
@@ -137,8 +146,7 @@ pub async fn create(
     }
     let input = normalise(input);
     let c = &campaign.campaign;
-    activity::validate(&input, &c.activity_formats, &c.content_categories, false)
-        .map_err(AppError::Invalid)?;
+    activity::validate(&input, &rules(c), false).map_err(AppError::Invalid)?;
     let document = serde_json::to_string(&input).map_err(|e| AppError::Internal(e.into()))?;
     let mut tx = db.begin().await?;
     let id = activities::insert(
@@ -198,13 +206,7 @@ pub async fn update(
     let input = normalise(input);
     let c = &campaign.campaign;
     let submitted = current.status() == Status::Submitted;
-    activity::validate(
-        &input,
-        &c.activity_formats,
-        &c.content_categories,
-        submitted,
-    )
-    .map_err(AppError::Invalid)?;
+    activity::validate(&input, &rules(c), submitted).map_err(AppError::Invalid)?;
     let document = serde_json::to_string(&input).map_err(|e| AppError::Internal(e.into()))?;
     let mut tx = db.begin().await?;
     let row = activities::get_tx(&mut tx, id)
@@ -284,13 +286,8 @@ pub async fn transition(
         let campaign = current_campaign(db).await?;
         check_phase(&campaign, clock)?;
         let c = &campaign.campaign;
-        let starts = activity::validate(
-            &current.input,
-            &c.activity_formats,
-            &c.content_categories,
-            true,
-        )
-        .map_err(AppError::Invalid)?;
+        let starts =
+            activity::validate(&current.input, &rules(c), true).map_err(AppError::Invalid)?;
         if starts.date() > clock.today() {
             return Err(AppError::invalid(
                 "活动时间",

@@ -44,6 +44,23 @@ pub fn week_start(day: NaiveDate) -> NaiveDate {
     day - Duration::days(i64::from(day.weekday().num_days_from_monday()))
 }
 
+/// The days inside the campaign's activity dates: whatever an old row holds, the chart spans
+/// the campaign, not the years between a stray 0001 and 9999.
+fn within(
+    per_day: Vec<(String, i64)>,
+    dates: Option<(NaiveDate, NaiveDate)>,
+) -> Vec<(String, i64)> {
+    let Some((first, last)) = dates else {
+        return Vec::new();
+    };
+    per_day
+        .into_iter()
+        .filter(|(d, _)| {
+            NaiveDate::parse_from_str(d, "%Y-%m-%d").is_ok_and(|d| d >= first && d <= last)
+        })
+        .collect()
+}
+
 /// Days summed into weeks, every week between the first and last present (empty ones as 0).
 pub fn weeks(per_day: &[(String, i64)]) -> Vec<Bar> {
     let days: Vec<(NaiveDate, i64)> = per_day
@@ -119,7 +136,10 @@ pub async fn charts(db: &Db, acting: &Acting, progress: &Progress) -> Result<Cha
     };
     Ok(Charts {
         completion,
-        weeks: weeks(&db_activities::per_day(db, &acting.scope, campaign.id).await?),
+        weeks: weeks(&within(
+            db_activities::per_day(db, &acting.scope, campaign.id).await?,
+            campaign.campaign.activity_dates(),
+        )),
         formats: slices(
             db_activities::per_format(db, &acting.scope, campaign.id).await?,
             "format",

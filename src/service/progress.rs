@@ -136,7 +136,12 @@ pub async fn snapshot(db: &Db) -> Result<Snapshot, AppError> {
         .map(|q| (q.org_id, q.min_activities))
         .collect();
     let mut own: HashMap<i64, Counts> = HashMap::new();
-    for t in activities::tallies(db, campaign.id).await? {
+    let (first, last) = campaign
+        .campaign
+        .activity_dates()
+        .map(|(f, l)| (f.to_string(), l.to_string()))
+        .unwrap_or_default();
+    for t in activities::tallies(db, campaign.id, &first, &last).await? {
         own.entry(t.org_id).or_default().add(&t);
     }
     for (org_id, n) in crate::db::propagandists::counts(db, campaign.id).await? {
