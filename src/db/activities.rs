@@ -89,8 +89,9 @@ statements! {
          VALUES ($1, $2, 'draft', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12) RETURNING id";
     UPDATE_DOCUMENT = "UPDATE activities SET document = $1, name = $2, starts_at = $3, participants = $4, grassroots_unions = $5,
             enterprises = $6, new_propagandists = $7, online_views = $8, version = version + 1, updated_at = $9 WHERE id = $10";
-    /// Compare-and-set on the status.
-    SET_STATUS = "UPDATE activities SET status = $1, return_reason = $2, updated_at = $3 WHERE id = $4 AND status = $5";
+    /// Compare-and-set on the status and the version; a submission starts a new version.
+    SET_STATUS = "UPDATE activities SET status = $1, return_reason = $2, updated_at = $3,
+            version = version + $6 WHERE id = $4 AND status = $5 AND version = $7";
     SAVE_VERSION = "INSERT INTO activity_versions (activity_id, version, status, document, saved_by, saved_at) VALUES ($1, $2, $3, $4, $5, $6)";
     VERSIONS = "SELECT version, status, document, saved_at FROM activity_versions WHERE activity_id = $1 ORDER BY version DESC";
     /// (PostgreSQL sums BIGINT into NUMERIC; the casts keep both databases answering BIGINT.)
@@ -278,12 +279,14 @@ pub async fn update_document(
     Ok(())
 }
 
-/// Moves the report along the approval chain, only if it is still in `from` (so two admins
-/// acting at once cannot both succeed). Returns whether it moved.
+/// Moves the report along the approval chain, only if it is still in `from` at `version` (so
+/// two admins acting at once cannot both succeed, and what a reviewer saw is what is
+/// approved). A submission makes a new version. Returns whether it moved.
 pub async fn set_status(
     tx: &mut Tx,
     id: i64,
     from: &str,
+    version: i64,
     to: &str,
     return_reason: Option<&str>,
 ) -> Result<bool, sqlx::Error> {
@@ -293,6 +296,8 @@ pub async fn set_status(
         .bind(unix_now())
         .bind(id)
         .bind(from)
+        .bind(i64::from(to == "submitted"))
+        .bind(version)
         .execute(conn)
         .await
         .map(|r| r.rows_affected()))?;

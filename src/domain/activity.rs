@@ -50,9 +50,10 @@ impl Status {
         Status::ALL.into_iter().find(|s| s.code() == text)
     }
 
-    /// The reporting unit may still change the report.
+    /// The reporting unit may still change the report (and its photos). A submitted report is
+    /// frozen until it is returned: what the reviewer reads is what they approve.
     pub fn editable(self) -> bool {
-        matches!(self, Status::Draft | Status::Returned | Status::Submitted)
+        matches!(self, Status::Draft | Status::Returned)
     }
 }
 

@@ -256,7 +256,9 @@ fn standing(acting: &Acting, row: &ActivityRow) -> Result<Standing, AppError> {
     }
 }
 
-/// Moves a report along the approval chain.
+/// Moves a report along the approval chain. `seen_version` is the version the acting admin
+/// looked at (pages and API clients send it back); the step applies only to that version, so
+/// an approval never covers content the reviewer did not see.
 pub async fn transition(
     db: &Db,
     clock: &Clock,
@@ -264,23 +266,29 @@ pub async fn transition(
     id: i64,
     step: Transition,
     reason: &str,
+    seen_version: Option<i64>,
 ) -> Result<Status, AppError> {
     let current = get(db, acting, id).await?;
     let who = standing(acting, &current.row)?;
     let from = current.status();
+    if let Some(seen) = seen_version
+        && seen != current.row.version
+    {
+        return Err(AppError::Conflict(format!(
+            "您看到的是第 {seen} 版，这个活动现在是第 {} 版：请刷新后看过最新内容再{}",
+            current.row.version,
+            step.label_zh()
+        )));
+    }
     let to = activity::next_status(from, step, who).map_err(AppError::Conflict)?;
-    let reason = reason.trim();
-    if step == Transition::Return {
-        let n = reason.chars().count();
-        if n == 0 {
-            return Err(AppError::invalid(
-                "退回原因",
-                "退回时请写明原因，方便对方修改",
-            ));
-        }
-        if n > 500 {
-            return Err(AppError::invalid("退回原因", "退回原因不超过 500 字"));
-        }
+    let reason = crate::domain::text::paragraphs(reason, crate::domain::text::limits::REASON)
+        .map_err(|m| AppError::invalid("退回原因", format!("退回原因{m}")))?;
+    let reason = reason.as_str();
+    if step == Transition::Return && reason.is_empty() {
+        return Err(AppError::invalid(
+            "退回原因",
+            "退回时请写明原因，方便对方修改",
+        ));
     }
     if step == Transition::Submit {
         let campaign = current_campaign(db).await?;
@@ -300,6 +308,7 @@ pub async fn transition(
         &mut tx,
         id,
         from.code(),
+        current.row.version,
         to.code(),
         (step == Transition::Return).then_some(reason),
     )

@@ -375,3 +375,120 @@ async fn a_password_change_rotates_the_session_id() {
     })
     .await;
 }
+
+fn report_json(when: &str) -> serde_json::Value {
+    json!({"name": "网络安全知识竞赛", "starts_at": when, "place": "区工人文化宫", "format": "知识竞赛",
+        "categories": ["网络安全知识技能"], "participants": 80, "grassroots_unions": 2, "enterprises": 1,
+        "new_propagandists": 5, "summary": "组织职工开展网络安全知识竞赛，宣传个人信息保护知识。"})
+}
+
+/// Dates outside the campaign's reporting days (2019, year 0, negative years, 9999) are
+/// refused, and the dashboard's charts stay within the campaign whatever the database holds.
+#[tokio::test]
+async fn activity_dates_are_bounded_by_the_campaign() {
+    each_backend(|app| async move {
+        let district = app
+            .signed_in(&app.user(Role::UnitAdmin, "和平区总工会").await)
+            .await;
+        for when in [
+            "2019-07-01T09:00",
+            "0000-07-01T09:00",
+            "-0001-07-01T09:00",
+            "9999-07-01T09:00",
+            "2020-12-01T09:00",
+        ] {
+            let (status, body) = district
+                .send_json(
+                    reqwest::Method::POST,
+                    "/api/v1/activities",
+                    &report_json(when),
+                )
+                .await;
+            assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{when}: {body}");
+            assert!(body.to_string().contains("报送期"), "{body}");
+        }
+        let (status, body) = district
+            .send_json(
+                reqwest::Method::POST,
+                "/api/v1/activities",
+                &report_json("2020-06-20T09:00"),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        // A row stored before the rule (or written by hand) cannot stretch the charts.
+        app.sql("UPDATE activities SET starts_at = '0001-01-01T00:00'")
+            .await;
+        let (status, charts) = district.json("/api/v1/progress/charts").await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(
+            charts.to_string().len() < 20_000,
+            "{}",
+            charts.to_string().len()
+        );
+    })
+    .await;
+}
+
+/// A submitted report is frozen until returned, and an approval applies to the version the
+/// reviewer saw: an edit (or a return and resubmission) in between makes it refuse.
+#[tokio::test]
+async fn an_approval_pins_the_version_it_approves() {
+    each_backend(|app| async move {
+        let district_login = app.user(Role::UnitAdmin, "和平区总工会").await;
+        let admin = app.admin().await;
+        let heping = wangju::db::orgs::find_by_name(&app.state.db, "和平区总工会")
+            .await
+            .expect("query")
+            .expect("org");
+        let (status, body) = admin
+            .send_json(
+                reqwest::Method::POST,
+                "/api/v1/orgs",
+                &json!({"name": "和平区某公司工会", "kind": "grassroots", "parent_id": heping.id}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        let grassroots = app.signed_in(&app.user(Role::GrassrootsAdmin, "和平区某公司工会").await).await;
+        let district = app.signed_in(&district_login).await;
+        let (_, created) = grassroots
+            .send_json(reqwest::Method::POST, "/api/v1/activities", &report_json("2020-06-20T09:00"))
+            .await;
+        let id = created["id"].as_i64().expect("id");
+        let step = |s: &str, version: Option<i64>| json!({"step": s, "reason": "请补充照片", "version": version});
+        let (status, body) = grassroots
+            .send_json(reqwest::Method::POST, &format!("/api/v1/activities/{id}/transitions"), &step("submit", None))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let (_, seen) = district.json(&format!("/api/v1/activities/{id}")).await;
+        let seen_version = seen["version"].as_i64().expect("version");
+        // Frozen: the unit cannot change what the reviewer is reading.
+        let (status, _) = grassroots
+            .send_json(reqwest::Method::PUT, &format!("/api/v1/activities/{id}"), &report_json("2020-06-21T09:00"))
+            .await;
+        assert_eq!(status, StatusCode::CONFLICT);
+        // The city returns it; the unit edits and resubmits; the district's stale approval fails.
+        let (status, _) = admin
+            .send_json(reqwest::Method::POST, &format!("/api/v1/activities/{id}/transitions"), &step("return", Some(seen_version)))
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        let (status, _) = grassroots
+            .send_json(reqwest::Method::PUT, &format!("/api/v1/activities/{id}"), &report_json("2020-06-21T09:00"))
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        let (status, _) = grassroots
+            .send_json(reqwest::Method::POST, &format!("/api/v1/activities/{id}/transitions"), &step("submit", None))
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        let (status, body) = district
+            .send_json(reqwest::Method::POST, &format!("/api/v1/activities/{id}/transitions"), &step("approve", Some(seen_version)))
+            .await;
+        assert_eq!(status, StatusCode::CONFLICT, "{body}");
+        assert!(body["message"].as_str().expect("message").contains("刷新"));
+        let (_, fresh) = district.json(&format!("/api/v1/activities/{id}")).await;
+        let (status, body) = district
+            .send_json(reqwest::Method::POST, &format!("/api/v1/activities/{id}/transitions"), &step("approve", fresh["version"].as_i64()))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+    })
+    .await;
+}

@@ -102,6 +102,10 @@ pub struct Step {
     /// Required for `return`.
     #[serde(default)]
     pub reason: String,
+    /// The version of the report the caller looked at (its `version`). When given, the step
+    /// applies to that version only: 409 if the report changed since.
+    #[serde(default)]
+    pub version: Option<i64>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -125,6 +129,7 @@ pub async fn transition(
         id,
         step.step,
         &step.reason,
+        step.version,
     )
     .await?;
     Ok(Json(StepDone { status }))

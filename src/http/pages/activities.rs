@@ -522,6 +522,9 @@ pub struct StepForm {
     step: String,
     #[serde(default)]
     reason: String,
+    /// The version the page showed: the step applies to that version only.
+    #[serde(default)]
+    version: Option<i64>,
 }
 
 pub async fn transition(
@@ -533,7 +536,17 @@ pub async fn transition(
     let step = Transition::parse(&form.step)
         .ok_or_else(|| AppError::invalid("操作", "请选择报送、审核、退回或确认"))?;
     let acting = session.acting();
-    match activities::transition(&state.db, &state.clock, &acting, id, step, &form.reason).await {
+    let done = activities::transition(
+        &state.db,
+        &state.clock,
+        &acting,
+        id,
+        step,
+        &form.reason,
+        form.version,
+    )
+    .await;
+    match done {
         Ok(_) => {
             Ok(Redirect::to(&format!("/activities/{id}?done={}", step.code())).into_response())
         }
