@@ -43,8 +43,8 @@ pub struct App {
     pub checkins: crate::service::checkin::CheckinWriter,
     /// Records the bytes each upload chunk delivered, sharing commits between uploads.
     pub upload_progress: crate::db::group_commit::GroupCommit<crate::db::works::Advance>,
-    /// Failed check-ins (unknown codes) per client address.
-    pub checkin_limiter: crate::http::limit::LoginLimiter,
+    /// Limits on check-ins: unknown codes, check-ins per code and per phone.
+    pub checkin_limits: crate::http::limit::CheckinLimits,
     /// The dashboard's figures, shared by all requests (see `ProgressCache`).
     pub progress: crate::service::progress::ProgressCache,
 }
@@ -79,7 +79,7 @@ impl App {
                 crate::db::group_commit::GroupCommit::direct(&db_for_writer)
             },
             upload_progress: crate::db::group_commit::GroupCommit::start(&db_for_writer),
-            checkin_limiter: Default::default(),
+            checkin_limits: Default::default(),
             progress: Default::default(),
         };
         Ok((AppState(Arc::new(app)), first_admin))

@@ -18,6 +18,12 @@ pub struct Settings {
     /// and the `__Host-` prefix, and HSTS is sent.
     #[serde(default)]
     pub secure_cookies: bool,
+    /// The address people reach Wangju at, e.g. `https://wangju.tjgh.org.cn`: links and QR
+    /// codes in exports, posters and e-mails are built on it. Empty: the request's own Host
+    /// (fine on one machine; behind a proxy, set it, so no client's Host header can change a
+    /// printed QR code).
+    #[serde(default)]
+    pub public_url: String,
     /// Pin "today" for demos and tests (`WANGJU_TODAY=2020-07-01`). Security timers always
     /// use the real clock.
     #[serde(default)]
@@ -136,6 +142,7 @@ impl std::fmt::Debug for Settings {
             .field("data_dir", &self.data_dir)
             .field("database_url", &redact_url(&self.database_url))
             .field("secure_cookies", &self.secure_cookies)
+            .field("public_url", &self.public_url)
             .field("today", &self.today)
             .field("session_idle_minutes", &self.session_idle_minutes)
             .field("upload_keep_days", &self.upload_keep_days)
@@ -195,7 +202,8 @@ impl Settings {
         if let Some(url) = &overrides.database_url {
             builder = builder.set_override("database_url", url.as_str())?;
         }
-        let settings: Settings = builder.build()?.try_deserialize()?;
+        let mut settings: Settings = builder.build()?.try_deserialize()?;
+        settings.public_url = check_public_url(&settings.public_url)?;
         Ok(settings)
     }
 
@@ -207,6 +215,25 @@ impl Settings {
             self.database_url.clone()
         }
     }
+}
+
+/// `public_url` without a trailing slash; it must be an http(s) origin with nothing after the
+/// host but an optional path prefix.
+pub fn check_public_url(raw: &str) -> anyhow::Result<String> {
+    let url = raw.trim().trim_end_matches('/');
+    if url.is_empty() {
+        return Ok(String::new());
+    }
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"))
+        .ok_or_else(|| anyhow::anyhow!("public_url 须以 http:// 或 https:// 开头：{url}"))?;
+    let host = rest.split('/').next().unwrap_or_default();
+    let safe = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']');
+    if host.is_empty() || !host.chars().all(safe) || rest.contains(['?', '#', ' ', '"', '<', '>']) {
+        anyhow::bail!("public_url 不是有效的网址：{url}");
+    }
+    Ok(url.to_string())
 }
 
 fn sqlite_url(path: &Path) -> String {

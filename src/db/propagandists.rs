@@ -1,6 +1,6 @@
 //! The register of worker good-netizen propagandists (职工好网民宣传员).
 
-use super::sql::{query_as, query_scalar, statements};
+use super::sql::{query, query_as, query_scalar, statements};
 use super::{Db, Tx, on_pool, on_tx};
 use crate::clock::unix_now;
 
@@ -11,8 +11,13 @@ statements! {
          WHERE p.campaign_id = $1 AND o.path LIKE $2 ORDER BY o.path, p.id";
     COUNTS = "SELECT org_id, COUNT(*) FROM propagandists WHERE campaign_id = $1 GROUP BY org_id";
     /// `person_key` is unique per campaign: the same person is registered once.
-    INSERT = "INSERT INTO propagandists (campaign_id, org_id, name, phone, accounts, person_key, created_by, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id";
+    INSERT = "INSERT INTO propagandists (campaign_id, org_id, name, phone, accounts, person_key, created_by, created_at,
+            consent_version, source)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id";
+    /// A check-in attendee who asked to join: registered unless already on the register.
+    JOIN_FROM_CHECKIN = "INSERT INTO propagandists (campaign_id, org_id, name, phone, accounts, person_key, created_at,
+            consent_version, source)
+         VALUES ($1, $2, $3, $4, '', $5, $6, $7, 'checkin') ON CONFLICT (campaign_id, person_key) DO NOTHING";
 }
 
 /// One propagandist as lists show them.
@@ -56,6 +61,10 @@ pub struct NewPropagandist<'a> {
     pub accounts: &'a str,
     pub person_key: &'a str,
     pub created_by: i64,
+    /// The consent text's version, when the person joined themselves.
+    pub consent_version: Option<&'a str>,
+    /// `register` (a unit entered them), `checkin` or `import`.
+    pub source: &'a str,
 }
 
 /// Registers one; a unique violation means the person is on the register already.
@@ -69,6 +78,33 @@ pub async fn insert(tx: &mut Tx, new: NewPropagandist<'_>) -> Result<i64, sqlx::
         .bind(new.person_key)
         .bind(new.created_by)
         .bind(unix_now())
+        .bind(new.consent_version)
+        .bind(new.source)
         .fetch_one(c)
         .await)
+}
+
+/// Puts a check-in attendee on the register (in the check-in's transaction); false when they
+/// were on it already.
+pub async fn join_from_checkin(
+    tx: &mut Tx,
+    campaign_id: i64,
+    org_id: i64,
+    name: &str,
+    phone: Option<&str>,
+    person_key: &str,
+    consent_version: &str,
+) -> Result<bool, sqlx::Error> {
+    let n = on_tx!(tx, c => query(&JOIN_FROM_CHECKIN)
+        .bind(campaign_id)
+        .bind(org_id)
+        .bind(name)
+        .bind(phone)
+        .bind(person_key)
+        .bind(unix_now())
+        .bind(consent_version)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
+    Ok(n == 1)
 }

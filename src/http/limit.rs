@@ -1,31 +1,82 @@
-//! A per-address limit on failed logins, on top of the per-account lockout: it slows down
-//! password spraying (many accounts, one password each) from one address. Only failures count,
-//! so a whole workplace signing in from behind one NAT address is not held up. Kept in memory
-//! per node; several nodes each allow the limit, which still bounds the rate.
+//! Limits on how often something may happen per key within a window, kept in memory per node
+//! (several nodes each allow the limit, which still bounds the rate):
+//!
+//! - failed logins per address, on top of the per-account lockout (slows password spraying
+//!   from one address; only failures count, so a workplace behind one NAT is not held up);
+//! - check-ins: unknown codes per address and code, check-ins per code per second and per
+//!   phone per minute (`CheckinLimits`).
 
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-/// Failed attempts allowed per address within `WINDOW`.
+/// Failed logins allowed per address within `WINDOW`.
 pub const MAX_ATTEMPTS: u32 = 30;
 pub const WINDOW: Duration = Duration::from_secs(300);
-/// Beyond this many tracked addresses, expired entries are swept.
+/// Beyond this many tracked keys, expired entries are swept.
 const SWEEP_AT: usize = 10_000;
 
-#[derive(Default)]
-pub struct LoginLimiter {
+/// At most `max` events per key in each window of `window`.
+pub struct Limiter {
+    max: u32,
+    window: Duration,
     seen: Mutex<HashMap<String, (Instant, u32)>>,
 }
 
-impl LoginLimiter {
+/// The failed-login limit per address.
+pub type LoginLimiter = Limiter;
+
+impl Default for Limiter {
+    fn default() -> Limiter {
+        Limiter::new(MAX_ATTEMPTS, WINDOW)
+    }
+}
+
+/// Limits on check-ins (the QR code at an event): see the module comment.
+pub struct CheckinLimits {
+    /// Unknown codes per address and code: one person scanning a wrong code does not block the
+    /// venue's shared network for everybody else.
+    pub bad_codes: Limiter,
+    /// Unknown codes per address, however many codes (guessing).
+    pub bad_codes_per_address: Limiter,
+    /// Check-ins per code per second: people scan one by one; a script does not.
+    pub per_code: Limiter,
+    /// Check-in attempts per phone per minute.
+    pub per_device: Limiter,
+}
+
+impl Default for CheckinLimits {
+    fn default() -> CheckinLimits {
+        CheckinLimits {
+            bad_codes: Limiter::new(10, WINDOW),
+            bad_codes_per_address: Limiter::new(300, WINDOW),
+            per_code: Limiter::new(CHECKINS_PER_CODE_PER_SECOND, Duration::from_secs(1)),
+            per_device: Limiter::new(CHECKINS_PER_DEVICE_PER_MINUTE, Duration::from_secs(60)),
+        }
+    }
+}
+
+/// Check-ins one code takes per second.
+pub const CHECKINS_PER_CODE_PER_SECOND: u32 = 20;
+/// Check-in attempts one phone makes per minute.
+pub const CHECKINS_PER_DEVICE_PER_MINUTE: u32 = 6;
+
+impl Limiter {
+    pub fn new(max: u32, window: Duration) -> Limiter {
+        Limiter {
+            max,
+            window,
+            seen: Mutex::default(),
+        }
+    }
+
     /// Whether `ip` may try to log in now.
     pub fn allow(&self, ip: &str) -> bool {
         let Ok(seen) = self.seen.lock() else {
             return true;
         };
         seen.get(ip)
-            .is_none_or(|(start, failures)| start.elapsed() >= WINDOW || *failures < MAX_ATTEMPTS)
+            .is_none_or(|(start, failures)| start.elapsed() >= self.window || *failures < self.max)
     }
 
     /// Takes one attempt from `key`'s budget before the attempt is judged; false when the
@@ -36,14 +87,15 @@ impl LoginLimiter {
             return false;
         };
         let now = Instant::now();
+        let window = self.window;
         if seen.len() > SWEEP_AT {
-            seen.retain(|_, (start, _)| now.duration_since(*start) < WINDOW);
+            seen.retain(|_, (start, _)| now.duration_since(*start) < window);
         }
         let entry = seen.entry(key.to_string()).or_insert((now, 0));
-        if now.duration_since(entry.0) >= WINDOW {
+        if now.duration_since(entry.0) >= window {
             *entry = (now, 0);
         }
-        if entry.1 >= MAX_ATTEMPTS {
+        if entry.1 >= self.max {
             return false;
         }
         entry.1 += 1;
@@ -65,11 +117,12 @@ impl LoginLimiter {
             return;
         };
         let now = Instant::now();
+        let window = self.window;
         if seen.len() > SWEEP_AT {
-            seen.retain(|_, (start, _)| now.duration_since(*start) < WINDOW);
+            seen.retain(|_, (start, _)| now.duration_since(*start) < window);
         }
         let entry = seen.entry(ip.to_string()).or_insert((now, 0));
-        if now.duration_since(entry.0) >= WINDOW {
+        if now.duration_since(entry.0) >= window {
             *entry = (now, 0);
         }
         entry.1 += 1;

@@ -299,6 +299,18 @@ pub fn route_table() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
             get(checkin::poster),
         ),
         r(
+            M::POST,
+            "/activities/{activity_id}/checkin",
+            READ_ACTIVITIES,
+            post(checkin::make_code),
+        ),
+        r(
+            M::GET,
+            "/activities/{activity_id}/attendees",
+            READ_ACTIVITIES,
+            get(checkin::attendees),
+        ),
+        r(
             M::GET,
             "/activities/{activity_id}/qr.svg",
             READ_ACTIVITIES,

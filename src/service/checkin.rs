@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::clock::Clock;
 use crate::db::Db;
-use crate::db::checkins::{self, NewCheckin};
+use crate::db::checkins::{self, NewCheckin, Stored};
 use crate::db::group_commit::GroupCommit;
 use crate::domain::activity::TIME_FORMAT;
 use crate::domain::text;
@@ -20,6 +20,14 @@ pub const CONSENT_VERSION: &str = "checkin-consent-2020-1";
 pub const CONSENT_TEXT: &str =
     "我同意主办单位收集我的姓名、单位（及选填的手机号），仅用于本次活动签到统计，不对外公开。";
 
+/// Version of the consent to join the propagandist register from the check-in page.
+pub const REGISTER_CONSENT_VERSION: &str = "checkin-propagandist-2020-1";
+pub const REGISTER_CONSENT_TEXT: &str = "我愿意成为职工好网民宣传员：同意本活动的主办工会将我的姓名和手机号登记在宣传员名册中，用于联系宣传员工作，不对外公开。";
+
+/// Most names one phone may sign in at one activity (a colleague without a phone, a
+/// neighbour's): more than one is shown to the reviewers.
+pub const NAMES_PER_DEVICE: i64 = 3;
+
 /// How long before the start the code opens. It closes at the end of the activity's day.
 pub const OPENS_BEFORE: Duration = Duration::hours(2);
 
@@ -28,8 +36,12 @@ pub const OPENS_BEFORE: Duration = Duration::hours(2);
 pub struct CheckinTarget {
     pub activity_id: i64,
     pub name: String,
+    pub org_id: i64,
     pub org_name: String,
     pub starts_at: NaiveDateTime,
+    /// Check-ins are taken only while the report is a draft: once it has gone up for review
+    /// the attendance it claims is fixed.
+    pub open_for_report: bool,
 }
 
 /// The activity a code belongs to. Unknown codes are "not found", with no hint of which exist.
@@ -45,13 +57,18 @@ pub async fn target(db: &Db, token: &str) -> Result<CheckinTarget, AppError> {
     Ok(CheckinTarget {
         activity_id: row.activity_id,
         name: row.name,
+        org_id: row.org_id,
         org_name: row.org_name,
         starts_at,
+        open_for_report: row.status == crate::domain::activity::Status::Draft.code(),
     })
 }
 
 /// Whether the code is open now; if not, why (in Chinese).
 pub fn window(target: &CheckinTarget, now: NaiveDateTime) -> Result<(), String> {
+    if !target.open_for_report {
+        return Err("签到已结束：这个活动的报告已经报送，签到人数不再变动。".into());
+    }
     let opens = target.starts_at - OPENS_BEFORE;
     let closes = target
         .starts_at
@@ -83,6 +100,9 @@ pub struct CheckinForm {
     pub phone: String,
     #[serde(default)]
     pub consent: String,
+    /// "yes" when the attendee asks to join the propagandist register (成为职工好网民宣传员).
+    #[serde(default)]
+    pub propagandist: String,
 }
 
 /// The outcome a person sees.
@@ -92,13 +112,15 @@ pub enum Outcome {
     AlreadyCheckedIn,
 }
 
-/// Records a check-in. Normalises the name (spaces removed) so "张 三" and "张三" are one.
+/// Records a check-in from the phone whose device cookie hashes to `device`. Normalises the
+/// name so "张 三", "張三" and "张三" are one person.
 pub async fn check_in(
     db: &Db,
     writer: &CheckinWriter,
     clock: &Clock,
     token: &str,
     form: &CheckinForm,
+    device: Option<&str>,
 ) -> Result<(CheckinTarget, Outcome), AppError> {
     let target = target(db, token).await?;
     window(&target, clock.now_local()).map_err(AppError::Conflict)?;
@@ -124,6 +146,13 @@ pub async fn check_in(
     if form.consent != "yes" {
         errors.push(FieldError::new("同意", "请勾选同意后再签到"));
     }
+    let joins = form.propagandist == "yes";
+    if joins && phone.is_none() {
+        errors.push(FieldError::new(
+            "手机号",
+            "成为宣传员须填写手机号，方便工会联系您",
+        ));
+    }
     if !errors.is_empty() {
         return Err(AppError::Invalid(errors));
     }
@@ -133,6 +162,16 @@ pub async fn check_in(
         Some(p) => format!("{key_name}|{p}"),
         None => format!("{key_name}|{}", text::person_key_name(unit)),
     };
+    let join_register = if joins {
+        let campaign = crate::service::activities::current_campaign(db).await?;
+        Some(checkins::JoinRegister {
+            campaign_id: campaign.id,
+            org_id: target.org_id,
+            consent_version: REGISTER_CONSENT_VERSION,
+        })
+    } else {
+        None
+    };
     let row = NewCheckin {
         activity_id: target.activity_id,
         name,
@@ -140,11 +179,18 @@ pub async fn check_in(
         phone: phone.map(str::to_string),
         person_key,
         consent_version: CONSENT_VERSION,
+        device: device.map(str::to_string),
+        names_per_device: NAMES_PER_DEVICE,
+        join_register,
     };
-    let outcome = if writer.write(row).await? {
-        Outcome::CheckedIn
-    } else {
-        Outcome::AlreadyCheckedIn
+    let outcome = match writer.write(row).await? {
+        Stored::New => Outcome::CheckedIn,
+        Stored::Repeat => Outcome::AlreadyCheckedIn,
+        Stored::DeviceFull => {
+            return Err(AppError::Conflict(format!(
+                "这部手机已为 {NAMES_PER_DEVICE} 人签到，不能再为其他人签到。请每位参加者用自己的手机扫码。"
+            )));
+        }
     };
     Ok((target, outcome))
 }
@@ -153,7 +199,18 @@ pub async fn check_in(
 /// same code at the start of a lecture); `checkin_group_commit = false` gives each its own.
 pub type CheckinWriter = GroupCommit<NewCheckin>;
 
-/// The activity's code, made on first use. Only accounts that may see the activity get it.
+/// The activity's code if one was made. Only accounts that may see the activity get it.
+pub async fn existing_code(
+    db: &Db,
+    acting: &Acting,
+    activity_id: i64,
+) -> Result<Option<String>, AppError> {
+    let activity = get_activity(db, acting, activity_id).await?;
+    Ok(checkins::code(db, activity.row.id).await?)
+}
+
+/// The activity's code, made on first use (by a POST). Only accounts that may see the
+/// activity get it.
 pub async fn code_for(db: &Db, acting: &Acting, activity_id: i64) -> Result<String, AppError> {
     let activity = get_activity(db, acting, activity_id).await?;
     if let Some(token) = checkins::code(db, activity.row.id).await? {

@@ -609,6 +609,21 @@ pub async fn export_rows(db: &Db, scope: &Scope) -> Result<Vec<Vec<String>>, App
         .collect())
 }
 
+/// A union's registration link token if one was made (for an admin whose scope holds it).
+pub async fn existing_invite(
+    db: &Db,
+    acting: &crate::service::activities::Acting,
+    org_id: i64,
+) -> Result<Option<String>, AppError> {
+    if !acting.role.may_manage_users() {
+        return Err(AppError::NotFound);
+    }
+    let org = orgs::get(db, &acting.scope, org_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    Ok(orgs::invite_token(db, org.id).await?)
+}
+
 /// A union's registration link token: workers who open `/register?join=<token>` register into
 /// that union. Made on first use by an admin whose scope holds the union; `renew` replaces it
 /// (the old link stops working) and is audited.

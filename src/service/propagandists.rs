@@ -91,6 +91,8 @@ pub async fn register(db: &Db, acting: &Acting, input: &NewPropagandist) -> Resu
             accounts,
             person_key: &person_key,
             created_by: acting.user_id,
+            consent_version: None,
+            source: "register",
         },
     )
     .await

@@ -164,6 +164,20 @@ pub(crate) async fn shot(c: &Client, name: &str) {
 /// waits for the report form that follows; returns the activity's id.
 /// An attendee checks in at `url` (the activity's code) with name, unit and consent, and sees
 /// the confirmation.
+/// Opens an activity's poster, making its check-in code first with the page's button.
+pub(crate) async fn open_poster(c: &Client, base: &str, id: &str) {
+    c.goto(&format!("{base}/activities/{id}/checkin"))
+        .await
+        .expect("poster");
+    if c.find(Locator::Css("img.qr")).await.is_err() {
+        submit(c).await;
+    }
+    c.wait()
+        .for_element(Locator::Css("img.qr"))
+        .await
+        .expect("qr image");
+}
+
 pub(crate) async fn check_in(c: &Client, url: &str, name: &str, unit: &str) {
     c.goto(url).await.expect("check-in page");
     fill(c, "name", name).await;
@@ -367,13 +381,7 @@ async fn first_login_flow(backend: Backend, width: u32, height: u32, label: &str
     // The poster with its QR code, then an attendee checking in on the phone.
     let url = c.current_url().await.expect("url");
     let id = url.path().trim_start_matches("/activities/").to_string();
-    c.goto(&format!("{base}/activities/{id}/checkin"))
-        .await
-        .expect("poster");
-    c.wait()
-        .for_element(Locator::Css("img.qr"))
-        .await
-        .expect("qr image");
+    open_poster(&c, &base, &id).await;
     shot(&c, &format!("poster-{label}-{backend:?}")).await;
     let page = c.source().await.expect("source");
     let start = page.find("/c/").expect("check-in address on the poster");

@@ -109,6 +109,7 @@ pub fn settings(dir: &TempDir, database_url: String) -> Settings {
         data_dir: dir.path().to_path_buf(),
         database_url,
         secure_cookies: false,
+        public_url: String::new(),
         today: NaiveDate::from_ymd_opt(2020, 7, 1),
         session_idle_minutes: 30,
         storage: String::new(),

@@ -492,3 +492,126 @@ async fn an_approval_pins_the_version_it_approves() {
     })
     .await;
 }
+
+/// Check-in cannot be gamed: a script on one phone is slowed and capped at three names, a
+/// burst on one code is held to its rate, a traditional-character variant is the same
+/// person, the reviewers see the list with the shared phone flagged, and the code closes once
+/// the report goes up.
+#[tokio::test]
+async fn check_in_cannot_be_gamed() {
+    each_backend(|app| async move {
+        let unit = app
+            .signed_in(&app.user(Role::UnitAdmin, "南开区总工会").await)
+            .await;
+        let (_, created) = unit
+            .send_json(
+                reqwest::Method::POST,
+                "/api/v1/activities",
+                &report_json("2020-07-01T00:00"),
+            )
+            .await;
+        let id = created["id"].as_i64().expect("id");
+        let r = unit
+            .post_form(&format!("/activities/{id}/checkin"), &[])
+            .await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        let (_, poster) = unit.text(&format!("/activities/{id}/checkin")).await;
+        let start = poster.find("/c/").expect("address");
+        let path = poster[start..start + 35].to_string();
+        // One phone (one cookie jar), a script signing in many names.
+        let mut script = app.agent();
+        script.refresh_csrf().await;
+        let _ = script.text(&path).await;
+        let mut statuses = Vec::new();
+        for (i, name) in [
+            "张三", "張三", "李四", "王五", "赵六", "钱七", "孙八", "周九",
+        ]
+        .iter()
+        .enumerate()
+        {
+            let r = script
+                .post_form(
+                    &path,
+                    &[
+                        ("name", name),
+                        ("unit", "南开某公司"),
+                        ("consent", "yes"),
+                        ("phone", &format!("1390000000{i}")),
+                    ],
+                )
+                .await;
+            statuses.push(r.status());
+        }
+        let ok = statuses.iter().filter(|s| **s == StatusCode::OK).count();
+        assert!(ok <= 6, "{statuses:?}");
+        assert!(
+            statuses.contains(&StatusCode::TOO_MANY_REQUESTS)
+                || statuses.contains(&StatusCode::CONFLICT),
+            "{statuses:?}"
+        );
+        let (_, a) = unit.json(&format!("/api/v1/activities/{id}")).await;
+        let verified = a["verified"].as_i64().expect("verified");
+        assert!(verified <= 3, "one phone signed in {verified} names");
+        // A traditional-character variant with the same phone is the same person.
+        let mut phone = app.agent();
+        phone.refresh_csrf().await;
+        let _ = phone.text(&path).await;
+        for name in ["刘一", "劉一"] {
+            let r = phone
+                .post_form(
+                    &path,
+                    &[
+                        ("name", name),
+                        ("unit", "南开某公司"),
+                        ("consent", "yes"),
+                        ("phone", "13911110000"),
+                        ("propagandist", "yes"),
+                    ],
+                )
+                .await;
+            assert_eq!(r.status(), StatusCode::OK);
+        }
+        let (_, a) = unit.json(&format!("/api/v1/activities/{id}")).await;
+        assert_eq!(a["verified"].as_i64(), Some(verified + 1));
+        // Ticking the box put them on the unit's propagandist register, once.
+        let (_, register) = unit.json("/api/v1/propagandists").await;
+        let joined = register
+            .as_array()
+            .expect("register")
+            .iter()
+            .filter(|p| p["name"] == "刘一")
+            .count();
+        assert_eq!(joined, 1, "{register}");
+        // The reviewers' list: names, masked phones, the shared phone flagged.
+        let (status, list) = unit.text(&format!("/activities/{id}/attendees")).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(
+            list.contains("刘一") && list.contains("139****0000"),
+            "{list}"
+        );
+        assert!(!list.contains("13911110000"));
+        if verified > 1 {
+            assert!(list.contains("同一手机签到"), "{list}");
+        }
+        // Once the report is submitted, the code takes no more check-ins.
+        let (status, body) = unit
+            .send_json(
+                reqwest::Method::POST,
+                &format!("/api/v1/activities/{id}/transitions"),
+                &json!({"step": "submit"}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let mut late = app.agent();
+        late.refresh_csrf().await;
+        let r = late
+            .post_form(
+                &path,
+                &[("name", "吴十"), ("unit", "南开某公司"), ("consent", "yes")],
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::CONFLICT);
+        assert!(r.text().await.expect("body").contains("签到已结束"));
+    })
+    .await;
+}

@@ -12,7 +12,8 @@ use serde_json::{Value, json};
 use wangju::db::Backend;
 
 use crate::browser::{
-    check_in, fill, plan_activity, shot, start_browser, start_wangju, submit, wait_for_path,
+    check_in, fill, open_poster, plan_activity, shot, start_browser, start_wangju, submit,
+    wait_for_path,
 };
 use crate::harness::{Storage, backends};
 
@@ -221,9 +222,7 @@ async fn flow(backend: Backend) {
     let id = plan_activity(&c, &base, "甲公司职工网络安全知识竞赛", "甲公司职工之家").await;
 
     // 2. Two attendees check in on their phones.
-    c.goto(&format!("{base}/activities/{id}/checkin"))
-        .await
-        .expect("poster");
+    open_poster(&c, &base, &id).await;
     let page = c.source().await.expect("source");
     let start = page.find("/c/").expect("check-in address");
     let checkin = page[start..start + 35].to_string();

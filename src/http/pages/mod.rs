@@ -179,12 +179,16 @@ pub fn origin(state: &crate::app::AppState, headers: &axum::http::HeaderMap) -> 
     Some(format!("{scheme}://{host}"))
 }
 
-/// `path` (starting with `/`) as an absolute URL on the host the request came in on.
+/// `path` (starting with `/`) as an absolute URL: on the configured `public_url`, or (when none
+/// is set) on the host the request came in on.
 pub fn absolute_url(
     state: &crate::app::AppState,
     headers: &axum::http::HeaderMap,
     path: &str,
 ) -> String {
+    if !state.settings.public_url.is_empty() {
+        return format!("{}{path}", state.settings.public_url);
+    }
     let origin = origin(state, headers).unwrap_or_else(|| "http://localhost".into());
     format!("{origin}{path}")
 }

@@ -479,7 +479,10 @@ pub async fn invite_png(
     Path(org_id): Path<i64>,
     headers: HeaderMap,
 ) -> AppResult<Response> {
-    let token = service::invite(&state.db, &session.acting(), org_id, false).await?;
+    // Looking never makes a link: the org page's button (a POST) does.
+    let token = service::existing_invite(&state.db, &session.acting(), org_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
     let url = super::absolute_url(&state, &headers, &invite_path(&token));
     qr::png(&url, &format!("register-qr-{org_id}.png"))
 }
