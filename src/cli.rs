@@ -396,7 +396,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 anyhow::bail!("--moderate 只用于审核员（--role moderator）账号");
             }
             // Checked before the account is made, so a typo leaves nothing half-done.
-            let campaign = crate::service::activities::current_campaign(db)
+            let campaign = crate::service::acting::current_campaign(db)
                 .await
                 .map_err(report)?;
             crate::service::works::moderated_codes(&campaign, &moderate).map_err(report)?;

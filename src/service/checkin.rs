@@ -11,7 +11,8 @@ use crate::db::{Db, Tx, on_pool, on_tx};
 use crate::domain::activity::TIME_FORMAT;
 use crate::error::{AppError, FieldError};
 use crate::service::accounts::{random_token, valid_phone};
-use crate::service::activities::{Acting, get as get_activity};
+use crate::service::acting::Acting;
+use crate::service::activities::get as get_activity;
 
 /// Version of the consent line shown on the check-in page; recorded with every check-in.
 pub const CONSENT_VERSION: &str = "checkin-consent-2020-1";

@@ -33,7 +33,7 @@ use crate::domain::org::OrgKind;
 use crate::domain::role::Role;
 use crate::error::AppError;
 use crate::service::accounts::{hash_password, one_time_password};
-use crate::service::activities::current_campaign;
+use crate::service::acting::current_campaign;
 use crate::service::checkin::CONSENT_VERSION;
 
 /// How much to make.

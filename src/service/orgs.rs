@@ -593,7 +593,7 @@ pub async fn export_rows(
 /// (the old link stops working) and is audited.
 pub async fn invite(
     db: &Db,
-    acting: &crate::service::activities::Acting,
+    acting: &crate::service::acting::Acting,
     org_id: i64,
     renew: bool,
 ) -> Result<String, AppError> {

@@ -30,7 +30,7 @@ use crate::error::{AppError, FieldError};
 use crate::media::check::{Verdict, check, size_zh};
 use crate::media::command::file_json;
 use crate::service::accounts::{hash_password, random_token};
-use crate::service::activities::{Acting, current_campaign};
+use crate::service::acting::{Acting, current_campaign};
 use crate::store::{FileStore, Written};
 
 /// Largest upload when a sub-project names no size limit.

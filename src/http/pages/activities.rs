@@ -202,7 +202,7 @@ async fn form_page(
     org_id: i64,
     errors: Vec<FieldError>,
 ) -> AppResult<(StatusCode, Html<String>)> {
-    let campaign = activities::current_campaign(&state.db).await?;
+    let campaign = crate::service::acting::current_campaign(&state.db).await?;
     let units = orgs::list(&state.db, &session.scope(), None)
         .await?
         .into_iter()

@@ -19,7 +19,7 @@ use crate::domain::work::{self, Decision, WorkInput, WorkStatus};
 use crate::error::{AppError, AppResult, FieldError};
 use crate::http::extract::{Form, Path, Query};
 use crate::http::session::{CurrentUser, MaybeSession, client_ip, pre_session_token};
-use crate::service::activities::current_campaign;
+use crate::service::acting::current_campaign;
 use crate::service::works::{self as service, ParticipationInput, Registration, Submission, Work};
 
 /// A sub-project as its public page shows it.
