@@ -6,6 +6,7 @@
 pub mod activities;
 pub mod audit;
 pub mod campaigns;
+pub mod demo;
 pub mod group_commit;
 pub mod orgs;
 pub mod photos;
@@ -249,12 +250,12 @@ fn is_busy(e: &sqlx::Error) -> bool {
 
 /// Every named statement of the storage seam (see [`sql`]), for the test that prepares them all.
 pub fn statements() -> Vec<&'static sql::Sql> {
-    [orgs::STATEMENTS].concat()
+    [orgs::STATEMENTS, demo::STATEMENTS].concat()
 }
 
 /// Every multi-row insert of the storage seam.
 pub fn bulk_inserts() -> Vec<&'static sql::Bulk> {
-    Vec::new()
+    [demo::BULK].concat()
 }
 
 /// Whether an error is a unique-constraint violation (same code on both databases' drivers).
