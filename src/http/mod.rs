@@ -7,6 +7,7 @@ pub mod assets;
 pub mod extract;
 pub mod limit;
 pub mod pages;
+pub mod range;
 pub mod session;
 
 use std::time::Duration;
