@@ -4,6 +4,7 @@
 
 pub mod api;
 pub mod assets;
+pub mod error_response;
 pub mod extract;
 pub mod limit;
 pub mod pages;
