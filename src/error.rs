@@ -1,10 +1,10 @@
-//! One error type for the whole app, mapped to responses here and nowhere else: an HTML page
-//! for the web UI, `{"error": code, "message": …}` for the JSON API. Internal causes are logged
-//! once and never shown.
+//! One error type for the whole app, with its HTTP status, a stable machine code and the
+//! Chinese message users read, all in one table. It renders nothing itself:
+//! `http::error_response` maps it to responses, in one place (an HTML page for the web UI,
+//! `{"error": code, "message": …}` for the JSON API), where internal causes are logged once and
+//! never shown.
 
-use axum::Json;
-use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::http::StatusCode;
 use serde::Serialize;
 
 /// A problem with one field of a form, file row or request.
@@ -153,16 +153,11 @@ impl AppError {
         }
     }
 
-    fn fields(&self) -> &[FieldError] {
+    /// The per-field problems of `Invalid`; empty for every other error.
+    pub fn fields(&self) -> &[FieldError] {
         match self {
             AppError::Invalid(fields) => fields,
             _ => &[],
-        }
-    }
-
-    fn log(&self) {
-        if let AppError::Internal(cause) = self {
-            tracing::error!(error = ?cause, "request failed");
         }
     }
 }
@@ -186,38 +181,6 @@ pub struct ApiError(pub AppError);
 impl<E: Into<AppError>> From<E> for ApiError {
     fn from(e: E) -> ApiError {
         ApiError(e.into())
-    }
-}
-
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        let e = self.0;
-        e.log();
-        let body = ErrorBody {
-            error: e.code(),
-            message: e.message_zh(),
-            fields: e.fields().to_vec(),
-        };
-        (e.status(), Json(body)).into_response()
-    }
-}
-
-/// Pages: unauthenticated visitors go to the login page; other errors get an error page.
-impl IntoResponse for AppError {
-    fn into_response(self) -> Response {
-        self.log();
-        match self {
-            AppError::Unauthenticated => Redirect::to("/login?expired=1").into_response(),
-            AppError::PasswordChangeRequired => Redirect::to("/account/password").into_response(),
-            e => {
-                let page = crate::http::pages::error_page(e.status(), &e.message_zh(), e.fields());
-                let mut response = (e.status(), page).into_response();
-                response
-                    .headers_mut()
-                    .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-                response
-            }
-        }
     }
 }
 

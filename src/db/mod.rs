@@ -7,6 +7,7 @@ pub mod activities;
 pub mod audit;
 pub mod campaigns;
 pub mod checkins;
+pub mod demo;
 pub mod group_commit;
 pub mod orgs;
 pub mod photos;
@@ -263,6 +264,7 @@ pub fn statements() -> Vec<&'static sql::Sql> {
         audit::STATEMENTS,
         campaigns::STATEMENTS,
         checkins::STATEMENTS,
+        demo::STATEMENTS,
         orgs::STATEMENTS,
         photos::STATEMENTS,
         propagandists::STATEMENTS,
@@ -278,7 +280,7 @@ pub fn statements() -> Vec<&'static sql::Sql> {
 
 /// Every multi-row insert of the storage seam.
 pub fn bulk_inserts() -> Vec<&'static sql::Bulk> {
-    Vec::new()
+    [demo::BULK].concat()
 }
 
 /// Whether an error is a unique-constraint violation (same code on both databases' drivers).

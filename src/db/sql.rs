@@ -188,8 +188,51 @@ impl Bulk {
     }
 }
 
+/// A value bound into a multi-row insert.
+pub enum Value {
+    I(i64),
+    T(String),
+    /// A text that may be NULL.
+    N(Option<String>),
+    /// An integer that may be NULL (PostgreSQL wants NULLs typed like their column).
+    NI(Option<i64>),
+}
+
+/// Most bind parameters in one statement (SQLite allows 32,766, PostgreSQL 65,535).
+const MAX_PARAMS: usize = 30_000;
+
+/// Inserts `rows` (each `bulk.columns.len()` values, row after row) in as few statements as the
+/// parameter limit allows, inside the caller's transaction.
+pub async fn insert_rows(
+    tx: &mut super::Tx,
+    bulk: &'static Bulk,
+    rows: &[Value],
+) -> Result<(), sqlx::Error> {
+    let width = bulk.columns.len().max(1);
+    let per_statement = bulk.rows_per_statement(MAX_PARAMS);
+    let backend = match tx {
+        super::Tx::Sqlite(_) => Backend::Sqlite,
+        super::Tx::Postgres(_) => Backend::Postgres,
+    };
+    for chunk in rows.chunks(per_statement * width) {
+        let sql = bulk.text(backend, chunk.len() / width);
+        super::on_tx!(tx, c => {
+            let mut q = sqlx::query(&sql);
+            for v in chunk {
+                q = match v {
+                    Value::I(n) => q.bind(*n),
+                    Value::T(s) => q.bind(s.as_str()),
+                    Value::N(s) => q.bind(s.as_deref()),
+                    Value::NI(n) => q.bind(*n),
+                };
+            }
+            q.execute(c).await.map(|r| r.rows_affected())
+        })?;
+    }
+    Ok(())
+}
+
 /// Declares multi-row inserts and lists them in the module's `BULK`.
-#[allow(unused_macros)] // until the first module declares one outside tests
 macro_rules! bulk_inserts {
     ($( $(#[$meta:meta])* $name:ident = $table:literal ($($column:literal),+ $(,)?) $($suffix:literal)? ; )*) => {
         $(
@@ -206,7 +249,6 @@ macro_rules! bulk_inserts {
     };
 }
 
-#[allow(unused_imports)]
 pub(crate) use bulk_inserts;
 
 /// Prepares one statement on `db` (checks that the database accepts it: tables, columns,

@@ -4,9 +4,11 @@
 
 pub mod api;
 pub mod assets;
+pub mod error_response;
 pub mod extract;
 pub mod limit;
 pub mod pages;
+pub mod range;
 pub mod session;
 
 use std::time::Duration;
@@ -89,8 +91,8 @@ const MODERATE: Access = Access::Role("may_moderate", Role::may_moderate);
 pub fn route_table() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
     use Method as M;
     use pages::{
-        activities, audit, auth, checkin, home, orgs, photos, propagandists, reminders, users,
-        works,
+        activities, audit, auth, checkin, exports, home, orgs, photos, progress, propagandists,
+        quotas, reminders, users, works,
     };
     vec![
         // Public pages and plumbing.
@@ -186,7 +188,7 @@ pub fn route_table() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
             M::GET,
             "/activities/export",
             READ_ACTIVITIES,
-            get(activities::export_list),
+            get(exports::export_list),
         ),
         r(
             M::GET,
@@ -234,19 +236,19 @@ pub fn route_table() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
             M::GET,
             "/progress",
             READ_ACTIVITIES,
-            get(activities::progress_page),
+            get(progress::progress_page),
         ),
         r(
             M::GET,
             "/progress/export",
             READ_ACTIVITIES,
-            get(activities::export),
+            get(exports::export),
         ),
         r(
             M::GET,
             "/progress/circular.docx",
             READ_ACTIVITIES,
-            get(activities::circular_docx),
+            get(exports::circular_docx),
         ),
         r(
             M::POST,
@@ -270,7 +272,7 @@ pub fn route_table() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
             M::POST,
             "/quotas/import",
             ALLOCATE_QUOTAS,
-            post(activities::import_allocation).layer(DefaultBodyLimit::max(
+            post(quotas::import_allocation).layer(DefaultBodyLimit::max(
                 crate::office::tabular::MAX_UPLOAD_BYTES + 64 * 1024,
             )),
         ),
@@ -278,7 +280,7 @@ pub fn route_table() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
             M::POST,
             "/quotas/{org_id}",
             ALLOCATE_QUOTAS,
-            post(activities::set_quota),
+            post(quotas::set_quota),
         ),
         r(
             M::GET,

@@ -68,8 +68,8 @@ impl Session {
     }
 
     /// The account as the services see it.
-    pub fn acting(&self) -> crate::service::activities::Acting {
-        crate::service::activities::Acting {
+    pub fn acting(&self) -> crate::service::acting::Acting {
+        crate::service::acting::Acting {
             user_id: self.user.id,
             role: self.role,
             org: self.org.clone(),

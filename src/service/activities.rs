@@ -3,23 +3,15 @@
 
 use crate::clock::Clock;
 use crate::db::activities::{self, ActivityRow, Counters, NewActivity};
-use crate::db::audit::{self, Actor, Event};
-use crate::db::campaigns::{self, StoredCampaign};
-use crate::db::orgs::{self, Org, Scope};
+use crate::db::audit::{self, Event};
+use crate::db::campaigns::StoredCampaign;
+use crate::db::orgs;
 use crate::db::{Db, Tx};
 use crate::domain::activity::{self, ActivityInput, Standing, Status, Transition};
 use crate::domain::campaign::PhaseAction;
 use crate::domain::role::Role;
 use crate::error::{AppError, FieldError};
-
-/// Who is acting: the account's role, org and scope, and its audit identity.
-pub struct Acting {
-    pub user_id: i64,
-    pub role: Role,
-    pub org: Org,
-    pub scope: Scope,
-    pub actor: Actor,
-}
+use crate::service::acting::{Acting, current_campaign};
 
 /// An activity with its plan and report decoded.
 #[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
@@ -38,10 +30,6 @@ impl Activity {
 fn decode(row: ActivityRow) -> Activity {
     let input = serde_json::from_str(&row.document).unwrap_or_default();
     Activity { row, input }
-}
-
-pub async fn current_campaign(db: &Db) -> Result<StoredCampaign, AppError> {
-    campaigns::current(db).await?.ok_or(AppError::NotFound)
 }
 
 fn counters(input: &ActivityInput) -> Counters {

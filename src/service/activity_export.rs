@@ -12,7 +12,7 @@ use crate::db::activities::{self, ActivityRow};
 use crate::db::orgs::Scope;
 use crate::domain::activity::{ActivityInput, Status};
 use crate::error::AppError;
-use crate::service::activities::current_campaign;
+use crate::service::acting::current_campaign;
 
 /// Rows fetched per page.
 const PAGE: i64 = 1_000;

@@ -8,7 +8,7 @@ use serde::Serialize;
 use crate::db::Db;
 use crate::db::activities as db_activities;
 use crate::error::AppError;
-use crate::service::activities::{Acting, current_campaign};
+use crate::service::acting::{Acting, current_campaign};
 use crate::service::progress::Progress;
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]

@@ -13,7 +13,8 @@ use crate::domain::activity::TIME_FORMAT;
 use crate::domain::text;
 use crate::error::{AppError, FieldError};
 use crate::service::accounts::{random_token, valid_phone};
-use crate::service::activities::{Acting, get as get_activity};
+use crate::service::acting::Acting;
+use crate::service::activities::get as get_activity;
 
 /// Version of the consent line shown on the check-in page; recorded with every check-in.
 pub const CONSENT_VERSION: &str = "checkin-consent-2020-1";
@@ -163,7 +164,7 @@ pub async fn check_in(
         None => format!("{key_name}|{}", text::person_key_name(unit)),
     };
     let join_register = if joins {
-        let campaign = crate::service::activities::current_campaign(db).await?;
+        let campaign = crate::service::acting::current_campaign(db).await?;
         Some(checkins::JoinRegister {
             campaign_id: campaign.id,
             org_id: target.org_id,
@@ -245,8 +246,10 @@ mod tests {
         let t = CheckinTarget {
             activity_id: 1,
             name: String::new(),
+            org_id: 1,
             org_name: String::new(),
             starts_at: at("2020-07-01T09:30"),
+            open_for_report: true,
         };
         assert!(window(&t, at("2020-07-01T07:29")).is_err());
         assert!(window(&t, at("2020-07-01T07:30")).is_ok());
@@ -257,6 +260,11 @@ mod tests {
                 .unwrap_or_default()
                 .contains("签到已结束")
         );
+        let submitted = CheckinTarget {
+            open_for_report: false,
+            ..t
+        };
+        assert!(window(&submitted, at("2020-07-01T10:00")).is_err());
     }
 
     #[test]

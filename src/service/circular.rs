@@ -6,7 +6,7 @@ use chrono::{Datelike, NaiveDate};
 use crate::db::Db;
 use crate::error::AppError;
 use crate::office::word::{self, Circular};
-use crate::service::activities::current_campaign;
+use crate::service::acting::current_campaign;
 use crate::service::progress;
 
 /// The .docx circular of the progress `p` (the caller's, often the dashboard's snapshot), dated

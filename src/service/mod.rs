@@ -2,6 +2,7 @@
 //! acting account's scope and an audit `Actor`, validates, and writes in one transaction.
 
 pub mod accounts;
+pub mod acting;
 pub mod activities;
 pub mod activity_export;
 pub mod bootstrap;

@@ -612,7 +612,7 @@ pub async fn export_rows(db: &Db, scope: &Scope) -> Result<Vec<Vec<String>>, App
 /// A union's registration link token if one was made (for an admin whose scope holds it).
 pub async fn existing_invite(
     db: &Db,
-    acting: &crate::service::activities::Acting,
+    acting: &crate::service::acting::Acting,
     org_id: i64,
 ) -> Result<Option<String>, AppError> {
     if !acting.role.may_manage_users() {
@@ -629,7 +629,7 @@ pub async fn existing_invite(
 /// (the old link stops working) and is audited.
 pub async fn invite(
     db: &Db,
-    acting: &crate::service::activities::Acting,
+    acting: &crate::service::acting::Acting,
     org_id: i64,
     renew: bool,
 ) -> Result<String, AppError> {

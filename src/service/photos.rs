@@ -9,7 +9,8 @@ use crate::db::photos::{self, NewPhoto, PhotoRow};
 use crate::error::AppError;
 use crate::media::photo::{self, NEAR, PhotoError};
 use crate::service::accounts::random_token;
-use crate::service::activities::{self, Acting};
+use crate::service::acting::Acting;
+use crate::service::activities;
 use crate::store::FileStore;
 
 /// Most photos one report keeps.

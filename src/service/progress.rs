@@ -14,7 +14,7 @@ use crate::domain::activity::Status;
 use crate::domain::org::OrgKind;
 use crate::domain::role::Role;
 use crate::error::AppError;
-use crate::service::activities::{Acting, current_campaign};
+use crate::service::acting::{Acting, current_campaign};
 
 #[derive(Debug, Clone, Default, Serialize, utoipa::ToSchema)]
 pub struct Counts {

@@ -11,7 +11,7 @@ use crate::domain::role::Role;
 use crate::domain::text;
 use crate::error::{AppError, FieldError};
 use crate::service::accounts::valid_phone;
-use crate::service::activities::{Acting, current_campaign};
+use crate::service::acting::{Acting, current_campaign};
 
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 pub struct NewPropagandist {

@@ -24,7 +24,7 @@ use crate::domain::campaign::PhaseAction;
 use crate::domain::reminder::{Deadline, due_bucket, reminder_text};
 use crate::error::AppError;
 use crate::mail::{Mailer, Recipient};
-use crate::service::activities::Acting;
+use crate::service::acting::Acting;
 use crate::service::progress::{self, ProgressRow};
 
 /// What one pass did.
@@ -339,7 +339,7 @@ pub async fn send_manual(
             format!("附言不超过 {MAX_NOTE_CHARS} 字"),
         ));
     }
-    let campaign = crate::service::activities::current_campaign(db).await?;
+    let campaign = crate::service::acting::current_campaign(db).await?;
     let p = progress::progress(db, &acting.scope).await?;
     let (quota, confirmed) = match p.rows.iter().find(|r| r.org_id == org.id) {
         Some(row) => (row.quota, row.counts.confirmed),

@@ -1,5 +1,5 @@
-//! Offline activities: list, plan, report, and the approval chain; the progress table with
-//! quotas.
+//! Offline activities: list, plan, report, and the approval chain. The progress table, quotas
+//! and the Excel and Word downloads are in `progress.rs`, `quotas.rs` and `exports.rs`.
 
 use askama::Template;
 use axum::extract::State;
@@ -15,9 +15,7 @@ use crate::domain::activity::{ActivityInput, Status, Transition};
 use crate::error::{AppError, AppResult, FieldError};
 use crate::http::extract::{Form, Path, Query};
 use crate::http::session::{CurrentUser, Session};
-use crate::office::tabular;
 use crate::service::activities::{self, Activity};
-use crate::service::progress::{self, Progress};
 
 pub struct StatusChip {
     pub code: &'static str,
@@ -202,7 +200,7 @@ async fn form_page(
     org_id: i64,
     errors: Vec<FieldError>,
 ) -> AppResult<(StatusCode, Html<String>)> {
-    let campaign = activities::current_campaign(&state.db).await?;
+    let campaign = crate::service::acting::current_campaign(&state.db).await?;
     let units = orgs::list(&state.db, &session.scope(), None)
         .await?
         .into_iter()
@@ -564,191 +562,5 @@ pub async fn transition(
             }
             None => Err(e),
         },
-    }
-}
-
-#[derive(Template)]
-#[template(path = "progress.html")]
-struct ProgressPage {
-    nav: Nav,
-    csrf: String,
-    p: std::sync::Arc<Progress>,
-    may_allocate: bool,
-    own_org: i64,
-    city: bool,
-    message: Option<String>,
-    errors: Vec<FieldError>,
-}
-
-#[derive(Deserialize, Default)]
-pub struct ProgressQuery {
-    #[serde(default)]
-    done: Option<String>,
-}
-
-pub async fn progress_page(
-    State(state): State<AppState>,
-    CurrentUser(session): CurrentUser,
-    Query(q): Query<ProgressQuery>,
-) -> AppResult<Html<String>> {
-    render_progress(
-        &state,
-        &session,
-        q.done.map(|_| "任务数已保存。".to_string()),
-        Vec::new(),
-    )
-    .await
-}
-
-async fn render_progress(
-    state: &AppState,
-    session: &Session,
-    message: Option<String>,
-    errors: Vec<FieldError>,
-) -> AppResult<Html<String>> {
-    let p = state.progress.get(&state.db, &session.scope()).await?;
-    render(&ProgressPage {
-        nav: Nav::for_session(session),
-        csrf: session.csrf.clone(),
-        p,
-        may_allocate: session.role.may_allocate_quotas(),
-        own_org: session.org.id,
-        city: session.role == crate::domain::role::Role::CityAdmin,
-        message,
-        errors,
-    })
-}
-
-#[derive(Deserialize)]
-pub struct QuotaForm {
-    #[serde(default)]
-    min_activities: String,
-}
-
-pub async fn set_quota(
-    State(state): State<AppState>,
-    CurrentUser(session): CurrentUser,
-    Path(org_id): Path<i64>,
-    Form(form): Form<QuotaForm>,
-) -> AppResult<Response> {
-    let result = match form.min_activities.trim().parse::<i64>() {
-        Ok(n) => progress::set_quota(&state.db, &session.acting(), org_id, n).await,
-        Err(_) => Err(AppError::invalid(
-            "任务数",
-            format!("“{}”不是整数，请填写场数", form.min_activities.trim()),
-        )),
-    };
-    match result {
-        Ok(()) => Ok(Redirect::to("/progress?done=1").into_response()),
-        Err(AppError::Invalid(errors)) => {
-            let page = render_progress(&state, &session, None, errors).await?;
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
-        }
-        Err(e) => Err(e),
-    }
-}
-
-#[derive(Deserialize, Default)]
-pub struct ExportQuery {
-    /// `progress` (the statistics sheet, default), `allocation` (Annex 1's layout) or
-    /// `circular` (通报: ranking and the 零报送 list).
-    #[serde(default)]
-    sheet: String,
-}
-
-/// The statistics sheet or the allocation table of the scope, as Excel.
-pub async fn export(
-    State(state): State<AppState>,
-    CurrentUser(session): CurrentUser,
-    Query(q): Query<ExportQuery>,
-) -> AppResult<Response> {
-    let p = state.progress.get(&state.db, &session.scope()).await?;
-    let (bytes, ascii, zh) = if q.sheet == "circular" {
-        let rows = progress::circular_rows(&p);
-        let bytes = tabular::write_xlsx("通报", &progress::CIRCULAR_HEADER, &rows);
-        (bytes, "circular.xlsx", "线下活动进展通报.xlsx")
-    } else if q.sheet == "allocation" {
-        let rows = progress::allocation_rows(&p);
-        let bytes = tabular::write_xlsx("任务分配表", &progress::ALLOCATION_HEADER, &rows);
-        (bytes, "allocation.xlsx", "线下活动任务分配表.xlsx")
-    } else {
-        let rows = progress::sheet_rows(&p);
-        let bytes = tabular::write_xlsx("统计表", &progress::SHEET_HEADER, &rows);
-        (bytes, "progress.xlsx", "线下活动统计表.xlsx")
-    };
-    let bytes = bytes.map_err(|e| AppError::Internal(anyhow::anyhow!(e)))?;
-    Ok(super::download(bytes, super::XLSX, ascii, zh))
-}
-
-/// The circular (通报) of the account's scope as a Word document, from the same snapshot as
-/// the Excel sheets.
-pub async fn circular_docx(
-    State(state): State<AppState>,
-    CurrentUser(session): CurrentUser,
-) -> AppResult<Response> {
-    let scope_name = if session.role.sees_everything() {
-        "全市".to_string()
-    } else {
-        session.org.name.clone()
-    };
-    let p = state.progress.get(&state.db, &session.scope()).await?;
-    let bytes =
-        crate::service::circular::circular_docx(&state.db, &p, &scope_name, state.clock.today())
-            .await?;
-    Ok(super::download(
-        bytes,
-        super::DOCX,
-        "circular.docx",
-        "线下活动进展通报.docx",
-    ))
-}
-
-/// The activity list in scope as Excel (every row, with links to each activity's page).
-pub async fn export_list(
-    State(state): State<AppState>,
-    CurrentUser(session): CurrentUser,
-    headers: axum::http::HeaderMap,
-) -> AppResult<Response> {
-    let base_url = super::origin(&state, &headers);
-    let dir = tempfile::tempdir().map_err(|e| AppError::Internal(e.into()))?;
-    let path = dir.path().join("activities.xlsx");
-    crate::service::activity_export::write_xlsx(&state.db, &session.scope(), base_url, &path)
-        .await?;
-    let bytes = tokio::fs::read(&path)
-        .await
-        .map_err(|e| AppError::Internal(e.into()))?;
-    Ok(super::download(
-        bytes,
-        super::XLSX,
-        "activities.xlsx",
-        "线下活动清单.xlsx",
-    ))
-}
-
-/// Imports an allocation table in Annex 1's layout (field `file`). All rows or none.
-pub async fn import_allocation(
-    State(state): State<AppState>,
-    CurrentUser(session): CurrentUser,
-    multipart: crate::http::extract::Multipart,
-) -> AppResult<Response> {
-    let bytes = super::orgs::uploaded_file(multipart).await?;
-    let result = match tabular::read_off_thread(bytes).await {
-        Ok(table) => progress::import_allocation(&state.db, &session.acting(), &table).await,
-        Err(message) => Err(AppError::invalid("文件", message)),
-    };
-    match result {
-        Ok(n) => Ok(render_progress(
-            &state,
-            &session,
-            Some(format!("导入完成：设置了 {n} 个单位的任务数。")),
-            Vec::new(),
-        )
-        .await?
-        .into_response()),
-        Err(AppError::Invalid(errors)) => {
-            let page = render_progress(&state, &session, None, errors).await?;
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
-        }
-        Err(e) => Err(e),
     }
 }

@@ -129,7 +129,7 @@ pub async fn file(
         q.thumb.is_some(),
     )
     .await?;
-    super::works::serve_range(&state, &served, headers.get(axum::http::header::RANGE)).await
+    crate::http::range::serve_range(&state, &served, headers.get(axum::http::header::RANGE)).await
 }
 
 pub async fn remove(

@@ -1,0 +1,60 @@
+//! `wangju demo seed`: fills the database with the generated demo campaign (`service::demo`)
+//! and prints what it made, with the demo admins' one-time password.
+
+use anyhow::Context;
+
+use super::{DemoCommand, report};
+use crate::db::Db;
+use crate::db::audit::Actor;
+
+pub(super) async fn run(db: &Db, actor: &Actor, command: DemoCommand) -> anyhow::Result<()> {
+    match command {
+        DemoCommand::Seed { scale, force } => {
+            use crate::service::demo;
+            let scale = demo::Scale::parse(&scale).with_context(|| {
+                format!("不认识的规模“{scale}”：可选 city（天津市）或 national（全国）")
+            })?;
+            println!(
+                "正在生成{}演示数据……",
+                if scale == demo::Scale::City {
+                    "天津市规模的"
+                } else {
+                    "全国规模的"
+                }
+            );
+            let r = demo::seed(db, scale, force, actor).await.map_err(report)?;
+            print_seed_report(&r);
+        }
+    }
+    Ok(())
+}
+
+fn print_seed_report(r: &crate::service::demo::SeedReport) {
+    if r.replaced_activities > 0 {
+        println!(
+            "已删除原有的 {} 个线下活动及其签到、宣传员。",
+            r.replaced_activities
+        );
+    }
+    println!("已生成演示数据，用时 {:.1} 秒：", r.elapsed.as_secs_f64());
+    println!(
+        "  单位：{} 个（新建 {} 个），下级任务数 {} 条",
+        r.units, r.orgs_created, r.quotas
+    );
+    let statuses: Vec<String> = r
+        .by_status
+        .iter()
+        .map(|(s, n)| format!("{} {n}", s.label_zh()))
+        .collect();
+    println!("  线下活动：{} 个（{}）", r.activities, statuses.join("，"));
+    println!("  扫码签到：{} 人次", r.checkins);
+    println!("  宣传员：{} 名", r.propagandists);
+    println!(
+        "  演示管理员账号 {} 个，共用一次性密码：{}（首次登录后须修改，此密码只显示这一次）",
+        r.admins.len(),
+        r.password
+    );
+    for (login, unit) in &r.admins {
+        println!("    {login}\t{unit}");
+    }
+}

@@ -1,0 +1,26 @@
+//! Who is acting and in which campaign: the two things nearly every use case starts from.
+//! `Acting` is the signed-in account as the services see it (role, org, scope and audit
+//! identity; built by `http::session::Session::acting`), and `current_campaign` is the campaign
+//! every page and command works on. They live here, not with activities, because works,
+//! check-ins, progress, reminders and the rest share them.
+
+use crate::db::Db;
+use crate::db::audit::Actor;
+use crate::db::campaigns::{self, StoredCampaign};
+use crate::db::orgs::{Org, Scope};
+use crate::domain::role::Role;
+use crate::error::AppError;
+
+/// Who is acting: the account's role, org and scope, and its audit identity.
+pub struct Acting {
+    pub user_id: i64,
+    pub role: Role,
+    pub org: Org,
+    pub scope: Scope,
+    pub actor: Actor,
+}
+
+/// The current campaign; "not found" while none is loaded.
+pub async fn current_campaign(db: &Db) -> Result<StoredCampaign, AppError> {
+    campaigns::current(db).await?.ok_or(AppError::NotFound)
+}

@@ -1,0 +1,167 @@
+//! Reading works: one work as its viewer may see it (authors decoded, contact masked, the
+//! decision deadline), who may see it, the lists by role, a work's history, and the stored file
+//! (the metadata-free copy, never the original).
+
+use serde::Serialize;
+
+use crate::db::Db;
+use crate::db::works::{self, Filter};
+use crate::domain::role::Role;
+use crate::domain::work::{self, WorkStatus};
+use crate::error::AppError;
+use crate::service::acting::{Acting, current_campaign};
+use crate::store::FileStore;
+
+/// A work with its authors decoded and the contact masked unless the viewer is the author.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Work {
+    #[serde(flatten)]
+    pub row: works::WorkRow,
+    pub authors: Vec<String>,
+    pub contact: String,
+    pub status_label: &'static str,
+    /// The day by which a moderator should decide (one working day).
+    pub decision_due: String,
+    pub overdue: bool,
+    /// The upload's automatic findings.
+    #[schema(value_type = Object)]
+    pub report: Option<serde_json::Value>,
+    pub file_name: String,
+    pub media_type: Option<String>,
+}
+
+impl Work {
+    pub fn status(&self) -> WorkStatus {
+        WorkStatus::parse(&self.row.status).unwrap_or(WorkStatus::Submitted)
+    }
+
+    /// Whether the automatic check raised warnings for the moderator.
+    pub fn has_warnings(&self) -> bool {
+        self.report
+            .as_ref()
+            .and_then(|r| r.get("warnings"))
+            .and_then(|w| w.as_array())
+            .is_some_and(|w| !w.is_empty())
+    }
+}
+
+fn decorate(acting: &Acting, row: works::WorkRow) -> Work {
+    let authors: Vec<String> = serde_json::from_str(&row.authors).unwrap_or_default();
+    let contact = if row.owner_id == acting.user_id {
+        row.contact_phone.clone()
+    } else {
+        crate::domain::mask::mask_phone(&row.contact_phone)
+    };
+    let submitted_on = crate::clock::china_date(row.submitted_at);
+    let due = work::decision_due(submitted_on);
+    let status = WorkStatus::parse(&row.status).unwrap_or(WorkStatus::Submitted);
+    Work {
+        authors,
+        contact,
+        status_label: status.label_zh(),
+        decision_due: due.to_string(),
+        overdue: status == WorkStatus::Submitted
+            && crate::clock::china_date(crate::clock::unix_now()) > due,
+        report: row
+            .report
+            .as_deref()
+            .and_then(|r| serde_json::from_str(r).ok()),
+        file_name: row.file_name.clone(),
+        media_type: row.media_type.clone(),
+        row,
+    }
+}
+
+/// Who may see a work: its author, whoever filed it, the city, a moderator assigned its
+/// sub-project (`assigned`), and unit admins over its unit. (Reviewers will see the works
+/// assigned to them once evaluation is built.)
+fn may_view(acting: &Acting, row: &works::WorkRow, assigned: bool) -> bool {
+    row.owner_id == acting.user_id
+        || row.filed_by == acting.user_id
+        || (acting.role.may_moderate() && (acting.role != Role::Moderator || assigned))
+        || (acting.role.may_report_activities() && row.org_path.starts_with(&acting.scope.prefix))
+}
+
+pub async fn get(db: &Db, acting: &Acting, id: i64) -> Result<Work, AppError> {
+    let Some(row) = works::work(db, id).await? else {
+        return Err(AppError::NotFound);
+    };
+    let assigned =
+        acting.role == Role::Moderator && works::assigned_to_work(db, acting.user_id, id).await?;
+    if !may_view(acting, &row, assigned) {
+        return Err(AppError::NotFound);
+    }
+    Ok(decorate(acting, row))
+}
+
+/// The history of a work; taking the `Work` that [`get`] returned means access was checked.
+pub async fn history(db: &Db, work: &Work) -> Result<Vec<works::WorkEvent>, AppError> {
+    Ok(works::events(db, work.row.id).await?)
+}
+
+/// Works the account may see: a worker's own, a unit admin's units', a moderator's
+/// sub-projects', everything for the city.
+pub async fn list(
+    db: &Db,
+    acting: &Acting,
+    sub_project: &str,
+    status: &str,
+) -> Result<Vec<Work>, AppError> {
+    let campaign = current_campaign(db).await?;
+    let filter = if acting.role == Role::Moderator {
+        Filter::Assigned(acting.user_id)
+    } else if acting.role.may_moderate() {
+        Filter::All
+    } else if acting.role.may_report_activities() {
+        Filter::Scope(&acting.scope)
+    } else {
+        Filter::Owner(acting.user_id)
+    };
+    let rows = works::list(db, campaign.id, filter, sub_project, status).await?;
+    Ok(rows.into_iter().map(|row| decorate(acting, row)).collect())
+}
+
+/// The stored file a viewer may fetch: the metadata-free copy, never the original.
+pub struct ServedFile {
+    pub key: String,
+    pub size: u64,
+    pub media_type: String,
+    pub download_name: String,
+}
+
+pub async fn file(
+    db: &Db,
+    store: &FileStore,
+    acting: &Acting,
+    work_id: i64,
+) -> Result<ServedFile, AppError> {
+    let work = get(db, acting, work_id).await?;
+    let upload = works::upload(db, &work.row.upload_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let key = upload.clean_key.ok_or(AppError::NotFound)?;
+    let size = store.size(&key).await.map_err(|e| {
+        if e.is_not_found() {
+            AppError::NotFound
+        } else {
+            AppError::Internal(e.into())
+        }
+    })?;
+    let media_type = upload
+        .media_type
+        .unwrap_or_else(|| "application/octet-stream".into());
+    let extension = match media_type.as_str() {
+        "video/mp4" => "mp4",
+        "audio/mp4" => "m4a",
+        "image/jpeg" => "jpg",
+        "image/png" => "png",
+        "audio/mpeg" => "mp3",
+        _ => "bin",
+    };
+    Ok(ServedFile {
+        key,
+        size,
+        media_type,
+        download_name: format!("work-{work_id}.{extension}"),
+    })
+}
