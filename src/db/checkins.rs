@@ -14,7 +14,8 @@ statements! {
     /// `$9` names (`$8` its device hash; a check-in without one is not capped here).
     INSERT = "INSERT INTO checkins (activity_id, name, unit, phone, person_key, consent_version, created_at, device)
          SELECT $1, $2, $3, $4, $5, $6, $7, $8
-         WHERE $8 IS NULL OR (SELECT COUNT(*) FROM checkins WHERE activity_id = $1 AND device = $8) < $9
+         WHERE CAST($8 AS TEXT) IS NULL
+            OR (SELECT COUNT(*) FROM checkins WHERE activity_id = $1 AND device = CAST($8 AS TEXT)) < $9
          ON CONFLICT (activity_id, person_key) DO NOTHING";
     /// Whether the person is already checked in (to tell a repeat from a full phone).
     HAS_PERSON = "SELECT COUNT(*) FROM checkins WHERE activity_id = $1 AND person_key = $2";

@@ -152,7 +152,11 @@ impl FileStore {
 
     /// Checks the store is reachable and writable (start-up and health).
     pub async fn check(&self) -> Result<(), StoreError> {
-        self.op.write(".wangju-check", "ok").await?;
+        // A name of its own per check: nodes starting at once on one store must not write the
+        // same object concurrently (the local backend refuses that).
+        let key = format!(".wangju-check-{}", hex::encode(rand::random::<[u8; 8]>()));
+        self.op.write(&key, "ok").await?;
+        let _ = self.op.delete(&key).await;
         Ok(())
     }
 
