@@ -17,6 +17,7 @@ pub mod reminders;
 pub mod schema;
 pub mod sessions;
 pub mod sql;
+pub mod types;
 pub mod users;
 pub mod works;
 
