@@ -25,6 +25,39 @@ impl FieldError {
     }
 }
 
+/// Why a request conflicts with the state of things: a stable code API clients branch on,
+/// beside the Chinese message people read. Listed in the OpenAPI document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Conflict {
+    /// Today's campaign phase does not allow this (e.g. reporting after 9/15).
+    PhaseClosed,
+    /// The object is not in a state that allows this (a report left draft, a work decided).
+    WrongState,
+    /// Someone else changed the object meanwhile; reload and retry.
+    ChangedMeanwhile,
+    /// The caller acted on a version it saw that is no longer current.
+    StaleVersion,
+    /// A resumable upload's offset is not where the server is.
+    UploadOffsetMismatch,
+    /// The upload was swept as abandoned.
+    UploadExpired,
+    /// Another connection is sending the same upload.
+    UploadBusy,
+    /// The connection dropped mid-chunk; what arrived is kept.
+    UploadInterrupted,
+    /// Check-in for this activity is closed or this phone has signed in its share.
+    CheckinClosed,
+    /// The sub-project is run on its host's own platform, not in Wangju.
+    HostedElsewhere,
+    /// The org is not a union body (workers and activities belong to unions).
+    NotAUnion,
+    /// The account does not have the role the action needs.
+    WrongRole,
+    /// Something with that key exists already.
+    AlreadyExists,
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
     #[error("not found")]
@@ -39,8 +72,8 @@ pub enum AppError {
     PasswordChangeRequired,
     #[error("validation failed")]
     Invalid(Vec<FieldError>),
-    #[error("conflict: {0}")]
-    Conflict(String),
+    #[error("conflict ({0:?}): {1}")]
+    Conflict(Conflict, String),
     #[error("bad login")]
     BadLogin,
     #[error("account locked")]
@@ -89,7 +122,7 @@ impl AppError {
                 StatusCode::FORBIDDEN
             }
             AppError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            AppError::Conflict(_) => StatusCode::CONFLICT,
+            AppError::Conflict(..) => StatusCode::CONFLICT,
             AppError::BadLogin => StatusCode::UNAUTHORIZED,
             AppError::Locked { .. } | AppError::RateLimited => StatusCode::TOO_MANY_REQUESTS,
             AppError::TooLarge | AppError::FileTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
@@ -109,7 +142,7 @@ impl AppError {
             AppError::Csrf => "csrf_failed",
             AppError::PasswordChangeRequired => "password_change_required",
             AppError::Invalid(_) => "invalid_input",
-            AppError::Conflict(_) => "conflict",
+            AppError::Conflict(..) => "conflict",
             AppError::BadLogin => "bad_login",
             AppError::Locked { .. } => "account_locked",
             AppError::RateLimited => "rate_limited",
@@ -139,7 +172,7 @@ impl AppError {
                     .collect();
                 format!("提交的内容有误，请修改后重试：{}", lines.join("；"))
             }
-            AppError::Conflict(message) | AppError::FileTooLarge(message) => message.clone(),
+            AppError::Conflict(_, message) | AppError::FileTooLarge(message) => message.clone(),
             AppError::BadLogin => "登录名或密码不正确。连续 5 次错误，账号将锁定 15 分钟。".into(),
             AppError::Locked { minutes_left } => format!(
                 "密码连续错误次数过多，账号已锁定，请 {minutes_left} 分钟后再试，或请管理员重置密码。"
@@ -154,6 +187,19 @@ impl AppError {
     }
 
     /// The per-field problems of `Invalid`; empty for every other error.
+    /// Why a conflict happened (for API clients).
+    pub fn reason(&self) -> Option<Conflict> {
+        match self {
+            AppError::Conflict(reason, _) => Some(*reason),
+            _ => None,
+        }
+    }
+
+    /// A conflict with its reason and message.
+    pub fn conflict(reason: Conflict, message: impl Into<String>) -> AppError {
+        AppError::Conflict(reason, message.into())
+    }
+
     pub fn fields(&self) -> &[FieldError] {
         match self {
             AppError::Invalid(fields) => fields,
@@ -165,8 +211,12 @@ impl AppError {
 /// Error body of the JSON API.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ErrorBody {
-    /// Stable code, e.g. `not_found`, `invalid_input`.
+    /// Stable code, e.g. `not_found`, `invalid_input`, `conflict`.
     pub error: &'static str,
+    /// For `conflict`: why, a stable code to branch on (e.g. `phase_closed`,
+    /// `upload_offset_mismatch`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<Conflict>,
     /// What went wrong and what to do, in Chinese.
     pub message: String,
     /// Per-field problems, for `invalid_input`.
@@ -185,4 +235,22 @@ impl<E: Into<AppError>> From<E> for ApiError {
 }
 
 pub type AppResult<T> = Result<T, AppError>;
+
+/// Makes any failure an internal error that says what was being done, for the log (users see
+/// only the generic message): `serde_json::to_string(&x).doing("encoding the report")?`.
+pub trait Doing<T> {
+    fn doing(self, what: &str) -> Result<T, AppError>;
+}
+
+impl<T, E: std::fmt::Display> Doing<T> for Result<T, E> {
+    fn doing(self, what: &str) -> Result<T, AppError> {
+        self.map_err(|e| AppError::Internal(anyhow::anyhow!("{what}: {e}")))
+    }
+}
+
+impl<T> Doing<T> for Option<T> {
+    fn doing(self, what: &str) -> Result<T, AppError> {
+        self.ok_or_else(|| AppError::Internal(anyhow::anyhow!("{what}: nothing there")))
+    }
+}
 pub type ApiResult<T> = Result<T, ApiError>;

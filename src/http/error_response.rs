@@ -22,6 +22,7 @@ impl IntoResponse for ApiError {
         log(&e);
         let body = ErrorBody {
             error: e.code(),
+            reason: e.reason(),
             message: e.message_zh(),
             fields: e.fields().to_vec(),
         };

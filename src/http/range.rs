@@ -8,7 +8,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use crate::app::AppState;
-use crate::error::{AppError, AppResult};
+use crate::error::{AppResult, Doing};
 use crate::service::works::ServedFile;
 
 /// Serves `served` whole (200) or the one range asked for (206); 416 for a range outside it.
@@ -39,7 +39,7 @@ pub async fn serve_range(
         .store
         .read_range(&served.key, start..end)
         .await
-        .map_err(|e| AppError::Internal(e.into()))?;
+        .doing("reading a stored file for a range request")?;
     let mut response = Response::new(Body::from_stream(stream));
     *response.status_mut() = status;
     let h = response.headers_mut();

@@ -11,7 +11,7 @@ use crate::domain::activity::{self, ActivityInput, Standing, Status, Transition}
 use crate::domain::campaign::PhaseAction;
 use crate::domain::ids::{ActivityId, OrgId};
 use crate::domain::role::Role;
-use crate::error::{AppError, FieldError};
+use crate::error::{AppError, Conflict, Doing, FieldError};
 use crate::service::acting::{Acting, current_campaign};
 
 /// An activity with its plan and report decoded.
@@ -78,10 +78,13 @@ fn check_phase(campaign: &StoredCampaign, clock: &Clock) -> Result<(), AppError>
         .filter(|p| p.allows.contains(&PhaseAction::ReportActivities))
         .map(|p| format!("{} 至 {}", p.starts_on, p.ends_on))
         .collect();
-    Err(AppError::Conflict(format!(
-        "今天（{today}）不在线下活动报送期内。报送期：{}",
-        window.join("，")
-    )))
+    Err(AppError::conflict(
+        Conflict::PhaseClosed,
+        format!(
+            "今天（{today}）不在线下活动报送期内。报送期：{}",
+            window.join("，")
+        ),
+    ))
 }
 
 /// Activities in scope, narrowed by `filter` (its `under` is a unit id's path, checked here).
@@ -136,7 +139,7 @@ pub async fn create(
     let input = normalise(input);
     let c = &campaign.campaign;
     activity::validate(&input, &rules(c), false).map_err(AppError::Invalid)?;
-    let document = serde_json::to_string(&input).map_err(|e| AppError::Internal(e.into()))?;
+    let document = serde_json::to_string(&input).doing("encoding an activity report")?;
     let mut tx = db.begin().await?;
     let id = activities::insert(
         &mut tx,
@@ -185,10 +188,10 @@ pub async fn update(
         ));
     }
     if !current.status().editable() {
-        return Err(AppError::Conflict(format!(
-            "这个活动{}，不能再修改",
-            current.status().label_zh()
-        )));
+        return Err(AppError::conflict(
+            Conflict::WrongState,
+            format!("这个活动{}，不能再修改", current.status().label_zh()),
+        ));
     }
     let campaign = current_campaign(db).await?;
     check_phase(&campaign, clock)?;
@@ -196,7 +199,7 @@ pub async fn update(
     let c = &campaign.campaign;
     let submitted = current.status() == Status::Submitted;
     activity::validate(&input, &rules(c), submitted).map_err(AppError::Invalid)?;
-    let document = serde_json::to_string(&input).map_err(|e| AppError::Internal(e.into()))?;
+    let document = serde_json::to_string(&input).doing("encoding an activity report")?;
     let mut tx = db.begin().await?;
     let row = activities::get_tx(&mut tx, id)
         .await?
@@ -263,13 +266,17 @@ pub async fn transition(
     if let Some(seen) = seen_version
         && seen != current.row.version
     {
-        return Err(AppError::Conflict(format!(
-            "您看到的是第 {seen} 版，这个活动现在是第 {} 版：请刷新后看过最新内容再{}",
-            current.row.version,
-            step.label_zh()
-        )));
+        return Err(AppError::conflict(
+            Conflict::StaleVersion,
+            format!(
+                "您看到的是第 {seen} 版，这个活动现在是第 {} 版：请刷新后看过最新内容再{}",
+                current.row.version,
+                step.label_zh()
+            ),
+        ));
     }
-    let to = activity::next_status(from, step, who).map_err(AppError::Conflict)?;
+    let to = activity::next_status(from, step, who)
+        .map_err(|m| AppError::conflict(Conflict::WrongState, m))?;
     let reason = crate::domain::text::paragraphs(reason, crate::domain::text::limits::REASON)
         .map_err(|m| AppError::invalid("退回原因", format!("退回原因{m}")))?;
     let reason = reason.as_str();
@@ -303,8 +310,9 @@ pub async fn transition(
     )
     .await?;
     if !moved {
-        return Err(AppError::Conflict(
-            "这个活动刚被别人处理过，请刷新后再看".into(),
+        return Err(AppError::conflict(
+            Conflict::ChangedMeanwhile,
+            "这个活动刚被别人处理过，请刷新后再看",
         ));
     }
     audit_transition(&mut tx, acting, id, step, from, to, reason).await?;
@@ -369,7 +377,7 @@ pub fn may_edit(acting: &Acting, activity: &Activity) -> bool {
 pub fn field_errors(e: &AppError) -> Option<Vec<FieldError>> {
     match e {
         AppError::Invalid(fields) => Some(fields.clone()),
-        AppError::Conflict(message) => Some(vec![FieldError::new("活动", message.clone())]),
+        AppError::Conflict(_, message) => Some(vec![FieldError::new("活动", message.clone())]),
         _ => None,
     }
 }

@@ -12,7 +12,7 @@ use crate::db::Db;
 use crate::db::activities::{self, ActivityRow};
 use crate::db::orgs::Scope;
 use crate::domain::activity::ActivityInput;
-use crate::error::AppError;
+use crate::error::{AppError, Doing};
 use crate::service::acting::current_campaign;
 
 /// Rows fetched per page.
@@ -87,8 +87,8 @@ pub async fn write_xlsx(
     drop(sender);
     writer
         .await
-        .map_err(|e| AppError::Internal(e.into()))?
-        .map_err(|e| AppError::Internal(anyhow::anyhow!("写 Excel 失败：{e}")))
+        .doing("writing the activity export off the async threads")?
+        .doing("writing the activity export")
 }
 
 struct Sheet {

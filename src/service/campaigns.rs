@@ -6,7 +6,7 @@ use crate::db::orgs::{self, NewOrg, Org};
 use crate::db::{Db, Tx, campaigns};
 use crate::domain::campaign::{Campaign, CampaignFileError};
 use crate::domain::org::OrgKind;
-use crate::error::{AppError, FieldError};
+use crate::error::{AppError, Conflict, FieldError};
 use crate::service::orgs::insert_audited;
 
 #[derive(Debug)]
@@ -178,10 +178,13 @@ pub async fn new_for_year(
         .ok_or_else(|| AppError::invalid("--from", format!("没有编码为“{from_code}”的活动")))?;
     let next = from.campaign.for_year(year);
     if campaigns::by_code(db, &next.code).await?.is_some() {
-        return Err(AppError::Conflict(format!(
-            "编码为“{}”的活动已存在；如需修改请导出后编辑再导入",
-            next.code
-        )));
+        return Err(AppError::conflict(
+            Conflict::AlreadyExists,
+            format!(
+                "编码为“{}”的活动已存在；如需修改请导出后编辑再导入",
+                next.code
+            ),
+        ));
     }
     let outcome = store(db, &next, actor).await?;
     if make_current {

@@ -12,7 +12,7 @@ use crate::db::checkins::{self, NewCheckin, Stored};
 use crate::db::group_commit::GroupCommit;
 use crate::domain::activity::TIME_FORMAT;
 use crate::domain::text;
-use crate::error::{AppError, FieldError};
+use crate::error::{AppError, Conflict, Doing, FieldError};
 use crate::service::accounts::{random_token, valid_phone};
 use crate::service::acting::Acting;
 use crate::service::activities::get as get_activity;
@@ -55,7 +55,7 @@ pub async fn target(db: &Db, token: &str) -> Result<CheckinTarget, AppError> {
         .await?
         .ok_or(AppError::NotFound)?;
     let starts_at = NaiveDateTime::parse_from_str(&row.starts_at, TIME_FORMAT)
-        .map_err(|e| AppError::Internal(anyhow::anyhow!("stored start time unreadable: {e}")))?;
+        .doing("reading a stored activity start time")?;
     Ok(CheckinTarget {
         activity_id: row.activity_id,
         name: row.name,
@@ -125,7 +125,8 @@ pub async fn check_in(
     device: Option<&str>,
 ) -> Result<(CheckinTarget, Outcome), AppError> {
     let target = target(db, token).await?;
-    window(&target, clock.now_local()).map_err(AppError::Conflict)?;
+    window(&target, clock.now_local())
+        .map_err(|m| AppError::conflict(Conflict::CheckinClosed, m))?;
     let mut errors = Vec::new();
     let name = text::name(&form.name, text::limits::PERSON_NAME).unwrap_or_else(|m| {
         errors.push(FieldError::new("姓名", format!("姓名{m}")));
@@ -189,9 +190,12 @@ pub async fn check_in(
         Stored::New => Outcome::CheckedIn,
         Stored::Repeat => Outcome::AlreadyCheckedIn,
         Stored::DeviceFull => {
-            return Err(AppError::Conflict(format!(
-                "这部手机已为 {NAMES_PER_DEVICE} 人签到，不能再为其他人签到。请每位参加者用自己的手机扫码。"
-            )));
+            return Err(AppError::conflict(
+                Conflict::CheckinClosed,
+                format!(
+                    "这部手机已为 {NAMES_PER_DEVICE} 人签到，不能再为其他人签到。请每位参加者用自己的手机扫码。"
+                ),
+            ));
         }
     };
     Ok((target, outcome))

@@ -4,7 +4,7 @@
 use chrono::{Datelike, NaiveDate};
 
 use crate::db::Db;
-use crate::error::AppError;
+use crate::error::{AppError, Doing};
 use crate::office::word::{self, Circular};
 use crate::service::acting::current_campaign;
 use crate::service::progress;
@@ -34,5 +34,5 @@ pub async fn circular_docx(
         ranking: &ranking,
         zero_report: &zero,
     })
-    .map_err(|e| AppError::Internal(anyhow::anyhow!("circular docx: {e}")))
+    .doing("writing the circular as Word")
 }

@@ -12,7 +12,7 @@ use crate::db::{Db, Tx};
 use crate::domain::mask::contact_phone;
 use crate::domain::org::{OrgKind, OrgName, find_cycle};
 use crate::domain::text;
-use crate::error::{AppError, FieldError};
+use crate::error::{AppError, Conflict, Doing, FieldError};
 use crate::office::tabular::Table;
 use crate::service::accounts::valid_phone;
 
@@ -641,10 +641,10 @@ pub async fn invite(
         .await?
         .ok_or(AppError::NotFound)?;
     if !org.is_union() {
-        return Err(AppError::Conflict(format!(
-            "“{}”不是工会组织，职工不能注册到这里",
-            org.name
-        )));
+        return Err(AppError::conflict(
+            Conflict::NotAUnion,
+            format!("“{}”不是工会组织，职工不能注册到这里", org.name),
+        ));
     }
     if !renew && let Some(token) = orgs::invite_token(db, org.id).await? {
         return Ok(token);
@@ -670,5 +670,5 @@ pub async fn invite(
     // Another request may have made the first one at the same moment: read what is stored.
     orgs::invite_token(db, org.id)
         .await?
-        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("invite token vanished")))
+        .doing("reading back a registration link")
 }

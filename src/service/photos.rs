@@ -7,7 +7,7 @@ use crate::db::Db;
 use crate::db::audit::{self, Event};
 use crate::db::photos::{self, NewPhoto, PhotoRow};
 use crate::domain::ids::ActivityId;
-use crate::error::AppError;
+use crate::error::{AppError, Conflict, Doing};
 use crate::media::photo::{self, NEAR, PhotoError};
 use crate::service::accounts::random_token;
 use crate::service::acting::Acting;
@@ -67,14 +67,17 @@ pub async fn add(
 ) -> Result<i64, AppError> {
     let activity = activities::get(db, acting, activity_id).await?;
     if !activities::may_edit(acting, &activity) {
-        return Err(AppError::Conflict(format!(
-            "这个活动{}，只有报送单位在报告可修改时能添加照片",
-            activity.status().label_zh()
-        )));
+        return Err(AppError::conflict(
+            Conflict::WrongState,
+            format!(
+                "这个活动{}，只有报送单位在报告可修改时能添加照片",
+                activity.status().label_zh()
+            ),
+        ));
     }
     let prepared = tokio::task::spawn_blocking(move || photo::prepare(&bytes))
         .await
-        .map_err(|e| AppError::Internal(e.into()))?
+        .doing("preparing a photo off the async threads")?
         .map_err(|e: PhotoError| AppError::invalid("照片", e.to_string()))?;
     let key = random_token()[..32].to_string();
     let image_key = format!("photos/{key}.jpg");
@@ -150,10 +153,10 @@ pub async fn remove(
 ) -> Result<(), AppError> {
     let activity = activities::get(db, acting, activity_id).await?;
     if !activities::may_edit(acting, &activity) {
-        return Err(AppError::Conflict(format!(
-            "这个活动{}，照片不能再删除",
-            activity.status().label_zh()
-        )));
+        return Err(AppError::conflict(
+            Conflict::WrongState,
+            format!("这个活动{}，照片不能再删除", activity.status().label_zh()),
+        ));
     }
     let mut tx = db.begin().await?;
     let removed = photos::delete(&mut tx, activity_id, photo_id)

@@ -23,7 +23,7 @@ use crate::db::orgs::{self, Scope};
 use crate::db::reminders::{self as db_reminders, NewReminder};
 use crate::domain::campaign::PhaseAction;
 use crate::domain::reminder::{Deadline, due_bucket, reminder_text};
-use crate::error::AppError;
+use crate::error::{AppError, Doing};
 use crate::mail::{Mailer, Recipient};
 use crate::service::acting::Acting;
 use crate::service::progress::{self, ProgressRow};
@@ -382,7 +382,7 @@ pub async fn send_manual(
         },
     )
     .await?
-    .ok_or_else(|| AppError::Internal(anyhow::anyhow!("manual reminder not inserted")))?;
+    .doing("inserting a manual reminder")?;
     audit::append(
         &mut tx,
         &acting.actor,

@@ -98,7 +98,13 @@ async fn a_new_year_starts_from_the_old_one() {
         let err = campaigns::new_for_year(db, "tianjin-2020", 2021, false, &Actor::cli())
             .await
             .err();
-        assert!(matches!(err, Some(AppError::Conflict(_))));
+        assert!(matches!(
+            err,
+            Some(AppError::Conflict(
+                wangju::error::Conflict::AlreadyExists,
+                _
+            ))
+        ));
     })
     .await;
 }

@@ -615,3 +615,32 @@ async fn check_in_cannot_be_gamed() {
     })
     .await;
 }
+
+/// A conflict carries a stable reason beside the Chinese message.
+#[tokio::test]
+async fn conflicts_carry_a_reason_clients_can_branch_on() {
+    each_backend(|app| async move {
+        let district = app
+            .signed_in(&app.user(Role::UnitAdmin, "和平区总工会").await)
+            .await;
+        let (_, created) = district
+            .send_json(
+                reqwest::Method::POST,
+                "/api/v1/activities",
+                &report_json("2020-06-20T09:00"),
+            )
+            .await;
+        let id = created["id"].as_i64().expect("id");
+        let (status, body) = district
+            .send_json(
+                reqwest::Method::POST,
+                &format!("/api/v1/activities/{id}/transitions"),
+                &json!({"step": "submit", "version": 99}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CONFLICT);
+        assert_eq!(body["error"], "conflict");
+        assert_eq!(body["reason"], "stale_version", "{body}");
+    })
+    .await;
+}

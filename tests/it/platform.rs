@@ -163,6 +163,14 @@ async fn openapi_document_lists_the_api() {
                 );
             }
         }
+        // The error body names its conflict reasons, so clients can branch on them.
+        let reasons = doc["components"]["schemas"]["Conflict"]["enum"]
+            .as_array()
+            .cloned()
+            .expect("the Conflict reasons are listed");
+        for code in ["phase_closed", "upload_offset_mismatch", "stale_version"] {
+            assert!(reasons.iter().any(|r| r == code), "{code} missing");
+        }
     })
     .await;
 }

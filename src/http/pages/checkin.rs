@@ -176,7 +176,9 @@ pub async fn submit(
             Some("您已经签到过了，无需重复签到。"),
         ),
         Err(AppError::Invalid(errors)) => (StatusCode::UNPROCESSABLE_ENTITY, errors, None, None),
-        Err(AppError::Conflict(message)) => (StatusCode::CONFLICT, Vec::new(), Some(message), None),
+        Err(AppError::Conflict(_, message)) => {
+            (StatusCode::CONFLICT, Vec::new(), Some(message), None)
+        }
         Err(e) => return Err(e),
     };
     let page = render(&CheckinPage {

@@ -6,7 +6,7 @@ use axum::response::Response;
 use serde::Deserialize;
 
 use crate::app::AppState;
-use crate::error::{AppError, AppResult};
+use crate::error::{AppResult, Doing};
 use crate::http::extract::Query;
 use crate::http::session::CurrentUser;
 use crate::office::tabular;
@@ -40,7 +40,7 @@ pub async fn export(
         let bytes = tabular::write_xlsx("统计表", &progress::SHEET_HEADER, &rows);
         (bytes, "progress.xlsx", "线下活动统计表.xlsx")
     };
-    let bytes = bytes.map_err(|e| AppError::Internal(anyhow::anyhow!(e)))?;
+    let bytes = bytes.doing("writing the progress export")?;
     Ok(super::download(bytes, super::XLSX, ascii, zh))
 }
 
@@ -74,13 +74,13 @@ pub async fn export_list(
     headers: axum::http::HeaderMap,
 ) -> AppResult<Response> {
     let base_url = super::origin(&state, &headers);
-    let dir = tempfile::tempdir().map_err(|e| AppError::Internal(e.into()))?;
+    let dir = tempfile::tempdir().doing("making a scratch folder for the export")?;
     let path = dir.path().join("activities.xlsx");
     crate::service::activity_export::write_xlsx(&state.db, &session.scope(), base_url, &path)
         .await?;
     let bytes = tokio::fs::read(&path)
         .await
-        .map_err(|e| AppError::Internal(e.into()))?;
+        .doing("streaming the activity export")?;
     Ok(super::download(
         bytes,
         super::XLSX,

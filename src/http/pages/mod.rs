@@ -22,7 +22,7 @@ use axum::response::Html;
 
 use super::session::Session;
 use crate::domain::role::Role;
-use crate::error::{AppError, AppResult, FieldError};
+use crate::error::{AppResult, Doing, FieldError};
 
 /// The top bar: who is signed in and where they may go.
 pub struct Nav {
@@ -83,7 +83,7 @@ pub fn render(template: &impl Template) -> AppResult<Html<String>> {
     template
         .render()
         .map(Html)
-        .map_err(|e| AppError::Internal(e.into()))
+        .doing("rendering a page template")
 }
 
 #[derive(Template)]

@@ -17,7 +17,7 @@ use crate::db::orgs::{self, Org};
 use crate::db::users;
 use crate::domain::mask::contact_phone;
 use crate::domain::org::OrgKind;
-use crate::error::{AppError, AppResult, FieldError};
+use crate::error::{AppError, AppResult, Doing, FieldError};
 use crate::http::session::{CurrentUser, Session};
 use crate::office::tabular;
 use crate::service::orgs::{self as service, EXPORT_HEADER, OrgInput};
@@ -370,7 +370,7 @@ pub async fn export(
     } else {
         tabular::write_xlsx("组织架构", &EXPORT_HEADER, &rows)
     }
-    .map_err(|e| AppError::Internal(anyhow::anyhow!(e)))?;
+    .doing("writing the org export")?;
     audit::record(
         &state.db,
         &session.actor(),

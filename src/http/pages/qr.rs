@@ -5,11 +5,11 @@
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 
-use crate::error::{AppError, AppResult};
+use crate::error::{AppResult, Doing};
 
 fn code(url: &str) -> AppResult<qrcode::QrCode> {
     qrcode::QrCode::with_error_correction_level(url.as_bytes(), qrcode::EcLevel::M)
-        .map_err(|e| AppError::Internal(anyhow::anyhow!("qr: {e}")))
+        .doing("drawing a QR code")
 }
 
 /// The code as an SVG document, shown inline (posters) under `file_name`.
@@ -56,7 +56,7 @@ pub fn png(url: &str, file_name: &str) -> AppResult<Response> {
     });
     let mut png = std::io::Cursor::new(Vec::new());
     img.write_to(&mut png, image::ImageFormat::Png)
-        .map_err(|e| AppError::Internal(anyhow::anyhow!("qr png: {e}")))?;
+        .doing("encoding a QR code as PNG")?;
     let mut response = png.into_inner().into_response();
     let h = response.headers_mut();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static("image/png"));

@@ -19,7 +19,7 @@ use super::tree::Tree;
 use crate::db::Tx;
 use crate::db::demo::{self as demo_db, Value as V};
 use crate::domain::activity::{ActivityInput, Status};
-use crate::error::AppError;
+use crate::error::{AppError, Doing};
 use crate::service::checkin::CONSENT_VERSION;
 
 /// What `insert_activities` made.
@@ -45,8 +45,7 @@ pub(super) async fn insert_activities(
         .filter(|&i| tree.nodes[i].weight > 0.0)
         .collect();
     let weights: Vec<f64> = holders.iter().map(|&i| tree.nodes[i].weight).collect();
-    let pick = WeightedIndex::new(&weights)
-        .map_err(|e| AppError::Internal(anyhow::anyhow!("演示数据的单位权重有误：{e}")))?;
+    let pick = WeightedIndex::new(&weights).doing("weighting the demo units")?;
     // The admin who files each unit's reports: the nearest demo admin above it.
     let creator = admin_ids(tx, tree).await?;
     let total = scale.activities();
@@ -143,8 +142,7 @@ pub(super) async fn insert_activities(
                     format
                 );
             }
-            let document =
-                serde_json::to_string(&input).map_err(|e| AppError::Internal(e.into()))?;
+            let document = serde_json::to_string(&input).doing("encoding a demo report")?;
             let created = starts - rng.random_range(3..20) * 86_400;
             let updated = if reported {
                 starts + rng.random_range(1..10) * 86_400

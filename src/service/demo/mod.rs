@@ -36,7 +36,7 @@ use crate::db::orgs::{self as org_rows, Scope};
 use crate::db::{Backend, Db};
 use crate::domain::activity::Status;
 use crate::domain::org::OrgKind;
-use crate::error::AppError;
+use crate::error::{AppError, Conflict, Doing};
 use crate::service::accounts::{hash_password, one_time_password};
 use crate::service::acting::current_campaign;
 use tree::{Tree, grow_provinces, grow_tianjin};
@@ -124,10 +124,13 @@ pub async fn seed(
     let campaign = current_campaign(db).await?;
     let existing = demo_db::count_activities(db).await?;
     if existing > 0 && !force {
-        return Err(AppError::Conflict(format!(
-            "数据库里已有 {existing} 个线下活动，演示数据只写入没有活动的数据库。\
+        return Err(AppError::conflict(
+            Conflict::AlreadyExists,
+            format!(
+                "数据库里已有 {existing} 个线下活动，演示数据只写入没有活动的数据库。\
              如确要删除现有的全部活动、签到和宣传员再生成演示数据，请加 --force"
-        )));
+            ),
+        ));
     }
     let mut rng = StdRng::seed_from_u64(SEED);
     let known = org_rows::list(db, &Scope::everything(), None).await?;
@@ -135,7 +138,7 @@ pub async fn seed(
         .iter()
         .find(|o| o.kind == OrgKind::CityUnion && o.parent_id.is_none())
         .cloned()
-        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("组织树里没有市总工会")))?;
+        .doing("finding the city union in the org tree")?;
     let mut tree = Tree::new(known);
     grow_tianjin(&mut tree, &city, &mut rng);
     if scale == Scale::National {

@@ -38,7 +38,7 @@ pub use uploads::{Storage, UploadRequest, UploadView, get_upload, receive, start
 use crate::clock::Clock;
 use crate::db::campaigns::StoredCampaign;
 use crate::domain::campaign::{FileRule, Participation, PhaseAction, SubProject};
-use crate::error::AppError;
+use crate::error::{AppError, Conflict};
 
 /// Largest upload when a sub-project names no size limit.
 pub const DEFAULT_MAX_BYTES: u64 = 500 * 1024 * 1024;
@@ -60,10 +60,13 @@ pub fn sub_project<'a>(
 fn hosted<'a>(campaign: &'a StoredCampaign, code: &str) -> Result<&'a SubProject, AppError> {
     let sub = sub_project(campaign, code)?;
     if sub.participation != Participation::Wangju {
-        return Err(AppError::Conflict(format!(
-            "“{}”由{}承办，作品请按项目页上的平台入口提交；单位可在网聚登记参与情况。",
-            sub.name, sub.host
-        )));
+        return Err(AppError::conflict(
+            Conflict::HostedElsewhere,
+            format!(
+                "“{}”由{}承办，作品请按项目页上的平台入口提交；单位可在网聚登记参与情况。",
+                sub.name, sub.host
+            ),
+        ));
     }
     Ok(sub)
 }

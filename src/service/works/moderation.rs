@@ -12,7 +12,7 @@ use crate::domain::campaign::Participation;
 use crate::domain::ids::{UserId, WorkId};
 use crate::domain::role::Role;
 use crate::domain::work::{self, Decision};
-use crate::error::AppError;
+use crate::error::{AppError, Conflict};
 use crate::service::acting::{Acting, current_campaign};
 
 /// The sub-projects (code and name) a moderator checks in the current campaign.
@@ -99,10 +99,13 @@ pub async fn set_moderator_sub_projects(
 ) -> Result<(), AppError> {
     let user = users::by_id(db, user_id).await?.ok_or(AppError::NotFound)?;
     if user.role != Role::Moderator {
-        return Err(AppError::Conflict(format!(
-            "“{}”不是审核员账号，不能分配审核的子项目",
-            user.display_name
-        )));
+        return Err(AppError::conflict(
+            Conflict::WrongRole,
+            format!(
+                "“{}”不是审核员账号，不能分配审核的子项目",
+                user.display_name
+            ),
+        ));
     }
     let campaign = current_campaign(db).await?;
     let chosen = moderated_codes(&campaign, codes)?;
@@ -138,10 +141,10 @@ pub async fn decide(
     }
     let current = get(db, acting, id).await?;
     if !work::may_decide(current.status()) {
-        return Err(AppError::Conflict(format!(
-            "这件作品{}，不在待审核状态",
-            current.status().label_zh()
-        )));
+        return Err(AppError::conflict(
+            Conflict::WrongState,
+            format!("这件作品{}，不在待审核状态", current.status().label_zh()),
+        ));
     }
     let reason = reason.trim();
     if reason.chars().count() < 2 {
@@ -156,8 +159,9 @@ pub async fn decide(
     let outcome = decision.outcome();
     let mut tx = db.begin().await?;
     if !works::decide(&mut tx, id, outcome.code(), reason, acting.user_id).await? {
-        return Err(AppError::Conflict(
-            "另一位审核员刚刚处理了这件作品，请刷新查看".into(),
+        return Err(AppError::conflict(
+            Conflict::ChangedMeanwhile,
+            "另一位审核员刚刚处理了这件作品，请刷新查看",
         ));
     }
     works::add_event(

@@ -12,7 +12,7 @@ use crate::db::works::{self, NewWork};
 use crate::domain::campaign::SubProject;
 use crate::domain::ids::{OrgId, WorkId};
 use crate::domain::work::{self, WorkInput};
-use crate::error::{AppError, FieldError};
+use crate::error::{AppError, Conflict, Doing, FieldError};
 use crate::service::acting::{Acting, current_campaign};
 
 /// A submission: the filled-in form, the checked upload, and (for a unit admin filing for a
@@ -94,7 +94,7 @@ pub async fn submit(
 ) -> Result<WorkId, AppError> {
     let campaign = current_campaign(db).await?;
     let sub = hosted(&campaign, &submission.sub_project)?;
-    submissions_open(&campaign, clock).map_err(AppError::Conflict)?;
+    submissions_open(&campaign, clock).map_err(|m| AppError::conflict(Conflict::PhaseClosed, m))?;
     let input = submission.input.normalised();
     let mut errors = work::validate(&input, needs_subtitles(sub))
         .err()
@@ -125,8 +125,7 @@ pub async fn submit(
     let (Some(org), Some(upload), true) = (org, upload, errors.is_empty()) else {
         return Err(AppError::Invalid(errors));
     };
-    let authors =
-        serde_json::to_string(&input.authors).map_err(|e| AppError::Internal(e.into()))?;
+    let authors = serde_json::to_string(&input.authors).doing("encoding a work's authors")?;
     let mut tx = db.begin().await?;
     take_upload(&mut tx, &upload.id).await?;
     let id = works::insert_work(
@@ -190,14 +189,14 @@ pub async fn resubmit(
         return Err(AppError::Forbidden);
     }
     if !work::may_resubmit(current.status()) {
-        return Err(AppError::Conflict(format!(
-            "这件作品{}，不能再修改提交",
-            current.status().label_zh()
-        )));
+        return Err(AppError::conflict(
+            Conflict::WrongState,
+            format!("这件作品{}，不能再修改提交", current.status().label_zh()),
+        ));
     }
     let campaign = current_campaign(db).await?;
     let sub = hosted(&campaign, &current.row.sub_project)?;
-    submissions_open(&campaign, clock).map_err(AppError::Conflict)?;
+    submissions_open(&campaign, clock).map_err(|m| AppError::conflict(Conflict::PhaseClosed, m))?;
     let input = submission.input.normalised();
     work::validate(&input, needs_subtitles(sub)).map_err(AppError::Invalid)?;
     let upload_id = if submission.upload_id.trim().is_empty()
@@ -209,8 +208,7 @@ pub async fn resubmit(
             .await?
             .id
     };
-    let authors =
-        serde_json::to_string(&input.authors).map_err(|e| AppError::Internal(e.into()))?;
+    let authors = serde_json::to_string(&input.authors).doing("encoding a work's authors")?;
     let mut tx = db.begin().await?;
     if upload_id != current.row.upload_id {
         take_upload(&mut tx, &upload_id).await?;
@@ -236,8 +234,9 @@ pub async fn resubmit(
     )
     .await?;
     if !updated {
-        return Err(AppError::Conflict(
-            "作品状态刚刚发生了变化，请刷新后再试".into(),
+        return Err(AppError::conflict(
+            Conflict::ChangedMeanwhile,
+            "作品状态刚刚发生了变化，请刷新后再试",
         ));
     }
     works::add_event(

@@ -15,7 +15,7 @@ use crate::db::Db;
 use crate::db::group_commit::GroupCommit;
 use crate::db::works::{self, Checked, NewUpload};
 use crate::domain::campaign::MediaKind;
-use crate::error::AppError;
+use crate::error::{AppError, Conflict, Doing};
 use crate::media::check::{Verdict, check, size_zh};
 use crate::media::command::file_json;
 use crate::service::accounts::random_token;
@@ -57,7 +57,7 @@ pub async fn start_upload(
 ) -> Result<UploadView, AppError> {
     let campaign = current_campaign(db).await?;
     let sub = hosted(&campaign, &req.sub_project)?;
-    submissions_open(&campaign, clock).map_err(AppError::Conflict)?;
+    submissions_open(&campaign, clock).map_err(|m| AppError::conflict(Conflict::PhaseClosed, m))?;
     let limit = max_bytes(sub);
     if req.size_bytes == 0 {
         return Err(AppError::invalid("file", "文件是空的，请重新选择"));
@@ -136,7 +136,7 @@ where
 {
     let row = own_upload(db, acting, id).await?;
     if row.state == "expired" {
-        return Err(AppError::Conflict(EXPIRED.into()));
+        return Err(AppError::conflict(Conflict::UploadExpired, EXPIRED));
     }
     if row.state != "receiving" {
         return Ok(view(row));
@@ -144,9 +144,10 @@ where
     let received = u64::try_from(row.received).unwrap_or(0);
     let size = u64::try_from(row.size_bytes).unwrap_or(0);
     if offset != received {
-        return Err(AppError::Conflict(format!(
-            "续传位置不对：已收到 {received} 字节，请从第 {received} 字节继续上传"
-        )));
+        return Err(AppError::conflict(
+            Conflict::UploadOffsetMismatch,
+            format!("续传位置不对：已收到 {received} 字节，请从第 {received} 字节继续上传"),
+        ));
     }
     if received < size {
         // A name of its own: a retry may race a stalled request that started at this offset.
@@ -155,7 +156,7 @@ where
             .store
             .write_stream(&key, body, size - received)
             .await
-            .map_err(|e| AppError::Internal(e.into()))?;
+            .doing("writing an upload chunk to the store")?;
         let n = match written {
             Written::OverLimit => {
                 return Err(AppError::FileTooLarge(format!(
@@ -175,14 +176,18 @@ where
             };
             if !storage.progress.write(advance).await? {
                 let _ = storage.store.delete(&key).await;
-                return Err(AppError::Conflict(
-                    "同一文件正在另一个连接上上传，请稍后刷新页面查看进度".into(),
+                return Err(AppError::conflict(
+                    Conflict::UploadBusy,
+                    "同一文件正在另一个连接上上传，请稍后刷新页面查看进度",
                 ));
             }
         }
         if let Written::Interrupted(_) = written {
             // The connection is gone; nobody reads this answer. The bytes are kept.
-            return Err(AppError::Conflict("连接中断，已收到的部分会保留".into()));
+            return Err(AppError::conflict(
+                Conflict::UploadInterrupted,
+                "连接中断，已收到的部分会保留",
+            ));
         }
         if received + n < size {
             // The row as it now stands, without reading it back.
@@ -209,11 +214,11 @@ async fn finish(
     let parts = works::upload_parts(db, id).await?;
     tokio::fs::create_dir_all(storage.scratch)
         .await
-        .map_err(|e| AppError::Internal(e.into()))?;
+        .doing("listing an upload's parts")?;
     // Deleted when dropped, whichever way checking ends (unless moved into the store first).
     let scratch = |name: String| {
         tempfile::TempPath::try_from_path(storage.scratch.join(name))
-            .map_err(|e| AppError::Internal(e.into()))
+            .doing("joining an upload's parts")
     };
     let original = scratch(format!("{id}.orig"))?;
     let clean = scratch(format!("{id}.clean"))?;
@@ -249,8 +254,8 @@ async fn finish(
         Ok::<_, std::io::Error>((json, report.verdict, media_type))
     })
     .await
-    .map_err(|e| AppError::Internal(e.into()))?
-    .map_err(|e| AppError::Internal(e.into()))?;
+    .doing("checking an uploaded file off the async threads")?
+    .doing("checking an uploaded file")?;
     let keys = match verdict {
         Verdict::Accepted => {
             let key = random_token()[..32].to_string();
@@ -269,7 +274,7 @@ async fn finish(
         }
         Verdict::Rejected => None,
     };
-    let report = serde_json::to_string(&report_json).map_err(|e| AppError::Internal(e.into()))?;
+    let report = serde_json::to_string(&report_json).doing("encoding an upload's findings")?;
     let recorded = works::mark_checked(
         db,
         id,
