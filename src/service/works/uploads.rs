@@ -154,8 +154,7 @@ where
         let written = storage
             .store
             .write_stream(&key, body, size - received)
-            .await
-            .map_err(|e| AppError::Internal(e.into()))?;
+            .await?;
         let n = match written {
             Written::OverLimit => {
                 return Err(AppError::FileTooLarge(format!(
@@ -179,6 +178,7 @@ where
                     "同一文件正在另一个连接上上传，请稍后刷新页面查看进度".into(),
                 ));
             }
+            crate::telemetry::upload_bytes(n);
         }
         if let Written::Interrupted(_) = written {
             // The connection is gone; nobody reads this answer. The bytes are kept.
@@ -205,11 +205,11 @@ async fn finish(
     let row = own_upload(db, acting, id).await?;
     let campaign = current_campaign(db).await?;
     let sub = sub_project(&campaign, &row.sub_project)?.clone();
-    let internal = |e: crate::store::StoreError| AppError::Internal(e.into());
+    let internal = AppError::from;
     let parts = works::upload_parts(db, id).await?;
     tokio::fs::create_dir_all(storage.scratch)
         .await
-        .map_err(|e| AppError::Internal(e.into()))?;
+        .map_err(AppError::io)?;
     // Deleted when dropped, whichever way checking ends (unless moved into the store first).
     let scratch = |name: String| {
         tempfile::TempPath::try_from_path(storage.scratch.join(name))
@@ -250,7 +250,7 @@ async fn finish(
     })
     .await
     .map_err(|e| AppError::Internal(e.into()))?
-    .map_err(|e| AppError::Internal(e.into()))?;
+    .map_err(AppError::io)?;
     let keys = match verdict {
         Verdict::Accepted => {
             let key = random_token()[..32].to_string();
