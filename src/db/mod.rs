@@ -191,7 +191,19 @@ impl Db {
     /// front so a read-then-write transaction cannot fail half-way on a concurrent writer.
     pub async fn begin(&self) -> Result<Tx, sqlx::Error> {
         match self {
-            Db::Sqlite { write, .. } => Ok(Tx::Sqlite(write.begin_with("BEGIN IMMEDIATE").await?)),
+            Db::Sqlite { write, .. } => match write.begin_with("BEGIN IMMEDIATE").await {
+                // A COMMIT that failed (a full disk) leaves sqlx's one write connection
+                // counted as inside a transaction, and every later write would fail on it
+                // until a restart. That connection is closed; a fresh one takes its place.
+                Err(e) if e.to_string().contains("non-zero transaction depth") => {
+                    tracing::warn!("replacing the SQLite write connection after a failed commit");
+                    let mut stuck = write.acquire().await?;
+                    stuck.close_on_drop();
+                    drop(stuck);
+                    Ok(Tx::Sqlite(write.begin_with("BEGIN IMMEDIATE").await?))
+                }
+                begun => Ok(Tx::Sqlite(begun?)),
+            },
             Db::Postgres(pool) => Ok(Tx::Postgres(pool.begin().await?)),
         }
     }

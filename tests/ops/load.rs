@@ -22,15 +22,9 @@ pub struct Target {
     pub base: String,
     /// The client's own loopback address (e.g. 127.0.0.2), to tell it from the balancer.
     pub local: Option<std::net::IpAddr>,
-    /// The campaign's day the servers are pinned to (activities are dated on it).
-    pub today: &'static str,
 }
 
 impl Target {
-    pub fn client(&self) -> Client {
-        self.client_with(Arc::default())
-    }
-
     /// A client keeping its cookies in `jar` (which a test may read, see `Session::direct`).
     pub fn client_with(&self, jar: Arc<reqwest::cookie::Jar>) -> Client {
         let mut b = Client::builder()
@@ -140,7 +134,11 @@ impl Session {
         !self.csrf.is_empty()
     }
 
-    pub async fn form(&self, path: &str, fields: &[(&str, &str)]) -> reqwest::Result<reqwest::Response> {
+    pub async fn form(
+        &self,
+        path: &str,
+        fields: &[(&str, &str)],
+    ) -> reqwest::Result<reqwest::Response> {
         let mut all: Vec<(&str, &str)> = fields.to_vec();
         all.push(("_csrf", &self.csrf));
         self.client
@@ -172,7 +170,9 @@ impl Session {
         let mut s = Session::anonymous(target);
         for _ in 0..50 {
             if s.refresh_csrf().await
-                && let Ok(r) = s.form("/login", &[("login", login), ("password", password)]).await
+                && let Ok(r) = s
+                    .form("/login", &[("login", login), ("password", password)])
+                    .await
                 && r.status() == StatusCode::SEE_OTHER
             {
                 s.refresh_csrf().await;
@@ -189,7 +189,11 @@ impl Session {
         let r = s
             .form(
                 "/account/password",
-                &[("current", one_time), ("new", PASSWORD), ("confirm", PASSWORD)],
+                &[
+                    ("current", one_time),
+                    ("new", PASSWORD),
+                    ("confirm", PASSWORD),
+                ],
             )
             .await
             .expect("password change");
@@ -203,7 +207,10 @@ impl Session {
 pub fn next_phone() -> String {
     static NEXT: AtomicU64 = AtomicU64::new(0);
     let n = NEXT.fetch_add(1, Ordering::Relaxed);
-    format!("139{:08}", (u64::from(std::process::id()) * 100_000 + n) % 100_000_000)
+    format!(
+        "139{:08}",
+        (u64::from(std::process::id()) * 100_000 + n) % 100_000_000
+    )
 }
 
 fn plan(name: &str, today: &str) -> Value {
@@ -285,14 +292,24 @@ impl Stop {
 }
 
 /// Files activity reports (one every `pause`).
-pub async fn reports(admin: Session, ledger: Shared, stop: Stop, today: &'static str, pause: Duration) {
+pub async fn reports(
+    admin: Session,
+    ledger: Shared,
+    stop: Stop,
+    today: &'static str,
+    pause: Duration,
+) {
     let mut n = 0u32;
     while !stop.now() {
         n += 1;
         let started = Instant::now();
         let name = format!("网络文明主题活动{}-{n}", std::process::id() % 1000);
         let (s, body) = admin
-            .json(Method::POST, "/api/v1/activities", Some(&plan(&name, today)))
+            .json(
+                Method::POST,
+                "/api/v1/activities",
+                Some(&plan(&name, today)),
+            )
             .await;
         note(&ledger, "report", s, started);
         if s == 201
@@ -318,7 +335,12 @@ pub async fn checkins(target: Target, path: String, ledger: Shared, stop: Stop, 
         let r = s
             .form(
                 &path,
-                &[("name", "李华"), ("unit", "滨海某公司"), ("phone", &phone), ("consent", "yes")],
+                &[
+                    ("name", "李华"),
+                    ("unit", "滨海某公司"),
+                    ("phone", &phone),
+                    ("consent", "yes"),
+                ],
             )
             .await;
         let status = match r {
@@ -341,7 +363,13 @@ pub async fn checkins(target: Target, path: String, ledger: Shared, stop: Stop, 
 }
 
 /// Public pages and dashboards.
-pub async fn browse(anonymous: Session, admin: Session, ledger: Shared, stop: Stop, pause: Duration) {
+pub async fn browse(
+    anonymous: Session,
+    admin: Session,
+    ledger: Shared,
+    stop: Stop,
+    pause: Duration,
+) {
     let pages: [(&Session, &'static str, &str); 5] = [
         (&anonymous, "public", "/"),
         (&anonymous, "public", "/projects/micro-video"),
@@ -447,7 +475,9 @@ pub async fn uploads(worker: Session, video: Vec<u8>, chunk: usize, ledger: Shar
             "portrait": true, "subtitles": true});
         for _ in 0..20 {
             let started = Instant::now();
-            let (s, created) = worker.json(Method::POST, "/api/v1/works", Some(&body)).await;
+            let (s, created) = worker
+                .json(Method::POST, "/api/v1/works", Some(&body))
+                .await;
             note(&ledger, "work", s, started);
             if s == 201 {
                 if let (Some(w), Ok(mut l)) = (created["id"].as_i64(), ledger.lock()) {

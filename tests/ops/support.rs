@@ -101,6 +101,7 @@ impl Node {
             .args(["serve", "--listen", &format!("127.0.0.1:{}", self.port)])
             .env("WANGJU_CONFIG", &self.config)
             .env("WANGJU_LOG", "wangju=info,tower_http=warn,sqlx=warn")
+            .env("RUST_BACKTRACE", "0")
             .stdout(Stdio::piped())
             .stderr(stderr)
             .spawn()
@@ -127,10 +128,6 @@ impl Node {
         );
         self.first_password = password.or(self.first_password.take());
         self.child = Some(child);
-    }
-
-    pub fn pid(&self) -> u32 {
-        self.child.as_ref().map(Child::id).unwrap_or(0)
     }
 
     pub fn base(&self) -> String {
@@ -161,6 +158,10 @@ impl Node {
         let _ = child.kill();
         let _ = child.wait();
         (None, start.elapsed())
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().map(Child::id).unwrap_or(0)
     }
 
     pub fn restart(&mut self) {
@@ -203,7 +204,11 @@ fn pg_bin(name: &str) -> PathBuf {
         .last()
         .map(|v| v.join("bin").join(name))
         .filter(|p| p.exists());
-    bin.unwrap_or_else(|| panic!("PostgreSQL server not installed ({name}): apt-get install postgresql (.ci/run does)"))
+    bin.unwrap_or_else(|| {
+        panic!(
+            "PostgreSQL server not installed ({name}): apt-get install postgresql (.ci/run does)"
+        )
+    })
 }
 
 /// A PostgreSQL server of the test's own.
@@ -234,7 +239,15 @@ impl PrivatePg {
         };
         let out = pg
             .command("initdb")
-            .args(["-U", "postgres", "--auth=trust", "-E", "UTF8", "--locale=C", "-D"])
+            .args([
+                "-U",
+                "postgres",
+                "--auth=trust",
+                "-E",
+                "UTF8",
+                "--locale=C",
+                "-D",
+            ])
             .arg(pg.data())
             .output()
             .expect("initdb");
@@ -370,7 +383,8 @@ pub struct Nginx {
     child: Child,
     pub https_port: u16,
     pub http_port: u16,
-    pub dir: tempfile::TempDir,
+    /// Keeps the config, certificate and logs as long as nginx runs.
+    _dir: tempfile::TempDir,
 }
 
 /// The shipped config.
@@ -387,7 +401,14 @@ impl Nginx {
         let key = d.join("key.pem");
         let cert = d.join("cert.pem");
         let made = Command::new("openssl")
-            .args(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256"])
+            .args([
+                "req",
+                "-x509",
+                "-newkey",
+                "ec",
+                "-pkeyopt",
+                "ec_paramgen_curve:P-256",
+            ])
             .args(["-nodes", "-days", "2", "-subj", "/CN=localhost", "-keyout"])
             .arg(&key)
             .arg("-out")
@@ -430,22 +451,20 @@ impl Nginx {
             .stderr(Stdio::null())
             .spawn()
             .expect("start nginx");
-        assert!(wait_for_port(https_port, Duration::from_secs(10)), "nginx up");
+        assert!(
+            wait_for_port(https_port, Duration::from_secs(10)),
+            "nginx up"
+        );
         Nginx {
             child,
             https_port,
             http_port,
-            dir,
+            _dir: dir,
         }
     }
 
     pub fn base(&self) -> String {
         format!("https://127.0.0.1:{}", self.https_port)
-    }
-
-    /// nginx's own error log (upstream failures show here).
-    pub fn error_log(&self) -> String {
-        std::fs::read_to_string(self.dir.path().join("logs/error.log")).unwrap_or_default()
     }
 }
 
@@ -480,19 +499,22 @@ pub fn render_site(
         .collect();
     let mut site = NGINX_CONF.to_string();
     let mut replace = |from: &str, to: &str| {
-        assert!(site.contains(from), "docs/deploy/nginx.conf no longer has {from:?}");
+        assert!(
+            site.contains(from),
+            "docs/deploy/nginx.conf no longer has {from:?}"
+        );
         site = site.replace(from, to);
     };
     replace(
         "    server 10.0.0.11:8080 max_fails=1 fail_timeout=5s;\n    server 10.0.0.12:8080 max_fails=1 fail_timeout=5s;\n",
         &servers,
     );
-    replace("listen 443 ssl;", &format!("listen 127.0.0.1:{https_port} ssl;"));
-    replace("listen 80;", &format!("listen 127.0.0.1:{http_port};"));
     replace(
-        "/etc/ssl/wangju/fullchain.pem",
-        &cert.display().to_string(),
+        "listen 443 ssl;",
+        &format!("listen 127.0.0.1:{https_port} ssl;"),
     );
+    replace("listen 80;", &format!("listen 127.0.0.1:{http_port};"));
+    replace("/etc/ssl/wangju/fullchain.pem", &cert.display().to_string());
     replace("/etc/ssl/wangju/privkey.pem", &key.display().to_string());
     replace(
         "/var/log/nginx/wangju.access.log",
@@ -585,10 +607,25 @@ pub fn test_video() -> Vec<u8> {
             let dir = tempfile::tempdir().expect("temp dir");
             let out = dir.path().join("ok.mp4");
             let run = Command::new("ffmpeg")
-                .args(["-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi", "-i"])
+                .args([
+                    "-hide_banner",
+                    "-loglevel",
+                    "error",
+                    "-y",
+                    "-f",
+                    "lavfi",
+                    "-i",
+                ])
                 .arg("testsrc=duration=2:size=640x360:rate=25")
                 .args(["-f", "lavfi", "-i", "sine=frequency=440:duration=2"])
-                .args(["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p"])
+                .args([
+                    "-c:v",
+                    "libx264",
+                    "-preset",
+                    "ultrafast",
+                    "-pix_fmt",
+                    "yuv420p",
+                ])
                 .args(["-c:a", "aac", "-shortest"])
                 .arg(&out)
                 .output()
