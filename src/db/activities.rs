@@ -1,6 +1,8 @@
 //! Offline activity reports. The plan and report are kept whole as JSON; the counters are
 //! columns so progress can be summed in SQL.
 
+use crate::domain::activity::Status;
+use crate::domain::ids::{ActivityId, OrgId, UserId};
 use serde::Serialize;
 
 use super::orgs::Scope;
@@ -12,14 +14,14 @@ use crate::clock::unix_now;
 
 #[derive(Debug, Clone, sqlx::FromRow, Serialize, utoipa::ToSchema)]
 pub struct ActivityRow {
-    pub id: i64,
+    pub id: ActivityId,
     pub campaign_id: i64,
-    pub org_id: i64,
+    pub org_id: OrgId,
     pub org_name: String,
     #[serde(skip)]
     pub org_path: String,
-    /// `draft`, `submitted`, `returned`, `approved` or `confirmed`.
-    pub status: String,
+    /// Where the report is on the approval chain.
+    pub status: Status,
     /// The plan and report (`ActivityInput`) as JSON text.
     pub document: String,
     pub name: String,
@@ -183,11 +185,11 @@ pub async fn export_page(
     db: &Db,
     scope: &Scope,
     campaign_id: i64,
-    after: Option<(&str, i64)>,
+    after: Option<(&str, ActivityId)>,
     limit: i64,
 ) -> Result<Vec<ActivityRow>, sqlx::Error> {
     let (first, starts_at, id) = match after {
-        Some((s, id)) => (1_i64, s, id),
+        Some((s, id)) => (1_i64, s, id.get()),
         None => (0, "", 0),
     };
     on_pool!(db, pool => query_as::<_, ActivityRow>(&EXPORT_PAGE)
@@ -202,7 +204,11 @@ pub async fn export_page(
 }
 
 /// One activity whose unit lies in scope.
-pub async fn get(db: &Db, scope: &Scope, id: i64) -> Result<Option<ActivityRow>, sqlx::Error> {
+pub async fn get(
+    db: &Db,
+    scope: &Scope,
+    id: ActivityId,
+) -> Result<Option<ActivityRow>, sqlx::Error> {
     on_pool!(db, pool => query_as::<_, ActivityRow>(&GET_IN_SCOPE)
         .bind(id)
         .bind(format!("{}%", scope.prefix))
@@ -210,7 +216,7 @@ pub async fn get(db: &Db, scope: &Scope, id: i64) -> Result<Option<ActivityRow>,
         .await)
 }
 
-pub async fn get_tx(tx: &mut Tx, id: i64) -> Result<Option<ActivityRow>, sqlx::Error> {
+pub async fn get_tx(tx: &mut Tx, id: ActivityId) -> Result<Option<ActivityRow>, sqlx::Error> {
     on_tx!(tx, c => query_as::<_, ActivityRow>(&GET).bind(id).fetch_optional(c).await)
 }
 
@@ -226,12 +232,12 @@ pub struct Counters {
 
 pub struct NewActivity<'a> {
     pub campaign_id: i64,
-    pub org_id: i64,
+    pub org_id: OrgId,
     pub document: &'a str,
     pub name: &'a str,
     pub starts_at: &'a str,
     pub counters: Counters,
-    pub created_by: i64,
+    pub created_by: UserId,
 }
 
 pub async fn insert(tx: &mut Tx, new: NewActivity<'_>) -> Result<i64, sqlx::Error> {
@@ -256,7 +262,7 @@ pub async fn insert(tx: &mut Tx, new: NewActivity<'_>) -> Result<i64, sqlx::Erro
 /// Replaces the plan and report; bumps the version.
 pub async fn update_document(
     tx: &mut Tx,
-    id: i64,
+    id: ActivityId,
     document: &str,
     name: &str,
     starts_at: &str,
@@ -284,7 +290,7 @@ pub async fn update_document(
 /// approved). A submission makes a new version. Returns whether it moved.
 pub async fn set_status(
     tx: &mut Tx,
-    id: i64,
+    id: ActivityId,
     from: &str,
     version: i64,
     to: &str,
@@ -308,12 +314,12 @@ pub async fn set_status(
 pub async fn save_version(
     tx: &mut Tx,
     row: &ActivityRow,
-    saved_by: i64,
+    saved_by: UserId,
 ) -> Result<(), sqlx::Error> {
     on_tx!(tx, conn => query(&SAVE_VERSION)
         .bind(row.id)
         .bind(row.version)
-        .bind(&row.status)
+        .bind(row.status)
         .bind(&row.document)
         .bind(saved_by)
         .bind(unix_now())
@@ -326,12 +332,12 @@ pub async fn save_version(
 #[derive(Debug, Clone, sqlx::FromRow, Serialize, utoipa::ToSchema)]
 pub struct VersionRow {
     pub version: i64,
-    pub status: String,
+    pub status: Status,
     pub document: String,
     pub saved_at: i64,
 }
 
-pub async fn versions(db: &Db, id: i64) -> Result<Vec<VersionRow>, sqlx::Error> {
+pub async fn versions(db: &Db, id: ActivityId) -> Result<Vec<VersionRow>, sqlx::Error> {
     on_pool!(db, pool => query_as::<_, VersionRow>(&VERSIONS)
         .bind(id)
         .fetch_all(pool)
@@ -341,8 +347,8 @@ pub async fn versions(db: &Db, id: i64) -> Result<Vec<VersionRow>, sqlx::Error> 
 /// Per-org sums of one campaign's activities in one status group.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct OrgTally {
-    pub org_id: i64,
-    pub status: String,
+    pub org_id: OrgId,
+    pub status: Status,
     pub activities: i64,
     pub participants: i64,
     pub grassroots_unions: i64,

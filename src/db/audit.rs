@@ -2,6 +2,7 @@
 //! previous entry's hash and all its own fields, so editing or deleting any entry breaks the
 //! chain from that point on, and `wangju audit verify` says where.
 
+use crate::domain::ids::UserId;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
@@ -28,7 +29,7 @@ statements! {
 /// Who did it and from where.
 #[derive(Debug, Clone)]
 pub struct Actor {
-    pub user_id: Option<i64>,
+    pub user_id: Option<UserId>,
     pub login: String,
     pub ip: String,
 }
@@ -125,7 +126,7 @@ pub struct Event<'a> {
 pub struct Entry {
     pub id: i64,
     pub at: i64,
-    pub actor_id: Option<i64>,
+    pub actor_id: Option<UserId>,
     pub actor_login: String,
     pub ip: String,
     pub action: String,

@@ -4,6 +4,7 @@ use super::group_commit;
 use super::sql::{query, query_as, query_scalar, statements};
 use super::{Db, Tx, on_pool, on_tx};
 use crate::clock::unix_now;
+use crate::domain::ids::{ActivityId, OrgId};
 
 statements! {
     /// The activity a check-in code belongs to.
@@ -33,9 +34,9 @@ statements! {
 /// The activity behind a code, as stored.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct TargetRow {
-    pub activity_id: i64,
+    pub activity_id: ActivityId,
     pub name: String,
-    pub org_id: i64,
+    pub org_id: OrgId,
     pub org_name: String,
     pub starts_at: String,
     pub status: String,
@@ -51,7 +52,7 @@ pub async fn target(db: &Db, token: &str) -> Result<Option<TargetRow>, sqlx::Err
 /// One check-in to store.
 #[derive(Debug, Clone)]
 pub struct NewCheckin {
-    pub activity_id: i64,
+    pub activity_id: ActivityId,
     pub name: String,
     pub unit: String,
     pub phone: Option<String>,
@@ -69,7 +70,7 @@ pub struct NewCheckin {
 #[derive(Debug, Clone)]
 pub struct JoinRegister {
     pub campaign_id: i64,
-    pub org_id: i64,
+    pub org_id: OrgId,
     pub consent_version: &'static str,
 }
 
@@ -151,7 +152,7 @@ pub struct Attendee {
     pub device_names: i64,
 }
 
-pub async fn attendees(db: &Db, activity_id: i64) -> Result<Vec<Attendee>, sqlx::Error> {
+pub async fn attendees(db: &Db, activity_id: ActivityId) -> Result<Vec<Attendee>, sqlx::Error> {
     on_pool!(db, pool => query_as::<_, Attendee>(&ATTENDEES)
         .bind(activity_id)
         .fetch_all(pool)
@@ -159,7 +160,7 @@ pub async fn attendees(db: &Db, activity_id: i64) -> Result<Vec<Attendee>, sqlx:
 }
 
 /// The activity's check-in code, if one was made.
-pub async fn code(db: &Db, activity_id: i64) -> Result<Option<String>, sqlx::Error> {
+pub async fn code(db: &Db, activity_id: ActivityId) -> Result<Option<String>, sqlx::Error> {
     on_pool!(db, pool => query_scalar(&CODE)
         .bind(activity_id)
         .fetch_optional(pool)
@@ -167,7 +168,11 @@ pub async fn code(db: &Db, activity_id: i64) -> Result<Option<String>, sqlx::Err
 }
 
 /// Gives the activity `token` as its code unless it has one; returns the code it has after.
-pub async fn ensure_code(db: &Db, activity_id: i64, token: &str) -> Result<String, sqlx::Error> {
+pub async fn ensure_code(
+    db: &Db,
+    activity_id: ActivityId,
+    token: &str,
+) -> Result<String, sqlx::Error> {
     let mut tx = db.begin().await?;
     on_tx!(&mut tx, c => query(&INSERT_CODE)
         .bind(activity_id)
@@ -185,7 +190,7 @@ pub async fn ensure_code(db: &Db, activity_id: i64, token: &str) -> Result<Strin
 }
 
 /// Verified attendance of one activity.
-pub async fn count(db: &Db, activity_id: i64) -> Result<i64, sqlx::Error> {
+pub async fn count(db: &Db, activity_id: ActivityId) -> Result<i64, sqlx::Error> {
     on_pool!(db, pool => query_scalar(&COUNT)
         .bind(activity_id)
         .fetch_one(pool)

@@ -6,6 +6,7 @@
 
 use super::sql::{Bulk, Sql, bulk_inserts, query, query_scalar, statements};
 use super::{Db, Tx, on_pool, on_tx};
+use crate::domain::ids::OrgId;
 
 statements! {
     COUNT_ACTIVITIES = "SELECT COUNT(*) FROM activities";
@@ -81,7 +82,7 @@ pub async fn insert(tx: &mut Tx, bulk: &'static Bulk, rows: &[Value]) -> Result<
 pub async fn upsert_quota(
     tx: &mut Tx,
     campaign_id: i64,
-    org_id: i64,
+    org_id: OrgId,
     min_activities: i64,
 ) -> Result<(), sqlx::Error> {
     on_tx!(tx, c => query(&UPSERT_QUOTA)

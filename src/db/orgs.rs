@@ -6,15 +6,16 @@ use serde::Serialize;
 use super::sql::{query, query_as, query_scalar, statements};
 use super::{Db, Tx, on_pool, on_tx};
 use crate::clock::unix_now;
+use crate::domain::ids::{OrgId, UserId};
 use crate::domain::org::OrgKind;
 
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, Serialize, utoipa::ToSchema)]
 pub struct Org {
-    pub id: i64,
-    pub parent_id: Option<i64>,
+    pub id: OrgId,
+    pub parent_id: Option<OrgId>,
     pub name: String,
-    /// One of the `OrgKind` codes, e.g. `district_union`.
-    pub kind: String,
+    /// What kind of body it is (stored as its code, e.g. `district_union`).
+    pub kind: OrgKind,
     pub contact_name: Option<String>,
     /// Stored whole; pages mask it by role.
     pub contact_phone: Option<String>,
@@ -23,17 +24,13 @@ pub struct Org {
 }
 
 impl Org {
-    pub fn kind(&self) -> Option<OrgKind> {
-        OrgKind::parse(&self.kind)
-    }
-
     /// A union body: holds activities, and workers belong to it (see `OrgKind::is_union`).
     pub fn is_union(&self) -> bool {
-        self.kind().is_some_and(OrgKind::is_union)
+        self.kind.is_union()
     }
 
     pub fn kind_label(&self) -> &'static str {
-        self.kind().map_or("未知", OrgKind::label_zh)
+        self.kind.label_zh()
     }
 
     /// Whether `other` lies in this org's subtree (itself included).
@@ -112,7 +109,7 @@ pub async fn list(db: &Db, scope: &Scope, search: Option<&str>) -> Result<Vec<Or
 }
 
 /// One org, if it exists and lies in scope. Out of scope is the same as missing.
-pub async fn get(db: &Db, scope: &Scope, id: i64) -> Result<Option<Org>, sqlx::Error> {
+pub async fn get(db: &Db, scope: &Scope, id: OrgId) -> Result<Option<Org>, sqlx::Error> {
     on_pool!(db, pool => query_as::<_, Org>(&GET_IN_SCOPE)
         .bind(id)
         .bind(scope.like())
@@ -120,7 +117,7 @@ pub async fn get(db: &Db, scope: &Scope, id: i64) -> Result<Option<Org>, sqlx::E
         .await)
 }
 
-pub async fn get_by_id(db: &Db, id: i64) -> Result<Option<Org>, sqlx::Error> {
+pub async fn get_by_id(db: &Db, id: OrgId) -> Result<Option<Org>, sqlx::Error> {
     get(db, &Scope::everything(), id).await
 }
 
@@ -128,7 +125,7 @@ pub async fn find_by_name_tx(tx: &mut Tx, name: &str) -> Result<Option<Org>, sql
     on_tx!(tx, c => query_as::<_, Org>(&BY_NAME).bind(name).fetch_optional(c).await)
 }
 
-pub async fn get_tx(tx: &mut Tx, id: i64) -> Result<Option<Org>, sqlx::Error> {
+pub async fn get_tx(tx: &mut Tx, id: OrgId) -> Result<Option<Org>, sqlx::Error> {
     on_tx!(tx, c => query_as::<_, Org>(&GET).bind(id).fetch_optional(c).await)
 }
 
@@ -154,7 +151,7 @@ pub async fn insert(tx: &mut Tx, new: NewOrg<'_>) -> Result<Org, sqlx::Error> {
     let now = unix_now();
     let depth = new.parent.map_or(0, |p| p.depth + 1);
     let parent_path = new.parent.map_or("/", |p| p.path.as_str()).to_string();
-    let id: i64 = on_tx!(tx, c => query_scalar(&INSERT)
+    let id: OrgId = on_tx!(tx, c => query_scalar(&INSERT)
         .bind(new.parent.map(|p| p.id))
         .bind(new.name)
         .bind(new.kind.code())
@@ -175,7 +172,7 @@ pub async fn insert(tx: &mut Tx, new: NewOrg<'_>) -> Result<Org, sqlx::Error> {
         id,
         parent_id: new.parent.map(|p| p.id),
         name: new.name.to_string(),
-        kind: new.kind.code().to_string(),
+        kind: new.kind,
         contact_name: new.contact_name.map(str::to_string),
         contact_phone: new.contact_phone.map(str::to_string),
         path,
@@ -186,7 +183,7 @@ pub async fn insert(tx: &mut Tx, new: NewOrg<'_>) -> Result<Org, sqlx::Error> {
 /// Changes name, kind and contact in place.
 pub async fn update_details(
     tx: &mut Tx,
-    id: i64,
+    id: OrgId,
     name: &str,
     kind: OrgKind,
     contact_name: Option<&str>,
@@ -246,7 +243,7 @@ pub async fn by_invite(db: &Db, token: &str) -> Result<Option<Org>, sqlx::Error>
 }
 
 /// The org's registration link token, if one was made.
-pub async fn invite_token(db: &Db, org_id: i64) -> Result<Option<String>, sqlx::Error> {
+pub async fn invite_token(db: &Db, org_id: OrgId) -> Result<Option<String>, sqlx::Error> {
     on_pool!(db, pool => query_scalar(&INVITE_TOKEN)
         .bind(org_id).fetch_optional(pool).await)
 }
@@ -255,9 +252,9 @@ pub async fn invite_token(db: &Db, org_id: i64) -> Result<Option<String>, sqlx::
 /// false) only if it has none, so two first uses at once agree on one token.
 pub async fn set_invite_token(
     tx: &mut Tx,
-    org_id: i64,
+    org_id: OrgId,
     token: &str,
-    by: Option<i64>,
+    by: Option<UserId>,
     replace: bool,
 ) -> Result<(), sqlx::Error> {
     let sql = if replace {

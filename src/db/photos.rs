@@ -1,5 +1,6 @@
 //! Photos in activity reports and their near-duplicates in other reports.
 
+use crate::domain::ids::{ActivityId, UserId};
 use const_format::concatcp;
 
 use super::sql::{query, query_as, query_scalar, statements};
@@ -30,7 +31,7 @@ statements! {
 #[derive(Debug, Clone, sqlx::FromRow, serde::Serialize, utoipa::ToSchema)]
 pub struct PhotoRow {
     pub id: i64,
-    pub activity_id: i64,
+    pub activity_id: ActivityId,
     #[serde(skip)]
     pub image_key: String,
     #[serde(skip)]
@@ -45,13 +46,13 @@ pub struct PhotoRow {
 const COLUMNS: &str = "id, activity_id, image_key, thumb_key, width, height, dhash, created_at";
 
 pub struct NewPhoto<'a> {
-    pub activity_id: i64,
+    pub activity_id: ActivityId,
     pub image_key: &'a str,
     pub thumb_key: &'a str,
     pub width: i64,
     pub height: i64,
     pub dhash: i64,
-    pub uploaded_by: i64,
+    pub uploaded_by: UserId,
 }
 
 pub async fn insert(tx: &mut Tx, p: NewPhoto<'_>) -> Result<i64, sqlx::Error> {
@@ -61,15 +62,19 @@ pub async fn insert(tx: &mut Tx, p: NewPhoto<'_>) -> Result<i64, sqlx::Error> {
         .fetch_one(c).await)
 }
 
-pub async fn for_activity(db: &Db, activity_id: i64) -> Result<Vec<PhotoRow>, sqlx::Error> {
+pub async fn for_activity(db: &Db, activity_id: ActivityId) -> Result<Vec<PhotoRow>, sqlx::Error> {
     on_pool!(db, pool => query_as::<_, PhotoRow>(&FOR_ACTIVITY).bind(activity_id).fetch_all(pool).await)
 }
 
-pub async fn get(db: &Db, activity_id: i64, id: i64) -> Result<Option<PhotoRow>, sqlx::Error> {
+pub async fn get(
+    db: &Db,
+    activity_id: ActivityId,
+    id: i64,
+) -> Result<Option<PhotoRow>, sqlx::Error> {
     on_pool!(db, pool => query_as::<_, PhotoRow>(&GET).bind(activity_id).bind(id).fetch_optional(pool).await)
 }
 
-pub async fn count(tx: &mut Tx, activity_id: i64) -> Result<i64, sqlx::Error> {
+pub async fn count(tx: &mut Tx, activity_id: ActivityId) -> Result<i64, sqlx::Error> {
     on_tx!(tx, c => query_scalar(&COUNT)
         .bind(activity_id).fetch_one(c).await)
 }
@@ -78,7 +83,7 @@ pub async fn count(tx: &mut Tx, activity_id: i64) -> Result<i64, sqlx::Error> {
 pub async fn hashes_elsewhere(
     tx: &mut Tx,
     campaign_id: i64,
-    activity_id: i64,
+    activity_id: ActivityId,
 ) -> Result<Vec<(i64, i64)>, sqlx::Error> {
     on_tx!(tx, c => query_as::<_, (i64, i64)>(&HASHES_ELSEWHERE)
         .bind(campaign_id).bind(activity_id).fetch_all(c).await)
@@ -109,14 +114,14 @@ pub struct Reuse {
 }
 
 /// Matches in both directions: a later upload elsewhere flags this report too.
-pub async fn reuses(db: &Db, activity_id: i64) -> Result<Vec<Reuse>, sqlx::Error> {
+pub async fn reuses(db: &Db, activity_id: ActivityId) -> Result<Vec<Reuse>, sqlx::Error> {
     on_pool!(db, pool => query_as::<_, Reuse>(&REUSES)
         .bind(activity_id).fetch_all(pool).await)
 }
 
 pub async fn delete(
     tx: &mut Tx,
-    activity_id: i64,
+    activity_id: ActivityId,
     id: i64,
 ) -> Result<Option<PhotoRow>, sqlx::Error> {
     on_tx!(tx, c => query_as::<_, PhotoRow>(&DELETE).bind(activity_id).bind(id).fetch_optional(c).await)

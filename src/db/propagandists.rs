@@ -3,6 +3,7 @@
 use super::sql::{query, query_as, query_scalar, statements};
 use super::{Db, Tx, on_pool, on_tx};
 use crate::clock::unix_now;
+use crate::domain::ids::{OrgId, UserId};
 
 statements! {
     /// The register of units under a path prefix, in tree order.
@@ -28,7 +29,7 @@ pub struct Propagandist {
     /// Masked unless the viewer is a city admin.
     pub phone: Option<String>,
     pub accounts: String,
-    pub org_id: i64,
+    pub org_id: OrgId,
     pub org_name: String,
 }
 
@@ -46,7 +47,7 @@ pub async fn list(
 }
 
 /// Counts per org (for progress).
-pub async fn counts(db: &Db, campaign_id: i64) -> Result<Vec<(i64, i64)>, sqlx::Error> {
+pub async fn counts(db: &Db, campaign_id: i64) -> Result<Vec<(OrgId, i64)>, sqlx::Error> {
     on_pool!(db, pool => query_as(&COUNTS)
         .bind(campaign_id)
         .fetch_all(pool)
@@ -55,12 +56,12 @@ pub async fn counts(db: &Db, campaign_id: i64) -> Result<Vec<(i64, i64)>, sqlx::
 
 pub struct NewPropagandist<'a> {
     pub campaign_id: i64,
-    pub org_id: i64,
+    pub org_id: OrgId,
     pub name: &'a str,
     pub phone: Option<&'a str>,
     pub accounts: &'a str,
     pub person_key: &'a str,
-    pub created_by: i64,
+    pub created_by: UserId,
     /// The consent text's version, when the person joined themselves.
     pub consent_version: Option<&'a str>,
     /// `register` (a unit entered them), `checkin` or `import`.
@@ -89,7 +90,7 @@ pub async fn insert(tx: &mut Tx, new: NewPropagandist<'_>) -> Result<i64, sqlx::
 pub async fn join_from_checkin(
     tx: &mut Tx,
     campaign_id: i64,
-    org_id: i64,
+    org_id: OrgId,
     name: &str,
     phone: Option<&str>,
     person_key: &str,

@@ -3,6 +3,7 @@
 
 use super::sql::{query, query_as, query_scalar, statements};
 use super::{Db, Tx, on_pool, on_tx};
+use crate::domain::ids::OrgId;
 
 statements! {
     QUOTAS = "SELECT q.position, q.org_id, o.name AS org_name, q.min_activities
@@ -20,7 +21,7 @@ statements! {
 #[derive(Debug, Clone, sqlx::FromRow, serde::Serialize, utoipa::ToSchema)]
 pub struct QuotaRow {
     pub position: i64,
-    pub org_id: i64,
+    pub org_id: OrgId,
     pub org_name: String,
     pub min_activities: i64,
 }
@@ -36,7 +37,7 @@ pub async fn list(db: &Db, campaign_id: i64) -> Result<Vec<QuotaRow>, sqlx::Erro
 pub async fn replace(
     tx: &mut Tx,
     campaign_id: i64,
-    rows: &[(i64, u32)],
+    rows: &[(OrgId, u32)],
 ) -> Result<(), sqlx::Error> {
     on_tx!(tx, c => query(&DELETE_QUOTAS)
         .bind(campaign_id)
@@ -57,7 +58,7 @@ pub async fn replace(
 }
 
 /// One unit's quota, if it has one.
-pub async fn get(tx: &mut Tx, campaign_id: i64, org_id: i64) -> Result<Option<i64>, sqlx::Error> {
+pub async fn get(tx: &mut Tx, campaign_id: i64, org_id: OrgId) -> Result<Option<i64>, sqlx::Error> {
     on_tx!(tx, c => query_scalar(&GET)
         .bind(campaign_id)
         .bind(org_id)
@@ -66,7 +67,12 @@ pub async fn get(tx: &mut Tx, campaign_id: i64, org_id: i64) -> Result<Option<i6
 }
 
 /// Sets one unit's quota.
-pub async fn upsert(tx: &mut Tx, campaign_id: i64, org_id: i64, n: i64) -> Result<(), sqlx::Error> {
+pub async fn upsert(
+    tx: &mut Tx,
+    campaign_id: i64,
+    org_id: OrgId,
+    n: i64,
+) -> Result<(), sqlx::Error> {
     on_tx!(tx, c => query(&UPSERT)
         .bind(campaign_id)
         .bind(org_id)

@@ -2,6 +2,7 @@
 //! e-mail job. Created once per dedup key (`INSERT … ON CONFLICT DO NOTHING`); the e-mail is
 //! claimed by compare-and-set with a lease, so one node sends it.
 
+use crate::domain::ids::{OrgId, UserId};
 use serde::Serialize;
 
 use const_format::concatcp;
@@ -60,7 +61,7 @@ pub const LEASE_SECONDS: i64 = 300;
 #[derive(Debug, Clone, sqlx::FromRow, Serialize, utoipa::ToSchema)]
 pub struct Reminder {
     pub id: i64,
-    pub org_id: i64,
+    pub org_id: OrgId,
     pub org_name: String,
     /// `auto` (7, 3 or 1 days before a deadline) or `manual` (sent by an admin).
     pub kind: String,
@@ -84,14 +85,14 @@ pub struct Reminder {
 
 pub struct NewReminder<'a> {
     pub campaign_id: i64,
-    pub org_id: i64,
+    pub org_id: OrgId,
     pub kind: &'a str,
     pub dedup_key: Option<&'a str>,
     pub deadline: Option<String>,
     pub days_before: Option<i64>,
     pub message: &'a str,
     pub note: Option<&'a str>,
-    pub sender_id: Option<i64>,
+    pub sender_id: Option<UserId>,
     pub sender_label: &'a str,
     pub now: i64,
 }
@@ -143,7 +144,7 @@ pub async fn due_mail(db: &Db, now: i64, limit: i64) -> Result<Vec<i64>, sqlx::E
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Claimed {
     pub id: i64,
-    pub org_id: i64,
+    pub org_id: OrgId,
     pub kind: String,
     pub deadline: Option<String>,
     pub message: String,
@@ -217,7 +218,7 @@ pub async fn confirmed_in_subtree(
 }
 
 /// Admins of a unit who have an e-mail address: (name, address).
-pub async fn recipients(db: &Db, org_id: i64) -> Result<Vec<(String, String)>, sqlx::Error> {
+pub async fn recipients(db: &Db, org_id: OrgId) -> Result<Vec<(String, String)>, sqlx::Error> {
     on_pool!(db, pool => query_as(&RECIPIENTS)
         .bind(org_id)
         .fetch_all(pool)
@@ -232,8 +233,8 @@ const SELECT: &str = "SELECT r.id, r.org_id, o.name AS org_name, r.kind, r.deadl
 /// Reminders addressed to `org_id`, newest first, with `user_id`'s read marks.
 pub async fn for_org(
     db: &Db,
-    org_id: i64,
-    user_id: i64,
+    org_id: OrgId,
+    user_id: UserId,
     unread_only: bool,
     limit: i64,
 ) -> Result<Vec<Reminder>, sqlx::Error> {
@@ -256,7 +257,7 @@ pub async fn mail_waiting(db: &Db) -> Result<i64, sqlx::Error> {
     on_pool!(db, pool => query_scalar(&MAIL_WAITING).fetch_one(pool).await)
 }
 
-pub async fn unread_count(db: &Db, org_id: i64, user_id: i64) -> Result<i64, sqlx::Error> {
+pub async fn unread_count(db: &Db, org_id: OrgId, user_id: UserId) -> Result<i64, sqlx::Error> {
     on_pool!(db, pool => query_scalar(&UNREAD_COUNT)
         .bind(org_id)
         .bind(user_id)
@@ -269,7 +270,7 @@ pub async fn unread_count(db: &Db, org_id: i64, user_id: i64) -> Result<i64, sql
 pub async fn sent_in_scope(
     db: &Db,
     prefix: &str,
-    own_org: i64,
+    own_org: OrgId,
     limit: i64,
 ) -> Result<Vec<Reminder>, sqlx::Error> {
     on_pool!(db, pool => query_as::<_, Reminder>(&SENT_IN_SCOPE)
@@ -286,8 +287,8 @@ pub async fn sent_in_scope(
 pub async fn mark_read(
     tx: &mut Tx,
     id: i64,
-    org_id: i64,
-    user_id: i64,
+    org_id: OrgId,
+    user_id: UserId,
     now: i64,
 ) -> Result<bool, sqlx::Error> {
     let n = on_tx!(tx, c => query(&INSERT_READ)

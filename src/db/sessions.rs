@@ -5,6 +5,7 @@ use super::orgs::Org;
 use super::sql::{query, query_as, query_scalar, statements};
 use super::users::User;
 use super::{Db, Tx, on_pool, on_tx};
+use crate::domain::ids::{OrgId, UserId};
 
 statements! {
     INSERT = "INSERT INTO sessions (id_hash, user_id, csrf_token, created_at, last_seen_at, ip) VALUES ($1, $2, $3, $4, $4, $5)";
@@ -26,7 +27,7 @@ statements! {
 pub async fn insert(
     tx: &mut Tx,
     id_hash: &str,
-    user_id: i64,
+    user_id: UserId,
     csrf_token: &str,
     now: i64,
     ip: &str,
@@ -65,10 +66,10 @@ struct SignedRow {
 /// The org's columns under `o_` names (they would clash with the account's).
 #[derive(sqlx::FromRow)]
 struct OrgColumns {
-    o_id: i64,
-    o_parent_id: Option<i64>,
+    o_id: OrgId,
+    o_parent_id: Option<OrgId>,
     o_name: String,
-    o_kind: String,
+    o_kind: crate::domain::org::OrgKind,
     o_contact_name: Option<String>,
     o_contact_phone: Option<String>,
     o_path: String,
@@ -121,7 +122,7 @@ pub async fn delete(tx: &mut Tx, id_hash: &str) -> Result<(), sqlx::Error> {
 /// Ends every session of a user (password change or reset), optionally keeping one.
 pub async fn delete_for_user(
     tx: &mut Tx,
-    user_id: i64,
+    user_id: UserId,
     keep: Option<&str>,
 ) -> Result<(), sqlx::Error> {
     on_tx!(tx, c => query(&DELETE_FOR_USER)

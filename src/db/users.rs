@@ -1,5 +1,6 @@
 //! Accounts. Each is bound to one org and holds one role.
 
+use crate::domain::ids::{OrgId, UserId};
 use serde::Serialize;
 
 use super::orgs::Scope;
@@ -44,12 +45,12 @@ statements! {
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct User {
-    pub id: i64,
+    pub id: UserId,
     pub login: String,
     pub display_name: String,
     pub phone: Option<String>,
-    pub role: String,
-    pub org_id: i64,
+    pub role: Role,
+    pub org_id: OrgId,
     pub password_hash: String,
     pub must_change_password: bool,
     pub failed_logins: i64,
@@ -57,24 +58,18 @@ pub struct User {
     pub disabled: bool,
 }
 
-impl User {
-    pub fn role(&self) -> Option<Role> {
-        Role::parse(&self.role)
-    }
-}
-
 /// A user as listed to admins: never the hash.
 #[derive(Debug, Clone, sqlx::FromRow, Serialize, utoipa::ToSchema)]
 pub struct UserRow {
-    pub id: i64,
+    pub id: UserId,
     pub login: String,
     pub display_name: String,
     /// Masked unless the viewer may see it whole.
     pub phone: Option<String>,
     /// Where reminders are mailed; masked like the phone.
     pub email: Option<String>,
-    pub role: String,
-    pub org_id: i64,
+    pub role: Role,
+    pub org_id: OrgId,
     pub org_name: String,
     /// The org's materialised path (who may manage the account depends on it).
     #[serde(skip)]
@@ -94,7 +89,7 @@ pub async fn by_login_tx(tx: &mut Tx, login: &str) -> Result<Option<User>, sqlx:
     on_tx!(tx, c => query_as::<_, User>(&BY_LOGIN).bind(login).fetch_optional(c).await)
 }
 
-pub async fn by_id(db: &Db, id: i64) -> Result<Option<User>, sqlx::Error> {
+pub async fn by_id(db: &Db, id: UserId) -> Result<Option<User>, sqlx::Error> {
     on_pool!(db, pool => query_as::<_, User>(&BY_ID).bind(id).fetch_optional(pool).await)
 }
 
@@ -112,7 +107,7 @@ pub async fn list(db: &Db, scope: &Scope) -> Result<Vec<UserRow>, sqlx::Error> {
 }
 
 /// One account, if its org lies in scope.
-pub async fn get_row(db: &Db, scope: &Scope, id: i64) -> Result<Option<UserRow>, sqlx::Error> {
+pub async fn get_row(db: &Db, scope: &Scope, id: UserId) -> Result<Option<UserRow>, sqlx::Error> {
     on_pool!(db, pool => query_as::<_, UserRow>(&GET_ROW)
         .bind(format!("{}%", scope.prefix))
         .bind(unix_now())
@@ -126,12 +121,12 @@ pub struct NewUser<'a> {
     pub display_name: &'a str,
     pub phone: Option<&'a str>,
     pub role: Role,
-    pub org_id: i64,
+    pub org_id: OrgId,
     pub password_hash: &'a str,
     pub must_change_password: bool,
 }
 
-pub async fn insert(tx: &mut Tx, new: NewUser<'_>) -> Result<i64, sqlx::Error> {
+pub async fn insert(tx: &mut Tx, new: NewUser<'_>) -> Result<UserId, sqlx::Error> {
     let now = unix_now();
     on_tx!(tx, c => query_scalar(&INSERT)
         .bind(new.login)
@@ -147,7 +142,7 @@ pub async fn insert(tx: &mut Tx, new: NewUser<'_>) -> Result<i64, sqlx::Error> {
 }
 
 /// Records the version of the privacy notice a self-registered worker accepted, and when.
-pub async fn record_consent(tx: &mut Tx, id: i64, version: &str) -> Result<(), sqlx::Error> {
+pub async fn record_consent(tx: &mut Tx, id: UserId, version: &str) -> Result<(), sqlx::Error> {
     on_tx!(tx, c => query(&RECORD_CONSENT)
         .bind(version).bind(unix_now()).bind(id)
         .execute(c).await.map(|r| r.rows_affected()))?;
@@ -156,7 +151,7 @@ pub async fn record_consent(tx: &mut Tx, id: i64, version: &str) -> Result<(), s
 
 pub async fn set_password(
     tx: &mut Tx,
-    id: i64,
+    id: UserId,
     password_hash: &str,
     must_change: bool,
 ) -> Result<(), sqlx::Error> {
@@ -177,7 +172,7 @@ pub async fn set_password(
 /// `None`: refused, a lock is in force or the budget is spent; `Some(n)`: the n-th attempt.
 pub async fn take_attempt(
     db: &Db,
-    id: i64,
+    id: UserId,
     now: i64,
     limit: i64,
     window: i64,
@@ -197,7 +192,7 @@ pub async fn take_attempt(
 /// Records a wrong password; returns the end of the lock in force, if any.
 pub async fn record_failure(
     tx: &mut Tx,
-    id: i64,
+    id: UserId,
     now: i64,
     limit: i64,
     lock_until: i64,
@@ -214,7 +209,7 @@ pub async fn record_failure(
 
 /// Records a right password; false when a lock came into force meanwhile (the login is then
 /// refused: a right password never lifts a lock).
-pub async fn record_success(tx: &mut Tx, id: i64, now: i64) -> Result<bool, sqlx::Error> {
+pub async fn record_success(tx: &mut Tx, id: UserId, now: i64) -> Result<bool, sqlx::Error> {
     let n = on_tx!(tx, c => query(&RECORD_SUCCESS)
         .bind(id)
         .bind(now)
@@ -225,7 +220,7 @@ pub async fn record_success(tx: &mut Tx, id: i64, now: i64) -> Result<bool, sqlx
 }
 
 /// Sets or clears an account's e-mail address.
-pub async fn set_email(tx: &mut Tx, id: i64, email: Option<&str>) -> Result<(), sqlx::Error> {
+pub async fn set_email(tx: &mut Tx, id: UserId, email: Option<&str>) -> Result<(), sqlx::Error> {
     on_tx!(tx, c => query(&SET_EMAIL)
         .bind(email)
         .bind(unix_now())
@@ -236,7 +231,7 @@ pub async fn set_email(tx: &mut Tx, id: i64, email: Option<&str>) -> Result<(), 
     Ok(())
 }
 
-pub async fn set_disabled(tx: &mut Tx, id: i64, disabled: bool) -> Result<(), sqlx::Error> {
+pub async fn set_disabled(tx: &mut Tx, id: UserId, disabled: bool) -> Result<(), sqlx::Error> {
     on_tx!(tx, c => query(&SET_DISABLED)
         .bind(disabled)
         .bind(unix_now())

@@ -1,5 +1,7 @@
 //! Uploads, works, their history and units' participation records.
 
+use crate::domain::ids::{OrgId, UserId, WorkId};
+use crate::domain::work::WorkStatus;
 use serde::Serialize;
 
 use super::orgs::Scope;
@@ -75,7 +77,7 @@ statements! {
 pub struct UploadRow {
     pub id: String,
     #[serde(skip)]
-    pub owner_id: i64,
+    pub owner_id: UserId,
     #[serde(skip)]
     pub campaign_id: i64,
     pub sub_project: String,
@@ -105,7 +107,7 @@ const UPLOAD: &str =
 
 pub struct NewUpload<'a> {
     pub id: &'a str,
-    pub owner_id: i64,
+    pub owner_id: UserId,
     pub campaign_id: i64,
     pub sub_project: &'a str,
     pub file_name: &'a str,
@@ -249,14 +251,14 @@ pub async fn upload_in_use(tx: &mut Tx, upload_id: &str) -> Result<bool, sqlx::E
 
 #[derive(Debug, Clone, sqlx::FromRow, Serialize, utoipa::ToSchema)]
 pub struct WorkRow {
-    pub id: i64,
+    pub id: WorkId,
     pub sub_project: String,
-    pub org_id: i64,
+    pub org_id: OrgId,
     pub org_name: String,
     #[serde(skip)]
     pub org_path: String,
-    pub owner_id: i64,
-    pub filed_by: i64,
+    pub owner_id: UserId,
+    pub filed_by: UserId,
     pub title: String,
     /// JSON list of the authors' real names.
     #[serde(skip)]
@@ -265,7 +267,7 @@ pub struct WorkRow {
     #[serde(skip)]
     pub contact_phone: String,
     pub description: String,
-    pub status: String,
+    pub status: WorkStatus,
     pub upload_id: String,
     pub originality_version: String,
     pub originality_at: i64,
@@ -294,9 +296,9 @@ const WORK: &str = "SELECT w.id, w.sub_project, w.org_id, o.name AS org_name, o.
 pub struct NewWork<'a> {
     pub campaign_id: i64,
     pub sub_project: &'a str,
-    pub org_id: i64,
-    pub owner_id: i64,
-    pub filed_by: i64,
+    pub org_id: OrgId,
+    pub owner_id: UserId,
+    pub filed_by: UserId,
     pub title: &'a str,
     pub authors: &'a str,
     pub contact_phone: &'a str,
@@ -307,7 +309,7 @@ pub struct NewWork<'a> {
     pub subtitles_declared: bool,
 }
 
-pub async fn insert_work(tx: &mut Tx, new: NewWork<'_>) -> Result<i64, sqlx::Error> {
+pub async fn insert_work(tx: &mut Tx, new: NewWork<'_>) -> Result<WorkId, sqlx::Error> {
     let now = unix_now();
     on_tx!(tx, c => query_scalar(&INSERT_WORK)
         .bind(new.campaign_id).bind(new.sub_project).bind(new.org_id).bind(new.owner_id).bind(new.filed_by)
@@ -319,7 +321,7 @@ pub async fn insert_work(tx: &mut Tx, new: NewWork<'_>) -> Result<i64, sqlx::Err
 
 /// Replaces a returned work's content and file and puts it back in the queue; false when the
 /// work was not in `returned` any more.
-pub async fn resubmit(tx: &mut Tx, id: i64, new: &NewWork<'_>) -> Result<bool, sqlx::Error> {
+pub async fn resubmit(tx: &mut Tx, id: WorkId, new: &NewWork<'_>) -> Result<bool, sqlx::Error> {
     let now = unix_now();
     let n = on_tx!(tx, c => query(&RESUBMIT)
         .bind(new.title).bind(new.authors).bind(new.contact_phone).bind(new.description).bind(new.upload_id)
@@ -332,10 +334,10 @@ pub async fn resubmit(tx: &mut Tx, id: i64, new: &NewWork<'_>) -> Result<bool, s
 /// Records a decision if the work is still waiting for one.
 pub async fn decide(
     tx: &mut Tx,
-    id: i64,
+    id: WorkId,
     status: &str,
     reason: &str,
-    by: i64,
+    by: UserId,
 ) -> Result<bool, sqlx::Error> {
     let now = unix_now();
     let n = on_tx!(tx, c => query(&DECIDE)
@@ -346,8 +348,8 @@ pub async fn decide(
 
 pub async fn add_event(
     tx: &mut Tx,
-    work_id: i64,
-    actor_id: i64,
+    work_id: WorkId,
+    actor_id: UserId,
     action: &str,
     reason: Option<&str>,
     upload_id: Option<&str>,
@@ -366,23 +368,23 @@ pub struct WorkEvent {
     pub at: i64,
 }
 
-pub async fn events(db: &Db, work_id: i64) -> Result<Vec<WorkEvent>, sqlx::Error> {
+pub async fn events(db: &Db, work_id: WorkId) -> Result<Vec<WorkEvent>, sqlx::Error> {
     on_pool!(db, pool => query_as::<_, WorkEvent>(&EVENTS)
         .bind(work_id).fetch_all(pool).await)
 }
 
-pub async fn work(db: &Db, id: i64) -> Result<Option<WorkRow>, sqlx::Error> {
+pub async fn work(db: &Db, id: WorkId) -> Result<Option<WorkRow>, sqlx::Error> {
     on_pool!(db, pool => query_as::<_, WorkRow>(&WORK_BY_ID).bind(id).fetch_optional(pool).await)
 }
 
 /// Which works a listing shows.
 pub enum Filter<'a> {
     /// A worker's own works.
-    Owner(i64),
+    Owner(UserId),
     /// Works of units in a scope (unit admins).
     Scope(&'a Scope),
     /// Works of the sub-projects a moderator is assigned.
-    Assigned(i64),
+    Assigned(UserId),
     /// Everything (the city).
     All,
 }
@@ -396,9 +398,9 @@ pub async fn list(
 ) -> Result<Vec<WorkRow>, sqlx::Error> {
     // The filter narrows by owner, unit subtree or a moderator's sub-projects; the city sees all.
     let (owner, prefix, moderator) = match filter {
-        Filter::Owner(id) => (id, "/%".to_string(), 0),
+        Filter::Owner(id) => (id.get(), "/%".to_string(), 0),
         Filter::Scope(scope) => (0, format!("{}%", scope.prefix), 0),
-        Filter::Assigned(id) => (0, "/%".to_string(), id),
+        Filter::Assigned(id) => (0, "/%".to_string(), id.get()),
         Filter::All => (0, "/%".to_string(), 0),
     };
     on_pool!(db, pool => query_as::<_, WorkRow>(&LIST)
@@ -409,7 +411,7 @@ pub async fn list(
 /// The sub-projects a moderator checks in a campaign, in code order.
 pub async fn assignments(
     db: &Db,
-    user_id: i64,
+    user_id: UserId,
     campaign_id: i64,
 ) -> Result<Vec<String>, sqlx::Error> {
     on_pool!(db, pool => query_scalar(&ASSIGNMENTS)
@@ -417,7 +419,11 @@ pub async fn assignments(
 }
 
 /// Whether the moderator is assigned the sub-project of work `work_id`.
-pub async fn assigned_to_work(db: &Db, user_id: i64, work_id: i64) -> Result<bool, sqlx::Error> {
+pub async fn assigned_to_work(
+    db: &Db,
+    user_id: UserId,
+    work_id: WorkId,
+) -> Result<bool, sqlx::Error> {
     let n: i64 = on_pool!(db, pool => query_scalar(&ASSIGNED_TO_WORK)
         .bind(user_id).bind(work_id).fetch_one(pool).await)?;
     Ok(n > 0)
@@ -426,10 +432,10 @@ pub async fn assigned_to_work(db: &Db, user_id: i64, work_id: i64) -> Result<boo
 /// Replaces a moderator's sub-projects in a campaign.
 pub async fn set_assignments(
     tx: &mut Tx,
-    user_id: i64,
+    user_id: UserId,
     campaign_id: i64,
     sub_projects: &[String],
-    by: Option<i64>,
+    by: Option<UserId>,
 ) -> Result<(), sqlx::Error> {
     on_tx!(tx, c => query(&DELETE_ASSIGNMENTS)
         .bind(user_id).bind(campaign_id).execute(c).await.map(|r| r.rows_affected()))?;
@@ -445,7 +451,7 @@ pub async fn set_assignments(
 pub struct ParticipationRow {
     pub id: i64,
     pub sub_project: String,
-    pub org_id: i64,
+    pub org_id: OrgId,
     pub org_name: String,
     pub work_title: String,
     pub authors: String,
@@ -458,13 +464,13 @@ pub struct ParticipationRow {
 pub struct NewParticipation<'a> {
     pub campaign_id: i64,
     pub sub_project: &'a str,
-    pub org_id: i64,
+    pub org_id: OrgId,
     pub work_title: &'a str,
     pub authors: &'a str,
     pub submitted_to: &'a str,
     pub reference: &'a str,
     pub submitted_on: &'a str,
-    pub recorded_by: i64,
+    pub recorded_by: UserId,
 }
 
 pub async fn insert_participation(

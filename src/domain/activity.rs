@@ -46,6 +46,11 @@ impl Status {
         }
     }
 
+    /// The status stored under `code` (codes only, as the database holds them).
+    pub fn from_code(code: &str) -> Option<Status> {
+        Status::ALL.into_iter().find(|s| s.code() == code)
+    }
+
     pub fn parse(text: &str) -> Option<Status> {
         Status::ALL.into_iter().find(|s| s.code() == text)
     }
@@ -54,6 +59,13 @@ impl Status {
     /// frozen until it is returned: what the reviewer reads is what they approve.
     pub fn editable(self) -> bool {
         matches!(self, Status::Draft | Status::Returned)
+    }
+}
+
+/// Shown as its Chinese label (pages); stored and serialised as its code.
+impl std::fmt::Display for Status {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.label_zh())
     }
 }
 

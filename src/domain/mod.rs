@@ -3,6 +3,7 @@
 
 pub mod activity;
 pub mod campaign;
+pub mod ids;
 pub mod mask;
 pub mod org;
 pub mod password;

@@ -64,6 +64,11 @@ impl OrgKind {
         }
     }
 
+    /// The kind stored under `code` (codes only, not labels).
+    pub fn from_code(code: &str) -> Option<OrgKind> {
+        OrgKind::ALL.into_iter().find(|k| k.code() == code)
+    }
+
     /// Accepts the code or the Chinese label, as people type either into a spreadsheet.
     pub fn parse(text: &str) -> Option<OrgKind> {
         let text = text.trim();

@@ -69,6 +69,11 @@ impl Role {
         }
     }
 
+    /// The role stored under `code` (codes only, not labels).
+    pub fn from_code(code: &str) -> Option<Role> {
+        Role::ALL.into_iter().find(|r| r.code() == code)
+    }
+
     pub fn parse(text: &str) -> Option<Role> {
         let text = text.trim();
         Role::ALL
@@ -182,6 +187,13 @@ impl Role {
             return false;
         }
         target_path != own_path || !target.is_admin()
+    }
+}
+
+/// Shown as its Chinese label (pages); stored and serialised as its code.
+impl std::fmt::Display for Role {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.label_zh())
     }
 }
 

@@ -40,6 +40,11 @@ impl WorkStatus {
         }
     }
 
+    /// The status stored under `code`.
+    pub fn from_code(code: &str) -> Option<WorkStatus> {
+        WorkStatus::parse(code)
+    }
+
     pub fn parse(code: &str) -> Option<WorkStatus> {
         [
             WorkStatus::Submitted,
@@ -62,6 +67,13 @@ impl WorkStatus {
 }
 
 /// A moderator's decision; every one needs a reason.
+/// Shown as its Chinese label (pages); stored and serialised as its code.
+impl std::fmt::Display for WorkStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.label_zh())
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Decision {

@@ -147,7 +147,7 @@ async fn lookup(state: &AppState, token: &str, ip: String) -> Result<Option<Sess
         user,
         org,
     } = signed;
-    let (Some(role), false) = (user.role(), user.disabled) else {
+    let (Some(role), false) = (Some(user.role), user.disabled) else {
         return Ok(None);
     };
     // Writing on every request would queue every page behind the writer; a minute's

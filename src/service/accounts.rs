@@ -1,6 +1,7 @@
 //! Accounts: password hashing (argon2id), login with lockout, sessions, password changes and
 //! account creation within scope. Every outcome is audited.
 
+use crate::domain::ids::{OrgId, UserId};
 pub use crate::domain::mask::valid_phone;
 use rand::Rng;
 use sha2::{Digest, Sha256};
@@ -345,7 +346,7 @@ pub async fn change_password(
     if new == current {
         return Err(AppError::invalid("新密码", "新密码不能与当前密码相同"));
     }
-    let role = user.role().unwrap_or(Role::Worker);
+    let role = user.role;
     check_new_password(role, new, &user.login).map_err(|m| AppError::invalid("新密码", m))?;
     let hash = hash_password(new).await?;
     let mut tx = db.begin().await?;
@@ -413,7 +414,7 @@ pub struct NewAccount {
     pub email: Option<String>,
     /// Role code, e.g. `unit_admin`.
     pub role: String,
-    pub org_id: i64,
+    pub org_id: OrgId,
 }
 
 /// Creates an account in the creator's scope with a one-time password, returned once.
@@ -423,7 +424,7 @@ pub async fn create_account(
     creator_role: Role,
     input: &NewAccount,
     actor: &Actor,
-) -> Result<(i64, String), AppError> {
+) -> Result<(UserId, String), AppError> {
     let mut errors = Vec::new();
     let login = input.login.trim();
     if !valid_login(login) {
@@ -539,7 +540,12 @@ fn clean_email(email: Option<&str>) -> Result<Option<&str>, FieldError> {
 
 /// Sets (or, when empty, clears) an account's e-mail address. The caller has checked that the
 /// account is in its scope.
-pub async fn set_email(db: &Db, user_id: i64, email: &str, actor: &Actor) -> Result<(), AppError> {
+pub async fn set_email(
+    db: &Db,
+    user_id: UserId,
+    email: &str,
+    actor: &Actor,
+) -> Result<(), AppError> {
     let email = clean_email(Some(email)).map_err(|e| AppError::Invalid(vec![e]))?;
     let mut tx = db.begin().await?;
     users::set_email(&mut tx, user_id, email).await?;
@@ -561,7 +567,7 @@ pub async fn set_email(db: &Db, user_id: i64, email: &str, actor: &Actor) -> Res
 }
 
 /// Resets an account's password to a new one-time password and ends its sessions.
-pub async fn reset_password(db: &Db, user_id: i64, actor: &Actor) -> Result<String, AppError> {
+pub async fn reset_password(db: &Db, user_id: UserId, actor: &Actor) -> Result<String, AppError> {
     let password = one_time_password();
     let hash = hash_password(&password).await?;
     let mut tx = db.begin().await?;

@@ -8,12 +8,13 @@ use crate::db::Db;
 use crate::db::audit::Actor;
 use crate::db::campaigns::{self, StoredCampaign};
 use crate::db::orgs::{Org, Scope};
+use crate::domain::ids::UserId;
 use crate::domain::role::Role;
 use crate::error::AppError;
 
 /// Who is acting: the account's role, org and scope, and its audit identity.
 pub struct Acting {
-    pub user_id: i64,
+    pub user_id: UserId,
     pub role: Role,
     pub org: Org,
     pub scope: Scope,

@@ -9,6 +9,7 @@ use crate::db::orgs;
 use crate::db::{Db, Tx};
 use crate::domain::activity::{self, ActivityInput, Standing, Status, Transition};
 use crate::domain::campaign::PhaseAction;
+use crate::domain::ids::{ActivityId, OrgId};
 use crate::domain::role::Role;
 use crate::error::{AppError, FieldError};
 use crate::service::acting::{Acting, current_campaign};
@@ -23,7 +24,7 @@ pub struct Activity {
 
 impl Activity {
     pub fn status(&self) -> Status {
-        Status::parse(&self.row.status).unwrap_or(Status::Draft)
+        self.row.status
     }
 }
 
@@ -95,14 +96,14 @@ pub async fn list(
 }
 
 /// The path of a unit in scope, for narrowing a list to its subtree.
-pub async fn subtree_of(db: &Db, acting: &Acting, org_id: i64) -> Result<String, AppError> {
+pub async fn subtree_of(db: &Db, acting: &Acting, org_id: OrgId) -> Result<String, AppError> {
     Ok(orgs::get(db, &acting.scope, org_id)
         .await?
         .ok_or(AppError::NotFound)?
         .path)
 }
 
-pub async fn get(db: &Db, acting: &Acting, id: i64) -> Result<Activity, AppError> {
+pub async fn get(db: &Db, acting: &Acting, id: ActivityId) -> Result<Activity, AppError> {
     activities::get(db, &acting.scope, id)
         .await?
         .map(decode)
@@ -114,7 +115,7 @@ pub async fn create(
     db: &Db,
     clock: &Clock,
     acting: &Acting,
-    org_id: Option<i64>,
+    org_id: Option<OrgId>,
     input: ActivityInput,
 ) -> Result<i64, AppError> {
     let campaign = current_campaign(db).await?;
@@ -172,7 +173,7 @@ pub async fn update(
     db: &Db,
     clock: &Clock,
     acting: &Acting,
-    id: i64,
+    id: ActivityId,
     input: ActivityInput,
 ) -> Result<(), AppError> {
     let current = get(db, acting, id).await?;
@@ -200,7 +201,7 @@ pub async fn update(
     let row = activities::get_tx(&mut tx, id)
         .await?
         .ok_or(AppError::NotFound)?;
-    if row.status != Status::Draft.code() {
+    if row.status != Status::Draft {
         activities::save_version(&mut tx, &row, acting.user_id).await?;
     }
     activities::update_document(
@@ -251,7 +252,7 @@ pub async fn transition(
     db: &Db,
     clock: &Clock,
     acting: &Acting,
-    id: i64,
+    id: ActivityId,
     step: Transition,
     reason: &str,
     seen_version: Option<i64>,
@@ -314,7 +315,7 @@ pub async fn transition(
 async fn audit_transition(
     tx: &mut Tx,
     acting: &Acting,
-    id: i64,
+    id: ActivityId,
     step: Transition,
     from: Status,
     to: Status,

@@ -3,6 +3,7 @@
 //! file, so 100,000 activities take tens of MB, not gigabytes. Cells are strings or numbers,
 //! never formulas: a name starting with `=` stays text.
 
+use crate::domain::ids::ActivityId;
 use std::path::{Path, PathBuf};
 
 use rust_xlsxwriter::{Format, Url, Workbook};
@@ -10,7 +11,7 @@ use rust_xlsxwriter::{Format, Url, Workbook};
 use crate::db::Db;
 use crate::db::activities::{self, ActivityRow};
 use crate::db::orgs::Scope;
-use crate::domain::activity::{ActivityInput, Status};
+use crate::domain::activity::ActivityInput;
 use crate::error::AppError;
 use crate::service::acting::current_campaign;
 
@@ -66,7 +67,7 @@ pub async fn write_xlsx(
         }
         sheet.save(&path)
     });
-    let mut after: Option<(String, i64)> = None;
+    let mut after: Option<(String, ActivityId)> = None;
     loop {
         let page = activities::export_page(
             db,
@@ -128,8 +129,7 @@ impl Sheet {
         let input: ActivityInput = serde_json::from_str(&row.document).unwrap_or_default();
         let r = self.next_row;
         self.next_row += 1;
-        let status = Status::parse(&row.status)
-            .map_or_else(|| row.status.clone(), |s| s.label_zh().to_string());
+        let status = row.status.label_zh();
         let detail = self
             .base_url
             .as_ref()
@@ -171,7 +171,7 @@ impl Sheet {
         text(sheet, 5, &input.format)?;
         text(sheet, 6, &input.categories.join("、"))?;
         text(sheet, 7, &input.co_organisers)?;
-        text(sheet, 8, &status)?;
+        text(sheet, 8, status)?;
         number(sheet, 9, row.participants)?;
         number(sheet, 10, row.verified)?;
         number(sheet, 11, row.grassroots_unions)?;

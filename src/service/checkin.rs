@@ -2,6 +2,7 @@
 //! optional) with consent. The code works only in a window around the activity; the same person
 //! counts once; an unknown (forged) or closed code is refused with a clear message.
 
+use crate::domain::ids::{ActivityId, OrgId};
 use chrono::{Duration, NaiveDateTime};
 use serde::{Deserialize, Serialize};
 
@@ -35,9 +36,9 @@ pub const OPENS_BEFORE: Duration = Duration::hours(2);
 /// What the check-in page shows about the activity (nothing personal).
 #[derive(Debug, Clone, Serialize)]
 pub struct CheckinTarget {
-    pub activity_id: i64,
+    pub activity_id: ActivityId,
     pub name: String,
-    pub org_id: i64,
+    pub org_id: OrgId,
     pub org_name: String,
     pub starts_at: NaiveDateTime,
     /// Check-ins are taken only while the report is a draft: once it has gone up for review
@@ -210,7 +211,7 @@ pub type CheckinWriter = GroupCommit<NewCheckin>;
 pub async fn existing_code(
     db: &Db,
     acting: &Acting,
-    activity_id: i64,
+    activity_id: ActivityId,
 ) -> Result<Option<String>, AppError> {
     let activity = get_activity(db, acting, activity_id).await?;
     Ok(checkins::code(db, activity.row.id).await?)
@@ -218,7 +219,11 @@ pub async fn existing_code(
 
 /// The activity's code, made on first use (by a POST). Only accounts that may see the
 /// activity get it.
-pub async fn code_for(db: &Db, acting: &Acting, activity_id: i64) -> Result<String, AppError> {
+pub async fn code_for(
+    db: &Db,
+    acting: &Acting,
+    activity_id: ActivityId,
+) -> Result<String, AppError> {
     let activity = get_activity(db, acting, activity_id).await?;
     if let Some(token) = checkins::code(db, activity.row.id).await? {
         return Ok(token);
@@ -229,7 +234,7 @@ pub async fn code_for(db: &Db, acting: &Acting, activity_id: i64) -> Result<Stri
 }
 
 /// Verified attendance of one activity.
-pub async fn verified(db: &Db, activity_id: i64) -> Result<i64, sqlx::Error> {
+pub async fn verified(db: &Db, activity_id: ActivityId) -> Result<i64, sqlx::Error> {
     checkins::count(db, activity_id).await
 }
 
@@ -250,9 +255,9 @@ mod tests {
     #[test]
     fn the_code_opens_two_hours_early_and_closes_at_midnight() {
         let t = CheckinTarget {
-            activity_id: 1,
+            activity_id: ActivityId(1),
             name: String::new(),
-            org_id: 1,
+            org_id: OrgId(1),
             org_name: String::new(),
             starts_at: at("2020-07-01T09:30"),
             open_for_report: true,

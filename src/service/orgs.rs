@@ -1,6 +1,7 @@
 //! Changing the org tree: single edits from the admin pages, and whole-tree imports from a
 //! spreadsheet. Imports are all-or-nothing, with one error per bad row.
 
+use crate::domain::ids::OrgId;
 use std::collections::HashMap;
 
 use serde::Deserialize;
@@ -23,7 +24,7 @@ pub struct OrgInput {
     pub kind: String,
     /// Parent org id; required except for top-level bodies.
     #[serde(default)]
-    pub parent_id: Option<i64>,
+    pub parent_id: Option<OrgId>,
     #[serde(default)]
     pub contact_name: Option<String>,
     #[serde(default)]
@@ -128,7 +129,7 @@ fn edit_problems(
         return problems;
     }
     let own_root = before.path == scope.prefix && *scope != Scope::everything();
-    let kind_changes = after.kind.code() != before.kind;
+    let kind_changes = after.kind != before.kind;
     if own_root && kind_changes {
         problems.push(("类型", "不能修改您自己所在单位的类型".into()));
     } else if kind_changes && !may_assign(scope, after.kind) {
@@ -217,7 +218,7 @@ pub async fn create(
 pub async fn update(
     db: &Db,
     scope: &Scope,
-    id: i64,
+    id: OrgId,
     input: &OrgInput,
     actor: &Actor,
 ) -> Result<Org, AppError> {
@@ -402,7 +403,7 @@ pub async fn import(
     let mut tx = db.begin().await?;
     let existing = orgs::all_tx(&mut tx).await?;
     let by_name: HashMap<&str, &Org> = existing.iter().map(|o| (o.name.as_str(), o)).collect();
-    let by_id: HashMap<i64, &Org> = existing.iter().map(|o| (o.id, o)).collect();
+    let by_id: HashMap<OrgId, &Org> = existing.iter().map(|o| (o.id, o)).collect();
     let in_file: HashMap<&str, &Row> = rows.iter().map(|r| (r.checked.name.as_str(), r)).collect();
 
     // Final parent of every org after the import: the database's, overridden by the file.
@@ -544,7 +545,7 @@ async fn apply_row(
             summary.created += 1;
         }
         Some(before) => {
-            let same = before.kind == c.kind.code()
+            let same = before.kind == c.kind
                 && before.contact_name == c.contact_name
                 && before.contact_phone == c.contact_phone
                 && (parent.is_none() || before.parent_id == parent.map(|p| p.id));
@@ -578,7 +579,7 @@ async fn apply_row(
 /// export is for signed-in staff (and the command line), who call them.
 pub async fn export_rows(db: &Db, scope: &Scope) -> Result<Vec<Vec<String>>, AppError> {
     let list = orgs::list(db, scope, None).await?;
-    let names: HashMap<i64, &str> = list.iter().map(|o| (o.id, o.name.as_str())).collect();
+    let names: HashMap<OrgId, &str> = list.iter().map(|o| (o.id, o.name.as_str())).collect();
     let mut sorted: Vec<&Org> = list.iter().collect();
     sorted.sort_by(|a, b| a.depth.cmp(&b.depth).then(a.id.cmp(&b.id)));
     Ok(sorted
@@ -613,7 +614,7 @@ pub async fn export_rows(db: &Db, scope: &Scope) -> Result<Vec<Vec<String>>, App
 pub async fn existing_invite(
     db: &Db,
     acting: &crate::service::acting::Acting,
-    org_id: i64,
+    org_id: OrgId,
 ) -> Result<Option<String>, AppError> {
     if !acting.role.may_manage_users() {
         return Err(AppError::NotFound);
@@ -630,7 +631,7 @@ pub async fn existing_invite(
 pub async fn invite(
     db: &Db,
     acting: &crate::service::acting::Acting,
-    org_id: i64,
+    org_id: OrgId,
     renew: bool,
 ) -> Result<String, AppError> {
     if !acting.role.may_manage_users() {

@@ -6,6 +6,7 @@
 use crate::db::Db;
 use crate::db::audit::{self, Event};
 use crate::db::photos::{self, NewPhoto, PhotoRow};
+use crate::domain::ids::ActivityId;
 use crate::error::AppError;
 use crate::media::photo::{self, NEAR, PhotoError};
 use crate::service::accounts::random_token;
@@ -26,7 +27,11 @@ pub struct Photo {
     pub reused_in: Vec<String>,
 }
 
-pub async fn list(db: &Db, acting: &Acting, activity_id: i64) -> Result<Vec<Photo>, AppError> {
+pub async fn list(
+    db: &Db,
+    acting: &Acting,
+    activity_id: ActivityId,
+) -> Result<Vec<Photo>, AppError> {
     activities::get(db, acting, activity_id).await?;
     let rows = photos::for_activity(db, activity_id).await?;
     let reuses = photos::reuses(db, activity_id).await?;
@@ -57,7 +62,7 @@ pub async fn add(
     db: &Db,
     store: &FileStore,
     acting: &Acting,
-    activity_id: i64,
+    activity_id: ActivityId,
     bytes: Vec<u8>,
 ) -> Result<i64, AppError> {
     let activity = activities::get(db, acting, activity_id).await?;
@@ -140,7 +145,7 @@ pub async fn remove(
     db: &Db,
     store: &FileStore,
     acting: &Acting,
-    activity_id: i64,
+    activity_id: ActivityId,
     photo_id: i64,
 ) -> Result<(), AppError> {
     let activity = activities::get(db, acting, activity_id).await?;
@@ -177,7 +182,7 @@ pub async fn file(
     db: &Db,
     store: &FileStore,
     acting: &Acting,
-    activity_id: i64,
+    activity_id: ActivityId,
     photo_id: i64,
     thumb: bool,
 ) -> Result<crate::service::works::ServedFile, AppError> {

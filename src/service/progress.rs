@@ -2,6 +2,7 @@
 //! activities anywhere in its subtree; bureau/group-company unions hold the campaign's minimum
 //! unless given more.
 
+use crate::domain::ids::OrgId;
 use std::collections::HashMap;
 
 use serde::Serialize;
@@ -38,7 +39,7 @@ pub struct Counts {
 impl Counts {
     fn add(&mut self, t: &OrgTally) {
         self.planned += t.activities;
-        let status = Status::parse(&t.status);
+        let status = Some(t.status);
         if matches!(
             status,
             Some(Status::Submitted | Status::Approved | Status::Confirmed)
@@ -72,11 +73,11 @@ impl Counts {
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ProgressRow {
-    pub org_id: i64,
+    pub org_id: OrgId,
     pub name: String,
     pub kind: &'static str,
     pub depth: i64,
-    pub parent_id: Option<i64>,
+    pub parent_id: Option<OrgId>,
     /// The unit's quota of offline activities, if it has one.
     pub quota: Option<i64>,
     /// Whether the quota is the campaign's default for bureau/group-company unions.
@@ -105,13 +106,11 @@ pub struct Progress {
 /// Units that take part in the quota table.
 pub(crate) fn is_unit(org: &Org) -> bool {
     matches!(
-        org.kind(),
-        Some(
-            OrgKind::DistrictUnion
-                | OrgKind::IntermediateUnion
-                | OrgKind::BureauGroup
-                | OrgKind::Grassroots
-        )
+        org.kind,
+        OrgKind::DistrictUnion
+            | OrgKind::IntermediateUnion
+            | OrgKind::BureauGroup
+            | OrgKind::Grassroots
     )
 }
 
@@ -121,21 +120,21 @@ pub struct Snapshot {
     bureau_min: i64,
     /// Every org, in tree order.
     orgs: Vec<Org>,
-    quotas: HashMap<i64, i64>,
+    quotas: HashMap<OrgId, i64>,
     /// Each org's own counts (not its subtree's).
-    own: HashMap<i64, Counts>,
+    own: HashMap<OrgId, Counts>,
 }
 
 /// Reads a snapshot: four queries, one of them grouped over the campaign's activities.
 pub async fn snapshot(db: &Db) -> Result<Snapshot, AppError> {
     let campaign = current_campaign(db).await?;
     let orgs = orgs::list(db, &Scope::everything(), None).await?;
-    let quotas: HashMap<i64, i64> = crate::db::quotas::list(db, campaign.id)
+    let quotas: HashMap<OrgId, i64> = crate::db::quotas::list(db, campaign.id)
         .await?
         .into_iter()
         .map(|q| (q.org_id, q.min_activities))
         .collect();
-    let mut own: HashMap<i64, Counts> = HashMap::new();
+    let mut own: HashMap<OrgId, Counts> = HashMap::new();
     let (first, last) = campaign
         .campaign
         .activity_dates()
@@ -167,19 +166,19 @@ pub fn compute(snap: &Snapshot, scope: &Scope) -> Progress {
     let list: Vec<&Org> = snap.orgs.iter().filter(|o| scope.contains(o)).collect();
     let quotas = &snap.quotas;
     // Sum each org's own tallies, then add them to every ancestor on its path.
-    let by_id: HashMap<i64, &Org> = list.iter().map(|o| (o.id, *o)).collect();
-    let mut subtree: HashMap<i64, Counts> = HashMap::new();
+    let by_id: HashMap<OrgId, &Org> = list.iter().map(|o| (o.id, *o)).collect();
+    let mut subtree: HashMap<OrgId, Counts> = HashMap::new();
     let mut totals = Counts::default();
     for (org_id, counts) in &snap.own {
         let Some(org) = by_id.get(org_id) else {
             continue;
         };
         totals.merge(counts);
-        for ancestor in org.path.split('/').filter_map(|s| s.parse::<i64>().ok()) {
+        for ancestor in org.path.split('/').filter_map(|s| s.parse::<OrgId>().ok()) {
             subtree.entry(ancestor).or_default().merge(counts);
         }
     }
-    let mut children_quota: HashMap<i64, i64> = HashMap::new();
+    let mut children_quota: HashMap<OrgId, i64> = HashMap::new();
     for org in &list {
         if let (Some(parent), Some(q)) = (org.parent_id, quotas.get(&org.id)) {
             *children_quota.entry(parent).or_default() += q;
@@ -187,11 +186,9 @@ pub fn compute(snap: &Snapshot, scope: &Scope) -> Progress {
     }
     let mut rows: Vec<ProgressRow> = list
         .iter()
-        .filter(|o| {
-            is_unit(o) && (quotas.contains_key(&o.id) || o.kind() != Some(OrgKind::Grassroots))
-        })
+        .filter(|o| is_unit(o) && (quotas.contains_key(&o.id) || o.kind != OrgKind::Grassroots))
         .map(|o| {
-            let default = (o.kind() == Some(OrgKind::BureauGroup)).then_some(bureau_min);
+            let default = (o.kind == OrgKind::BureauGroup).then_some(bureau_min);
             let quota = quotas.get(&o.id).copied().or(default);
             let counts = subtree.get(&o.id).cloned().unwrap_or_default();
             ProgressRow {
@@ -219,7 +216,7 @@ pub fn compute(snap: &Snapshot, scope: &Scope) -> Progress {
             .map(|p| 1 + percents.partition_point(|other| *other > p));
     }
     // The scope's quota: its top units' quotas (sub-units' quotas are splits of those).
-    let listed: std::collections::HashSet<i64> = rows.iter().map(|r| r.org_id).collect();
+    let listed: std::collections::HashSet<OrgId> = rows.iter().map(|r| r.org_id).collect();
     let total_quota = rows
         .iter()
         .filter(|r| r.parent_id.is_none_or(|p| !listed.contains(&p)))
@@ -364,7 +361,7 @@ fn quota_problem(
         Some(("单位", format!("“{}”不承担线下活动任务", org.name)))
     } else if !(0..=1000).contains(&n) {
         Some(("任务数", "线下活动任务数须在 0 到 1000 场之间".into()))
-    } else if org.kind() == Some(OrgKind::BureauGroup) && n < bureau_min {
+    } else if org.kind == OrgKind::BureauGroup && n < bureau_min {
         Some((
             "任务数",
             format!("各局、集团公司工会不少于 {bureau_min} 场线下活动"),
@@ -379,7 +376,7 @@ fn quota_problem(
 pub async fn set_quota(
     db: &Db,
     acting: &Acting,
-    org_id: i64,
+    org_id: OrgId,
     min_activities: i64,
 ) -> Result<(), AppError> {
     let org = orgs::get(db, &acting.scope, org_id)
@@ -491,7 +488,7 @@ pub async fn import_allocation(
     let campaign = current_campaign(db).await?;
     let bureau_min = i64::from(campaign.campaign.quotas.bureau_group_min);
     let mut errors = Vec::new();
-    let mut planned: Vec<(i64, i64)> = Vec::new();
+    let mut planned: Vec<(OrgId, i64)> = Vec::new();
     for (line, cells) in &table.rows {
         let unit = cells.get(c_unit).map(|s| s.trim()).unwrap_or_default();
         let count = cells.get(c_count).map(|s| s.trim()).unwrap_or_default();

@@ -1,6 +1,7 @@
 //! The register of worker good-netizen propagandists (职工好网民宣传员), the "2" of 12351+.
 //! Units register them; the same person is counted once per campaign.
 
+use crate::domain::ids::OrgId;
 use serde::Deserialize;
 
 use crate::db::audit::{self, Event};
@@ -23,7 +24,7 @@ pub struct NewPropagandist {
     pub accounts: String,
     /// Their unit; default the account's own.
     #[serde(default)]
-    pub org_id: Option<i64>,
+    pub org_id: Option<OrgId>,
 }
 
 pub async fn list(db: &Db, acting: &Acting) -> Result<Vec<Propagandist>, AppError> {

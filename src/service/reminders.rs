@@ -7,6 +7,7 @@
 //! a lease, so it goes out once; a failed e-mail is retried with backoff. `wangju serve` runs a
 //! pass every minute; `wangju reminders run` runs one (for cron).
 
+use crate::domain::ids::{OrgId, UserId};
 use std::collections::HashSet;
 use std::time::Duration;
 
@@ -322,7 +323,7 @@ pub const MAX_NOTE_CHARS: usize = 500;
 pub async fn send_manual(
     db: &Db,
     acting: &Acting,
-    org_id: i64,
+    org_id: OrgId,
     note: &str,
     today: NaiveDate,
 ) -> Result<i64, AppError> {
@@ -405,7 +406,7 @@ pub async fn send_manual(
 
 /// Marks a reminder to the reader's own unit as read. Not audited: it changes only the
 /// reader's own view.
-pub async fn mark_read(db: &Db, org_id: i64, user_id: i64, id: i64) -> Result<(), AppError> {
+pub async fn mark_read(db: &Db, org_id: OrgId, user_id: UserId, id: i64) -> Result<(), AppError> {
     let mut tx = db.begin().await?;
     let found = db_reminders::mark_read(&mut tx, id, org_id, user_id, unix_now()).await?;
     if !found {

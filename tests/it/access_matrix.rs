@@ -205,7 +205,7 @@ async fn no_route_leaks_across_scope() {
         let admin = app.admin().await;
         let db = &app.state.db;
         let org_id = |name: &'static str| async move {
-            wangju::db::orgs::find_by_name(db, name).await.ok().flatten().map_or(-1, |o| o.id)
+            wangju::db::orgs::find_by_name(db, name).await.ok().flatten().map_or(-1, |o| o.id.get())
         };
         // Our side: 河西区 with a grassroots union. The secret side: 南开区 with one.
         let hexi = org_id("河西区总工会").await;

@@ -257,8 +257,8 @@ async fn admins_create_accounts_only_within_their_grant() {
     each_backend(|app| async move {
         let unit = app.user(Role::UnitAdmin, "河西区总工会").await;
         let agent = app.signed_in(&unit).await;
-        let hexi = wangju::db::orgs::find_by_name(&app.state.db, "河西区总工会").await.ok().flatten().map(|o| o.id).unwrap_or(0);
-        let nankai = wangju::db::orgs::find_by_name(&app.state.db, "南开区总工会").await.ok().flatten().map(|o| o.id).unwrap_or(0);
+        let hexi = wangju::db::orgs::find_by_name(&app.state.db, "河西区总工会").await.ok().flatten().map(|o| o.id.get()).expect("org exists");
+        let nankai = wangju::db::orgs::find_by_name(&app.state.db, "南开区总工会").await.ok().flatten().map(|o| o.id.get()).expect("org exists");
         // A city admin is above a unit admin's grant.
         let (status, body) = agent
             .send_json(reqwest::Method::POST, "/api/v1/users", &serde_json::json!({"login": "boss", "display_name": "某某", "role": "city_admin", "org_id": hexi}))

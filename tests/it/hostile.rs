@@ -296,7 +296,7 @@ async fn imports_follow_the_rules_of_single_edits() {
             .await
             .expect("query")
             .expect("org");
-        assert_eq!(org.kind, "district_union");
+        assert_eq!(org.kind, wangju::domain::org::OrgKind::DistrictUnion);
         // The form refuses the same change, and a rename of its own unit.
         let r = district
             .post_form(

@@ -221,7 +221,7 @@ async fn id_of(app: &TestApp, name: &str) -> i64 {
         .await
         .ok()
         .flatten()
-        .map_or(-1, |o| o.id)
+        .map_or(-1, |o| o.id.get())
 }
 
 /// A unit admin of `org` with an e-mail address; returns its login.

@@ -682,7 +682,7 @@ async fn a_grassroots_union_registers_its_workers_through_its_own_link() {
         let r = worker.post_form("/register", &fields).await;
         assert_eq!(r.status(), StatusCode::SEE_OTHER, "registered");
         let account = wangju::db::users::by_login(&app.state.db, WORKER_PHONE).await.expect("q").expect("account");
-        assert_eq!(account.org_id, union_id);
+        assert_eq!(account.org_id.get(), union_id);
         // Over the API too.
         let mut api = app.agent();
         api.refresh_csrf().await;
@@ -691,7 +691,7 @@ async fn a_grassroots_union_registers_its_workers_through_its_own_link() {
             .await;
         assert_eq!(s, StatusCode::CREATED, "{body}");
         let account = wangju::db::users::by_login(&app.state.db, "13812340000").await.expect("q").expect("account");
-        assert_eq!(account.org_id, union_id);
+        assert_eq!(account.org_id.get(), union_id);
 
         // The admin replaces a link that spread too far: the old one stops working, audited.
         let r = admin.post_form(&format!("/orgs/{union_id}/invite"), &[("renew", "1")]).await;

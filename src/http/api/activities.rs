@@ -1,3 +1,4 @@
+use crate::domain::ids::{ActivityId, OrgId};
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -42,7 +43,7 @@ pub async fn list(
 #[derive(Deserialize, ToSchema)]
 pub struct NewActivity {
     /// The holding unit; default the account's own.
-    pub org_id: Option<i64>,
+    pub org_id: Option<OrgId>,
     #[serde(flatten)]
     pub input: ActivityInput,
 }
@@ -77,7 +78,7 @@ pub async fn create(
 pub async fn show(
     State(state): State<AppState>,
     CurrentUser(s): CurrentUser,
-    ApiPath(id): ApiPath<i64>,
+    ApiPath(id): ApiPath<ActivityId>,
 ) -> ApiResult<Json<Activity>> {
     Ok(Json(activities::get(&state.db, &s.acting(), id).await?))
 }
@@ -88,7 +89,7 @@ pub async fn show(
 pub async fn update(
     State(state): State<AppState>,
     CurrentUser(s): CurrentUser,
-    ApiPath(id): ApiPath<i64>,
+    ApiPath(id): ApiPath<ActivityId>,
     JsonBody(input): JsonBody<ActivityInput>,
 ) -> ApiResult<Json<Activity>> {
     let acting = s.acting();
@@ -119,7 +120,7 @@ pub struct StepDone {
 pub async fn transition(
     State(state): State<AppState>,
     CurrentUser(s): CurrentUser,
-    ApiPath(id): ApiPath<i64>,
+    ApiPath(id): ApiPath<ActivityId>,
     JsonBody(step): JsonBody<Step>,
 ) -> ApiResult<Json<StepDone>> {
     let status = activities::transition(
@@ -169,7 +170,7 @@ pub struct Quota {
 pub async fn set_quota(
     State(state): State<AppState>,
     CurrentUser(s): CurrentUser,
-    ApiPath(org_id): ApiPath<i64>,
+    ApiPath(org_id): ApiPath<OrgId>,
     JsonBody(q): JsonBody<Quota>,
 ) -> ApiResult<StatusCode> {
     progress::set_quota(&state.db, &s.acting(), org_id, q.min_activities).await?;
@@ -182,7 +183,7 @@ pub async fn set_quota(
 pub async fn photos(
     State(state): State<AppState>,
     CurrentUser(s): CurrentUser,
-    ApiPath(id): ApiPath<i64>,
+    ApiPath(id): ApiPath<ActivityId>,
 ) -> ApiResult<Json<Vec<crate::service::photos::Photo>>> {
     Ok(Json(
         crate::service::photos::list(&state.db, &s.acting(), id).await?,
@@ -197,7 +198,7 @@ pub async fn photos(
 pub async fn add_photo(
     State(state): State<AppState>,
     CurrentUser(s): CurrentUser,
-    ApiPath(id): ApiPath<i64>,
+    ApiPath(id): ApiPath<ActivityId>,
     body: axum::body::Bytes,
 ) -> ApiResult<(StatusCode, Json<Created>)> {
     let photo_id =

@@ -1,3 +1,4 @@
+use crate::domain::ids::{OrgId, UserId};
 use crate::http::extract::Json as JsonBody;
 use axum::Json;
 use axum::extract::State;
@@ -44,12 +45,12 @@ pub struct LoginRequest {
 
 #[derive(Serialize, ToSchema)]
 pub struct Me {
-    pub id: i64,
+    pub id: UserId,
     pub login: String,
     pub display_name: String,
     pub role: String,
     pub role_label: String,
-    pub org_id: i64,
+    pub org_id: OrgId,
     pub org_name: String,
     pub must_change_password: bool,
     /// Token for writes in this session.
@@ -70,12 +71,12 @@ pub async fn login(
     let (user, session) =
         crate::http::pages::auth::limited_login(&state, &req.login, &req.password, &ip).await?;
     let org = crate::db::orgs::get_by_id(&state.db, user.org_id).await?;
-    let role = user.role();
+    let role = Some(user.role);
     let me = Me {
         id: user.id,
         login: user.login.clone(),
         display_name: user.display_name.clone(),
-        role: user.role.clone(),
+        role: user.role.code().to_string(),
         role_label: role.map_or("", |r| r.label_zh()).to_string(),
         org_id: user.org_id,
         org_name: org.map(|o| o.name).unwrap_or_default(),

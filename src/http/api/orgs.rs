@@ -1,3 +1,4 @@
+use crate::domain::ids::OrgId;
 use crate::http::extract::{ApiPath, ApiQuery, Json as JsonBody};
 use axum::Json;
 use axum::extract::State;
@@ -41,7 +42,7 @@ pub async fn list(
 pub async fn show(
     State(state): State<AppState>,
     CurrentUser(s): CurrentUser,
-    ApiPath(org_id): ApiPath<i64>,
+    ApiPath(org_id): ApiPath<OrgId>,
 ) -> ApiResult<Json<Org>> {
     let org = orgs::get(&state.db, &s.scope(), org_id)
         .await?
@@ -67,7 +68,7 @@ pub async fn create(
 pub async fn update(
     State(state): State<AppState>,
     CurrentUser(s): CurrentUser,
-    ApiPath(org_id): ApiPath<i64>,
+    ApiPath(org_id): ApiPath<OrgId>,
     JsonBody(input): JsonBody<OrgInput>,
 ) -> ApiResult<Json<Org>> {
     let org = service::update(&state.db, &s.scope(), org_id, &input, &s.actor()).await?;

@@ -1,6 +1,7 @@
 //! Reminders (催报): those the account's unit received, those sent to units in its scope, and
 //! sending one by hand.
 
+use crate::domain::ids::OrgId;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -78,7 +79,7 @@ pub struct Sent {
 pub async fn send(
     State(state): State<AppState>,
     CurrentUser(s): CurrentUser,
-    ApiPath(org_id): ApiPath<i64>,
+    ApiPath(org_id): ApiPath<OrgId>,
     JsonBody(input): JsonBody<ManualReminder>,
 ) -> ApiResult<(StatusCode, Json<Sent>)> {
     let id = reminders::send_manual(

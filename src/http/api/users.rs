@@ -1,3 +1,4 @@
+use crate::domain::ids::UserId;
 use crate::http::extract::{ApiPath, Json as JsonBody};
 use axum::Json;
 use axum::extract::State;
@@ -33,7 +34,7 @@ pub async fn list(
 pub async fn show(
     State(state): State<AppState>,
     CurrentUser(s): CurrentUser,
-    ApiPath(user_id): ApiPath<i64>,
+    ApiPath(user_id): ApiPath<UserId>,
 ) -> ApiResult<Json<UserRow>> {
     let row = crate::http::pages::users::in_scope(&state, &s, user_id).await?;
     Ok(Json(present(row, &s)))
@@ -53,7 +54,7 @@ pub struct EmailInput {
 pub async fn set_email(
     State(state): State<AppState>,
     CurrentUser(s): CurrentUser,
-    ApiPath(user_id): ApiPath<i64>,
+    ApiPath(user_id): ApiPath<UserId>,
     JsonBody(input): JsonBody<EmailInput>,
 ) -> ApiResult<Json<UserRow>> {
     let row = crate::http::pages::users::in_scope(&state, &s, user_id).await?;
@@ -66,7 +67,7 @@ pub async fn set_email(
 
 #[derive(Serialize, ToSchema)]
 pub struct Created {
-    pub id: i64,
+    pub id: UserId,
     /// Shown once; the account must change it at first login.
     pub one_time_password: String,
 }

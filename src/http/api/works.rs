@@ -7,6 +7,7 @@
 //! phone that lost its connection continues from there. The request that completes the file
 //! returns the automatic check.
 
+use crate::domain::ids::WorkId;
 use axum::Json;
 use axum::body::Body;
 use axum::extract::State;
@@ -43,7 +44,7 @@ pub async fn register(
         return Err(AppError::RateLimited.into());
     }
     match service::register(&state.db, &body, &ip).await {
-        Ok(id) => Ok((StatusCode::CREATED, Json(Created { id }))),
+        Ok(id) => Ok((StatusCode::CREATED, Json(Created { id: id.get() }))),
         Err(e) => {
             if matches!(e, AppError::Invalid(_)) {
                 state.login_limiter.record_failure(&ip);
@@ -149,7 +150,7 @@ pub async fn submit(
     JsonBody(body): JsonBody<Submission>,
 ) -> ApiResult<(StatusCode, Json<Created>)> {
     let id = service::submit(&state.db, &state.clock, &s.acting(), body).await?;
-    Ok((StatusCode::CREATED, Json(Created { id })))
+    Ok((StatusCode::CREATED, Json(Created { id: id.get() })))
 }
 
 /// One work with its automatic findings.
@@ -158,7 +159,7 @@ pub async fn submit(
 pub async fn show(
     State(state): State<AppState>,
     CurrentUser(s): CurrentUser,
-    ApiPath(id): ApiPath<i64>,
+    ApiPath(id): ApiPath<WorkId>,
 ) -> ApiResult<Json<Work>> {
     Ok(Json(service::get(&state.db, &s.acting(), id).await?))
 }
@@ -170,7 +171,7 @@ pub async fn show(
 pub async fn resubmit(
     State(state): State<AppState>,
     CurrentUser(s): CurrentUser,
-    ApiPath(id): ApiPath<i64>,
+    ApiPath(id): ApiPath<WorkId>,
     JsonBody(body): JsonBody<Submission>,
 ) -> ApiResult<StatusCode> {
     service::resubmit(&state.db, &state.clock, &s.acting(), id, body).await?;
@@ -191,7 +192,7 @@ pub struct DecisionBody {
 pub async fn decide(
     State(state): State<AppState>,
     CurrentUser(s): CurrentUser,
-    ApiPath(id): ApiPath<i64>,
+    ApiPath(id): ApiPath<WorkId>,
     JsonBody(body): JsonBody<DecisionBody>,
 ) -> ApiResult<StatusCode> {
     service::decide(&state.db, &s.acting(), id, body.decision, &body.reason).await?;

@@ -1,6 +1,7 @@
 //! Offline activities: list, plan, report, and the approval chain. The progress table, quotas
 //! and the Excel and Word downloads are in `progress.rs`, `quotas.rs` and `exports.rs`.
 
+use crate::domain::ids::{ActivityId, OrgId};
 use askama::Template;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -24,12 +25,12 @@ pub struct StatusChip {
 }
 
 pub struct Line {
-    pub id: i64,
+    pub id: ActivityId,
     pub name: String,
     pub org_name: String,
     pub starts_at: String,
     pub status: &'static str,
-    pub status_code: String,
+    pub status_code: &'static str,
     pub participants: i64,
     pub verified: i64,
     /// Claimed attendance far above the checked-in count.
@@ -59,7 +60,7 @@ pub struct ListQuery {
     status: String,
     /// A unit in scope: its subtree.
     #[serde(default)]
-    org: Option<i64>,
+    org: Option<OrgId>,
     #[serde(default)]
     from: String,
     #[serde(default)]
@@ -154,7 +155,7 @@ pub async fn list(
             .map(|a| Line {
                 id: a.row.id,
                 status: a.status().label_zh(),
-                status_code: a.row.status.clone(),
+                status_code: a.row.status.code(),
                 name: a.row.name,
                 org_name: a.row.org_name,
                 starts_at: a.row.starts_at.replace('T', " "),
@@ -182,7 +183,7 @@ struct FormPage {
     nav: Nav,
     csrf: String,
     /// None: a new plan.
-    id: Option<i64>,
+    id: Option<ActivityId>,
     title: String,
     input: ActivityInput,
     units: Vec<Choice>,
@@ -195,9 +196,9 @@ struct FormPage {
 async fn form_page(
     state: &AppState,
     session: &Session,
-    id: Option<i64>,
+    id: Option<ActivityId>,
     input: ActivityInput,
-    org_id: i64,
+    org_id: OrgId,
     errors: Vec<FieldError>,
 ) -> AppResult<(StatusCode, Html<String>)> {
     let campaign = crate::service::acting::current_campaign(&state.db).await?;
@@ -206,11 +207,9 @@ async fn form_page(
         .into_iter()
         .filter(|o| {
             !matches!(
-                o.kind(),
-                Some(
-                    crate::domain::org::OrgKind::CoOrganiser
-                        | crate::domain::org::OrgKind::ExternalHost
-                )
+                o.kind,
+                crate::domain::org::OrgKind::CoOrganiser
+                    | crate::domain::org::OrgKind::ExternalHost
             )
         })
         .map(|o| Choice {
@@ -281,7 +280,7 @@ pub async fn new_form(
 }
 
 /// Reads the activity form. Number fields are checked here so a typo gets a Chinese message.
-fn read_form(pairs: &[(String, String)]) -> (ActivityInput, Option<i64>, Vec<FieldError>) {
+fn read_form(pairs: &[(String, String)]) -> (ActivityInput, Option<OrgId>, Vec<FieldError>) {
     let one = |key: &str| {
         pairs
             .iter()
@@ -403,7 +402,7 @@ pub struct ShowQuery {
 pub async fn show(
     State(state): State<AppState>,
     CurrentUser(session): CurrentUser,
-    Path(id): Path<i64>,
+    Path(id): Path<ActivityId>,
     Query(q): Query<ShowQuery>,
 ) -> AppResult<Response> {
     let acting = session.acting();
@@ -459,7 +458,7 @@ pub(crate) async fn show_page(
             let input: ActivityInput = serde_json::from_str(&v.document).unwrap_or_default();
             VersionLine {
                 version: v.version,
-                status: Status::parse(&v.status).map_or("", Status::label_zh),
+                status: v.status.label_zh(),
                 saved_at: format_time(v.saved_at),
                 summary: format!(
                     "{}；面对面 {} 人",
@@ -488,7 +487,7 @@ pub(crate) async fn show_page(
 pub async fn update(
     State(state): State<AppState>,
     CurrentUser(session): CurrentUser,
-    Path(id): Path<i64>,
+    Path(id): Path<ActivityId>,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> AppResult<Response> {
     let (input, _, errors) = read_form(&pairs);
@@ -528,7 +527,7 @@ pub struct StepForm {
 pub async fn transition(
     State(state): State<AppState>,
     CurrentUser(session): CurrentUser,
-    Path(id): Path<i64>,
+    Path(id): Path<ActivityId>,
     Form(form): Form<StepForm>,
 ) -> AppResult<Response> {
     let step = Transition::parse(&form.step)

@@ -1,6 +1,7 @@
 //! The check-in page attendees reach by scanning an activity's QR code (one screen, on a
 //! phone), and the organiser's printable poster.
 
+use crate::domain::ids::ActivityId;
 use askama::Template;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -200,7 +201,7 @@ pub async fn submit(
 struct PosterPage {
     nav: Nav,
     csrf: String,
-    activity_id: i64,
+    activity_id: ActivityId,
     activity: String,
     org: String,
     when: String,
@@ -213,7 +214,7 @@ struct PosterPage {
 pub async fn poster(
     State(state): State<AppState>,
     CurrentUser(session): CurrentUser,
-    Path(id): Path<i64>,
+    Path(id): Path<ActivityId>,
 ) -> AppResult<Html<String>> {
     let acting = session.acting();
     // Looking never makes a code: a GET must not change anything (a link preview or a
@@ -236,7 +237,7 @@ pub async fn poster(
 pub async fn make_code(
     State(state): State<AppState>,
     CurrentUser(session): CurrentUser,
-    Path(id): Path<i64>,
+    Path(id): Path<ActivityId>,
 ) -> AppResult<Response> {
     checkin::code_for(&state.db, &session.acting(), id).await?;
     Ok(axum::response::Redirect::to(&format!("/activities/{id}/checkin")).into_response())
@@ -246,7 +247,7 @@ pub async fn make_code(
 pub async fn qr_svg(
     State(state): State<AppState>,
     CurrentUser(session): CurrentUser,
-    Path(id): Path<i64>,
+    Path(id): Path<ActivityId>,
     headers: axum::http::HeaderMap,
 ) -> AppResult<Response> {
     let url = checkin_url(&state, &session, id, &headers).await?;
@@ -257,7 +258,7 @@ pub async fn qr_svg(
 pub async fn qr_png(
     State(state): State<AppState>,
     CurrentUser(session): CurrentUser,
-    Path(id): Path<i64>,
+    Path(id): Path<ActivityId>,
     headers: axum::http::HeaderMap,
 ) -> AppResult<Response> {
     let url = checkin_url(&state, &session, id, &headers).await?;
@@ -268,7 +269,7 @@ pub async fn qr_png(
 async fn checkin_url(
     state: &AppState,
     session: &Session,
-    id: i64,
+    id: ActivityId,
     headers: &axum::http::HeaderMap,
 ) -> AppResult<String> {
     let token = checkin::existing_code(&state.db, &session.acting(), id)
@@ -281,7 +282,7 @@ async fn checkin_url(
 #[template(path = "attendees.html")]
 struct AttendeesPage {
     nav: Nav,
-    activity_id: i64,
+    activity_id: ActivityId,
     activity: String,
     claimed: i64,
     attendees: Vec<AttendeeLine>,
@@ -303,7 +304,7 @@ struct AttendeeLine {
 pub async fn attendees(
     State(state): State<AppState>,
     CurrentUser(session): CurrentUser,
-    Path(activity_id): Path<i64>,
+    Path(activity_id): Path<ActivityId>,
 ) -> AppResult<Html<String>> {
     let acting = session.acting();
     let activity = crate::service::activities::get(&state.db, &acting, activity_id).await?;

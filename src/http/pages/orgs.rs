@@ -1,5 +1,6 @@
 //! The org tree: browse and search within scope, create, edit, import and export.
 
+use crate::domain::ids::OrgId;
 use crate::http::extract::Form;
 use crate::http::extract::Multipart;
 use crate::http::extract::{Path, Query};
@@ -23,7 +24,7 @@ use crate::service::orgs::{self as service, EXPORT_HEADER, OrgInput};
 
 /// One line of the tree as shown.
 pub struct OrgLine {
-    pub id: i64,
+    pub id: OrgId,
     pub name: String,
     pub kind: &'static str,
     pub depth: usize,
@@ -212,9 +213,9 @@ struct OrgPage {
     kind_code: String,
     contact_name: String,
     contact_phone: String,
-    parent_id: Option<i64>,
-    /// The selected parent in the drop-down (-1: none).
-    parent_sel: i64,
+    parent_id: Option<OrgId>,
+    /// The selected parent in the drop-down (`OrgId(-1)`: none).
+    parent_sel: OrgId,
     parent_name: String,
     children: Vec<OrgLine>,
     accounts: usize,
@@ -244,7 +245,7 @@ pub struct ShowQuery {
 pub async fn show(
     State(state): State<AppState>,
     CurrentUser(session): CurrentUser,
-    Path(org_id): Path<i64>,
+    Path(org_id): Path<OrgId>,
     Query(q): Query<ShowQuery>,
     headers: HeaderMap,
 ) -> AppResult<Html<String>> {
@@ -258,7 +259,7 @@ async fn org_page(
     state: &AppState,
     session: &Session,
     headers: &HeaderMap,
-    org_id: i64,
+    org_id: OrgId,
     errors: Vec<FieldError>,
     done: Option<&str>,
 ) -> AppResult<(StatusCode, Html<String>)> {
@@ -295,11 +296,11 @@ async fn org_page(
         nav: Nav::for_session(session),
         csrf: session.csrf.clone(),
         org: line(&org, org.depth),
-        kind_code: org.kind.clone(),
+        kind_code: org.kind.code().to_string(),
         contact_name: org.contact_name.clone().unwrap_or_default(),
         contact_phone: org.contact_phone.clone().unwrap_or_default(),
         parent_id: org.parent_id,
-        parent_sel: org.parent_id.unwrap_or(-1),
+        parent_sel: org.parent_id.unwrap_or(OrgId(-1)),
         parent_name,
         children,
         accounts,
@@ -321,7 +322,7 @@ async fn org_page(
 pub async fn update(
     State(state): State<AppState>,
     CurrentUser(session): CurrentUser,
-    Path(org_id): Path<i64>,
+    Path(org_id): Path<OrgId>,
     headers: HeaderMap,
     Form(form): Form<OrgForm>,
 ) -> AppResult<Response> {
@@ -465,7 +466,7 @@ pub struct InviteForm {
 pub async fn make_invite(
     State(state): State<AppState>,
     CurrentUser(session): CurrentUser,
-    Path(org_id): Path<i64>,
+    Path(org_id): Path<OrgId>,
     Form(form): Form<InviteForm>,
 ) -> AppResult<Response> {
     service::invite(&state.db, &session.acting(), org_id, form.renew.is_some()).await?;
@@ -476,7 +477,7 @@ pub async fn make_invite(
 pub async fn invite_png(
     State(state): State<AppState>,
     CurrentUser(session): CurrentUser,
-    Path(org_id): Path<i64>,
+    Path(org_id): Path<OrgId>,
     headers: HeaderMap,
 ) -> AppResult<Response> {
     // Looking never makes a link: the org page's button (a POST) does.

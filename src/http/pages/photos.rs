@@ -1,6 +1,7 @@
 //! Photos on an activity's page: added by the reporting unit (several at once from a phone's
 //! gallery), shown as thumbnails, served like every stored file (never run by the browser).
 
+use crate::domain::ids::ActivityId;
 use axum::extract::multipart::MultipartRejection;
 use axum::extract::{Multipart, State};
 use axum::http::HeaderMap;
@@ -24,7 +25,7 @@ pub const BODY_LIMIT: usize = MAX_FILES * MAX_BYTES + 64 * 1024;
 pub async fn add(
     State(state): State<AppState>,
     CurrentUser(session): CurrentUser,
-    Path(id): Path<i64>,
+    Path(id): Path<ActivityId>,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> AppResult<Response> {
     let acting = session.acting();
@@ -116,7 +117,7 @@ pub struct FileQuery {
 pub async fn file(
     State(state): State<AppState>,
     CurrentUser(session): CurrentUser,
-    Path((id, photo_id)): Path<(i64, i64)>,
+    Path((id, photo_id)): Path<(ActivityId, i64)>,
     Query(q): Query<FileQuery>,
     headers: HeaderMap,
 ) -> AppResult<Response> {
@@ -135,7 +136,7 @@ pub async fn file(
 pub async fn remove(
     State(state): State<AppState>,
     CurrentUser(session): CurrentUser,
-    Path((id, photo_id)): Path<(i64, i64)>,
+    Path((id, photo_id)): Path<(ActivityId, i64)>,
 ) -> AppResult<Response> {
     photos::remove(&state.db, &state.store, &session.acting(), id, photo_id).await?;
     Ok(Redirect::to(&format!("/activities/{id}?done=photo_removed#photos")).into_response())

@@ -1,6 +1,7 @@
 //! The progress table: each unit in scope with its quota, its activities by status and the
 //! 12351 counters, from the node's progress snapshot; city and unit admins set quotas from it.
 
+use crate::domain::ids::OrgId;
 use askama::Template;
 use axum::extract::State;
 use axum::response::Html;
@@ -20,7 +21,7 @@ struct ProgressPage {
     csrf: String,
     p: std::sync::Arc<Progress>,
     may_allocate: bool,
-    own_org: i64,
+    own_org: OrgId,
     city: bool,
     message: Option<String>,
     errors: Vec<FieldError>,

@@ -1,5 +1,6 @@
 //! The propagandist register (职工好网民宣传员).
 
+use crate::domain::ids::OrgId;
 use askama::Template;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -15,7 +16,7 @@ use crate::http::session::{CurrentUser, Session};
 use crate::service::propagandists::{self, NewPropagandist, Propagandist};
 
 pub struct UnitOption {
-    pub id: i64,
+    pub id: OrgId,
     pub name: String,
 }
 

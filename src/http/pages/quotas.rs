@@ -1,6 +1,7 @@
 //! Setting quotas: one unit's minimum number of activities from the progress table, or a whole
 //! allocation table imported in Annex 1's layout (all rows or none).
 
+use crate::domain::ids::OrgId;
 use axum::extract::State;
 
 use crate::http::extract::Multipart;
@@ -25,7 +26,7 @@ pub struct QuotaForm {
 pub async fn set_quota(
     State(state): State<AppState>,
     CurrentUser(session): CurrentUser,
-    Path(org_id): Path<i64>,
+    Path(org_id): Path<OrgId>,
     Form(form): Form<QuotaForm>,
 ) -> AppResult<Response> {
     let result = match form.min_activities.trim().parse::<i64>() {

@@ -1,6 +1,7 @@
 //! Reminders (催报) in Wangju: the list an admin's unit received (marking them read), the ones
 //! sent to units in its scope with how their e-mail went, and sending one by hand.
 
+use crate::domain::ids::OrgId;
 use askama::Template;
 use axum::extract::State;
 use axum::response::{Html, IntoResponse, Redirect, Response};
@@ -117,7 +118,7 @@ pub struct RemindForm {
 pub async fn send(
     State(state): State<AppState>,
     CurrentUser(session): CurrentUser,
-    Path(org_id): Path<i64>,
+    Path(org_id): Path<OrgId>,
     Form(form): Form<RemindForm>,
 ) -> AppResult<Response> {
     reminders::send_manual(

@@ -1,5 +1,6 @@
 //! Accounts within scope: list, create (with a one-time password shown once), reset, disable.
 
+use crate::domain::ids::{OrgId, UserId};
 use crate::http::extract::Form;
 use crate::http::extract::{Path, Query};
 use askama::Template;
@@ -26,7 +27,7 @@ pub struct RoleOption {
 }
 
 pub struct OrgOption {
-    pub id: i64,
+    pub id: OrgId,
     pub name: String,
 }
 
@@ -38,7 +39,6 @@ pub fn present(mut row: UserRow, session: &Session) -> UserRow {
     if !unmasked {
         row.email = row.email.as_deref().map(mask_email);
     }
-    row.role = Role::parse(&row.role).map_or(row.role.clone(), |r| r.label_zh().to_string());
     row
 }
 
@@ -123,7 +123,7 @@ struct IssuedPage {
     nav: Nav,
     login: String,
     password: String,
-    user_id: i64,
+    user_id: UserId,
     reset: bool,
 }
 
@@ -154,7 +154,7 @@ pub async fn create(
         phone: Some(form.phone.clone()),
         email: Some(form.email.clone()),
         role: form.role.clone(),
-        org_id: form.org_id.trim().parse().unwrap_or(-1),
+        org_id: form.org_id.trim().parse().unwrap_or(OrgId(-1)),
     };
     match accounts::create_account(
         &state.db,
@@ -204,7 +204,7 @@ async fn moderation_view(
     session: &Session,
     row: &UserRow,
 ) -> AppResult<Option<Vec<SubProjectChoice>>> {
-    if session.role != Role::CityAdmin || Role::parse(&row.role) != Some(Role::Moderator) {
+    if session.role != Role::CityAdmin || row.role != Role::Moderator {
         return Ok(None);
     }
     let assigned = works::moderator_sub_projects(&state.db, row.id).await?;
@@ -223,7 +223,7 @@ async fn moderation_view(
 
 /// The account `user_id` if the session may manage it (or it is the session's own); others are
 /// not found, as if they did not exist.
-pub async fn in_scope(state: &AppState, session: &Session, user_id: i64) -> AppResult<UserRow> {
+pub async fn in_scope(state: &AppState, session: &Session, user_id: UserId) -> AppResult<UserRow> {
     let row = users::get_row(&state.db, &session.scope(), user_id)
         .await?
         .ok_or(AppError::NotFound)?;
@@ -236,17 +236,15 @@ pub async fn in_scope(state: &AppState, session: &Session, user_id: i64) -> AppR
 
 /// Whether the session may manage the account (see `Role::may_manage_account`).
 pub fn manages(session: &Session, row: &UserRow) -> bool {
-    Role::parse(&row.role).is_some_and(|target| {
-        session
-            .role
-            .may_manage_account(&session.org.path, target, &row.org_path)
-    })
+    session
+        .role
+        .may_manage_account(&session.org.path, row.role, &row.org_path)
 }
 
 pub async fn show(
     State(state): State<AppState>,
     CurrentUser(session): CurrentUser,
-    Path(user_id): Path<i64>,
+    Path(user_id): Path<UserId>,
     Query(q): Query<ShowQuery>,
 ) -> AppResult<Html<String>> {
     let row = in_scope(&state, &session, user_id).await?;
@@ -275,7 +273,7 @@ pub struct ShowQuery {
 pub async fn set_sub_projects(
     State(state): State<AppState>,
     CurrentUser(session): CurrentUser,
-    Path(user_id): Path<i64>,
+    Path(user_id): Path<UserId>,
     RawForm(body): RawForm,
 ) -> AppResult<Response> {
     let row = in_scope(&state, &session, user_id).await?;
@@ -302,7 +300,7 @@ pub struct EmailForm {
 pub async fn set_email(
     State(state): State<AppState>,
     CurrentUser(session): CurrentUser,
-    Path(user_id): Path<i64>,
+    Path(user_id): Path<UserId>,
     Form(form): Form<EmailForm>,
 ) -> AppResult<Response> {
     let row = in_scope(&state, &session, user_id).await?;
@@ -330,7 +328,7 @@ pub async fn set_email(
 pub async fn reset_password(
     State(state): State<AppState>,
     CurrentUser(session): CurrentUser,
-    Path(user_id): Path<i64>,
+    Path(user_id): Path<UserId>,
 ) -> AppResult<Html<String>> {
     let row = in_scope(&state, &session, user_id).await?;
     if row.id == session.user.id {
@@ -358,7 +356,7 @@ pub struct StatusForm {
 pub async fn set_status(
     State(state): State<AppState>,
     CurrentUser(session): CurrentUser,
-    Path(user_id): Path<i64>,
+    Path(user_id): Path<UserId>,
     Form(form): Form<StatusForm>,
 ) -> AppResult<Response> {
     let row = in_scope(&state, &session, user_id).await?;

@@ -133,7 +133,7 @@ pub async fn seed(
     let known = org_rows::list(db, &Scope::everything(), None).await?;
     let city = known
         .iter()
-        .find(|o| o.kind() == Some(OrgKind::CityUnion) && o.parent_id.is_none())
+        .find(|o| o.kind == OrgKind::CityUnion && o.parent_id.is_none())
         .cloned()
         .ok_or_else(|| AppError::Internal(anyhow::anyhow!("组织树里没有市总工会")))?;
     let mut tree = Tree::new(known);

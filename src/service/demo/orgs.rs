@@ -6,6 +6,7 @@ use crate::clock::unix_now;
 use crate::db::Tx;
 use crate::db::demo::{self as demo_db, Value as V};
 use crate::db::users::{self, NewUser};
+use crate::domain::ids::OrgId;
 use crate::domain::role::Role;
 
 /// The planned orgs that are not stored yet, with the ids the plan gave them.
@@ -42,7 +43,7 @@ pub(super) async fn insert_quotas(
     let mut n = 0;
     for node in &tree.nodes {
         let Some(q) = node.quota else { continue };
-        demo_db::upsert_quota(tx, campaign_id, node.id, q).await?;
+        demo_db::upsert_quota(tx, campaign_id, OrgId(node.id), q).await?;
         n += 1;
     }
     Ok(n)
@@ -70,7 +71,7 @@ pub(super) async fn upsert_admins(
                     display_name: &display,
                     phone: None,
                     role: Role::UnitAdmin,
-                    org_id: node.id,
+                    org_id: OrgId(node.id),
                     password_hash: hash,
                     must_change_password: true,
                 },

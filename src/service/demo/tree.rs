@@ -48,7 +48,7 @@ pub(super) struct Tree {
 
 impl Tree {
     pub(super) fn new(known: Vec<Org>) -> Tree {
-        let next_id = known.iter().map(|o| o.id).max().unwrap_or(0) + 1;
+        let next_id = known.iter().map(|o| o.id.get()).max().unwrap_or(0) + 1;
         let index = known
             .iter()
             .enumerate()
@@ -57,9 +57,9 @@ impl Tree {
         let nodes = known
             .into_iter()
             .map(|o| Node {
-                id: o.id,
+                id: o.id.get(),
                 parent: None,
-                kind: o.kind().unwrap_or(OrgKind::Grassroots),
+                kind: o.kind,
                 short: short_name(&o.name),
                 name: o.name,
                 path: o.path,
@@ -170,7 +170,7 @@ pub(super) fn short_name(name: &str) -> String {
 }
 
 pub(super) fn grow_tianjin(tree: &mut Tree, city: &Org, rng: &mut StdRng) {
-    let Some(root) = tree.find_id(city.id) else {
+    let Some(root) = tree.find_id(city.id.get()) else {
         return;
     };
     for (name, login, busy, streets) in TIANJIN {
@@ -207,7 +207,7 @@ pub(super) fn grow_tianjin(tree: &mut Tree, city: &Org, rng: &mut StdRng) {
 }
 
 pub(super) fn grow_provinces(tree: &mut Tree, city: &Org, rng: &mut StdRng) {
-    let Some(root) = tree.find_id(city.id) else {
+    let Some(root) = tree.find_id(city.id.get()) else {
         return;
     };
     for (province, login, cities) in PROVINCES {

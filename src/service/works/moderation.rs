@@ -9,6 +9,7 @@ use crate::db::campaigns::StoredCampaign;
 use crate::db::users;
 use crate::db::works;
 use crate::domain::campaign::Participation;
+use crate::domain::ids::{UserId, WorkId};
 use crate::domain::role::Role;
 use crate::domain::work::{self, Decision};
 use crate::error::AppError;
@@ -17,7 +18,7 @@ use crate::service::acting::{Acting, current_campaign};
 /// The sub-projects (code and name) a moderator checks in the current campaign.
 pub async fn moderator_sub_projects(
     db: &Db,
-    user_id: i64,
+    user_id: UserId,
 ) -> Result<Vec<(String, String)>, AppError> {
     let campaign = current_campaign(db).await?;
     let codes = works::assignments(db, user_id, campaign.id).await?;
@@ -47,7 +48,7 @@ pub async fn hosted_sub_projects(db: &Db) -> Result<Vec<(String, String)>, AppEr
 pub async fn assign_moderator(
     db: &Db,
     acting: &Acting,
-    user_id: i64,
+    user_id: UserId,
     codes: &[String],
 ) -> Result<(), AppError> {
     if acting.role != Role::CityAdmin {
@@ -92,12 +93,12 @@ pub fn moderated_codes(
 pub async fn set_moderator_sub_projects(
     db: &Db,
     actor: &Actor,
-    by: Option<i64>,
-    user_id: i64,
+    by: Option<UserId>,
+    user_id: UserId,
     codes: &[String],
 ) -> Result<(), AppError> {
     let user = users::by_id(db, user_id).await?.ok_or(AppError::NotFound)?;
-    if user.role() != Some(Role::Moderator) {
+    if user.role != Role::Moderator {
         return Err(AppError::Conflict(format!(
             "“{}”不是审核员账号，不能分配审核的子项目",
             user.display_name
@@ -128,7 +129,7 @@ pub async fn set_moderator_sub_projects(
 pub async fn decide(
     db: &Db,
     acting: &Acting,
-    id: i64,
+    id: WorkId,
     decision: Decision,
     reason: &str,
 ) -> Result<(), AppError> {

@@ -7,6 +7,7 @@ use crate::db::audit::{self, Event};
 use crate::db::orgs::{self, Scope};
 use crate::db::works::{self, NewParticipation};
 use crate::domain::campaign::{Participation, SubProject};
+use crate::domain::ids::OrgId;
 use crate::error::{AppError, FieldError};
 use crate::service::acting::{Acting, current_campaign};
 
@@ -15,7 +16,7 @@ pub struct ParticipationInput {
     pub sub_project: String,
     /// The unit taking part (in the account's scope; defaults to its own).
     #[serde(default)]
-    pub org_id: Option<i64>,
+    pub org_id: Option<OrgId>,
     pub work_title: String,
     pub authors: String,
     /// Where it was submitted (the host's platform).

@@ -2,6 +2,7 @@
 //! decision deadline), who may see it, the lists by role, a work's history, and the stored file
 //! (the metadata-free copy, never the original).
 
+use crate::domain::ids::WorkId;
 use serde::Serialize;
 
 use crate::db::Db;
@@ -32,7 +33,7 @@ pub struct Work {
 
 impl Work {
     pub fn status(&self) -> WorkStatus {
-        WorkStatus::parse(&self.row.status).unwrap_or(WorkStatus::Submitted)
+        self.row.status
     }
 
     /// Whether the automatic check raised warnings for the moderator.
@@ -54,7 +55,7 @@ fn decorate(acting: &Acting, row: works::WorkRow) -> Work {
     };
     let submitted_on = crate::clock::china_date(row.submitted_at);
     let due = work::decision_due(submitted_on);
-    let status = WorkStatus::parse(&row.status).unwrap_or(WorkStatus::Submitted);
+    let status = row.status;
     Work {
         authors,
         contact,
@@ -82,7 +83,7 @@ fn may_view(acting: &Acting, row: &works::WorkRow, assigned: bool) -> bool {
         || (acting.role.may_report_activities() && row.org_path.starts_with(&acting.scope.prefix))
 }
 
-pub async fn get(db: &Db, acting: &Acting, id: i64) -> Result<Work, AppError> {
+pub async fn get(db: &Db, acting: &Acting, id: WorkId) -> Result<Work, AppError> {
     let Some(row) = works::work(db, id).await? else {
         return Err(AppError::NotFound);
     };
@@ -133,7 +134,7 @@ pub async fn file(
     db: &Db,
     store: &FileStore,
     acting: &Acting,
-    work_id: i64,
+    work_id: WorkId,
 ) -> Result<ServedFile, AppError> {
     let work = get(db, acting, work_id).await?;
     let upload = works::upload(db, &work.row.upload_id)

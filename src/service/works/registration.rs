@@ -5,6 +5,8 @@ use crate::db::audit::{self, Actor, Event};
 use crate::db::orgs::{self, Scope};
 use crate::db::users::{self, NewUser};
 use crate::db::{Db, is_unique_violation};
+use crate::domain::ids::OrgId;
+use crate::domain::ids::UserId;
 use crate::domain::mask::valid_phone;
 use crate::domain::password::check_new_password;
 use crate::domain::role::Role;
@@ -20,7 +22,7 @@ pub struct Registration {
     pub phone: String,
     /// One of the unions the public form lists (the Annex 1 level); ignored with `join`.
     #[serde(default)]
-    pub org_id: i64,
+    pub org_id: OrgId,
     /// The code of a union's registration link (`/register?join=…`): registers into that union,
     /// at any depth of the tree.
     #[serde(default)]
@@ -41,7 +43,7 @@ pub async fn union_by_invite(db: &Db, code: &str) -> Result<Option<orgs::Org>, A
 }
 
 /// Creates a worker account bound to a union in the tree. Returns the account id.
-pub async fn register(db: &Db, reg: &Registration, ip: &str) -> Result<i64, AppError> {
+pub async fn register(db: &Db, reg: &Registration, ip: &str) -> Result<UserId, AppError> {
     let mut errors = Vec::new();
     let name = reg.real_name.trim();
     let n = name.chars().count();

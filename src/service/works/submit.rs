@@ -10,6 +10,7 @@ use crate::db::audit::{self, Event};
 use crate::db::orgs;
 use crate::db::works::{self, NewWork};
 use crate::domain::campaign::SubProject;
+use crate::domain::ids::{OrgId, WorkId};
 use crate::domain::work::{self, WorkInput};
 use crate::error::{AppError, FieldError};
 use crate::service::acting::{Acting, current_campaign};
@@ -24,7 +25,7 @@ pub struct Submission {
     pub input: WorkInput,
     /// A unit admin filing for a member: the member's unit (defaults to the admin's own).
     #[serde(default)]
-    pub org_id: Option<i64>,
+    pub org_id: Option<OrgId>,
 }
 
 async fn checked_upload(
@@ -90,7 +91,7 @@ pub async fn submit(
     clock: &Clock,
     acting: &Acting,
     submission: Submission,
-) -> Result<i64, AppError> {
+) -> Result<WorkId, AppError> {
     let campaign = current_campaign(db).await?;
     let sub = hosted(&campaign, &submission.sub_project)?;
     submissions_open(&campaign, clock).map_err(AppError::Conflict)?;
@@ -181,7 +182,7 @@ pub async fn resubmit(
     db: &Db,
     clock: &Clock,
     acting: &Acting,
-    id: i64,
+    id: WorkId,
     submission: Submission,
 ) -> Result<(), AppError> {
     let current = get(db, acting, id).await?;

@@ -1,5 +1,6 @@
 //! The moderator's decision on a waiting work (accept, return or reject, with a reason).
 
+use crate::domain::ids::WorkId;
 use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
@@ -23,7 +24,7 @@ pub struct DecisionForm {
 pub async fn decide(
     State(state): State<AppState>,
     CurrentUser(session): CurrentUser,
-    Path(id): Path<i64>,
+    Path(id): Path<WorkId>,
     Form(form): Form<DecisionForm>,
 ) -> AppResult<Response> {
     let Some(decision) = Decision::parse(form.decision.trim()) else {

@@ -1,5 +1,6 @@
 //! The stored file of a work, served through `http::range` (metadata-free copy only).
 
+use crate::domain::ids::WorkId;
 use axum::extract::State;
 use axum::http::{HeaderMap, header};
 use axum::response::Response;
@@ -16,7 +17,7 @@ use crate::service::works as service;
 pub async fn file(
     State(state): State<AppState>,
     CurrentUser(session): CurrentUser,
-    Path(id): Path<i64>,
+    Path(id): Path<WorkId>,
     headers: HeaderMap,
 ) -> AppResult<Response> {
     let served = service::file(&state.db, &state.store, &session.acting(), id).await?;

@@ -25,6 +25,7 @@ pub use registration::{register, register_form};
 pub use show::show;
 pub use submit::{fix_form, resubmit, submit, submit_form};
 
+use crate::domain::ids::OrgId;
 use serde::Deserialize;
 
 use crate::app::AppState;
@@ -93,7 +94,7 @@ fn nav_of(session: &Option<crate::http::session::Session>) -> Nav {
 }
 
 pub struct UnitChoice {
-    pub id: i64,
+    pub id: OrgId,
     pub label: String,
 }
 

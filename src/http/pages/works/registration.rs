@@ -132,7 +132,7 @@ pub async fn register(
     let reg = Registration {
         real_name: form.real_name.clone(),
         phone: form.phone.trim().to_string(),
-        org_id: form.org_id.trim().parse().unwrap_or(0),
+        org_id: form.org_id.trim().parse().unwrap_or_default(),
         join: Some(form.join.trim().to_string()).filter(|j| !j.is_empty()),
         password: form.password.clone(),
         consent: form.consent.is_some(),

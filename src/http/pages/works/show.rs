@@ -1,6 +1,7 @@
 //! One work's page: its details, the automatic check's findings and measurements, the
 //! declarations, its history, and the moderator's decision form.
 
+use crate::domain::ids::WorkId;
 use askama::Template;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
@@ -85,7 +86,7 @@ fn measured_of(report: Option<&serde_json::Value>) -> Vec<(&'static str, String)
 pub(super) async fn work_page(
     state: &AppState,
     session: &crate::http::session::Session,
-    id: i64,
+    id: WorkId,
     message: Option<&'static str>,
     errors: Vec<FieldError>,
 ) -> AppResult<Response> {
@@ -150,7 +151,7 @@ pub(super) async fn work_page(
 pub async fn show(
     State(state): State<AppState>,
     CurrentUser(session): CurrentUser,
-    Path(id): Path<i64>,
+    Path(id): Path<WorkId>,
     Query(q): Query<DoneQuery>,
 ) -> AppResult<Response> {
     let message = match q.done.as_str() {

@@ -1,6 +1,7 @@
 //! Submitting a work from a phone: the form (with the upload widget and the declarations),
 //! filing it, and the author's form for fixing a returned work.
 
+use crate::domain::ids::WorkId;
 use askama::Template;
 use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -25,7 +26,7 @@ struct WorkFormPage {
     p: ProjectView,
     open: Result<(), String>,
     /// Set when fixing a returned work.
-    work_id: Option<i64>,
+    work_id: Option<WorkId>,
     form: WorkForm,
     errors: Vec<FieldError>,
     units: Vec<UnitChoice>,
@@ -81,7 +82,7 @@ async fn work_form_page(
     state: &AppState,
     session: &crate::http::session::Session,
     code: &str,
-    work_id: Option<i64>,
+    work_id: Option<WorkId>,
     form: WorkForm,
     errors: Vec<FieldError>,
 ) -> AppResult<Response> {
@@ -164,7 +165,7 @@ pub async fn submit(
 pub async fn fix_form(
     State(state): State<AppState>,
     CurrentUser(session): CurrentUser,
-    Path(id): Path<i64>,
+    Path(id): Path<WorkId>,
 ) -> AppResult<Response> {
     let w = service::get(&state.db, &session.acting(), id).await?;
     let form = WorkForm {
@@ -193,7 +194,7 @@ pub async fn fix_form(
 pub async fn resubmit(
     State(state): State<AppState>,
     CurrentUser(session): CurrentUser,
-    Path(id): Path<i64>,
+    Path(id): Path<WorkId>,
     Form(form): Form<WorkForm>,
 ) -> AppResult<Response> {
     let acting = session.acting();
