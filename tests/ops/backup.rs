@@ -14,7 +14,7 @@ use crate::support::{self, Node, free_port};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_backup_taken_during_writes_restores_whole() {
-    let _serial = crate::serial();
+    let _serial = crate::serial().await;
     let work = tempfile::tempdir().expect("temp dir");
     let data = work.path().join("data");
     let config = sqlite_config(work.path(), &data, "2020-07-01");

@@ -87,7 +87,7 @@ async fn until_status(url: &str, want: u16, limit: Duration) -> Option<Duration>
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_cluster_behind_nginx_loses_nothing_through_its_faults() {
-    let _serial = crate::serial();
+    let _serial = crate::serial().await;
     let work = tempfile::tempdir().expect("temp dir");
     let pg = PrivatePg::start();
     pg.create_database("wangju").await;
@@ -534,15 +534,36 @@ async fn a_cluster_behind_nginx_loses_nothing_through_its_faults() {
     // restores into an empty database with its counts and audit chain intact.
     let backup_dir = work.path().join("backup");
     let cfg = config_a.display().to_string();
-    let taken = support::wangju(&["backup", "--out", &backup_dir.display().to_string()], &[("WANGJU_CONFIG", &cfg)]);
-    assert!(taken.status.success(), "backup: {}", String::from_utf8_lossy(&taken.stderr));
-    pg.create_database("restored").await;
-    let back = support::wangju(
-        &["restore", &backup_dir.display().to_string(), "--database-url", &pg.url("restored")],
+    let taken = support::wangju(
+        &["backup", "--out", &backup_dir.display().to_string()],
         &[("WANGJU_CONFIG", &cfg)],
     );
-    println!("  backup: {}\n  restore: {}", String::from_utf8_lossy(&taken.stdout).trim(), String::from_utf8_lossy(&back.stdout).trim());
-    assert!(back.status.success(), "restore: {}{}", String::from_utf8_lossy(&back.stdout), String::from_utf8_lossy(&back.stderr));
+    assert!(
+        taken.status.success(),
+        "backup: {}",
+        String::from_utf8_lossy(&taken.stderr)
+    );
+    pg.create_database("restored").await;
+    let back = support::wangju(
+        &[
+            "restore",
+            &backup_dir.display().to_string(),
+            "--database-url",
+            &pg.url("restored"),
+        ],
+        &[("WANGJU_CONFIG", &cfg)],
+    );
+    println!(
+        "  backup: {}\n  restore: {}",
+        String::from_utf8_lossy(&taken.stdout).trim(),
+        String::from_utf8_lossy(&back.stdout).trim()
+    );
+    assert!(
+        back.status.success(),
+        "restore: {}{}",
+        String::from_utf8_lossy(&back.stdout),
+        String::from_utf8_lossy(&back.stderr)
+    );
     drop(nginx);
     drop(a);
     drop(b);

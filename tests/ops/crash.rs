@@ -68,7 +68,7 @@ pub async fn inspect(db_file: &Path) -> Found {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn crash_trials() {
-    let _serial = crate::serial();
+    let _serial = crate::serial().await;
     let trials: usize = std::env::var("WANGJU_CRASH_TRIALS")
         .ok()
         .and_then(|v| v.parse().ok())

@@ -25,7 +25,7 @@ impl Drop for Mount {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_full_disk_refuses_writes_clearly_and_recovers() {
-    let _serial = crate::serial();
+    let _serial = crate::serial().await;
     assert!(
         support::is_root(),
         "this test mounts a tmpfs: run it as root (CI does)"

@@ -18,9 +18,9 @@ mod load;
 mod soak;
 mod support;
 
-/// One operations test at a time (they measure time and use the machine's cores).
-pub fn serial() -> std::sync::MutexGuard<'static, ()> {
-    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
-    LOCK.lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
+/// One operations test at a time (they measure time and use the machine's cores). A Tokio
+/// mutex: the guard lives across each test's awaits, and waiting for it parks no thread.
+pub async fn serial() -> tokio::sync::MutexGuard<'static, ()> {
+    static LOCK: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+    LOCK.lock().await
 }

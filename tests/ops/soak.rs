@@ -23,7 +23,7 @@ fn rss_mb(pid: u32) -> f64 {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "ten minutes; run with scripts/soak"]
 async fn soak_memory_stays_flat() {
-    let _serial = crate::serial();
+    let _serial = crate::serial().await;
     let seconds: u64 = std::env::var("WANGJU_SOAK_SECONDS")
         .ok()
         .and_then(|v| v.parse().ok())
