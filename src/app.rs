@@ -53,8 +53,10 @@ impl App {
     /// Connects, migrates and bootstraps. Returns the first admin's one-time password when this
     /// start created it.
     pub async fn build(settings: Settings) -> anyhow::Result<(AppState, Option<FirstAdmin>)> {
+        // Metrics are recorded from the first moment on.
+        crate::telemetry::prometheus();
         let url = settings.database_url();
-        let db = Db::connect(&url).await?;
+        let db = Db::connect(&url, settings.database_max_connections).await?;
         let lock_file = url
             .strip_prefix("sqlite://")
             .map(|path| std::path::PathBuf::from(format!("{path}.lock")));
@@ -74,11 +76,11 @@ impl App {
             login_limiter: Default::default(),
             store,
             checkins: if settings_group_commit {
-                crate::db::group_commit::GroupCommit::start(&db_for_writer)
+                crate::db::group_commit::GroupCommit::start(&db_for_writer, "checkins")
             } else {
-                crate::db::group_commit::GroupCommit::direct(&db_for_writer)
+                crate::db::group_commit::GroupCommit::direct(&db_for_writer, "checkins")
             },
-            upload_progress: crate::db::group_commit::GroupCommit::start(&db_for_writer),
+            upload_progress: crate::db::group_commit::GroupCommit::start(&db_for_writer, "uploads"),
             checkin_limits: Default::default(),
             progress: Default::default(),
         };
@@ -86,26 +88,52 @@ impl App {
     }
 }
 
-/// Serves until Ctrl-C or SIGTERM, then drains open requests.
+/// Serves until Ctrl-C or SIGTERM. Then: the listener closes at once (the balancer sends new
+/// connections to other nodes), requests in flight may finish for `shutdown_grace_seconds`,
+/// the group-commit queues commit and answer what they hold, and the pools close.
 pub async fn serve(state: AppState, listener: TcpListener) -> anyhow::Result<()> {
+    use std::time::Duration;
     let router = crate::http::router(state.clone());
     let sweeper = tokio::spawn(crate::http::session::sweep_idle(state.clone()));
     let reminders = tokio::spawn(crate::service::reminders::ticker(state.clone()));
     let uploads = tokio::spawn(crate::service::works::sweep_ticker(
         state.db.clone(),
         state.store.clone(),
-        std::time::Duration::from_secs(state.settings.upload_keep_days.saturating_mul(86_400)),
+        Duration::from_secs(state.settings.upload_keep_days.saturating_mul(86_400)),
     ));
-    axum::serve(
+    let (stopping, stopped) = tokio::sync::oneshot::channel::<()>();
+    let serving = axum::serve(
         listener,
         router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
     )
-    .with_graceful_shutdown(shutdown_signal())
-    .await?;
+    .with_graceful_shutdown(async move {
+        shutdown_signal().await;
+        tracing::info!("stop signal: no new connections, finishing the requests in flight");
+        let _ = stopping.send(());
+    })
+    .into_future();
+    let grace = Duration::from_secs(state.settings.shutdown_grace_seconds);
+    let deadline = async move {
+        if stopped.await.is_err() {
+            std::future::pending::<()>().await;
+        }
+        tokio::time::sleep(grace).await;
+    };
+    tokio::select! {
+        served = serving => served?,
+        () = deadline => tracing::warn!(
+            seconds = grace.as_secs(),
+            "requests still in flight after the grace period; stopping anyway"
+        ),
+    }
     sweeper.abort();
     reminders.abort();
     uploads.abort();
-    state.db.close().await;
+    state.checkins.shutdown().await;
+    state.upload_progress.shutdown().await;
+    // Connections still held by requests cut off above are not waited for.
+    let _ = tokio::time::timeout(Duration::from_secs(5), state.db.close()).await;
+    tracing::info!("stopped");
     Ok(())
 }
 

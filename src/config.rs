@@ -65,6 +65,35 @@ pub struct Settings {
     /// reminders appear only in Wangju.
     #[serde(default)]
     pub smtp: Option<SmtpSettings>,
+    /// Proxies (load balancers) whose `X-Forwarded-For` names the client, as CIDR ranges
+    /// (`["10.0.0.0/8"]`, or `"127.0.0.1, 10.0.0.5"` from the environment). Default: none, and
+    /// every client is its socket address. Login and check-in limits and the audit log use the
+    /// client found this way.
+    #[serde(default, deserialize_with = "crate::net::deserialize_list")]
+    pub trusted_proxies: Vec<crate::net::Cidr>,
+    /// Client ranges `/metrics` answers without a token. Default: loopback only.
+    #[serde(
+        default = "crate::net::Cidr::loopback",
+        deserialize_with = "crate::net::deserialize_list"
+    )]
+    pub metrics_allow: Vec<crate::net::Cidr>,
+    /// With a token set, `/metrics` also answers `Authorization: Bearer <token>` from anywhere.
+    #[serde(default)]
+    pub metrics_token: String,
+    /// On SIGTERM: how long requests in flight may take to finish before the node exits anyway.
+    #[serde(default = "default_grace_seconds")]
+    pub shutdown_grace_seconds: u64,
+    /// Connections this node keeps to PostgreSQL at most (SQLite: readers).
+    #[serde(default = "default_max_connections")]
+    pub database_max_connections: u32,
+}
+
+fn default_grace_seconds() -> u64 {
+    30
+}
+
+fn default_max_connections() -> u32 {
+    16
 }
 
 /// How to talk to the mail server.
@@ -150,6 +179,14 @@ impl std::fmt::Debug for Settings {
             .field("s3_endpoint", &self.s3_endpoint)
             .field("s3_bucket", &self.s3_bucket)
             .field("smtp", &self.smtp)
+            .field("trusted_proxies", &self.trusted_proxies)
+            .field("metrics_allow", &self.metrics_allow)
+            .field(
+                "metrics_token",
+                &(!self.metrics_token.is_empty()).then_some("***"),
+            )
+            .field("shutdown_grace_seconds", &self.shutdown_grace_seconds)
+            .field("database_max_connections", &self.database_max_connections)
             .finish()
     }
 }

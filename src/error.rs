@@ -89,6 +89,9 @@ pub enum AppError {
     FileTooLarge(String),
     #[error("service unavailable")]
     Unavailable,
+    /// The disk (or the database's) is full: nothing of the request was kept.
+    #[error("storage full")]
+    StorageFull,
     /// The request took longer than the server allows.
     #[error("request timed out")]
     TimedOut,
@@ -97,19 +100,67 @@ pub enum AppError {
 }
 
 impl From<sqlx::Error> for AppError {
-    /// A database that cannot be reached is a temporary outage (503), not a bug (500).
+    /// A database that cannot be reached is a temporary outage (503), not a bug (500): that
+    /// includes a PostgreSQL restarting (its connections are ended with 57P01, and it refuses
+    /// new ones with 57P03 while it starts). A full disk is said as such.
     fn from(e: sqlx::Error) -> AppError {
-        match e {
-            sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => {
+        let code = e
+            .as_database_error()
+            .and_then(|d| d.code())
+            .map(|c| c.into_owned());
+        match (&e, code.as_deref()) {
+            (
+                sqlx::Error::PoolTimedOut
+                | sqlx::Error::PoolClosed
+                | sqlx::Error::Io(_)
+                | sqlx::Error::Tls(_)
+                | sqlx::Error::WorkerCrashed,
+                _,
+            ) => {
                 tracing::warn!(error = %e, "database unavailable");
                 AppError::Unavailable
             }
-            e => AppError::Internal(e.into()),
+            (_, Some(code)) if database_full(code) => {
+                tracing::error!(error = %e, "database disk full");
+                AppError::StorageFull
+            }
+            (_, Some(code)) if database_unavailable(code) => {
+                tracing::warn!(error = %e, "database unavailable");
+                AppError::Unavailable
+            }
+            _ => AppError::Internal(e.into()),
         }
     }
 }
 
+/// SQLite's SQLITE_FULL (13, with any extended code) or PostgreSQL's `disk_full`.
+fn database_full(code: &str) -> bool {
+    code == "53100" || code.parse::<i32>().is_ok_and(|c| c & 0xff == 13)
+}
+
+/// PostgreSQL: connection exceptions (class 08), shutting down or starting up (57P01–57P03),
+/// too many connections (53300). SQLite: still busy after the busy timeout (5).
+fn database_unavailable(code: &str) -> bool {
+    code.starts_with("08")
+        || matches!(code, "57P01" | "57P02" | "57P03" | "53300")
+        || code.parse::<i32>().is_ok_and(|c| c & 0xff == 5)
+}
+
 impl AppError {
+    /// A failed file operation: a full disk (ENOSPC, over quota) is said as such; anything
+    /// else is an internal error.
+    pub fn io(e: std::io::Error) -> AppError {
+        if matches!(
+            e.kind(),
+            std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded
+        ) {
+            tracing::error!(error = %e, "disk full");
+            AppError::StorageFull
+        } else {
+            AppError::Internal(e.into())
+        }
+    }
+
     pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> AppError {
         AppError::Invalid(vec![FieldError::new(field, message)])
     }
@@ -128,6 +179,7 @@ impl AppError {
             AppError::TooLarge | AppError::FileTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             AppError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::StorageFull => StatusCode::INSUFFICIENT_STORAGE,
             AppError::TimedOut => StatusCode::REQUEST_TIMEOUT,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -150,6 +202,7 @@ impl AppError {
             AppError::FileTooLarge(_) => "file_too_large",
             AppError::MethodNotAllowed => "method_not_allowed",
             AppError::Unavailable => "unavailable",
+            AppError::StorageFull => "storage_full",
             AppError::TimedOut => "timed_out",
             AppError::Internal(_) => "internal",
         }
@@ -181,6 +234,7 @@ impl AppError {
             AppError::TooLarge => "提交的内容太大，请缩小文件或分批提交。".into(),
             AppError::MethodNotAllowed => "这个地址不支持这种请求方式。".into(),
             AppError::Unavailable => "服务暂时不可用，请稍后再试。".into(),
+            AppError::StorageFull => "服务器存储空间已满，这次提交没有保存。请稍后再试；如一直如此，请联系系统管理员清理空间。".into(),
             AppError::TimedOut => "请求处理时间过长，已中止。网络较慢时请稍后重试；上传大文件请用页面上的上传按钮（可断点续传）。".into(),
             AppError::Internal(_) => "服务器内部错误，已记录，请稍后再试。".into(),
         }

@@ -14,6 +14,8 @@ pub mod error;
 pub mod http;
 pub mod mail;
 pub mod media;
+pub mod net;
 pub mod office;
 pub mod service;
 pub mod store;
+pub mod telemetry;

@@ -4,6 +4,7 @@
 //! `media` is `media::command`, beside the media library it drives.
 
 mod audit;
+mod backup;
 mod campaign;
 mod demo;
 mod export;
@@ -80,6 +81,19 @@ enum Command {
     /// Demo data for trying the product and for benchmarks.
     #[command(subcommand)]
     Demo(DemoCommand),
+    /// A consistent backup while the server runs: the database (SQLite snapshot, or pg_dump of
+    /// one snapshot) and a local file store, with a manifest of the counts at that moment.
+    Backup {
+        /// A new (or empty) folder for this backup.
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+    },
+    /// Restore a backup into a new data folder (--data-dir) or an empty PostgreSQL database
+    /// (--database-url), then check its counts and audit log.
+    Restore {
+        /// The backup folder (made by `wangju backup`).
+        dir: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -224,17 +238,11 @@ pub fn main() -> ExitCode {
 }
 
 fn init_tracing(bulk_writes: bool) {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("WANGJU_LOG").unwrap_or_else(|_| {
-        tracing_subscriber::EnvFilter::new(if bulk_writes {
-            "wangju=info,tower_http=warn,sqlx=error"
-        } else {
-            "wangju=info,tower_http=warn,sqlx=warn"
-        })
+    crate::telemetry::init_tracing(if bulk_writes {
+        "wangju=info,tower_http=warn,sqlx=error"
+    } else {
+        "wangju=info,tower_http=warn,sqlx=warn"
     });
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .try_init();
 }
 
 fn overrides(storage: &StorageArgs, listen: Option<String>) -> Overrides {
@@ -267,6 +275,11 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         _ => None,
     };
     let settings = Settings::load(&overrides(&cli.storage, listen))?;
+    // A restore writes into a new folder or an empty database: nothing may be created there
+    // before it (start-up would make a fresh database with a first admin).
+    if let Command::Restore { dir } = &cli.command {
+        return backup::restore(&settings, dir).await;
+    }
     let (state, first_admin) = App::build(settings.clone()).await?;
     let db = &state.db;
     let actor = Actor::cli();
@@ -297,6 +310,8 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Audit(command) => return audit::run(db, command).await,
         Command::Media(command) => return crate::media::command::run(db, command).await,
         Command::Demo(command) => demo::run(db, &actor, command).await?,
+        Command::Backup { out } => backup::backup(db, &settings, &out).await?,
+        Command::Restore { .. } => {}
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -6,10 +6,17 @@
 //!
 //! Without a queue (`GroupCommit::direct`), each write runs its own transaction: the naive way,
 //! kept as the check-in benchmark's baseline.
+//!
+//! On shutdown (`GroupCommit::shutdown`) the queue stops taking writes (they answer 503) and
+//! the writer commits and answers everything already queued before it ends, so a node that is
+//! stopped leaves no acknowledged-to-be write behind.
 
 use std::future::Future;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
 
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{Notify, mpsc, oneshot};
+use tokio::task::JoinHandle;
 
 use super::{Db, Tx};
 use crate::error::AppError;
@@ -29,53 +36,88 @@ const MAX_BATCH: usize = 512;
 struct Pending<W: Write> {
     write: W,
     reply: oneshot::Sender<Result<W::Output, AppError>>,
+    queued: Instant,
+}
+
+/// The writer task's stop signal and handle.
+#[derive(Default)]
+struct Writer {
+    stop: Notify,
+    task: Mutex<Option<JoinHandle<()>>>,
 }
 
 /// A handle to one writer task (cheap to clone), or to none.
 pub struct GroupCommit<W: Write> {
     db: Db,
+    /// The queue's name in metrics (`checkins`, `uploads`).
+    name: &'static str,
     queue: Option<mpsc::Sender<Pending<W>>>,
+    writer: Arc<Writer>,
 }
 
 impl<W: Write> Clone for GroupCommit<W> {
     fn clone(&self) -> Self {
         GroupCommit {
             db: self.db.clone(),
+            name: self.name,
             queue: self.queue.clone(),
+            writer: Arc::clone(&self.writer),
         }
     }
 }
 
 impl<W: Write> GroupCommit<W> {
     /// Starts the writer task (needs a Tokio runtime).
-    pub fn start(db: &Db) -> GroupCommit<W> {
+    pub fn start(db: &Db, name: &'static str) -> GroupCommit<W> {
         let (tx, rx) = mpsc::channel(4 * MAX_BATCH);
-        tokio::spawn(run(db.clone(), rx));
+        let writer = Arc::new(Writer::default());
+        let task = tokio::spawn(run(db.clone(), name, rx, Arc::clone(&writer)));
+        if let Ok(mut slot) = writer.task.lock() {
+            *slot = Some(task);
+        }
         GroupCommit {
             db: db.clone(),
+            name,
             queue: Some(tx),
+            writer,
         }
     }
 
     /// One transaction per write, no task.
-    pub fn direct(db: &Db) -> GroupCommit<W> {
+    pub fn direct(db: &Db, name: &'static str) -> GroupCommit<W> {
         GroupCommit {
             db: db.clone(),
+            name,
             queue: None,
+            writer: Arc::default(),
         }
     }
 
     /// Applies `write` and returns once it is committed.
     pub async fn write(&self, write: W) -> Result<W::Output, AppError> {
         let Some(queue) = &self.queue else {
+            crate::telemetry::group_commit(self.name, 1);
             return Ok(alone(&self.db, &write).await?);
         };
         let (reply, answer) = oneshot::channel();
         queue
-            .send(Pending { write, reply })
+            .send(Pending {
+                write,
+                reply,
+                queued: Instant::now(),
+            })
             .await
             .map_err(|_| AppError::Unavailable)?;
         answer.await.map_err(|_| AppError::Unavailable)?
+    }
+
+    /// Stops taking writes, commits and answers those queued, and waits for the writer to end.
+    pub async fn shutdown(&self) {
+        self.writer.stop.notify_one();
+        let task = self.writer.task.lock().ok().and_then(|mut t| t.take());
+        if let Some(task) = task {
+            let _ = task.await;
+        }
     }
 }
 
@@ -86,10 +128,37 @@ async fn alone<W: Write>(db: &Db, write: &W) -> Result<W::Output, sqlx::Error> {
     Ok(out)
 }
 
-async fn run<W: Write>(db: Db, mut rx: mpsc::Receiver<Pending<W>>) {
+async fn run<W: Write>(
+    db: Db,
+    name: &'static str,
+    mut rx: mpsc::Receiver<Pending<W>>,
+    writer: Arc<Writer>,
+) {
     let mut batch: Vec<Pending<W>> = Vec::with_capacity(MAX_BATCH);
-    while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
-        match apply_batch(&db, &batch).await {
+    let mut stopping = false;
+    loop {
+        let n = if stopping {
+            rx.recv_many(&mut batch, MAX_BATCH).await
+        } else {
+            tokio::select! {
+                n = rx.recv_many(&mut batch, MAX_BATCH) => n,
+                () = writer.stop.notified() => {
+                    // No new writes; what is queued is still committed and answered.
+                    stopping = true;
+                    rx.close();
+                    continue;
+                }
+            }
+        };
+        if n == 0 {
+            break;
+        }
+        crate::telemetry::group_commit(name, batch.len());
+        let committed = apply_batch(&db, &batch).await;
+        for p in &batch {
+            crate::telemetry::group_commit_wait(name, p.queued.elapsed());
+        }
+        match committed {
             Ok(outputs) => {
                 for (p, out) in batch.drain(..).zip(outputs) {
                     let _ = p.reply.send(Ok(out));

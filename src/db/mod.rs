@@ -5,6 +5,7 @@
 
 pub mod activities;
 pub mod audit;
+pub mod backup;
 pub mod campaigns;
 pub mod checkins;
 pub mod demo;
@@ -94,6 +95,15 @@ impl Tx {
     }
 }
 
+/// How many connections one pool holds and how many of them are idle.
+#[derive(Debug, Clone, Copy)]
+pub struct PoolStats {
+    pub name: &'static str,
+    pub size: u32,
+    pub idle: u32,
+    pub max: u32,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
     Sqlite,
@@ -101,8 +111,10 @@ pub enum Backend {
 }
 
 impl Db {
-    /// Connects, creating the SQLite file (and its folder) when needed.
-    pub async fn connect(url: &str) -> anyhow::Result<Db> {
+    /// Connects, creating the SQLite file (and its folder) when needed. `max_connections` is
+    /// the PostgreSQL pool's size (SQLite: its readers; it has one writer).
+    pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<Db> {
+        let max_connections = max_connections.max(1);
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let options = PgConnectOptions::from_str(url)
                 .context("PostgreSQL 连接地址格式不对")?
@@ -112,7 +124,9 @@ impl Db {
                     ("lock_timeout", "10s"),
                 ]);
             let pool = PgPoolOptions::new()
-                .max_connections(16)
+                .max_connections(max_connections)
+                // A request waits this long for a connection, then answers 503: during a
+                // database outage nodes answer, they do not hang.
                 .acquire_timeout(Duration::from_secs(5))
                 .connect_with(options)
                 .await
@@ -144,7 +158,7 @@ impl Db {
             .with_context(|| format!("无法打开 SQLite 数据库 {path}"))?;
             let read = open_sqlite(
                 SqlitePoolOptions::new()
-                    .max_connections(8)
+                    .max_connections(max_connections.min(8))
                     .acquire_timeout(Duration::from_secs(5)),
                 options.read_only(true),
             )
@@ -178,7 +192,19 @@ impl Db {
     /// front so a read-then-write transaction cannot fail half-way on a concurrent writer.
     pub async fn begin(&self) -> Result<Tx, sqlx::Error> {
         match self {
-            Db::Sqlite { write, .. } => Ok(Tx::Sqlite(write.begin_with("BEGIN IMMEDIATE").await?)),
+            Db::Sqlite { write, .. } => match write.begin_with("BEGIN IMMEDIATE").await {
+                // A COMMIT that failed (a full disk) leaves sqlx's one write connection
+                // counted as inside a transaction, and every later write would fail on it
+                // until a restart. That connection is closed; a fresh one takes its place.
+                Err(e) if e.to_string().contains("non-zero transaction depth") => {
+                    tracing::warn!("replacing the SQLite write connection after a failed commit");
+                    let mut stuck = write.acquire().await?;
+                    stuck.close_on_drop();
+                    drop(stuck);
+                    Ok(Tx::Sqlite(write.begin_with("BEGIN IMMEDIATE").await?))
+                }
+                begun => Ok(Tx::Sqlite(begun?)),
+            },
             Db::Postgres(pool) => Ok(Tx::Postgres(pool.begin().await?)),
         }
     }
@@ -216,6 +242,22 @@ impl Db {
             sql::query(&UNLOCK_STARTUP).execute(&mut *conn).await?;
         }
         Ok(())
+    }
+
+    /// Connections of each pool, for `/metrics`.
+    pub fn pool_stats(&self) -> Vec<PoolStats> {
+        fn stats<DB: sqlx::Database>(name: &'static str, pool: &sqlx::Pool<DB>) -> PoolStats {
+            PoolStats {
+                name,
+                size: pool.size(),
+                idle: u32::try_from(pool.num_idle()).unwrap_or(u32::MAX),
+                max: pool.options().get_max_connections(),
+            }
+        }
+        match self {
+            Db::Sqlite { read, write } => vec![stats("read", read), stats("write", write)],
+            Db::Postgres(pool) => vec![stats("postgres", pool)],
+        }
     }
 
     pub async fn close(&self) {
@@ -263,6 +305,7 @@ pub fn statements() -> Vec<&'static sql::Sql> {
         STATEMENTS,
         activities::STATEMENTS,
         audit::STATEMENTS,
+        backup::STATEMENTS,
         campaigns::STATEMENTS,
         checkins::STATEMENTS,
         demo::STATEMENTS,

@@ -36,6 +36,8 @@ statements! {
     RECIPIENTS = "SELECT display_name, email FROM users
          WHERE org_id = $1 AND role IN ('unit_admin', 'grassroots_admin') AND NOT disabled
            AND email IS NOT NULL AND email <> '' ORDER BY id";
+    /// E-mails still to go out (pending or failed and to be retried), for `/metrics`.
+    MAIL_WAITING = "SELECT COUNT(*) FROM reminders WHERE mail_status IN ('pending', 'failed')";
     UNREAD_COUNT = "SELECT COUNT(*) FROM reminders r WHERE r.org_id = $1
            AND NOT EXISTS (SELECT 1 FROM reminder_reads x WHERE x.reminder_id = r.id AND x.user_id = $2)";
     INSERT_READ = "INSERT INTO reminder_reads (reminder_id, user_id, read_at)
@@ -250,6 +252,11 @@ pub async fn for_org(
 }
 
 /// How many reminders to `org_id` that `user_id` has not read.
+/// E-mails still to go out, whole database (the reminder queue's length).
+pub async fn mail_waiting(db: &Db) -> Result<i64, sqlx::Error> {
+    on_pool!(db, pool => query_scalar(&MAIL_WAITING).fetch_one(pool).await)
+}
+
 pub async fn unread_count(db: &Db, org_id: OrgId, user_id: UserId) -> Result<i64, sqlx::Error> {
     on_pool!(db, pool => query_scalar(&UNREAD_COUNT)
         .bind(org_id)

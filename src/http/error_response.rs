@@ -8,8 +8,10 @@ use axum::response::{IntoResponse, Redirect, Response};
 
 use crate::error::{ApiError, AppError, ErrorBody};
 
-/// Logs an internal error's cause; the user sees only the generic message.
+/// Counts the error by its code and logs an internal error's cause; the user sees only the
+/// generic message.
 fn log(e: &AppError) {
+    crate::telemetry::error(e.code());
     if let AppError::Internal(cause) = e {
         tracing::error!(error = ?cause, "request failed");
     }

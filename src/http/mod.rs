@@ -7,6 +7,7 @@ pub mod assets;
 pub mod error_response;
 pub mod extract;
 pub mod limit;
+pub mod observe;
 pub mod pages;
 pub mod range;
 pub mod session;
@@ -15,10 +16,12 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::http::HeaderName;
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, delete, get, patch, post, put};
+use tower_http::request_id::{PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
@@ -99,6 +102,8 @@ pub fn route_table() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
         r(M::GET, "/", Access::Public, get(home::overview)),
         r(M::GET, "/healthz", Access::Public, get(health)),
         r(M::GET, "/livez", Access::Public, get(live)),
+        // Loopback (or `metrics_allow`, or the token) only; 404 to everyone else.
+        r(M::GET, "/metrics", Access::Public, get(observe::metrics)),
         r(M::GET, "/static/{file}", Access::Public, get(assets::serve)),
         // Signing in and out.
         r(M::GET, "/login", Access::Public, get(auth::login_form)),
@@ -620,9 +625,11 @@ pub fn routes() -> Vec<RouteSpec> {
 pub fn router(state: AppState) -> Router {
     let mut router = Router::new();
     for (spec, handler) in route_table() {
-        let access = spec.access;
-        let gate =
-            middleware::from_fn(move |request: Request, next: Next| enforce(access, request, next));
+        let (access, template) = (spec.access, spec.path);
+        let gate = middleware::from_fn(move |request: Request, next: Next| {
+            observe::RouteSlot::set(&request, template);
+            enforce(access, request, next)
+        });
         router = router.route(spec.path, handler.route_layer(gate));
     }
     router
@@ -655,7 +662,19 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             security_headers,
         ))
-        .layer(TraceLayer::new_for_http())
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            observe::observe,
+        ))
+        .layer(TraceLayer::new_for_http().make_span_with(observe::request_span))
+        .layer(PropagateRequestIdLayer::new(HeaderName::from_static(
+            observe::REQUEST_ID,
+        )))
+        .layer(SetRequestIdLayer::new(
+            HeaderName::from_static(observe::REQUEST_ID),
+            observe::RandomId,
+        ))
+        .layer(middleware::from_fn(observe::sanitise_request_id))
         .with_state(state)
 }
 

@@ -87,9 +87,13 @@ impl Session {
     }
 }
 
-/// The client address: the socket peer. (Behind a proxy, configure it to pass the client's
-/// address; Wangju does not trust `X-Forwarded-For` from arbitrary clients.)
+/// The client address: the socket peer, or, when the peer is one of `trusted_proxies`, the
+/// address the proxy names in `X-Forwarded-For` (resolved once per request by
+/// `observe::observe`). Login and check-in limits and the audit log key on it.
 pub fn client_ip(parts: &Parts) -> String {
+    if let Some(ip) = parts.extensions.get::<crate::http::observe::ClientIp>() {
+        return ip.0.to_string();
+    }
     parts
         .extensions
         .get::<ConnectInfo<SocketAddr>>()

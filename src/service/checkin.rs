@@ -186,7 +186,13 @@ pub async fn check_in(
         names_per_device: NAMES_PER_DEVICE,
         join_register,
     };
-    let outcome = match writer.write(row).await? {
+    let stored = writer.write(row).await?;
+    crate::telemetry::checkin(match stored {
+        Stored::New => "new",
+        Stored::Repeat => "repeat",
+        Stored::DeviceFull => "device_full",
+    });
+    let outcome = match stored {
         Stored::New => Outcome::CheckedIn,
         Stored::Repeat => Outcome::AlreadyCheckedIn,
         Stored::DeviceFull => {

@@ -82,7 +82,7 @@ pub async fn add(
     let key = random_token()[..32].to_string();
     let image_key = format!("photos/{key}.jpg");
     let thumb_key = format!("photos/{key}.thumb.jpg");
-    let internal = |e: crate::store::StoreError| AppError::Internal(e.into());
+    let internal = AppError::from;
     store
         .put_bytes(&image_key, prepared.image)
         .await

@@ -270,6 +270,9 @@ pub async fn run_pass(
     let created = create_due(db, today).await?;
     let mut report = deliver(db, today, smtp).await?;
     report.created = created;
+    crate::telemetry::reminder_mails("sent", report.mailed);
+    crate::telemetry::reminder_mails("failed", report.failed);
+    crate::telemetry::reminder_mails("skipped", report.skipped);
     Ok(report)
 }
 

@@ -39,6 +39,46 @@ impl StoreError {
     pub fn is_not_found(&self) -> bool {
         self.0.kind() == opendal::ErrorKind::NotFound
     }
+
+    /// The disk under a local store (or the scratch folder) is full (ENOSPC, EDQUOT).
+    pub fn is_storage_full(&self) -> bool {
+        let mut source: Option<&(dyn std::error::Error + 'static)> = Some(&self.0);
+        while let Some(e) = source {
+            if let Some(io) = e.downcast_ref::<std::io::Error>()
+                && is_full(io)
+            {
+                return true;
+            }
+            source = e.source();
+        }
+        false
+    }
+}
+
+/// Whether an I/O error means "no space left" (or over quota).
+pub fn is_full(e: &std::io::Error) -> bool {
+    matches!(
+        e.kind(),
+        std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded
+    )
+}
+
+impl From<StoreError> for crate::error::AppError {
+    /// A full disk is said as such (507, in Chinese); anything else is an internal error.
+    fn from(e: StoreError) -> crate::error::AppError {
+        if e.is_storage_full() {
+            tracing::error!(error = %e, "file store full");
+            crate::error::AppError::StorageFull
+        } else {
+            crate::error::AppError::Internal(e.into())
+        }
+    }
+}
+
+impl From<std::io::Error> for StoreError {
+    fn from(e: std::io::Error) -> StoreError {
+        io(e)
+    }
 }
 
 /// The S3 multipart part size: S3 wants parts of at least 5 MiB, so the writer gathers this
@@ -112,6 +152,11 @@ impl FileStore {
 
     pub fn backend(&self) -> Backend {
         self.backend
+    }
+
+    /// The local store's folder (None for S3), for backups.
+    pub fn local_root(&self) -> Option<&Path> {
+        self.local_root.as_deref()
     }
 
     /// A writer for a new object at `key`, one write in flight at a time.

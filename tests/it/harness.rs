@@ -124,6 +124,11 @@ pub fn settings(dir: &TempDir, database_url: String) -> Settings {
         smtp: None,
         checkin_group_commit: true,
         upload_keep_days: 7,
+        trusted_proxies: Vec::new(),
+        metrics_allow: wangju::net::Cidr::loopback(),
+        metrics_token: String::new(),
+        shutdown_grace_seconds: 30,
+        database_max_connections: 16,
     }
 }
 

@@ -13,6 +13,7 @@ mod demo;
 mod harness;
 mod hostile;
 mod media;
+mod observability;
 mod orgs;
 mod overview;
 mod photos;

@@ -155,8 +155,7 @@ where
         let written = storage
             .store
             .write_stream(&key, body, size - received)
-            .await
-            .doing("writing an upload chunk to the store")?;
+            .await?;
         let n = match written {
             Written::OverLimit => {
                 return Err(AppError::FileTooLarge(format!(
@@ -181,6 +180,7 @@ where
                     "同一文件正在另一个连接上上传，请稍后刷新页面查看进度",
                 ));
             }
+            crate::telemetry::upload_bytes(n);
         }
         if let Written::Interrupted(_) = written {
             // The connection is gone; nobody reads this answer. The bytes are kept.
@@ -210,11 +210,11 @@ async fn finish(
     let row = own_upload(db, acting, id).await?;
     let campaign = current_campaign(db).await?;
     let sub = sub_project(&campaign, &row.sub_project)?.clone();
-    let internal = |e: crate::store::StoreError| AppError::Internal(e.into());
+    let internal = AppError::from;
     let parts = works::upload_parts(db, id).await?;
     tokio::fs::create_dir_all(storage.scratch)
         .await
-        .doing("listing an upload's parts")?;
+        .map_err(AppError::io)?;
     // Deleted when dropped, whichever way checking ends (unless moved into the store first).
     let scratch = |name: String| {
         tempfile::TempPath::try_from_path(storage.scratch.join(name))
@@ -255,7 +255,7 @@ async fn finish(
     })
     .await
     .doing("checking an uploaded file off the async threads")?
-    .doing("checking an uploaded file")?;
+    .map_err(AppError::io)?;
     let keys = match verdict {
         Verdict::Accepted => {
             let key = random_token()[..32].to_string();

@@ -1,0 +1,113 @@
+//! The soak: one node (SQLite, release build via `scripts/soak`) under steady mixed load for
+//! `WANGJU_SOAK_SECONDS` (600), its resident memory sampled every 10 s. Passes when the memory
+//! at the end is within 10% of the level after the first minute. `#[ignore]`d in the normal
+//! run: it takes ten minutes.
+
+use std::time::{Duration, Instant};
+
+use crate::crash::sqlite_config;
+use crate::load::{self, Session, Stop, Target};
+use crate::support::{self, Node, free_port};
+
+fn rss_mb(pid: u32) -> f64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("VmRSS:"))
+                .and_then(|v| v.split_whitespace().next()?.parse::<f64>().ok())
+        })
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "ten minutes; run with scripts/soak"]
+async fn soak_memory_stays_flat() {
+    let _serial = crate::serial().await;
+    let seconds: u64 = std::env::var("WANGJU_SOAK_SECONDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(600);
+    let work = tempfile::tempdir().expect("temp dir");
+    let data = work.path().join("data");
+    let config = sqlite_config(work.path(), &data, "2020-07-01");
+    let node = Node::start("soak", &config, free_port(), work.path());
+    let pid = node.pid();
+    let target = Target {
+        base: node.base(),
+        local: None,
+    };
+    let password = node.first_password.clone().expect("admin password");
+    let admin = Session::first_admin(&target, &password).await;
+    let (_, path) = load::checkin_activity(&admin, "2020-07-01", "长稳测试签到").await;
+    let worker = load::worker(&target).await;
+    let ledger: load::Shared = Default::default();
+    let stop = Stop::new(Duration::from_secs(seconds));
+    let ms = Duration::from_millis;
+    let loops = vec![
+        tokio::spawn(load::reports(
+            Session::login(&target, "admin", load::PASSWORD).await,
+            ledger.clone(),
+            stop.clone(),
+            "2020-07-01",
+            ms(200),
+        )),
+        tokio::spawn(load::checkins(
+            target.clone(),
+            path,
+            ledger.clone(),
+            stop.clone(),
+            ms(100),
+        )),
+        tokio::spawn(load::browse(
+            Session::anonymous(&target),
+            admin.clone(),
+            ledger.clone(),
+            stop.clone(),
+            ms(20),
+        )),
+        tokio::spawn(load::uploads(
+            worker,
+            support::test_video(),
+            64 * 1024,
+            ledger.clone(),
+            stop.clone(),
+        )),
+    ];
+    let start = Instant::now();
+    let mut curve = Vec::new();
+    while !stop.now() {
+        tokio::time::sleep(Duration::from_secs(10)).await;
+        curve.push((start.elapsed().as_secs(), rss_mb(pid)));
+    }
+    for l in loops {
+        let _ = l.await;
+    }
+    let events = ledger.lock().map(|l| l.events.len()).unwrap_or(0);
+    let failed = ledger
+        .lock()
+        .map(|l| {
+            l.events
+                .iter()
+                .filter(|e| e.status == 0 || e.status >= 500)
+                .count()
+        })
+        .unwrap_or(0);
+    let at_minute = curve.iter().find(|(t, _)| *t >= 60).map_or(0.0, |c| c.1);
+    let end = curve.last().map_or(0.0, |c| c.1);
+    println!("\nsoak: {seconds} s of mixed load on one node, {events} requests, {failed} failed");
+    println!(
+        "  RSS (MB) every 10 s: {}",
+        curve
+            .iter()
+            .map(|(t, m)| format!("{t}s {m:.1}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    println!(
+        "  after the first minute {at_minute:.1} MB, at the end {end:.1} MB: {:+.1}% (limit ±10%)",
+        (end / at_minute - 1.0) * 100.0
+    );
+    assert_eq!(failed, 0);
+    assert!(end <= at_minute * 1.10, "memory grew past 10%");
+}
