@@ -61,6 +61,13 @@ pub struct Settings {
     /// (a phone that never finished, a checked file nobody submitted).
     #[serde(default = "default_upload_keep_days")]
     pub upload_keep_days: u64,
+    /// Longest a request may take (seconds), upload chunks excepted.
+    #[serde(default = "default_request_timeout")]
+    pub request_timeout_seconds: u64,
+    /// An upload chunk whose body pauses this long (seconds) is ended there; what arrived is
+    /// kept and the phone resumes from it.
+    #[serde(default = "default_upload_idle")]
+    pub upload_idle_seconds: u64,
     /// The mail server reminders go out through (`[smtp]` in the config file). Without it,
     /// reminders appear only in Wangju.
     #[serde(default)]
@@ -153,6 +160,14 @@ impl std::fmt::Debug for SmtpSettings {
 
 fn default_true() -> bool {
     true
+}
+
+fn default_request_timeout() -> u64 {
+    30
+}
+
+fn default_upload_idle() -> u64 {
+    30
 }
 
 fn default_upload_keep_days() -> u64 {

@@ -56,6 +56,8 @@ pub enum Conflict {
     WrongRole,
     /// Something with that key exists already.
     AlreadyExists,
+    /// The account has as many of these open as it may (e.g. uploads receiving).
+    TooManyOpen,
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -12,6 +12,10 @@ use super::{Db, Tx, on_pool, on_tx};
 use crate::clock::unix_now;
 
 statements! {
+    /// Takes the owner's row lock (a no-op write) so that counting and inserting are atomic.
+    LOCK_OWNER = "UPDATE users SET updated_at = updated_at WHERE id = $1";
+    /// Uploads of an owner still receiving bytes.
+    OPEN_UPLOADS = "SELECT COUNT(*) FROM uploads WHERE owner_id = $1 AND state = 'receiving'";
     UPLOAD_BY_ID = concatcp!(UPLOAD, " WHERE id = $1");
     ABANDONED_UPLOADS = concatcp!("SELECT id, stored_key, clean_key FROM uploads WHERE ", ABANDONED, " ORDER BY updated_at LIMIT $2");
     /// Compare-and-set: only while the upload is still abandoned.
@@ -114,14 +118,29 @@ pub struct NewUpload<'a> {
     pub size_bytes: i64,
 }
 
-pub async fn insert_upload(db: &Db, new: NewUpload<'_>) -> Result<(), sqlx::Error> {
+/// Records a new upload unless its owner already has `max_open` uploads still receiving;
+/// false when refused. The owner's row is locked first, so concurrent announcements from one
+/// account are counted one after another (on PostgreSQL too) and cannot pass the cap together.
+pub async fn insert_upload(
+    db: &Db,
+    new: NewUpload<'_>,
+    max_open: i64,
+) -> Result<bool, sqlx::Error> {
     let now = unix_now();
     let mut tx = db.begin().await?;
+    on_tx!(&mut tx, c => query(&LOCK_OWNER)
+        .bind(new.owner_id).execute(c).await.map(|r| r.rows_affected()))?;
+    let open: i64 = on_tx!(&mut tx, c => query_scalar(&OPEN_UPLOADS)
+        .bind(new.owner_id).fetch_one(c).await)?;
+    if open >= max_open {
+        return Ok(false);
+    }
     on_tx!(&mut tx, c => query(&INSERT_UPLOAD)
         .bind(new.id).bind(new.owner_id).bind(new.campaign_id).bind(new.sub_project)
         .bind(new.file_name).bind(new.size_bytes).bind(now)
         .execute(c).await.map(|r| r.rows_affected()))?;
-    tx.commit().await
+    tx.commit().await?;
+    Ok(true)
 }
 
 pub async fn upload(db: &Db, id: &str) -> Result<Option<UploadRow>, sqlx::Error> {

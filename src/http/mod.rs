@@ -22,7 +22,6 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, delete, get, patch, post, put};
 use tower_http::request_id::{PropagateRequestIdLayer, SetRequestIdLayer};
-use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::app::AppState;
@@ -648,9 +647,9 @@ pub fn router(state: AppState) -> Router {
             session::load_session,
         ))
         .layer(DefaultBodyLimit::max(1024 * 1024))
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::REQUEST_TIMEOUT,
-            Duration::from_secs(30),
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            request_timeout,
         ))
         // A panicking handler answers 500 like any internal error; the connection and every
         // other request carry on.
@@ -754,6 +753,26 @@ async fn security_headers(State(state): State<AppState>, request: Request, next:
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
     response
+}
+
+/// The path of the resumable upload's chunk route.
+const UPLOAD_CHUNK: &str = "/api/v1/uploads/";
+
+/// Every request ends within `request_timeout_seconds`, except an upload chunk: a phone on a
+/// slow line may take minutes to send one, and as long as bytes keep coming it may (the
+/// chunk's own idle timeout, `upload_idle_seconds`, ends a stalled one and keeps what arrived).
+async fn request_timeout(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let path = request.uri().path();
+    let api = path.starts_with("/api/");
+    if request.method() == Method::PATCH && path.starts_with(UPLOAD_CHUNK) {
+        return next.run(request).await;
+    }
+    let limit = Duration::from_secs(state.settings.request_timeout_seconds.max(1));
+    match tokio::time::timeout(limit, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) if api => ApiError(AppError::TimedOut).into_response(),
+        Err(_) => AppError::TimedOut.into_response(),
+    }
 }
 
 /// A handler panicked: logged once with its message, answered as an internal error.

@@ -23,11 +23,13 @@ pub async fn serve_range(
         Some(text) => match parse_range(text, size) {
             Some((start, end)) => (StatusCode::PARTIAL_CONTENT, start, end),
             None => {
-                let mut response = (
-                    StatusCode::RANGE_NOT_SATISFIABLE,
-                    "请求的范围超出了文件大小",
-                )
-                    .into_response();
+                let status = StatusCode::RANGE_NOT_SATISFIABLE;
+                let page = crate::http::pages::error_page(
+                    status,
+                    "请求的范围超出了文件大小，请刷新页面后重新播放。",
+                    &[],
+                );
+                let mut response = (status, page).into_response();
                 if let Ok(v) = HeaderValue::from_str(&format!("bytes */{size}")) {
                     response.headers_mut().insert(header::CONTENT_RANGE, v);
                 }
@@ -105,7 +107,8 @@ pub fn parse_range(text: &str, size: u64) -> Option<(u64, u64)> {
         if last < start {
             return None;
         }
-        (last + 1).min(size)
+        // A last byte past the end (even u64::MAX) means "to the end" (RFC 9110 14.1.2).
+        last.saturating_add(1).min(size)
     };
     Some((start, end))
 }
@@ -120,6 +123,28 @@ mod tests {
         assert_eq!(parse_range("bytes=0-1", 100), Some((0, 2)));
         assert_eq!(parse_range("bytes=90-200", 100), Some((90, 100)));
         assert_eq!(parse_range("bytes=-10", 100), Some((90, 100)));
+        assert_eq!(parse_range("bytes=-1000", 100), Some((0, 100)));
+    }
+
+    #[test]
+    fn ends_past_the_file_are_clamped_without_overflow() {
+        assert_eq!(
+            parse_range("bytes=0-18446744073709551615", 100),
+            Some((0, 100))
+        );
+        assert_eq!(
+            parse_range("bytes=5-18446744073709551615", 100),
+            Some((5, 100))
+        );
+        assert_eq!(
+            parse_range("bytes=99-18446744073709551614", 100),
+            Some((99, 100))
+        );
+        assert_eq!(
+            parse_range("bytes=-18446744073709551615", 100),
+            Some((0, 100))
+        );
+        assert_eq!(parse_range("bytes=0-99999999999999999999", 100), None);
     }
 
     #[test]

@@ -57,6 +57,10 @@ pub async fn list(
         .collect())
 }
 
+/// Photos decoded at once, on this node. A process-wide bound like the argon2 pool's: it
+/// limits memory, which belongs to the process, not to any one request.
+static DECODES: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
+
 /// Adds one photo to a report. Returns its id.
 pub async fn add(
     db: &Db,
@@ -75,10 +79,17 @@ pub async fn add(
             ),
         ));
     }
+    // Decoding a large photo takes up to ~200 MB for a moment: at most DECODES at once, so a
+    // burst of uploads queues instead of multiplying that.
+    let permit = DECODES
+        .acquire()
+        .await
+        .doing("waiting for a photo decoding slot")?;
     let prepared = tokio::task::spawn_blocking(move || photo::prepare(&bytes))
         .await
         .doing("preparing a photo off the async threads")?
         .map_err(|e: PhotoError| AppError::invalid("照片", e.to_string()))?;
+    drop(permit);
     let key = random_token()[..32].to_string();
     let image_key = format!("photos/{key}.jpg");
     let thumb_key = format!("photos/{key}.thumb.jpg");

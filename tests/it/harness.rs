@@ -124,6 +124,8 @@ pub fn settings(dir: &TempDir, database_url: String) -> Settings {
         smtp: None,
         checkin_group_commit: true,
         upload_keep_days: 7,
+        request_timeout_seconds: 30,
+        upload_idle_seconds: 30,
         trusted_proxies: Vec::new(),
         metrics_allow: wangju::net::Cidr::loopback(),
         metrics_token: String::new(),

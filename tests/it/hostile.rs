@@ -644,3 +644,97 @@ async fn conflicts_carry_a_reason_clients_can_branch_on() {
     })
     .await;
 }
+
+/// One account cannot open any number of uploads: the count is taken atomically, so ten
+/// announcements at once leave exactly the allowed number open.
+#[tokio::test]
+async fn open_uploads_are_capped_per_account_under_concurrency() {
+    each_backend(|app| async move {
+        let worker = app.signed_in(&app.user(Role::Worker, "河西区总工会").await).await;
+        let tries = (0..10).map(|i| {
+            let worker = &worker;
+            async move {
+                worker
+                    .send_json(
+                        reqwest::Method::POST,
+                        "/api/v1/uploads",
+                        &json!({"sub_project": "micro-video", "file_name": format!("v{i}.mp4"), "size_bytes": 1_000_000}),
+                    )
+                    .await
+            }
+        });
+        let answers = futures_util::future::join_all(tries).await;
+        let created = answers.iter().filter(|(s, _)| *s == StatusCode::CREATED).count();
+        assert_eq!(created, wangju::service::works::MAX_OPEN_UPLOADS as usize, "{answers:?}");
+        for (status, body) in answers.iter().filter(|(s, _)| *s != StatusCode::CREATED) {
+            assert_eq!(*status, StatusCode::CONFLICT);
+            assert_eq!(body["reason"], "too_many_open", "{body}");
+        }
+    })
+    .await;
+}
+
+/// A phone on a slow line: a chunk may take longer than the request timeout as long as bytes
+/// keep coming, and a chunk that stalls is ended with what arrived kept and acknowledged.
+#[tokio::test]
+async fn slow_upload_chunks_keep_what_arrived() {
+    for backend in crate::harness::backends() {
+        let day = chrono::NaiveDate::from_ymd_opt(2020, 7, 1).expect("date");
+        let app = crate::harness::TestApp::spawn_with(backend, day, |s| {
+            s.request_timeout_seconds = 2;
+            s.upload_idle_seconds = 1;
+        })
+        .await;
+        let worker = app
+            .signed_in(&app.user(Role::Worker, "河西区总工会").await)
+            .await;
+        let (s, started) = worker
+            .send_json(
+                reqwest::Method::POST,
+                "/api/v1/uploads",
+                &json!({"sub_project": "micro-video", "file_name": "slow.mp4", "size_bytes": 300_000}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{started}");
+        let id = started["id"].as_str().expect("id").to_string();
+        let patch = |offset: u64, body: reqwest::Body| {
+            worker
+                .client
+                .patch(format!("{}/api/v1/uploads/{id}", worker.base))
+                .header("x-csrf-token", &worker.csrf)
+                .header("upload-offset", offset.to_string())
+                .header("content-type", "application/offset+octet-stream")
+                .body(body)
+                .send()
+        };
+        // 100 KB over about 3 s: longer than the 2 s request timeout, never idle for 1 s.
+        let trickle = futures_util::stream::unfold(0, |i| async move {
+            if i == 10 {
+                return None;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+            Some((Ok::<_, std::io::Error>(vec![7u8; 10_000]), i + 1))
+        });
+        let r = patch(0, reqwest::Body::wrap_stream(trickle))
+            .await
+            .expect("slow chunk");
+        assert_eq!(r.status(), StatusCode::OK);
+        let body: serde_json::Value = r.json().await.expect("json");
+        assert_eq!(body["received"], 100_000, "{body}");
+        // 50 KB, then the line goes quiet: the chunk ends there and the 50 KB are kept.
+        let stall = futures_util::stream::unfold(0, |i| async move {
+            match i {
+                0 => Some((Ok::<_, std::io::Error>(vec![7u8; 50_000]), 1)),
+                1 => {
+                    tokio::time::sleep(std::time::Duration::from_secs(4)).await;
+                    Some((Ok(vec![7u8; 10]), 2))
+                }
+                _ => None,
+            }
+        });
+        let _ = patch(100_000, reqwest::Body::wrap_stream(stall)).await;
+        let (_, status) = worker.json(&format!("/api/v1/uploads/{id}")).await;
+        assert_eq!(status["received"], 150_000, "{status}");
+        app.finish().await;
+    }
+}

@@ -59,7 +59,12 @@ async fn register_worker(app: &TestApp, phone: &str, org: &str) -> Agent {
     assert_eq!(r.status(), StatusCode::SEE_OTHER, "registered");
     // The same phone again: a clear refusal.
     let r = agent.post_form("/register", &with_consent).await;
-    assert!(r.text().await.unwrap_or_default().contains("已经注册过"));
+    assert!(
+        r.text()
+            .await
+            .unwrap_or_default()
+            .contains("如果您以前注册过")
+    );
     let r = agent.login(phone, WORKER_PASSWORD).await;
     assert_eq!(
         r.status(),
@@ -299,6 +304,30 @@ async fn submit_and_moderate(app: &TestApp) {
         .await
         .expect("range request");
     assert_eq!(r.status(), StatusCode::RANGE_NOT_SATISFIABLE);
+    assert_eq!(
+        r.headers()
+            .get("content-range")
+            .and_then(|v| v.to_str().ok()),
+        Some(format!("bytes */{size}").as_str())
+    );
+    // An end past the file (even the largest number) means "to the end" (RFC 9110).
+    for (from, expected) in [(0_usize, size), (5, size - 5)] {
+        let r = moderator
+            .client
+            .get(format!("{}/works/{work_id}/file", moderator.base))
+            .header("range", format!("bytes={from}-18446744073709551615"))
+            .send()
+            .await
+            .expect("range request");
+        assert_eq!(r.status(), StatusCode::PARTIAL_CONTENT);
+        assert_eq!(
+            r.headers()
+                .get("content-range")
+                .and_then(|v| v.to_str().ok()),
+            Some(format!("bytes {from}-{}/{size}", size - 1).as_str())
+        );
+        assert_eq!(r.bytes().await.expect("body").len(), expected);
+    }
 
     // A decision without a reason changes nothing; with one, the worker sees it.
     let r = moderator
@@ -1059,4 +1088,35 @@ async fn killing_the_server_mid_upload_loses_nothing_acknowledged() {
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     let _ = server.kill();
     let _ = server.wait();
+}
+
+/// Nobody decides on a work they submitted: the city admin's own work goes to another
+/// moderator.
+#[tokio::test]
+async fn nobody_moderates_their_own_work() {
+    each_backend(|app| async move {
+        let admin = app.admin().await;
+        let video = read("ok.mp4");
+        let done = admin
+            .upload_work("micro-video", "ok.mp4", &video, 256 * 1024)
+            .await;
+        let id = done["id"].as_str().expect("upload id").to_string();
+        let (s, body) = admin
+            .send_json(Method::POST, "/api/v1/works", &api_submission(&id))
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{body}");
+        let work = body["id"].as_i64().expect("work id");
+        let (s, body) = admin
+            .send_json(
+                Method::POST,
+                &format!("/api/v1/works/{work}/decision"),
+                &json!({"decision": "accept", "reason": "符合要求"}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CONFLICT, "{body}");
+        assert_eq!(body["reason"], "wrong_role");
+        let (_, w) = admin.json(&format!("/api/v1/works/{work}")).await;
+        assert_eq!(w["status"], "submitted");
+    })
+    .await;
 }

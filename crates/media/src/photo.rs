@@ -12,7 +12,7 @@ use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader, Limits};
 pub const MAX_BYTES: usize = 15 * 1024 * 1024;
 /// Longest side and pixel count a photo may have (a 48-megapixel phone photo fits).
 const MAX_SIDE: u32 = 12_000;
-const MAX_PIXELS: u64 = 60_000_000;
+const MAX_PIXELS: u64 = 50_000_000;
 /// The kept copy's longest side; a report needs no more.
 const KEEP_SIDE: u32 = 2560;
 const THUMB_SIDE: u32 = 480;
@@ -35,7 +35,7 @@ pub enum PhotoError {
     #[error("照片文件 {0:.1} MB，超过 15 MB：请压缩后再上传")]
     TooLarge(f64),
     #[error(
-        "图片尺寸 {0}×{1} 过大（最长边不超过 12000 像素、总像素不超过 6000 万）：请缩小后再上传"
+        "图片尺寸 {0}×{1} 过大（最长边不超过 12000 像素、总像素不超过 5000 万）：请缩小后再上传"
     )]
     TooManyPixels(u32, u32),
     #[error("图片文件损坏或不完整，无法读取：请重新导出后上传")]
@@ -204,6 +204,15 @@ mod tests {
         assert_eq!(
             prepare(&png).err().expect("refused"),
             PhotoError::TooManyPixels(100_000, 100_000)
+        );
+        // 12000×5000 (60 million pixels, about 240 MB decoded) is past the cap too.
+        let mut wide = b"\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR".to_vec();
+        wide.extend_from_slice(&12_000u32.to_be_bytes());
+        wide.extend_from_slice(&5_000u32.to_be_bytes());
+        wide.extend_from_slice(&[8, 2, 0, 0, 0, 0, 0, 0, 0]);
+        assert_eq!(
+            prepare(&wide).err().expect("refused"),
+            PhotoError::TooManyPixels(12_000, 5_000)
         );
     }
 

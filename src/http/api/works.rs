@@ -110,9 +110,35 @@ pub async fn upload_chunk(
         progress: &state.upload_progress,
         scratch: &scratch,
     };
-    let stream = body.into_data_stream();
+    let idle = std::time::Duration::from_secs(state.settings.upload_idle_seconds.max(1));
+    let stream = idle_limited(body.into_data_stream(), idle);
     let view = service::receive(&state.db, &storage, &s.acting(), &id, offset, stream).await?;
     Ok(Json(view))
+}
+
+/// The body's bytes, ended with an error when none arrive for `idle` (the store keeps what
+/// came before it, as for a dropped connection).
+fn idle_limited<S, E>(
+    body: S,
+    idle: std::time::Duration,
+) -> std::pin::Pin<Box<dyn futures_util::Stream<Item = Result<bytes::Bytes, String>> + Send>>
+where
+    S: futures_util::Stream<Item = Result<bytes::Bytes, E>> + Send + Unpin + 'static,
+    E: std::fmt::Display,
+{
+    use futures_util::StreamExt;
+    Box::pin(futures_util::stream::unfold(
+        Some(body),
+        move |state| async move {
+            let mut body = state?;
+            match tokio::time::timeout(idle, body.next()).await {
+                Ok(Some(Ok(bytes))) => Some((Ok(bytes), Some(body))),
+                Ok(Some(Err(e))) => Some((Err(e.to_string()), None)),
+                Ok(None) => None,
+                Err(_) => Some((Err("no bytes for the idle timeout".to_string()), None)),
+            }
+        },
+    ))
 }
 
 #[derive(Deserialize, IntoParams)]

@@ -33,7 +33,9 @@ pub use read::{ServedFile, Work, file, get, history, list};
 pub use registration::{Registration, register, union_by_invite};
 pub use submit::{Submission, resubmit, submit};
 pub use sweep::{Swept, sweep_abandoned, sweep_ticker};
-pub use uploads::{Storage, UploadRequest, UploadView, get_upload, receive, start_upload};
+pub use uploads::{
+    MAX_OPEN_UPLOADS, Storage, UploadRequest, UploadView, get_upload, receive, start_upload,
+};
 
 use crate::clock::Clock;
 use crate::db::campaigns::StoredCampaign;

@@ -140,6 +140,13 @@ pub async fn decide(
         return Err(AppError::Forbidden);
     }
     let current = get(db, acting, id).await?;
+    // Nobody decides on a work they own or filed, the city admin included.
+    if current.row.owner_id == acting.user_id || current.row.filed_by == acting.user_id {
+        return Err(AppError::conflict(
+            Conflict::WrongRole,
+            "不能审核自己提交的作品，请由其他审核员处理",
+        ));
+    }
     if !work::may_decide(current.status()) {
         return Err(AppError::conflict(
             Conflict::WrongState,

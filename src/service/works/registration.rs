@@ -111,9 +111,10 @@ pub async fn register(db: &Db, reg: &Registration, ip: &str) -> Result<UserId, A
     .await
     .map_err(|e| {
         if is_unique_violation(&e) {
+            // Worded so it does not confirm that the number is registered.
             AppError::invalid(
                 "phone",
-                "这个手机号已经注册过，请直接登录；忘记密码请联系所在单位管理员重置",
+                "无法用这个手机号完成注册。如果您以前注册过，请直接登录；忘记密码请联系所在工会管理员重置",
             )
         } else {
             e.into()

@@ -48,6 +48,10 @@ fn view(row: works::UploadRow) -> UploadView {
     UploadView { row, report }
 }
 
+/// Most uploads one account may have receiving at once: a phone sends one file at a time, and
+/// each open upload holds up to the rule's size in the store.
+pub const MAX_OPEN_UPLOADS: i64 = 3;
+
 /// Announces an upload; refuses at once a file larger than the rule allows.
 pub async fn start_upload(
     db: &Db,
@@ -76,7 +80,7 @@ pub async fn start_upload(
         .take(200)
         .collect();
     let id = random_token()[..32].to_string();
-    works::insert_upload(
+    let recorded = works::insert_upload(
         db,
         NewUpload {
             id: &id,
@@ -86,8 +90,17 @@ pub async fn start_upload(
             file_name: &file_name,
             size_bytes: i64::try_from(req.size_bytes).unwrap_or(i64::MAX),
         },
+        MAX_OPEN_UPLOADS,
     )
     .await?;
+    if !recorded {
+        return Err(AppError::conflict(
+            Conflict::TooManyOpen,
+            format!(
+                "您已有 {MAX_OPEN_UPLOADS} 个文件正在上传。请先传完（或放弃）其中的文件，再上传新的文件。"
+            ),
+        ));
+    }
     get_upload(db, acting, &id).await
 }
 
