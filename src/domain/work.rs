@@ -168,6 +168,12 @@ impl WorkInput {
 /// Checks a submission; `needs_subtitles` when the sub-project's rules ask for the declaration.
 pub fn validate(input: &WorkInput, needs_subtitles: bool) -> Result<(), Vec<FieldError>> {
     let mut errors = Vec::new();
+    if let Err(m) = super::text::line(&input.title, 60) {
+        errors.push(FieldError::new("title", format!("作品名称{m}")));
+    }
+    if let Err(m) = super::text::paragraphs(&input.description, 2000) {
+        errors.push(FieldError::new("description", format!("作品简介{m}")));
+    }
     let title_len = input.title.chars().count();
     if title_len == 0 {
         errors.push(FieldError::new("title", "请填写作品名称"));
@@ -183,6 +189,10 @@ pub fn validate(input: &WorkInput, needs_subtitles: bool) -> Result<(), Vec<Fiel
         errors.push(FieldError::new("authors", "作者最多 10 人"));
     }
     for name in &input.authors {
+        if let Err(m) = super::text::name(name, super::text::limits::PERSON_NAME) {
+            errors.push(FieldError::new("authors", format!("作者姓名{m}")));
+            continue;
+        }
         let n = name.chars().count();
         if !(2..=20).contains(&n) || name.chars().any(|c| c.is_ascii_digit()) {
             errors.push(FieldError::new(

@@ -141,8 +141,11 @@ impl Sheet {
             .map_err(|e| e.to_string())?;
         let e = |e: rust_xlsxwriter::XlsxError| e.to_string();
         let text = |sheet: &mut rust_xlsxwriter::Worksheet, c: u16, v: &str| {
-            // Strings only: the writer never turns a cell into a formula.
-            sheet.write_string(r, c, v).map(|_| ()).map_err(e)
+            // Strings only: the writer never turns a cell into a formula. A stored text longer
+            // than a cell holds is cut and marked, so the export never fails on stored data.
+            let v =
+                crate::domain::text::cut_for_export(v, crate::domain::text::limits::EXPORT_CELL);
+            sheet.write_string(r, c, v.as_ref()).map(|_| ()).map_err(e)
         };
         let number = |sheet: &mut rust_xlsxwriter::Worksheet, c: u16, v: i64| {
             sheet.write_number(r, c, v as f64).map(|_| ()).map_err(e)
@@ -160,7 +163,11 @@ impl Sheet {
                     .map(|_| ())
                     .map_err(e)
             } else {
-                sheet.write_string(r, c, v).map(|_| ()).map_err(e)
+                let v = crate::domain::text::cut_for_export(
+                    v,
+                    crate::domain::text::limits::EXPORT_CELL,
+                );
+                sheet.write_string(r, c, v.as_ref()).map(|_| ()).map_err(e)
             }
         };
         number(sheet, 0, i64::from(r))?;

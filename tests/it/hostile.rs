@@ -738,3 +738,47 @@ async fn slow_upload_chunks_keep_what_arrived() {
         app.finish().await;
     }
 }
+
+/// A stored text longer than an Excel cell holds (written before limits, or by hand) no longer
+/// breaks the export for everyone above the unit: the cell is cut and marked.
+#[tokio::test]
+async fn over_long_stored_text_never_breaks_an_export() {
+    each_backend(|app| async move {
+        let district = app
+            .signed_in(&app.user(Role::UnitAdmin, "和平区总工会").await)
+            .await;
+        let (status, _) = district
+            .send_json(
+                reqwest::Method::POST,
+                "/api/v1/activities",
+                &report_json("2020-06-20T09:00"),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED);
+        app.sql(&format!(
+            "UPDATE activities SET name = '{}'",
+            "长".repeat(33_000)
+        ))
+        .await;
+        let admin = app.admin().await;
+        let r = admin.get("/activities/export").await;
+        assert_eq!(r.status(), StatusCode::OK);
+        let bytes = r.bytes().await.expect("xlsx");
+        use calamine::{DataType, Reader};
+        let mut book: calamine::Xlsx<_> =
+            calamine::open_workbook_from_rs(std::io::Cursor::new(bytes.to_vec()))
+                .expect("a workbook");
+        let sheet = book
+            .worksheet_range_at(0)
+            .expect("a sheet")
+            .expect("readable");
+        let cut = sheet
+            .cells()
+            .filter_map(|(_, _, c)| c.as_string())
+            .find(|t| t.starts_with("长长长"))
+            .expect("the long name is there");
+        assert!(cut.ends_with("已截断）"), "marked as cut");
+        assert!(cut.chars().count() <= 32_767);
+    })
+    .await;
+}

@@ -42,25 +42,29 @@ pub async fn record_participation(
             format!("“{}”的作品直接在网聚提交，不需要另行登记", sub.name),
         ));
     }
-    let title = input.work_title.trim();
+    let title = crate::domain::text::line(&input.work_title, 100).unwrap_or_default();
+    let title = title.as_str();
     if title.is_empty() || title.chars().count() > 100 {
         errors.push(FieldError::new(
             "work_title",
             "请填写作品或活动名称（100 字以内）",
         ));
     }
-    let authors = input.authors.trim();
+    let authors = crate::domain::text::line(&input.authors, 200).unwrap_or_default();
+    let authors = authors.as_str();
     if authors.is_empty() || authors.chars().count() > 200 {
         errors.push(FieldError::new(
             "authors",
             "请填写作者或参与人（200 字以内）",
         ));
     }
-    let submitted_to = input.submitted_to.trim();
+    let submitted_to = crate::domain::text::line(&input.submitted_to, 100).unwrap_or_default();
+    let submitted_to = submitted_to.as_str();
     if submitted_to.is_empty() || submitted_to.chars().count() > 100 {
         errors.push(FieldError::new("submitted_to", "请填写提交到的平台或单位"));
     }
-    let reference = input.reference.trim();
+    let reference = crate::domain::text::line(&input.reference, 500).unwrap_or_default();
+    let reference = reference.as_str();
     if reference.is_empty() || reference.chars().count() > 500 {
         errors.push(FieldError::new("reference", "请填写作品链接或平台上的编号"));
     } else if reference.contains("://")

@@ -45,7 +45,8 @@ pub async fn union_by_invite(db: &Db, code: &str) -> Result<Option<orgs::Org>, A
 /// Creates a worker account bound to a union in the tree. Returns the account id.
 pub async fn register(db: &Db, reg: &Registration, ip: &str) -> Result<UserId, AppError> {
     let mut errors = Vec::new();
-    let name = reg.real_name.trim();
+    let name = crate::domain::text::name(&reg.real_name, 20).unwrap_or_default();
+    let name = name.as_str();
     let n = name.chars().count();
     if !(2..=20).contains(&n) || name.chars().any(|c| c.is_ascii_digit()) {
         errors.push(FieldError::new(
