@@ -38,6 +38,7 @@ use http_body_util::{BodyExt, Empty};
 use hyper::body::Bytes;
 use hyper::client::conn::http1;
 use hyper_util::rt::TokioIo;
+use wangju::db::testing;
 
 /// Target: 95th-percentile latency of the city dashboard.
 const TARGET_P95_MS: f64 = 100.0;
@@ -297,29 +298,20 @@ impl Storage {
     }
 
     async fn finish(self, pg_server: &str) {
-        if let Some(name) = self.drop_database
-            && let Ok(pool) = sqlx::PgPool::connect(&format!("{pg_server}/postgres")).await
-        {
-            let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                .execute(&pool)
-                .await;
+        if let Some(name) = self.drop_database {
+            let _ = testing::drop_database(&format!("{pg_server}/postgres"), &name).await;
         }
     }
 }
 
 async fn recreate_database(pg_server: &str, name: &str) -> Result<(), String> {
-    let pool = sqlx::PgPool::connect(&format!("{pg_server}/postgres"))
+    let server = format!("{pg_server}/postgres");
+    testing::drop_database(&server, name)
         .await
-        .map_err(|e| format!("connect to PostgreSQL at {pg_server}: {e}"))?;
-    sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-        .execute(&pool)
+        .map_err(|e| format!("drop database {name} at {pg_server}: {e}"))?;
+    testing::create_database(&server, name)
         .await
-        .map_err(|e| e.to_string())?;
-    sqlx::query(&format!("CREATE DATABASE {name}"))
-        .execute(&pool)
-        .await
-        .map_err(|e| e.to_string())?;
-    Ok(())
+        .map_err(|e| format!("create database {name} at {pg_server}: {e}"))
 }
 
 /// The `wangju` command with only our settings (no inherited WANGJU_*, no ./wangju.toml).

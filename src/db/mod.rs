@@ -18,6 +18,7 @@ pub mod reminders;
 pub mod schema;
 pub mod sessions;
 pub mod sql;
+pub mod testing;
 pub mod types;
 pub mod users;
 pub mod works;

@@ -5,7 +5,6 @@
 
 use reqwest::{Method, StatusCode};
 use serde_json::json;
-use wangju::db::Db;
 use wangju::domain::role::Role;
 use wangju::http::{Access, routes};
 
@@ -83,16 +82,9 @@ async fn snapshot(app: &TestApp, secret_path: &str) -> Vec<String> {
         reminders,
         photos,
     ] {
-        let part: Vec<String> = match &app.state.db {
-            Db::Sqlite { read, .. } => sqlx::query_scalar(&q)
-                .fetch_all(read)
-                .await
-                .expect("snapshot"),
-            Db::Postgres(pool) => sqlx::query_scalar(&q)
-                .fetch_all(pool)
-                .await
-                .expect("snapshot"),
-        };
+        let part: Vec<String> = wangju::db::testing::column(&app.state.db, &q)
+            .await
+            .expect("snapshot");
         rows.extend(part);
     }
     rows
@@ -110,16 +102,9 @@ struct Targets {
 }
 
 async fn sqlx_scalar(app: &TestApp, sql: &str) -> i64 {
-    match &app.state.db {
-        Db::Sqlite { read, .. } => sqlx::query_scalar(sql)
-            .fetch_one(read)
-            .await
-            .expect("scalar"),
-        Db::Postgres(pool) => sqlx::query_scalar(sql)
-            .fetch_one(pool)
-            .await
-            .expect("scalar"),
-    }
+    wangju::db::testing::scalar(&app.state.db, sql)
+        .await
+        .expect("scalar")
 }
 
 fn fill(path: &str, t: &Targets) -> String {

@@ -152,15 +152,13 @@ async fn tampering_makes_audit_verify_fail() {
     s.run(&["migrate"]);
     let db = s.dir.path().join("wangju.db");
     {
-        use sqlx::Connection;
-        let mut conn = sqlx::SqliteConnection::connect(&format!("sqlite://{}", db.display()))
+        let conn = wangju::db::Db::connect(&format!("sqlite://{}", db.display()), 1)
             .await
             .expect("open");
-        sqlx::query("UPDATE audit_log SET after_json = '{}' WHERE id = 3")
-            .execute(&mut conn)
+        wangju::db::testing::execute(&conn, "UPDATE audit_log SET after_json = '{}' WHERE id = 3")
             .await
             .expect("tamper");
-        conn.close().await.expect("close");
+        conn.close().await;
     }
     let out = s.run(&["audit", "verify"]);
     assert_eq!(out.status.code(), Some(2));

@@ -82,25 +82,15 @@ pub fn pg_url_for(name: &str) -> String {
 }
 
 pub async fn create_pg_database() -> String {
-    use sqlx::Connection;
     let name = format!("wangju_test_{}", hex::encode(rand::random::<[u8; 6]>()));
-    let mut conn = sqlx::PgConnection::connect(&pg_server_url())
+    wangju::db::testing::create_database(&pg_server_url(), &name)
         .await
-        .expect("connect to the test PostgreSQL server");
-    sqlx::query(&format!("CREATE DATABASE {name}"))
-        .execute(&mut conn)
-        .await
-        .expect("create test database");
+        .expect("create a test database on the test PostgreSQL server");
     name
 }
 
 pub async fn drop_pg_database(name: &str) {
-    use sqlx::Connection;
-    if let Ok(mut conn) = sqlx::PgConnection::connect(&pg_server_url()).await {
-        let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-            .execute(&mut conn)
-            .await;
-    }
+    let _ = wangju::db::testing::drop_database(&pg_server_url(), name).await;
 }
 
 pub fn settings(dir: &TempDir, database_url: String) -> Settings {
@@ -299,15 +289,9 @@ impl TestApp {
 
     /// Runs a statement directly on the database (to simulate time passing or tampering).
     pub async fn sql(&self, statement: &str) {
-        use wangju::db::Db;
-        match &self.state.db {
-            Db::Sqlite { write, .. } => {
-                sqlx::query(statement).execute(write).await.expect("sql");
-            }
-            Db::Postgres(pool) => {
-                sqlx::query(statement).execute(pool).await.expect("sql");
-            }
-        }
+        wangju::db::testing::execute(&self.state.db, statement)
+            .await
+            .expect("sql");
     }
 
     /// Drops this app's PostgreSQL database (apps not made by `each_backend`).
@@ -318,12 +302,9 @@ impl TestApp {
     }
 
     pub async fn count(&self, table: &str) -> i64 {
-        use wangju::db::Db;
-        let q = format!("SELECT COUNT(*) FROM {table}");
-        match &self.state.db {
-            Db::Sqlite { read, .. } => sqlx::query_scalar(&q).fetch_one(read).await.expect("count"),
-            Db::Postgres(pool) => sqlx::query_scalar(&q).fetch_one(pool).await.expect("count"),
-        }
+        wangju::db::testing::count(&self.state.db, table)
+            .await
+            .expect("count")
     }
 }
 

@@ -5,7 +5,6 @@
 
 use chrono::NaiveDate;
 use reqwest::StatusCode;
-use wangju::db::Db;
 
 use crate::harness::{TestApp, backends};
 
@@ -15,11 +14,9 @@ fn day() -> NaiveDate {
 
 async fn audit_entries_from(app: &TestApp, ip: &str) -> i64 {
     let q = "SELECT COUNT(*) FROM audit_log WHERE ip = $1";
-    match &app.state.db {
-        Db::Sqlite { read, .. } => sqlx::query_scalar(q).bind(ip).fetch_one(read).await,
-        Db::Postgres(pool) => sqlx::query_scalar(q).bind(ip).fetch_one(pool).await,
-    }
-    .expect("count")
+    wangju::db::testing::scalar_with(&app.state.db, q, ip)
+        .await
+        .expect("count")
 }
 
 /// A failed sign-in sent with `X-Forwarded-For: forwarded`; returns the status.

@@ -75,11 +75,7 @@ async fn register_worker(app: &TestApp, phone: &str, org: &str) -> Agent {
 }
 
 async fn scalar(db: &Db, sql: &str) -> String {
-    match db {
-        Db::Sqlite { read, .. } => sqlx::query_scalar(sql).fetch_one(read).await,
-        Db::Postgres(pool) => sqlx::query_scalar(sql).fetch_one(pool).await,
-    }
-    .expect("query")
+    wangju::db::testing::scalar(db, sql).await.expect("query")
 }
 
 fn submission(upload_id: &str) -> Vec<(&'static str, String)> {

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use reqwest::Method;
 use serde_json::json;
-use sqlx::PgPool;
+use wangju::db::{Db, testing};
 
 use crate::load::{self, Ledger, Session, Stop, Target};
 use crate::support::{self, Moto, Nginx, Node, PrivatePg, SmtpSink, free_port};
@@ -60,8 +60,8 @@ from = "网聚 <wangju@example.cn>"
     path
 }
 
-async fn scalar(db: &PgPool, sql: &str) -> i64 {
-    sqlx::query_scalar(sql).fetch_one(db).await.unwrap_or(-1)
+async fn scalar(db: &Db, sql: &str) -> i64 {
+    testing::scalar(db, sql).await.unwrap_or(-1)
 }
 
 /// Polls `url` until it answers `want` (or `limit` passes); returns the time it took.
@@ -134,7 +134,7 @@ async fn a_cluster_behind_nginx_loses_nothing_through_its_faults() {
     let mut a = Node::start("a", &config_a, port_a, work.path());
     let mut b = Node::start("b", &config_b, port_b, work.path());
     let nginx = Nginx::start(&[port_a, port_b]);
-    let db = PgPool::connect(&url).await.expect("connect");
+    let db = Db::connect(&url, 2).await.expect("connect");
     let target = Target {
         base: nginx.base(),
         local: Some("127.0.0.2".parse().expect("ip")),
@@ -584,31 +584,27 @@ impl Lost {
     }
 }
 
-async fn compare(db: &PgPool, l: &Ledger) -> Lost {
+async fn compare(db: &Db, l: &Ledger) -> Lost {
     use std::collections::{HashMap, HashSet};
-    let activities: HashSet<i64> = sqlx::query_scalar("SELECT id FROM activities")
-        .fetch_all(db)
+    let activities: HashSet<i64> = testing::column(db, "SELECT id FROM activities")
         .await
         .unwrap_or_default()
         .into_iter()
         .collect();
     let phones: HashSet<String> =
-        sqlx::query_scalar("SELECT phone FROM checkins WHERE phone IS NOT NULL")
-            .fetch_all(db)
+        testing::column(db, "SELECT phone FROM checkins WHERE phone IS NOT NULL")
             .await
             .unwrap_or_default()
             .into_iter()
             .collect();
     let uploads: HashMap<String, (i64, String)> =
-        sqlx::query_as::<_, (String, i64, String)>("SELECT id, received, state FROM uploads")
-            .fetch_all(db)
+        testing::rows::<(String, i64, String)>(db, "SELECT id, received, state FROM uploads")
             .await
             .unwrap_or_default()
             .into_iter()
             .map(|(id, r, s)| (id, (r, s)))
             .collect();
-    let works: HashSet<i64> = sqlx::query_scalar("SELECT id FROM works")
-        .fetch_all(db)
+    let works: HashSet<i64> = testing::column(db, "SELECT id FROM works")
         .await
         .unwrap_or_default()
         .into_iter()

@@ -7,8 +7,6 @@ use std::collections::HashSet;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use sqlx::Connection;
-
 use crate::load::{self, Session, Stop, Target};
 use crate::support::{self, Node, free_port};
 
@@ -34,30 +32,27 @@ pub struct Found {
 /// Opens the database as the next start would (WAL recovery included) and reads it.
 pub async fn inspect(db_file: &Path) -> Found {
     let url = format!("sqlite://{}", db_file.display());
-    let mut c = sqlx::SqliteConnection::connect(&url)
+    use wangju::db::testing;
+    let db = wangju::db::Db::connect(&url, 1)
         .await
         .expect("open the crashed database");
-    let integrity: String = sqlx::query_scalar("PRAGMA integrity_check")
-        .fetch_one(&mut c)
+    let integrity: String = testing::scalar(&db, "PRAGMA integrity_check")
         .await
         .unwrap_or_default();
-    let fk: Vec<(String,)> = sqlx::query_as("SELECT \"table\" FROM pragma_foreign_key_check")
-        .fetch_all(&mut c)
+    let fk: Vec<(String,)> = testing::rows(&db, "SELECT \"table\" FROM pragma_foreign_key_check")
         .await
         .unwrap_or_default();
-    let activities = sqlx::query_scalar("SELECT id FROM activities")
-        .fetch_all(&mut c)
+    let activities = testing::column(&db, "SELECT id FROM activities")
         .await
         .unwrap_or_default()
         .into_iter()
         .collect();
-    let phones = sqlx::query_scalar("SELECT phone FROM checkins WHERE phone IS NOT NULL")
-        .fetch_all(&mut c)
+    let phones = testing::column(&db, "SELECT phone FROM checkins WHERE phone IS NOT NULL")
         .await
         .unwrap_or_default()
         .into_iter()
         .collect();
-    let _ = c.close().await;
+    db.close().await;
     Found {
         integrity,
         foreign_keys_ok: fk.is_empty(),

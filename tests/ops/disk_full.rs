@@ -9,7 +9,6 @@ use std::time::Duration;
 
 use reqwest::Method;
 use serde_json::{Value, json};
-use sqlx::Connection;
 
 use crate::crash::{inspect, sqlite_config};
 use crate::load::{self, Session, Target};
@@ -115,14 +114,11 @@ async fn a_full_disk_refuses_writes_clearly_and_recovers() {
         .is_ok()
     {}
     drop(file);
-    let mut c =
-        sqlx::SqliteConnection::connect(&format!("sqlite://{}", data.join("wangju.db").display()))
-            .await
-            .expect("open");
-    let _ = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
-        .execute(&mut c)
-        .await;
-    let _ = c.close().await;
+    let db = wangju::db::Db::connect(&format!("sqlite://{}", data.join("wangju.db").display()), 1)
+        .await
+        .expect("open");
+    let _ = wangju::db::testing::execute(&db, "PRAGMA wal_checkpoint(TRUNCATE)").await;
+    db.close().await;
 
     let mut statuses = Vec::new();
     let (s, body) = report(1).await;

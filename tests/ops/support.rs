@@ -315,14 +315,9 @@ impl PrivatePg {
     }
 
     pub async fn create_database(&self, name: &str) {
-        use sqlx::Connection;
-        let mut conn = sqlx::PgConnection::connect(&self.url("postgres"))
+        wangju::db::testing::create_database(&self.url("postgres"), name)
             .await
-            .expect("connect to the private PostgreSQL");
-        sqlx::query(&format!("CREATE DATABASE {name}"))
-            .execute(&mut conn)
-            .await
-            .expect("create database");
+            .expect("create a database on the private PostgreSQL");
     }
 }
 
