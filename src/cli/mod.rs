@@ -5,6 +5,7 @@
 
 mod audit;
 mod backup;
+mod calendar;
 mod campaign;
 mod demo;
 mod export;
@@ -60,6 +61,9 @@ enum Command {
     /// Campaign files.
     #[command(subcommand)]
     Campaign(CampaignCommand),
+    /// Working days: the holiday arrangement per year (with 调休 working weekends).
+    #[command(subcommand)]
+    Calendar(CalendarCommand),
     /// The org tree.
     #[command(subcommand)]
     Org(OrgCommand),
@@ -133,6 +137,32 @@ enum CampaignCommand {
         activate: bool,
     },
     /// List campaigns.
+    List,
+}
+
+#[derive(Subcommand)]
+enum CalendarCommand {
+    /// Print the date the Nth working day falls on, counting --from itself as the first when it
+    /// is a working day (as a 公示 starting that day does).
+    Workdays {
+        /// First day, YYYY-MM-DD.
+        #[arg(long, value_name = "YYYY-MM-DD")]
+        from: chrono::NaiveDate,
+        /// How many working days (1 to 260).
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=i64::from(crate::domain::calendar::MAX_COUNT)))]
+        count: u32,
+    },
+    /// Load one year's holiday arrangement (TOML, format in docs/calendar-format.md); it
+    /// replaces the built-in or earlier loaded year.
+    Import { file: PathBuf },
+    /// Print one year's arrangement as a file.
+    Export {
+        #[arg(long, value_name = "YYYY")]
+        year: i32,
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
+    /// List the years known, with their source notice.
     List,
 }
 
@@ -299,6 +329,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Serve { .. } => serve::serve(state, &settings).await?,
         Command::Migrate => serve::migrate(),
         Command::Campaign(command) => campaign::run(db, &actor, command).await?,
+        Command::Calendar(command) => calendar::run(db, &actor, command).await?,
         Command::Org(command) => org::run(db, &actor, command).await?,
         Command::User(command) => user::run(db, &actor, command).await?,
         Command::Export(command) => {

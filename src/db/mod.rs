@@ -6,6 +6,7 @@
 pub mod activities;
 pub mod audit;
 pub mod backup;
+pub mod calendars;
 pub mod campaigns;
 pub mod checkins;
 pub mod demo;
@@ -307,6 +308,7 @@ pub fn statements() -> Vec<&'static sql::Sql> {
         activities::STATEMENTS,
         audit::STATEMENTS,
         backup::STATEMENTS,
+        calendars::STATEMENTS,
         campaigns::STATEMENTS,
         checkins::STATEMENTS,
         demo::STATEMENTS,

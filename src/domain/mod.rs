@@ -2,6 +2,7 @@
 //! tested on its own.
 
 pub mod activity;
+pub mod calendar;
 pub mod campaign;
 pub mod ids;
 pub mod mask;

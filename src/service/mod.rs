@@ -6,6 +6,7 @@ pub mod acting;
 pub mod activities;
 pub mod activity_export;
 pub mod bootstrap;
+pub mod calendars;
 pub mod campaigns;
 pub mod charts;
 pub mod checkin;

@@ -267,3 +267,66 @@ async fn progress_exports_from_the_command_line() {
         s.finish().await;
     }
 }
+
+/// `wangju calendar workdays` counts on the 2020 arrangement (调休 weekends included); a year
+/// the city loads is used at once; a file with a mistake is refused whole and changes nothing.
+#[tokio::test]
+async fn working_days_follow_the_loaded_holiday_arrangement() {
+    for backend in backends() {
+        let s = Storage::new(backend).await;
+        s.run(&["migrate"]);
+        let workdays = |from: &str, count: &str| {
+            let out = s.run(&["calendar", "workdays", "--from", from, "--count", count]);
+            (
+                out.status.success(),
+                stdout(&out).trim().to_string(),
+                stderr(&out),
+            )
+        };
+        // A five-day 公示 from Friday 9/25/2020 ends on 9/30: Sunday 9/27 is worked.
+        assert_eq!(workdays("2020-09-25", "5").1, "2020-09-30");
+        // Two working days from 9/30: the National Day week (10/1–10/8) is skipped.
+        assert_eq!(workdays("2020-09-30", "2").1, "2020-10-09");
+        assert_eq!(workdays("2020-06-24", "2").1, "2020-06-28");
+
+        // 2026 is not built in: refused with what to do, not guessed from weekends.
+        let (ok, _, err) = workdays("2026-10-01", "5");
+        assert!(!ok);
+        assert!(
+            err.contains("2026") && err.contains("calendar import"),
+            "{err}"
+        );
+        let (ok, _, _) = workdays("2020-09-25", "0");
+        assert!(!ok, "a count of zero is refused");
+
+        let bad = s.dir.path().join("bad-2026.toml");
+        std::fs::write(
+            &bad,
+            "year = 2026\n[[holidays]]\nname = \"国庆节\"\nfrom = \"2026-10-01\"\nto = \"2026-10-07\"\nworkdays = [\"2026-10-08\"]\n",
+        )
+        .expect("write");
+        let out = s.run(&["calendar", "import", &bad.display().to_string()]);
+        assert!(!out.status.success());
+        let err = stderr(&out);
+        assert!(
+            err.contains("2026-10-08") && err.contains("星期四"),
+            "{err}"
+        );
+        assert!(!workdays("2026-10-01", "5").0, "nothing was loaded");
+
+        let good = s.dir.path().join("cn-2026.toml");
+        std::fs::write(
+            &good,
+            "year = 2026\nsource = \"测试\"\n[[holidays]]\nname = \"国庆节、中秋节\"\nfrom = \"2026-10-01\"\nto = \"2026-10-07\"\nworkdays = [\"2026-09-20\", \"2026-10-10\"]\n",
+        )
+        .expect("write");
+        let out = s.run(&["calendar", "import", &good.display().to_string()]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        // 9/30 (Wed), then 10/8 (Thu), 10/9 (Fri), 10/10 (Sat, worked), 10/12 (Mon).
+        assert_eq!(workdays("2026-09-30", "5").1, "2026-10-12");
+        assert!(stdout(&s.run(&["calendar", "list"])).contains("2026"));
+        let exported = stdout(&s.run(&["calendar", "export", "--year", "2026"]));
+        assert!(exported.contains("2026-10-10"), "{exported}");
+        s.finish().await;
+    }
+}

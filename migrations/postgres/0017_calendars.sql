@@ -1,0 +1,8 @@
+-- Holiday arrangements loaded by the city, one per year, kept as the file's text (TOML). They
+-- replace the built-in year of the same number. A 公示's working days are counted on them.
+CREATE TABLE calendars (
+    year BIGINT PRIMARY KEY,
+    document TEXT NOT NULL,
+    loaded_at BIGINT NOT NULL,
+    loaded_by BIGINT REFERENCES users(id)
+);
