@@ -49,12 +49,8 @@ where
     Fut: Future<Output = ()>,
 {
     for backend in backends() {
-        let app = TestApp::spawn_on(backend, today).await;
-        let pg = app.pg_database.clone();
-        test(app).await;
-        if let Some(name) = pg {
-            drop_pg_database(&name).await;
-        }
+        // The app owns its PostgreSQL database and drops it when it goes, panic or not.
+        test(TestApp::spawn_on(backend, today).await).await;
     }
 }
 
@@ -65,7 +61,8 @@ pub struct TestApp {
     pub settings: Settings,
     /// Keeps the data folder alive as long as the app.
     _dir: TempDir,
-    pub pg_database: Option<String>,
+    /// Dropped with the app (see `PgDatabase`).
+    _pg: Option<PgDatabase>,
 }
 
 fn pg_server_url() -> String {
@@ -81,16 +78,44 @@ pub fn pg_url_for(name: &str) -> String {
     }
 }
 
-pub async fn create_pg_database() -> String {
-    let name = format!("wangju_test_{}", hex::encode(rand::random::<[u8; 6]>()));
-    wangju::db::testing::create_database(&pg_server_url(), &name)
-        .await
-        .expect("create a test database on the test PostgreSQL server");
-    name
+/// A scratch database on the test PostgreSQL server. It is dropped when this value goes,
+/// also when the test panicked, so failing runs leave no databases behind.
+pub struct PgDatabase {
+    pub name: String,
 }
 
-pub async fn drop_pg_database(name: &str) {
-    let _ = wangju::db::testing::drop_database(&pg_server_url(), name).await;
+impl PgDatabase {
+    pub async fn create() -> PgDatabase {
+        let name = format!("wangju_test_{}", hex::encode(rand::random::<[u8; 6]>()));
+        wangju::db::testing::create_database(&pg_server_url(), &name)
+            .await
+            .expect("create a test database on the test PostgreSQL server");
+        PgDatabase { name }
+    }
+
+    pub fn url(&self) -> String {
+        pg_url_for(&self.name)
+    }
+}
+
+impl Drop for PgDatabase {
+    fn drop(&mut self) {
+        // Drop runs outside async code (and maybe inside a runtime that is shutting down), so
+        // the DROP DATABASE runs on a thread with a runtime of its own.
+        let name = std::mem::take(&mut self.name);
+        let server = pg_server_url();
+        let dropped = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("runtime to drop a test database");
+            runtime.block_on(wangju::db::testing::drop_database(&server, &name))
+        })
+        .join();
+        if let Ok(Err(e)) = dropped {
+            eprintln!("could not drop a test database: {e}");
+        }
+    }
 }
 
 pub fn settings(dir: &TempDir, database_url: String) -> Settings {
@@ -144,8 +169,8 @@ impl TestApp {
         let (url, pg_database) = match backend {
             Backend::Sqlite => (String::new(), None),
             Backend::Postgres => {
-                let name = create_pg_database().await;
-                (pg_url_for(&name), Some(name))
+                let database = PgDatabase::create().await;
+                (database.url(), Some(database))
             }
         };
         let mut settings = settings(&dir, url);
@@ -162,7 +187,7 @@ impl TestApp {
             admin_password,
             settings,
             _dir: dir,
-            pg_database,
+            _pg: pg_database,
         }
     }
 
@@ -294,11 +319,9 @@ impl TestApp {
             .expect("sql");
     }
 
-    /// Drops this app's PostgreSQL database (apps not made by `each_backend`).
+    /// Stops using the app; its PostgreSQL database is dropped with it.
     pub async fn finish(self) {
-        if let Some(name) = &self.pg_database {
-            drop_pg_database(name).await;
-        }
+        drop(self);
     }
 
     pub async fn count(&self, table: &str) -> i64 {
@@ -344,13 +367,14 @@ impl Agent {
     pub async fn text(&self, path: &str) -> (StatusCode, String) {
         let r = self.get(path).await;
         let status = r.status();
-        (status, r.text().await.unwrap_or_default())
+        (status, r.text().await.expect("a body in UTF-8"))
     }
 
+    /// The status and the JSON body; a body that is not JSON fails the test (say so with
+    /// `text` when a test expects something else).
     pub async fn json(&self, path: &str) -> (StatusCode, Value) {
         let r = self.get(path).await;
-        let status = r.status();
-        (status, r.json().await.unwrap_or(Value::Null))
+        json_body(r, path).await
     }
 
     /// Fetches the token of the current session (or a pre-session one).
@@ -406,8 +430,7 @@ impl Agent {
             .send()
             .await
             .expect("JSON request");
-        let status = r.status();
-        (status, r.json().await.unwrap_or(Value::Null))
+        json_body(r, path).await
     }
 
     /// Sends bytes of a resumable upload from `offset`.
@@ -422,8 +445,7 @@ impl Agent {
             .send()
             .await
             .expect("PATCH");
-        let status = r.status();
-        (status, r.json().await.unwrap_or(Value::Null))
+        json_body(r, id).await
     }
 
     /// Uploads a whole file for a sub-project in chunks, as the submit page does; returns the
@@ -489,6 +511,20 @@ impl Agent {
     }
 }
 
+/// The status and JSON body of a response: an empty body (204) is `Null`; a body that is not
+/// JSON fails the test with what came instead.
+pub async fn json_body(r: Response, what: &str) -> (StatusCode, Value) {
+    let status = r.status();
+    let body = r.text().await.expect("a body");
+    if body.is_empty() {
+        return (status, Value::Null);
+    }
+    let value = serde_json::from_str(&body).unwrap_or_else(|e| {
+        panic!("{what} answered {status} with a body that is not JSON ({e}): {body:.300}")
+    });
+    (status, value)
+}
+
 pub fn location(r: &Response) -> String {
     r.headers()
         .get("location")
@@ -502,7 +538,7 @@ pub fn location(r: &Response) -> String {
 pub struct Storage {
     pub dir: tempfile::TempDir,
     pub args: Vec<String>,
-    pg: Option<String>,
+    _pg: Option<PgDatabase>,
 }
 
 impl Storage {
@@ -511,12 +547,12 @@ impl Storage {
         let mut args = vec!["--data-dir".to_string(), dir.path().display().to_string()];
         let mut pg = None;
         if backend == Backend::Postgres {
-            let name = create_pg_database().await;
+            let database = PgDatabase::create().await;
             args.push("--database-url".into());
-            args.push(pg_url_for(&name));
-            pg = Some(name);
+            args.push(database.url());
+            pg = Some(database);
         }
-        Storage { dir, args, pg }
+        Storage { dir, args, _pg: pg }
     }
 
     pub fn run(&self, args: &[&str]) -> Output {
@@ -528,9 +564,8 @@ impl Storage {
             .expect("run wangju")
     }
 
+    /// Done with the storage; its PostgreSQL database is dropped with it.
     pub async fn finish(self) {
-        if let Some(name) = self.pg {
-            drop_pg_database(&name).await;
-        }
+        drop(self);
     }
 }

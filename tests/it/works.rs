@@ -859,19 +859,32 @@ pub(crate) fn moto_endpoint() -> &'static str {
                 .and_then(|l| l.local_addr())
                 .map(|a| a.port())
                 .expect("free port");
-            let child = Command::new("moto_server")
-                .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            // A static is never dropped, so the child cannot be killed from here when the test
+            // run ends: a watchdog shell stops moto as soon as this process is gone.
+            let watchdog = format!(
+                "moto_server -H 127.0.0.1 -p {port} >/dev/null 2>&1 & m=$!; \
+                 while kill -0 {test} 2>/dev/null && kill -0 $m 2>/dev/null; do sleep 1; done; \
+                 kill $m 2>/dev/null",
+                test = std::process::id()
+            );
+            let child = Command::new("bash")
+                .args(["-c", &watchdog])
                 .stdout(Stdio::null())
                 .stderr(Stdio::null())
                 .spawn()
-                .expect("moto_server 未安装：pip install 'moto[server]'");
+                .expect("bash");
             let endpoint = format!("http://127.0.0.1:{port}");
-            for _ in 0..100 {
-                if TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                    break;
+            let up = (0..150).any(|_| {
+                let open = TcpStream::connect(("127.0.0.1", port)).is_ok();
+                if !open {
+                    std::thread::sleep(Duration::from_millis(100));
                 }
-                std::thread::sleep(Duration::from_millis(100));
-            }
+                open
+            });
+            assert!(
+                up,
+                "moto_server 未安装或未能启动：pip install 'moto[server]'"
+            );
             (endpoint, child)
         })
         .0
