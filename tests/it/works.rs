@@ -800,17 +800,19 @@ async fn abandoned_uploads_are_swept_and_submitted_ones_kept() {
 
         // Within the keep period nothing goes.
         let keep = Duration::from_secs(7 * 86_400);
-        let swept = wangju::service::works::sweep_abandoned(&app.state.db, store, keep)
+        let now = wangju::clock::unix_now();
+        let swept = wangju::service::works::sweep_abandoned(&app.state.db, store, keep, now)
             .await
             .expect("sweep");
         assert_eq!(swept.uploads, 0);
         assert_eq!(app.count("uploads").await, 3);
 
         // Once they have been idle past it, the two abandoned ones go with all their objects.
-        tokio::time::sleep(Duration::from_millis(1100)).await;
-        let swept = wangju::service::works::sweep_abandoned(&app.state.db, store, Duration::ZERO)
-            .await
-            .expect("sweep");
+        let a_week_later = now + 7 * 86_400 + 1;
+        let swept =
+            wangju::service::works::sweep_abandoned(&app.state.db, store, keep, a_week_later)
+                .await
+                .expect("sweep");
         assert_eq!((swept.uploads, swept.objects_failed), (2, 0));
         assert_eq!(
             app.count("uploads").await,
@@ -841,9 +843,10 @@ async fn abandoned_uploads_are_swept_and_submitted_ones_kept() {
         assert_eq!(r.status(), StatusCode::OK);
         assert_eq!(r.bytes().await.expect("file").len(), video.len());
         // A second sweep finds nothing more.
-        let swept = wangju::service::works::sweep_abandoned(&app.state.db, store, Duration::ZERO)
-            .await
-            .expect("sweep");
+        let swept =
+            wangju::service::works::sweep_abandoned(&app.state.db, store, keep, a_week_later)
+                .await
+                .expect("sweep");
         assert_eq!(swept.uploads, 0);
     })
     .await;

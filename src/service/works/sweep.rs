@@ -21,14 +21,16 @@ const SWEEP_BATCH: i64 = 200;
 /// never finished (with their parts) and checked files nobody submitted. A file named by any
 /// submission in a work's history is kept. Safe on several nodes at once: each upload is first
 /// claimed (after which no submission can take it), then its objects go, then its row; a node
-/// that dies midway leaves a claimed row the next sweep finishes.
+/// that dies midway leaves a claimed row the next sweep finishes. `now` is the Unix time the
+/// idle periods are measured to (the real clock, except in tests that let days pass).
 pub async fn sweep_abandoned(
     db: &Db,
     store: &FileStore,
     keep: std::time::Duration,
+    now: i64,
 ) -> Result<Swept, AppError> {
     let keep = i64::try_from(keep.as_secs()).unwrap_or(i64::MAX);
-    let idle_since = crate::clock::unix_now().saturating_sub(keep);
+    let idle_since = now.saturating_sub(keep);
     let mut swept = Swept::default();
     for upload in works::abandoned_uploads(db, idle_since, SWEEP_BATCH).await? {
         if !works::claim_abandoned(db, &upload.id, idle_since).await? {
@@ -68,7 +70,7 @@ pub async fn sweep_ticker(db: Db, store: FileStore, keep: std::time::Duration) {
     interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         interval.tick().await;
-        match sweep_abandoned(&db, &store, keep).await {
+        match sweep_abandoned(&db, &store, keep, crate::clock::unix_now()).await {
             Ok(s) if s.uploads + s.objects_failed > 0 => {
                 tracing::info!(
                     uploads = s.uploads,
