@@ -1,11 +1,17 @@
 //! The campaign's idea of "today", which demos and tests may pin to any day. Campaign dates are
 //! China dates (UTC+8), whatever time zone the server runs in.
 
-use chrono::{FixedOffset, NaiveDate, NaiveDateTime, NaiveTime, Utc};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI32, Ordering};
 
-#[derive(Debug, Clone, Copy)]
+use chrono::{Datelike, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime, Utc};
+
+/// The campaign day: the real China date, or a pinned one (demos, tests). A pinned day can be
+/// moved while the app runs (`set_today`), so a test can let a 公示 window pass.
+#[derive(Debug, Clone)]
 pub struct Clock {
-    pinned_today: Option<NaiveDate>,
+    /// Days from the common era of the pinned day, shared by every clone.
+    pinned_today: Option<Arc<AtomicI32>>,
 }
 
 /// China Standard Time has no daylight saving: a fixed +8 hours.
@@ -19,12 +25,28 @@ fn china_now() -> NaiveDateTime {
 
 impl Clock {
     pub fn new(pinned_today: Option<NaiveDate>) -> Clock {
-        Clock { pinned_today }
+        Clock {
+            pinned_today: pinned_today.map(|d| Arc::new(AtomicI32::new(d.num_days_from_ce()))),
+        }
     }
 
     /// The day campaign phases are judged on.
     pub fn today(&self) -> NaiveDate {
-        self.pinned_today.unwrap_or_else(|| china_now().date())
+        self.pinned_today
+            .as_ref()
+            .and_then(|d| NaiveDate::from_num_days_from_ce_opt(d.load(Ordering::Relaxed)))
+            .unwrap_or_else(|| china_now().date())
+    }
+
+    /// Moves a pinned day; a clock on the real date stays on it (returns false).
+    pub fn set_today(&self, day: NaiveDate) -> bool {
+        match &self.pinned_today {
+            Some(pinned) => {
+                pinned.store(day.num_days_from_ce(), Ordering::Relaxed);
+                true
+            }
+            None => false,
+        }
     }
 
     /// The campaign's day with the real China time of day: for windows within a day, such as

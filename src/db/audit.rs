@@ -93,6 +93,12 @@ pub fn action_label_zh(action: &str) -> &'static str {
         "photo.add" => "添加活动照片",
         "photo.remove" => "删除活动照片",
         "demo.seed" => "生成演示数据",
+        "calendar.import" => "导入节假日安排",
+        "publicity.create" => "新建公示",
+        "publicity.publish" => "发布公示",
+        "publicity.close" => "结束公示并发布结果",
+        "objection.lodge" => "提出异议",
+        "objection.rule" => "处理异议",
         _ => "其他操作",
     }
 }
@@ -109,6 +115,9 @@ pub fn object_label_zh(object_type: &str) -> &'static str {
         "work" => "作品",
         "participation" => "子项目参与记录",
         "reminder" => "催报提醒",
+        "calendar" => "节假日安排",
+        "publicity" => "公示",
+        "objection" => "异议",
         _ => "对象",
     }
 }

@@ -14,6 +14,7 @@ pub mod group_commit;
 pub mod orgs;
 pub mod photos;
 pub mod propagandists;
+pub mod publicity;
 pub mod quotas;
 pub mod reminders;
 pub mod schema;
@@ -315,6 +316,7 @@ pub fn statements() -> Vec<&'static sql::Sql> {
         orgs::STATEMENTS,
         photos::STATEMENTS,
         propagandists::STATEMENTS,
+        publicity::STATEMENTS,
         quotas::STATEMENTS,
         reminders::STATEMENTS,
         schema::STATEMENTS,

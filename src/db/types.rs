@@ -9,6 +9,7 @@ use sqlx::{Database, Decode, Encode, Type};
 use crate::domain::activity::Status;
 use crate::domain::ids::{ActivityId, CampaignId, OrgId, UserId, WorkId};
 use crate::domain::org::OrgKind;
+use crate::domain::publicity::{ObjectionState, PublicityKind, PublicityState};
 use crate::domain::role::Role;
 use crate::domain::work::WorkStatus;
 
@@ -91,5 +92,13 @@ macro_rules! stored_as_bigint {
     )*};
 }
 
-stored_as_code!(Status, OrgKind, Role, WorkStatus);
+stored_as_code!(
+    Status,
+    OrgKind,
+    Role,
+    WorkStatus,
+    PublicityKind,
+    PublicityState,
+    ObjectionState
+);
 stored_as_bigint!(OrgId, UserId, ActivityId, WorkId, CampaignId);

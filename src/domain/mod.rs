@@ -8,6 +8,7 @@ pub mod ids;
 pub mod mask;
 pub mod org;
 pub mod password;
+pub mod publicity;
 pub mod reminder;
 pub mod role;
 pub mod text;

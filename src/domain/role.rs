@@ -161,6 +161,11 @@ impl Role {
         matches!(self, Role::CityAdmin | Role::UnitAdmin)
     }
 
+    /// Drafting and publishing 公示, ruling on objections: the city union.
+    pub fn may_publicise(self) -> bool {
+        self == Role::CityAdmin
+    }
+
     pub fn may_read_audit(self) -> bool {
         self == Role::CityAdmin
     }

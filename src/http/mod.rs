@@ -88,13 +88,14 @@ const READ_AUDIT: Access = Access::Role("may_read_audit", Role::may_read_audit);
 const SUBMIT_WORKS: Access = Access::Role("may_submit_works", Role::may_submit_works);
 const READ_WORKS: Access = Access::Role("may_read_works", Role::may_read_works);
 const MODERATE: Access = Access::Role("may_moderate", Role::may_moderate);
+const PUBLICISE: Access = Access::Role("may_publicise", Role::may_publicise);
 
 /// Every route of Wangju.
 pub fn route_table() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
     use Method as M;
     use pages::{
         activities, audit, auth, checkin, exports, home, orgs, photos, progress, propagandists,
-        quotas, reminders, users, works,
+        publicity, quotas, reminders, users, works,
     };
     vec![
         // Public pages and plumbing.
@@ -121,6 +122,63 @@ pub fn route_table() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
             post(auth::change_password),
         ),
         r(M::GET, "/dashboard", Access::SignedIn, get(home::dashboard)),
+        // 公示: the public lists and objections, and the city's side.
+        r(
+            M::GET,
+            "/gongshi",
+            Access::Public,
+            get(publicity::public_list),
+        ),
+        r(
+            M::GET,
+            "/gongshi/{publicity_id}",
+            Access::Public,
+            get(publicity::public_show),
+        ),
+        r(
+            M::POST,
+            "/gongshi/{publicity_id}/objections",
+            Access::Public,
+            post(publicity::lodge).layer(DefaultBodyLimit::max(publicity::BODY_LIMIT)),
+        ),
+        r(
+            M::GET,
+            "/gongshi/receipts/{code}",
+            Access::Public,
+            get(publicity::receipt),
+        ),
+        r(M::GET, "/publicity", PUBLICISE, get(publicity::list)),
+        r(M::POST, "/publicity", PUBLICISE, post(publicity::create)),
+        r(
+            M::GET,
+            "/publicity/{publicity_id}",
+            PUBLICISE,
+            get(publicity::show),
+        ),
+        r(
+            M::POST,
+            "/publicity/{publicity_id}/publish",
+            PUBLICISE,
+            post(publicity::publish),
+        ),
+        r(
+            M::POST,
+            "/publicity/{publicity_id}/close",
+            PUBLICISE,
+            post(publicity::close),
+        ),
+        r(
+            M::POST,
+            "/publicity/{publicity_id}/objections/{objection_id}/ruling",
+            PUBLICISE,
+            post(publicity::rule),
+        ),
+        r(
+            M::GET,
+            "/publicity/{publicity_id}/objections/{objection_id}/evidence",
+            PUBLICISE,
+            get(publicity::evidence),
+        ),
         // Org tree.
         r(M::GET, "/orgs", VIEW_ORGS, get(orgs::list)),
         r(M::POST, "/orgs", EDIT_ORGS, post(orgs::create)),

@@ -17,5 +17,6 @@ pub mod overview;
 pub mod photos;
 pub mod progress;
 pub mod propagandists;
+pub mod publicity;
 pub mod reminders;
 pub mod works;

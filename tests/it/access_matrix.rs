@@ -122,6 +122,8 @@ fn fill(path: &str, t: &Targets) -> String {
             "reminder_id" => t.reminder.to_string(),
             "photo_id" => t.photo.to_string(),
             "code" => "micro-video".to_string(),
+            // 公示 are the city's, not a subtree's: any id; the gate and "not found" apply.
+            "publicity_id" | "objection_id" => "1".to_string(),
             // A forged check-in code: must be refused, never resolve to an activity.
             "token" => "0123456789abcdef0123456789abcdef".to_string(),
             "file" => "app.css".to_string(),

@@ -18,6 +18,7 @@ mod orgs;
 mod overview;
 mod photos;
 mod platform;
+mod publicity;
 mod reminders;
 mod report_browser;
 mod seam;

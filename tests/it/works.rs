@@ -18,15 +18,15 @@ use wangju::domain::role::Role;
 use crate::harness::{Agent, TestApp, backends, each_backend, location};
 use crate::media::files;
 
-const WORKER_PHONE: &str = "13712345678";
+pub(crate) const WORKER_PHONE: &str = "13712345678";
 const WORKER_PASSWORD: &str = "gongren2020";
 
-fn read(name: &str) -> Vec<u8> {
+pub(crate) fn read(name: &str) -> Vec<u8> {
     std::fs::read(files().path(name)).expect("test video")
 }
 
 /// Registers a worker through the public form and signs in as them.
-async fn register_worker(app: &TestApp, phone: &str, org: &str) -> Agent {
+pub(crate) async fn register_worker(app: &TestApp, phone: &str, org: &str) -> Agent {
     let org_id = wangju::db::orgs::find_by_name(&app.state.db, org)
         .await
         .expect("query")
@@ -746,7 +746,7 @@ async fn announce(agent: &Agent, video: &[u8]) -> String {
     started["id"].as_str().unwrap_or_default().to_string()
 }
 
-fn api_submission(upload_id: &str) -> Value {
+pub(crate) fn api_submission(upload_id: &str) -> Value {
     json!({"sub_project": "micro-video", "upload_id": upload_id, "title": "车间里的好网民", "authors": ["王小明"],
            "contact_phone": WORKER_PHONE, "originality": true, "portrait": true, "subtitles": true})
 }

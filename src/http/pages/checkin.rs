@@ -73,7 +73,11 @@ fn device_id(jar: CookieJar, secure: bool) -> (CookieJar, String) {
 
 /// The token the page's form must carry: the session's for a signed-in visitor (an organiser
 /// trying the code), otherwise a pre-session one.
-fn form_token(state: &AppState, session: Option<Session>, jar: CookieJar) -> (CookieJar, String) {
+pub(super) fn form_token(
+    state: &AppState,
+    session: Option<Session>,
+    jar: CookieJar,
+) -> (CookieJar, String) {
     match session {
         Some(s) => (jar, s.csrf),
         None => pre_session_token(jar, state.settings.secure_cookies),

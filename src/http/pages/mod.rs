@@ -10,6 +10,7 @@ pub mod orgs;
 pub mod photos;
 pub mod progress;
 pub mod propagandists;
+pub mod publicity;
 pub mod qr;
 pub mod quotas;
 pub mod reminders;
@@ -42,6 +43,7 @@ pub struct NavUser {
     pub may_read_activities: bool,
     pub may_manage_users: bool,
     pub may_read_audit: bool,
+    pub may_publicise: bool,
     pub may_read_works: bool,
     pub may_moderate: bool,
 }
@@ -68,6 +70,7 @@ impl Nav {
                     && !session.user.must_change_password,
                 may_manage_users: role.may_manage_users() && !session.user.must_change_password,
                 may_read_audit: role.may_read_audit() && !session.user.must_change_password,
+                may_publicise: role.may_publicise() && !session.user.must_change_password,
                 may_read_works: role.may_read_works() && !session.user.must_change_password,
                 may_moderate: role.may_moderate() && !session.user.must_change_password,
             }),
