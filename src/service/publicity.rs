@@ -11,6 +11,7 @@ use serde_json::json;
 
 use crate::clock::unix_now;
 use crate::db::audit::{self, Actor, Event};
+use crate::db::campaigns::StoredCampaign;
 use crate::db::publicity::{self as db, NewEntry, NewObjection, NewPublicity};
 use crate::db::{Db, Tx};
 use crate::domain::calendar::Calendar;
@@ -67,10 +68,19 @@ fn check_draft(input: &DraftInput) -> Result<(String, String, String), AppError>
 pub async fn draft_of_works(
     db_: &Db,
     actor: &Actor,
-    campaign_id: CampaignId,
+    campaign: &StoredCampaign,
     input: &DraftInput,
     work_ids: &[i64],
 ) -> Result<i64, AppError> {
+    let campaign_id = CampaignId(campaign.id);
+    let sub_project_name = |code: &str| {
+        campaign
+            .campaign
+            .sub_projects
+            .iter()
+            .find(|p| p.code == code)
+            .map_or_else(|| code.to_string(), |p| p.name.clone())
+    };
     let accepted: HashMap<i64, db::AcceptedWork> =
         db::accepted_works(db_, campaign_id, rules::MAX_ENTRIES as i64 * 20)
             .await?
@@ -90,7 +100,7 @@ pub async fn draft_of_works(
                 subject_id: w.id,
                 title: w.title.clone(),
                 unit: w.unit.clone(),
-                detail: w.sub_project.clone(),
+                detail: sub_project_name(&w.sub_project),
             }),
             None => problems.push(FieldError::new(
                 "works",

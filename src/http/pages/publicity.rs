@@ -145,7 +145,7 @@ pub async fn create(
     match publicity::draft_of_works(
         &state.db,
         &session.actor(),
-        CampaignId(campaign.id),
+        &campaign,
         &input,
         &form.works,
     )
