@@ -94,6 +94,11 @@ impl FileStore {
     /// folder, or `storage_root`) or `storage = "s3"` with the `s3_*` settings.
     pub fn from_settings(settings: &Settings) -> anyhow::Result<FileStore> {
         opendal::install_default();
+        // The S3 client's TLS uses the process-wide crypto provider: ring, the one lettre
+        // already brings (a second one, aws-lc, would add megabytes). Set once; later calls
+        // find it set.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        opendal_http_transport_reqwest::install_default();
         match settings.storage.as_str() {
             "" | "local" => {
                 let root = if settings.storage_root.is_empty() {
