@@ -195,6 +195,12 @@ pub fn route_table() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
             get(exports::export_list),
         ),
         r(
+            M::POST,
+            "/activities/bulk",
+            REPORT_ACTIVITIES,
+            post(activities::bulk),
+        ),
+        r(
             M::GET,
             "/activities/new",
             REPORT_ACTIVITIES,
@@ -525,6 +531,12 @@ pub fn route_table() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
             REPORT_ACTIVITIES,
             post(api::activities::add_photo)
                 .layer(DefaultBodyLimit::max(crate::media::photo::MAX_BYTES + 1024)),
+        ),
+        r(
+            M::POST,
+            "/api/v1/activities/bulk-transitions",
+            REPORT_ACTIVITIES,
+            post(api::activities::bulk_transition),
         ),
         r(
             M::POST,

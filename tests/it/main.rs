@@ -12,6 +12,7 @@ mod cli;
 mod demo;
 mod harness;
 mod hostile;
+mod lists;
 mod media;
 mod observability;
 mod orgs;

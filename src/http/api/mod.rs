@@ -23,7 +23,7 @@ use utoipa::OpenApi;
         orgs::list, orgs::show, orgs::create, orgs::update,
         users::list, users::show, users::create, users::set_email,
         audit::list,
-        activities::list, activities::create, activities::show, activities::update, activities::transition,
+        activities::list, activities::create, activities::show, activities::update, activities::transition, activities::bulk_transition,
         activities::progress, activities::charts, activities::set_quota, activities::photos, activities::add_photo,
         propagandists::list, propagandists::register,
         works::register, works::start_upload, works::upload_status, works::upload_chunk,
