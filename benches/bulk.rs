@@ -16,54 +16,17 @@
 
 mod common;
 
-use std::net::SocketAddr;
 use std::process::ExitCode;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use common::inproc;
 use serde_json::{Value, json};
-use wangju::app::App;
-use wangju::config::Settings;
 use wangju::db::audit::Actor;
-use wangju::db::{testing, users};
-use wangju::service::accounts;
+use wangju::db::testing;
 
 const ITEMS: usize = 300;
 /// Target: one request confirming 300 reports.
 const TARGET: Duration = Duration::from_secs(3);
-const PASSWORD: &str = "Bench-Bulk-2020!";
-
-fn settings(dir: &std::path::Path, database_url: String) -> Settings {
-    Settings {
-        listen: "127.0.0.1:0".parse().expect("addr"),
-        data_dir: dir.to_path_buf(),
-        database_url,
-        secure_cookies: false,
-        public_url: String::new(),
-        today: chrono::NaiveDate::from_ymd_opt(2020, 7, 1),
-        session_idle_minutes: 30,
-        storage: String::new(),
-        storage_root: String::new(),
-        s3_endpoint: String::new(),
-        s3_bucket: String::new(),
-        s3_region: String::new(),
-        s3_root: String::new(),
-        s3_access_key_id: String::new(),
-        s3_secret_access_key: String::new(),
-        s3_virtual_host_style: false,
-        smtp: None,
-        checkin_group_commit: true,
-        upload_keep_days: 7,
-        request_timeout_seconds: 30,
-        upload_idle_seconds: 30,
-        trusted_proxies: Vec::new(),
-        metrics_allow: wangju::net::Cidr::loopback(),
-        metrics_token: String::new(),
-        shutdown_grace_seconds: 30,
-        database_max_connections: 16,
-    }
-}
-
 struct Figures {
     first: Duration,
     retry: Duration,
@@ -73,9 +36,7 @@ struct Figures {
 
 async fn run(database_url: String) -> Result<Figures, String> {
     let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
-    let (state, _) = App::build(settings(dir.path(), database_url))
-        .await
-        .map_err(|e| format!("build: {e}"))?;
+    let state = inproc::build(dir.path(), database_url).await?;
     let db = state.db.clone();
     wangju::service::demo::seed(
         &db,
@@ -85,59 +46,11 @@ async fn run(database_url: String) -> Result<Figures, String> {
     )
     .await
     .map_err(|e| format!("seed: {e}"))?;
-    // The city admin with a known, already-changed password.
-    let admin = users::by_login(&db, "admin")
-        .await
-        .map_err(|e| e.to_string())?
-        .ok_or("no admin")?;
-    let hash = accounts::hash_password(PASSWORD)
-        .await
-        .map_err(|e| format!("{e}"))?;
-    let mut tx = db.begin().await.map_err(|e| format!("{e}"))?;
-    users::set_password(&mut tx, admin.id, &hash, false)
-        .await
-        .map_err(|e| e.to_string())?;
-    tx.commit().await.map_err(|e| format!("{e}"))?;
-
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .map_err(|e| e.to_string())?;
-    let addr: SocketAddr = listener.local_addr().map_err(|e| e.to_string())?;
-    let router = wangju::http::router(state);
-    tokio::spawn(async move {
-        let _ = axum::serve(
-            listener,
-            router.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .await;
-    });
-    let base = format!("http://{addr}");
-    let jar = Arc::new(reqwest::cookie::Jar::default());
-    let client = reqwest::Client::builder()
-        .cookie_provider(Arc::clone(&jar))
-        .timeout(Duration::from_secs(120))
-        .build()
-        .map_err(|e| e.to_string())?;
-    let csrf: Value = client
-        .get(format!("{base}/api/v1/csrf"))
-        .send()
-        .await
-        .map_err(|e| e.to_string())?
-        .json()
-        .await
-        .map_err(|e| e.to_string())?;
-    let token = csrf["csrf_token"].as_str().unwrap_or_default().to_string();
-    let me: Value = client
-        .post(format!("{base}/api/v1/session"))
-        .header("X-CSRF-Token", &token)
-        .json(&json!({"login": "admin", "password": PASSWORD}))
-        .send()
-        .await
-        .map_err(|e| e.to_string())?
-        .json()
-        .await
-        .map_err(|e| e.to_string())?;
-    let token = me["csrf_token"].as_str().unwrap_or_default().to_string();
+    let inproc::Admin {
+        client,
+        base,
+        csrf: token,
+    } = inproc::serve_and_sign_in(state).await?;
 
     // What waits for the city: approved first, then submitted (the city may confirm both).
     let mut items = Vec::new();
@@ -220,12 +133,8 @@ fn main() -> ExitCode {
     let mut backends = vec![("SQLite", String::new(), None)];
     if pg_server != "off" {
         let name = format!("wangju_bench_bulk_{}", std::process::id());
-        let created = runtime.block_on(testing::create_database(
-            &format!("{pg_server}/postgres"),
-            &name,
-        ));
-        match created {
-            Ok(()) => backends.push(("PostgreSQL", format!("{pg_server}/{name}"), Some(name))),
+        match runtime.block_on(inproc::pg_database(&pg_server, &name)) {
+            Ok(url) => backends.push(("PostgreSQL", url, Some(name))),
             Err(e) => eprintln!("  PostgreSQL skipped: {e}"),
         }
     }
@@ -251,10 +160,7 @@ fn main() -> ExitCode {
             }
         }
         if let Some(name) = pg_name {
-            let _ = runtime.block_on(testing::drop_database(
-                &format!("{pg_server}/postgres"),
-                &name,
-            ));
+            runtime.block_on(inproc::drop_pg_database(&pg_server, &name));
         }
     }
     if ok {

@@ -306,6 +306,26 @@ pub fn route_table() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
         ),
         r(
             M::GET,
+            "/propagandists/export",
+            READ_ACTIVITIES,
+            get(propagandists::export),
+        ),
+        r(
+            M::POST,
+            "/propagandists/import",
+            REPORT_ACTIVITIES,
+            post(propagandists::import).layer(DefaultBodyLimit::max(
+                crate::office::tabular::MAX_UPLOAD_BYTES + 64 * 1024,
+            )),
+        ),
+        r(
+            M::POST,
+            "/propagandists/{propagandist_id}/remove",
+            REPORT_ACTIVITIES,
+            post(propagandists::remove),
+        ),
+        r(
+            M::GET,
             "/activities/{activity_id}/checkin",
             READ_ACTIVITIES,
             get(checkin::poster),
@@ -488,6 +508,32 @@ pub fn route_table() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
             "/api/v1/propagandists",
             READ_ACTIVITIES,
             get(api::propagandists::list),
+        ),
+        r(
+            M::GET,
+            "/api/v1/propagandists/page",
+            READ_ACTIVITIES,
+            get(api::propagandists::page),
+        ),
+        r(
+            M::PUT,
+            "/api/v1/propagandists/{propagandist_id}",
+            REPORT_ACTIVITIES,
+            put(api::propagandists::edit),
+        ),
+        r(
+            M::POST,
+            "/api/v1/propagandists/{propagandist_id}/removal",
+            REPORT_ACTIVITIES,
+            post(api::propagandists::remove),
+        ),
+        r(
+            M::POST,
+            "/api/v1/propagandists/import",
+            REPORT_ACTIVITIES,
+            post(api::propagandists::import).layer(DefaultBodyLimit::max(
+                crate::office::tabular::MAX_UPLOAD_BYTES + 64 * 1024,
+            )),
         ),
         r(
             M::POST,

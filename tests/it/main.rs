@@ -19,6 +19,7 @@ mod orgs;
 mod overview;
 mod photos;
 mod platform;
+mod register;
 mod reminders;
 mod report_browser;
 mod seam;
