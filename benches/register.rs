@@ -168,7 +168,9 @@ fn main() -> ExitCode {
                     && f.imported == ROWS as u64
                     && f.peak_mb.is_some_and(|m| m < TARGET_PEAK_MB);
                 let page_ok = f.p95_ms < TARGET_P95_MS && f.total == ROWS as i64;
-                ok &= import_ok && page_ok;
+                // A debug build (`cargo test --benches`) reports against the targets but only a
+                // release build is held to them.
+                ok &= cfg!(debug_assertions) || (import_ok && page_ok);
                 println!(
                     "  {label:<11} import of {ROWS} rows ({:.1} MB xlsx): {:.2} s, peak {} (targets < {} s, < {TARGET_PEAK_MB} MB) {}",
                     f.file_mb,

@@ -18,3 +18,7 @@ UPDATE propagandists SET person_key = 'tel:' || phone
 -- Search by name or phone, newest first, within a campaign.
 CREATE INDEX propagandists_campaign_name ON propagandists(campaign_id, name);
 CREATE INDEX propagandists_campaign_phone ON propagandists(campaign_id, phone);
+
+-- Each node keeps the current campaign parsed in memory and checks (id, revision) every few
+-- seconds: a save bumps the revision (updated_at alone is in whole seconds).
+ALTER TABLE campaigns ADD COLUMN revision BIGINT NOT NULL DEFAULT 0;
