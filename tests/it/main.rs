@@ -6,6 +6,7 @@ mod accounts;
 mod activities;
 mod audit;
 mod browser;
+mod bulk_browser;
 mod campaign;
 mod charts;
 mod cli;
