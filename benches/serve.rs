@@ -2,8 +2,9 @@
 //!
 //! Run with `cargo bench --bench serve` (see docs/benchmarks.md). In one run it measures:
 //!
-//! 1. requests/s and p99 latency of the public overview `GET /` and of the bare handler
-//!    `GET /livez`, each with 64 concurrent keep-alive connections, and their ratio;
+//! 1. requests/s and p99 latency of the public overview `GET /`, of a public sub-project page
+//!    `GET /projects/micro-video` and of the bare handler `GET /livez`, each with 64 concurrent
+//!    keep-alive connections, and their ratios to the bare handler;
 //! 2. the time from spawning `wangju serve` on an empty data folder to the first 200 from
 //!    `GET /healthz`;
 //! 3. the server's resident memory (VmRSS) when idle after start-up, and after the load.
@@ -34,6 +35,9 @@ use hyper_util::rt::TokioIo;
 
 /// Target: the overview serves at least this share of the bare handler's requests/s.
 const TARGET_RATIO: f64 = 0.30;
+/// Target (issue 12): a public sub-project page, served from the node's parsed campaign,
+/// at least half the bare handler's requests/s.
+const TARGET_PROJECT_RATIO: f64 = 0.50;
 /// Target: first 200 after spawning on an empty data folder.
 const TARGET_START_MS: f64 = 300.0;
 /// Target: resident memory when idle after start-up.
@@ -151,6 +155,7 @@ fn main() -> ExitCode {
     println!("load phases:");
     let livez_a = phase("/livez");
     let overview = phase("/");
+    let project = phase("/projects/micro-video");
     let livez_b = phase("/livez");
     let after_load = server.memory();
     let alive = server.is_running();
@@ -163,8 +168,9 @@ fn main() -> ExitCode {
         &livez_a
     };
     let ratio = overview.rps() / livez.rps().max(f64::MIN_POSITIVE);
-    let errors = livez_a.errors() + overview.errors() + livez_b.errors();
-    let busiest_other = [&livez_a, &overview, &livez_b]
+    let project_ratio = project.rps() / livez.rps().max(f64::MIN_POSITIVE);
+    let errors = livez_a.errors() + overview.errors() + project.errors() + livez_b.errors();
+    let busiest_other = [&livez_a, &overview, &project, &livez_b]
         .iter()
         .filter_map(|r| r.cpu.as_ref().map(|c| c.other))
         .fold(0.0_f64, f64::max);
@@ -190,6 +196,12 @@ fn main() -> ExitCode {
     println!(
         "  ratio:         {ratio:.2} (target >= {TARGET_RATIO:.2}): {}",
         verdict(ratio >= TARGET_RATIO)
+    );
+    println!(
+        "  /projects/micro-video: {:>9.0} req/s, p99 {:>7.2} ms; ratio to bare {project_ratio:.2} (target >= {TARGET_PROJECT_RATIO:.2}): {}",
+        project.rps(),
+        project.p99_ms(),
+        verdict(project_ratio >= TARGET_PROJECT_RATIO)
     );
     println!(
         "  first response after start: {start_ms:.0} ms (target < {TARGET_START_MS:.0} ms): {}{}",

@@ -47,6 +47,8 @@ pub struct App {
     pub checkin_limits: crate::http::limit::CheckinLimits,
     /// The dashboard's figures, shared by all requests (see `ProgressCache`).
     pub progress: crate::service::progress::ProgressCache,
+    /// The current campaign, parsed once per node (see `CampaignCache`).
+    pub campaign: crate::service::campaigns::CampaignCache,
 }
 
 impl App {
@@ -73,6 +75,7 @@ impl App {
             clock: Clock::new(settings.today),
             settings,
             overview: CachedPage::default(),
+            campaign: Default::default(),
             login_limiter: Default::default(),
             store,
             checkins: if settings_group_commit {

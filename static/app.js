@@ -123,3 +123,13 @@ document.addEventListener("DOMContentLoaded", function () {
     }
   });
 });
+
+// A "select all on this page" box: ticks every checkbox named by its data-check-all.
+document.querySelectorAll('input[data-check-all]').forEach(function (all) {
+  all.addEventListener('change', function () {
+    var form = all.form || document;
+    form.querySelectorAll('input[type=checkbox][name="' + all.getAttribute('data-check-all') + '"]').forEach(function (box) {
+      box.checked = all.checked;
+    });
+  });
+});

@@ -4,6 +4,8 @@
 
 #![allow(dead_code)]
 
+pub mod inproc;
+
 use std::net::TcpListener;
 use std::path::Path;
 use std::process::{Command, Stdio};

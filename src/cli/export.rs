@@ -64,6 +64,7 @@ pub(super) async fn run(
             let rows = crate::service::activity_export::write_xlsx(
                 db,
                 &Scope::everything(),
+                &Default::default(),
                 Some(base_url),
                 &out,
             )

@@ -48,15 +48,32 @@ const SELECT: &str = "SELECT a.id, a.campaign_id, a.org_id, o.name AS org_name, 
 /// differently.
 const FORMAT_SQLITE: &str = "json_extract(a.document, '$.format')";
 const FORMAT_PG: &str = "(CAST(a.document AS jsonb) ->> 'format')";
+const PLACE_SQLITE: &str = "json_extract(a.document, '$.place')";
+const PLACE_PG: &str = "(CAST(a.document AS jsonb) ->> 'place')";
 /// A row source of the activity's categories, one `value` per category.
 const CATEGORIES_SQLITE: &str = "json_each(a.document, '$.categories')";
 const CATEGORIES_PG: &str =
     "jsonb_array_elements_text(CAST(a.document AS jsonb) -> 'categories') AS j(value)";
 
+/// The list filter's conditions (`$3`..`$8`), around the JSON fragments.
+const FILTER_HEAD: &str = "
+           AND ($3 = '' OR a.status = $3 OR ($3 = 'reported' AND a.status IN ('submitted', 'approved', 'confirmed')))
+           AND ($4 = '' OR substr(a.starts_at, 1, 10) >= $4) AND ($5 = '' OR substr(a.starts_at, 1, 10) <= $5)
+           AND ($6 = '' OR ";
+const FILTER_MID: &str = " = $6)
+           AND ($7 = '' OR EXISTS (SELECT 1 FROM ";
+const FILTER_SEARCH: &str = " WHERE value = $7))
+           AND ($8 = '' OR a.name LIKE $8 ESCAPE '\\' OR ";
+const FILTER_TAIL: &str = " LIKE $8 ESCAPE '\\')";
+
 /// Both dialects of a statement that differs only in its JSON fragments.
 macro_rules! with_json {
     (@sqlite FORMAT) => { FORMAT_SQLITE };
     (@sqlite CATEGORIES) => { CATEGORIES_SQLITE };
+    (@sqlite PLACE) => { PLACE_SQLITE };
+    (@pg PLACE) => { PLACE_PG };
+    (@sqlite FILTER) => { concatcp!(FILTER_HEAD, FORMAT_SQLITE, FILTER_MID, CATEGORIES_SQLITE, FILTER_SEARCH, PLACE_SQLITE, FILTER_TAIL) };
+    (@pg FILTER) => { concatcp!(FILTER_HEAD, FORMAT_PG, FILTER_MID, CATEGORIES_PG, FILTER_SEARCH, PLACE_PG, FILTER_TAIL) };
     (@sqlite $other:tt) => { $other };
     (@pg FORMAT) => { FORMAT_PG };
     (@pg CATEGORIES) => { CATEGORIES_PG };
@@ -67,23 +84,21 @@ macro_rules! with_json {
 }
 
 statements! {
-    /// Activities under a path prefix, narrowed by the list filter; `$3`..`$7` empty mean any.
-    LIST = @dialects with_json!(SELECT, " WHERE o.path LIKE $1 AND a.campaign_id = $2
-           AND ($3 = '' OR a.status = $3 OR ($3 = 'reported' AND a.status IN ('submitted', 'approved', 'confirmed')))
-           AND ($4 = '' OR substr(a.starts_at, 1, 10) >= $4) AND ($5 = '' OR substr(a.starts_at, 1, 10) <= $5)
-           AND ($6 = '' OR ", FORMAT, " = $6)
-           AND ($7 = '' OR EXISTS (SELECT 1 FROM ", CATEGORIES, " WHERE value = $7))
-         ORDER BY a.starts_at DESC, a.id DESC LIMIT $8");
+    /// One keyset page of the activities under a path prefix, narrowed by the list filter
+    /// (`$3`..`$8` empty mean any; `$8` a LIKE pattern on the name or place), newest first,
+    /// after (`$10`, `$11`) unless `$9` = 0.
+    LIST = @dialects with_json!(SELECT, " WHERE o.path LIKE $1 AND a.campaign_id = $2", FILTER, "
+           AND ($9 = 0 OR a.starts_at < $10 OR (a.starts_at = $10 AND a.id < $11))
+         ORDER BY a.starts_at DESC, a.id DESC LIMIT $12");
+    /// How many activities the same filter matches (`$1`..`$8` as for `LIST`).
+    COUNT = @dialects with_json!("SELECT CAST(COUNT(*) AS BIGINT) FROM activities a JOIN orgs o ON o.id = a.org_id
+         WHERE o.path LIKE $1 AND a.campaign_id = $2", FILTER);
     PER_DAY = "SELECT substr(a.starts_at, 1, 10) AS day, CAST(COUNT(*) AS BIGINT) FROM activities a JOIN orgs o ON o.id = a.org_id
          WHERE o.path LIKE $1 AND a.campaign_id = $2 GROUP BY substr(a.starts_at, 1, 10) ORDER BY day";
     PER_FORMAT = @dialects with_json!("SELECT COALESCE(", FORMAT, ", '') AS v, CAST(COUNT(*) AS BIGINT) FROM activities a JOIN orgs o ON o.id = a.org_id
          WHERE o.path LIKE $1 AND a.campaign_id = $2 GROUP BY COALESCE(", FORMAT, ", '') ORDER BY 2 DESC");
     PER_CATEGORY = @dialects with_json!("SELECT value, CAST(COUNT(*) AS BIGINT) FROM activities a JOIN orgs o ON o.id = a.org_id, ", CATEGORIES, "
          WHERE o.path LIKE $1 AND a.campaign_id = $2 GROUP BY value ORDER BY 2 DESC");
-    /// Keyset page, newest first, after (`$4`, `$5`) unless `$3` = 0.
-    EXPORT_PAGE = concatcp!(SELECT, " WHERE o.path LIKE $1 AND a.campaign_id = $2
-           AND ($3 = 0 OR a.starts_at < $4 OR (a.starts_at = $4 AND a.id < $5))
-         ORDER BY a.starts_at DESC, a.id DESC LIMIT $6");
     GET_IN_SCOPE = concatcp!(SELECT, " WHERE a.id = $1 AND o.path LIKE $2");
     GET = concatcp!(SELECT, " WHERE a.id = $1");
     INSERT = "INSERT INTO activities (campaign_id, org_id, status, document, name, starts_at, participants, grassroots_unions,
@@ -108,7 +123,7 @@ statements! {
 
 /// Which activities a list shows; empty strings mean "any". Every figure on the dashboard
 /// links to the list with the filter that produced it.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ListFilter {
     /// A status code, `reported` (submitted, approved or confirmed: what the dashboard counts as
     /// reported), or empty.
@@ -120,32 +135,84 @@ pub struct ListFilter {
     pub to: String,
     pub format: String,
     pub category: String,
-    /// At most this many rows, newest first.
-    pub limit: i64,
+    /// Words found in the name or the place (as typed; matched literally).
+    pub search: String,
 }
 
-/// Activities of units in scope, newest first, narrowed by `filter`.
+/// Where a keyset page starts: after the row with this (starts_at, id).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct After {
+    pub starts_at: String,
+    pub id: ActivityId,
+}
+
+fn prefix_of(scope: &Scope, filter: &ListFilter) -> String {
+    let prefix = if filter.under.starts_with(&scope.prefix) {
+        filter.under.as_str()
+    } else {
+        scope.prefix.as_str()
+    };
+    format!("{prefix}%")
+}
+
+fn search_pattern(filter: &ListFilter) -> String {
+    let needle = filter.search.trim();
+    if needle.is_empty() {
+        String::new()
+    } else {
+        format!("%{}%", super::orgs::escape_like(needle))
+    }
+}
+
+/// One keyset page of the activities of units in scope, newest first, narrowed by `filter`:
+/// at most `limit` rows after `after` (the previous page's last row). Every page costs the
+/// same, however deep.
 pub async fn list(
     db: &Db,
     scope: &Scope,
     campaign_id: i64,
     filter: &ListFilter,
+    after: Option<&After>,
+    limit: i64,
 ) -> Result<Vec<ActivityRow>, sqlx::Error> {
-    let prefix = if filter.under.starts_with(&scope.prefix) {
-        filter.under.clone()
-    } else {
-        scope.prefix.clone()
+    let (first, starts_at, id) = match after {
+        Some(a) => (1_i64, a.starts_at.as_str(), a.id.get()),
+        None => (0, "", 0),
     };
     on_pool!(db, pool => query_as::<_, ActivityRow>(&LIST)
-        .bind(format!("{prefix}%"))
+        .bind(prefix_of(scope, filter))
         .bind(campaign_id)
         .bind(&filter.status)
         .bind(&filter.from)
         .bind(&filter.to)
         .bind(&filter.format)
         .bind(&filter.category)
-        .bind(if filter.limit > 0 { filter.limit } else { i64::MAX })
+        .bind(search_pattern(filter))
+        .bind(first)
+        .bind(starts_at)
+        .bind(id)
+        .bind(limit.max(0))
         .fetch_all(pool)
+        .await)
+}
+
+/// How many activities of units in scope `filter` matches.
+pub async fn count(
+    db: &Db,
+    scope: &Scope,
+    campaign_id: i64,
+    filter: &ListFilter,
+) -> Result<i64, sqlx::Error> {
+    on_pool!(db, pool => query_scalar::<_, i64>(&COUNT)
+        .bind(prefix_of(scope, filter))
+        .bind(campaign_id)
+        .bind(&filter.status)
+        .bind(&filter.from)
+        .bind(&filter.to)
+        .bind(&filter.format)
+        .bind(&filter.category)
+        .bind(search_pattern(filter))
+        .fetch_one(pool)
         .await)
 }
 
@@ -176,31 +243,6 @@ pub async fn per_category(
 ) -> Result<Vec<(String, i64)>, sqlx::Error> {
     on_pool!(db, pool => query_as::<_, (String, i64)>(&PER_CATEGORY)
         .bind(format!("{}%", scope.prefix)).bind(campaign_id).fetch_all(pool).await)
-}
-
-/// One page of the activities in scope for the export, newest first (the list's order), after
-/// `after` = (starts_at, id) of the previous page's last row. Keyset paging: every page costs
-/// the same, however deep.
-pub async fn export_page(
-    db: &Db,
-    scope: &Scope,
-    campaign_id: i64,
-    after: Option<(&str, ActivityId)>,
-    limit: i64,
-) -> Result<Vec<ActivityRow>, sqlx::Error> {
-    let (first, starts_at, id) = match after {
-        Some((s, id)) => (1_i64, s, id.get()),
-        None => (0, "", 0),
-    };
-    on_pool!(db, pool => query_as::<_, ActivityRow>(&EXPORT_PAGE)
-        .bind(format!("{}%", scope.prefix))
-        .bind(campaign_id)
-        .bind(first)
-        .bind(starts_at)
-        .bind(id)
-        .bind(limit)
-        .fetch_all(pool)
-        .await)
 }
 
 /// One activity whose unit lies in scope.

@@ -8,10 +8,13 @@ use crate::domain::campaign::Campaign;
 
 statements! {
     CURRENT = "SELECT id, is_current, document FROM campaigns ORDER BY is_current DESC, year DESC, id DESC LIMIT 1";
+    /// Which campaign is current and when it last changed, without its document: what a
+    /// node's cached copy is checked against.
+    CURRENT_STAMP = "SELECT id, revision FROM campaigns ORDER BY is_current DESC, year DESC, id DESC LIMIT 1";
     BY_CODE = "SELECT id, is_current, document FROM campaigns WHERE code = $1";
     LIST_CODES = "SELECT code, year, is_current FROM campaigns ORDER BY year, code";
     INSERT = "INSERT INTO campaigns (code, year, title, document, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $5) RETURNING id";
-    UPDATE = "UPDATE campaigns SET year = $1, title = $2, document = $3, updated_at = $4 WHERE id = $5";
+    UPDATE = "UPDATE campaigns SET year = $1, title = $2, document = $3, updated_at = $4, revision = revision + 1 WHERE id = $5";
     SET_CURRENT = "UPDATE campaigns SET is_current = (id = $1)";
     /// Whether any campaign is the current one.
     HAS_CURRENT = "SELECT COUNT(*) FROM campaigns WHERE is_current = $1";
@@ -49,6 +52,14 @@ pub async fn current(db: &Db) -> Result<Option<StoredCampaign>, sqlx::Error> {
         .fetch_optional(pool)
         .await)?;
     row.map(Row::decode).transpose()
+}
+
+/// (id, revision) of the current campaign: changes whenever another campaign becomes current
+/// or the current one is saved.
+pub async fn current_stamp(db: &Db) -> Result<Option<(i64, i64)>, sqlx::Error> {
+    on_pool!(db, pool => query_as::<_, (i64, i64)>(&CURRENT_STAMP)
+        .fetch_optional(pool)
+        .await)
 }
 
 pub async fn by_code(db: &Db, code: &str) -> Result<Option<StoredCampaign>, sqlx::Error> {

@@ -100,7 +100,11 @@ impl group_commit::Write for NewCheckin {
                 join.org_id,
                 &self.name,
                 self.phone.as_deref(),
-                &self.person_key,
+                &super::propagandists::register_key(
+                    &self.person_key,
+                    self.phone.as_deref(),
+                    join.org_id,
+                ),
                 join.consent_version,
             )
             .await?;

@@ -231,7 +231,8 @@ pub async fn count(db: &Db) -> Result<i64, sqlx::Error> {
     on_pool!(db, pool => query_scalar(&COUNT).fetch_one(pool).await)
 }
 
-fn escape_like(text: &str) -> String {
+/// `text` for a LIKE pattern with `ESCAPE '\'`: its `%`, `_` and `\` match themselves.
+pub(crate) fn escape_like(text: &str) -> String {
     text.replace('\\', "\\\\")
         .replace('%', "\\%")
         .replace('_', "\\_")

@@ -253,6 +253,12 @@ pub fn route_table() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
             get(exports::export_list),
         ),
         r(
+            M::POST,
+            "/activities/bulk",
+            REPORT_ACTIVITIES,
+            post(activities::bulk),
+        ),
+        r(
             M::GET,
             "/activities/new",
             REPORT_ACTIVITIES,
@@ -355,6 +361,26 @@ pub fn route_table() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
             "/propagandists",
             REPORT_ACTIVITIES,
             post(propagandists::register),
+        ),
+        r(
+            M::GET,
+            "/propagandists/export",
+            READ_ACTIVITIES,
+            get(propagandists::export),
+        ),
+        r(
+            M::POST,
+            "/propagandists/import",
+            REPORT_ACTIVITIES,
+            post(propagandists::import).layer(DefaultBodyLimit::max(
+                crate::office::tabular::MAX_UPLOAD_BYTES + 64 * 1024,
+            )),
+        ),
+        r(
+            M::POST,
+            "/propagandists/{propagandist_id}/remove",
+            REPORT_ACTIVITIES,
+            post(propagandists::remove),
         ),
         r(
             M::GET,
@@ -542,6 +568,32 @@ pub fn route_table() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
             get(api::propagandists::list),
         ),
         r(
+            M::GET,
+            "/api/v1/propagandists/page",
+            READ_ACTIVITIES,
+            get(api::propagandists::page),
+        ),
+        r(
+            M::PUT,
+            "/api/v1/propagandists/{propagandist_id}",
+            REPORT_ACTIVITIES,
+            put(api::propagandists::edit),
+        ),
+        r(
+            M::POST,
+            "/api/v1/propagandists/{propagandist_id}/removal",
+            REPORT_ACTIVITIES,
+            post(api::propagandists::remove),
+        ),
+        r(
+            M::POST,
+            "/api/v1/propagandists/import",
+            REPORT_ACTIVITIES,
+            post(api::propagandists::import).layer(DefaultBodyLimit::max(
+                crate::office::tabular::MAX_UPLOAD_BYTES + 64 * 1024,
+            )),
+        ),
+        r(
             M::POST,
             "/api/v1/propagandists",
             REPORT_ACTIVITIES,
@@ -583,6 +635,12 @@ pub fn route_table() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
             REPORT_ACTIVITIES,
             post(api::activities::add_photo)
                 .layer(DefaultBodyLimit::max(crate::media::photo::MAX_BYTES + 1024)),
+        ),
+        r(
+            M::POST,
+            "/api/v1/activities/bulk-transitions",
+            REPORT_ACTIVITIES,
+            post(api::activities::bulk_transition),
         ),
         r(
             M::POST,

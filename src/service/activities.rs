@@ -87,15 +87,91 @@ fn check_phase(campaign: &StoredCampaign, clock: &Clock) -> Result<(), AppError>
     ))
 }
 
-/// Activities in scope, narrowed by `filter` (its `under` is a unit id's path, checked here).
+/// Activities in scope, narrowed by `filter` (its `under` is a unit id's path, checked here),
+/// all of them, newest first.
 pub async fn list(
     db: &Db,
     acting: &Acting,
     filter: &activities::ListFilter,
 ) -> Result<Vec<Activity>, AppError> {
     let campaign = current_campaign(db).await?;
-    let rows = activities::list(db, &acting.scope, campaign.id, filter).await?;
+    let rows = activities::list(db, &acting.scope, campaign.id, filter, None, i64::MAX).await?;
     Ok(rows.into_iter().map(decode).collect())
+}
+
+/// One page of a filtered list, with how many match in all and the cursor of the next page.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct Page {
+    pub items: Vec<Activity>,
+    /// How many activities match the filter (all pages).
+    pub total: i64,
+    /// Pass as `cursor` for the next page; absent on the last page.
+    pub next: Option<String>,
+}
+
+/// The stable text a cursor is bound to: the filter, in scope.
+fn filter_key(acting: &Acting, filter: &activities::ListFilter) -> String {
+    format!(
+        "{}|{}|{}|{}|{}|{}|{}|{}|{}",
+        acting.scope.prefix,
+        filter.status,
+        filter.under,
+        filter.from,
+        filter.to,
+        filter.format,
+        filter.category,
+        filter.search.trim(),
+        acting.user_id
+    )
+}
+
+/// One keyset page of `size` activities after `cursor` (from the previous page's `next`).
+/// A cursor that was tampered with, or made for another filter, is refused (422).
+pub async fn page(
+    db: &Db,
+    acting: &Acting,
+    filter: &activities::ListFilter,
+    cursor: Option<&str>,
+    size: i64,
+) -> Result<Page, AppError> {
+    let key = filter_key(acting, filter);
+    let after = match cursor.map(str::trim).filter(|c| !c.is_empty()) {
+        Some(c) => {
+            let (starts_at, id) = crate::service::cursor::decode(&key, c)?;
+            Some(activities::After {
+                starts_at,
+                id: ActivityId(id),
+            })
+        }
+        None => None,
+    };
+    let campaign = current_campaign(db).await?;
+    let size = size.clamp(1, 500);
+    let mut rows = activities::list(
+        db,
+        &acting.scope,
+        campaign.id,
+        filter,
+        after.as_ref(),
+        size + 1,
+    )
+    .await?;
+    let more = rows.len() as i64 > size;
+    rows.truncate(size as usize);
+    let next = match rows.last() {
+        Some(last) if more => Some(crate::service::cursor::encode(
+            &key,
+            &last.starts_at,
+            last.id.get(),
+        )),
+        _ => None,
+    };
+    let total = activities::count(db, &acting.scope, campaign.id, filter).await?;
+    Ok(Page {
+        items: rows.into_iter().map(decode).collect(),
+        total,
+        next,
+    })
 }
 
 /// The path of a unit in scope, for narrowing a list to its subtree.
@@ -233,7 +309,7 @@ pub async fn update(
 }
 
 /// Where the acting account stands relative to the activity's unit.
-fn standing(acting: &Acting, row: &ActivityRow) -> Result<Standing, AppError> {
+pub(crate) fn standing(acting: &Acting, row: &ActivityRow) -> Result<Standing, AppError> {
     if !acting.role.may_report_activities() {
         return Err(AppError::Forbidden);
     }
@@ -320,7 +396,7 @@ pub async fn transition(
     Ok(to)
 }
 
-async fn audit_transition(
+pub(crate) async fn audit_transition(
     tx: &mut Tx,
     acting: &Acting,
     id: ActivityId,

@@ -3,13 +3,13 @@
 //! file, so 100,000 activities take tens of MB, not gigabytes. Cells are strings or numbers,
 //! never formulas: a name starting with `=` stays text.
 
-use crate::domain::ids::ActivityId;
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use rust_xlsxwriter::{Format, Url, Workbook};
 
 use crate::db::Db;
-use crate::db::activities::{self, ActivityRow};
+use crate::db::activities::{self, ActivityRow, After, ListFilter};
 use crate::db::orgs::Scope;
 use crate::domain::activity::ActivityInput;
 use crate::error::{AppError, Doing};
@@ -22,10 +22,11 @@ const PAGE: i64 = 1_000;
 const MAX_LINKS: usize = 65_530;
 
 /// (header, width in Latin characters; a CJK character takes two).
-pub const COLUMNS: [(&str, f64); 20] = [
+pub const COLUMNS: [(&str, f64); 21] = [
     ("序号", 8.0),
     ("活动名称", 44.0),
     ("主办单位", 34.0),
+    ("所属区", 24.0),
     ("活动时间", 18.0),
     ("活动地点", 30.0),
     ("活动方式", 12.0),
@@ -45,21 +46,44 @@ pub const COLUMNS: [(&str, f64); 20] = [
     ("详情链接", 40.0),
 ];
 
-/// Writes the activities in `scope` (current campaign) to `out` as .xlsx. `base_url` (e.g.
-/// `https://wangju.example.org`) makes each row link to the activity's page. Returns the rows.
+/// The path of the district (or bureau) a unit belongs to: the first two ids of its path
+/// (`/1/5/23/` → `/1/5/`); the city union's own path for the city union.
+pub fn district_path(path: &str) -> &str {
+    let mut slashes = path.match_indices('/').map(|(i, _)| i);
+    match slashes.nth(2) {
+        Some(end) => &path[..=end],
+        None => path,
+    }
+}
+
+/// Names of the districts and bureaus (the units right under the city union), by path.
+pub async fn district_names(db: &Db) -> Result<HashMap<String, String>, AppError> {
+    Ok(crate::db::orgs::list(db, &Scope::everything(), None)
+        .await?
+        .into_iter()
+        .filter(|o| district_path(&o.path) == o.path)
+        .map(|o| (o.path, o.name))
+        .collect())
+}
+
+/// Writes the activities in `scope` matching `filter` (current campaign) to `out` as .xlsx.
+/// `base_url` (e.g. `https://wangju.example.org`) makes each row link to the activity's page.
+/// Returns the rows.
 pub async fn write_xlsx(
     db: &Db,
     scope: &Scope,
+    filter: &ListFilter,
     base_url: Option<String>,
     out: &Path,
 ) -> Result<usize, AppError> {
     let campaign = current_campaign(db).await?;
+    let districts = district_names(db).await?;
     // The workbook lives on a blocking thread; pages come to it over a short channel, so at most
     // a few pages are in memory at once.
     let (sender, mut receiver) = tokio::sync::mpsc::channel::<Vec<ActivityRow>>(2);
     let path: PathBuf = out.to_path_buf();
     let writer = tokio::task::spawn_blocking(move || -> Result<usize, String> {
-        let mut sheet = Sheet::new(base_url, &path)?;
+        let mut sheet = Sheet::new(base_url, districts, &path)?;
         while let Some(page) = receiver.blocking_recv() {
             for row in page {
                 sheet.row(row)?;
@@ -67,18 +91,14 @@ pub async fn write_xlsx(
         }
         sheet.save(&path)
     });
-    let mut after: Option<(String, ActivityId)> = None;
+    let mut after: Option<After> = None;
     loop {
-        let page = activities::export_page(
-            db,
-            scope,
-            campaign.id,
-            after.as_ref().map(|(s, id)| (s.as_str(), *id)),
-            PAGE,
-        )
-        .await?;
+        let page = activities::list(db, scope, campaign.id, filter, after.as_ref(), PAGE).await?;
         let Some(last) = page.last() else { break };
-        after = Some((last.starts_at.clone(), last.id));
+        after = Some(After {
+            starts_at: last.starts_at.clone(),
+            id: last.id,
+        });
         let full = page.len() as i64 == PAGE;
         if sender.send(page).await.is_err() || !full {
             break; // the writer stopped (its error comes below), or that was the last page
@@ -93,13 +113,18 @@ pub async fn write_xlsx(
 
 struct Sheet {
     workbook: Workbook,
+    districts: HashMap<String, String>,
     base_url: Option<String>,
     next_row: u32,
     links: usize,
 }
 
 impl Sheet {
-    fn new(base_url: Option<String>, out: &Path) -> Result<Sheet, String> {
+    fn new(
+        base_url: Option<String>,
+        districts: HashMap<String, String>,
+        out: &Path,
+    ) -> Result<Sheet, String> {
         let mut workbook = Workbook::new();
         // Worksheet rows are flushed to temporary files beside the output, not kept in memory.
         if let Some(dir) = out.parent().filter(|d| !d.as_os_str().is_empty()) {
@@ -119,6 +144,7 @@ impl Sheet {
         sheet.set_freeze_panes(1, 0).map_err(|e| e.to_string())?;
         Ok(Sheet {
             workbook,
+            districts,
             base_url: base_url.map(|b| b.trim_end_matches('/').to_string()),
             next_row: 1,
             links: 0,
@@ -170,27 +196,32 @@ impl Sheet {
                 sheet.write_string(r, c, v.as_ref()).map(|_| ()).map_err(e)
             }
         };
+        let district = self
+            .districts
+            .get(district_path(&row.org_path))
+            .map_or("", String::as_str);
         number(sheet, 0, i64::from(r))?;
         text(sheet, 1, &row.name)?;
         text(sheet, 2, &row.org_name)?;
-        text(sheet, 3, &row.starts_at.replace('T', " "))?;
-        text(sheet, 4, &input.place)?;
-        text(sheet, 5, &input.format)?;
-        text(sheet, 6, &input.categories.join("、"))?;
-        text(sheet, 7, &input.co_organisers)?;
-        text(sheet, 8, status)?;
-        number(sheet, 9, row.participants)?;
-        number(sheet, 10, row.verified)?;
-        number(sheet, 11, row.grassroots_unions)?;
-        number(sheet, 12, row.enterprises)?;
-        number(sheet, 13, row.new_propagandists)?;
-        text(sheet, 14, &input.online_platform)?;
-        link(sheet, 15, input.online_link.trim())?;
-        number(sheet, 16, row.online_views)?;
-        text(sheet, 17, &input.news_links)?;
-        text(sheet, 18, row.return_reason.as_deref().unwrap_or_default())?;
+        text(sheet, 3, district)?;
+        text(sheet, 4, &row.starts_at.replace('T', " "))?;
+        text(sheet, 5, &input.place)?;
+        text(sheet, 6, &input.format)?;
+        text(sheet, 7, &input.categories.join("、"))?;
+        text(sheet, 8, &input.co_organisers)?;
+        text(sheet, 9, status)?;
+        number(sheet, 10, row.participants)?;
+        number(sheet, 11, row.verified)?;
+        number(sheet, 12, row.grassroots_unions)?;
+        number(sheet, 13, row.enterprises)?;
+        number(sheet, 14, row.new_propagandists)?;
+        text(sheet, 15, &input.online_platform)?;
+        link(sheet, 16, input.online_link.trim())?;
+        number(sheet, 17, row.online_views)?;
+        text(sheet, 18, &input.news_links)?;
+        text(sheet, 19, row.return_reason.as_deref().unwrap_or_default())?;
         if let Some(detail) = &detail {
-            link(sheet, 19, detail)?;
+            link(sheet, 20, detail)?;
         }
         self.links += used;
         Ok(())
@@ -205,6 +236,13 @@ impl Sheet {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_unit_belongs_to_the_district_under_the_city() {
+        assert_eq!(district_path("/1/5/23/"), "/1/5/");
+        assert_eq!(district_path("/1/5/"), "/1/5/");
+        assert_eq!(district_path("/1/"), "/1/");
+    }
 
     #[test]
     fn headers_are_wide_enough_to_read() {

@@ -209,3 +209,74 @@ pub async fn new_for_year(
     }
     Ok(outcome)
 }
+
+/// The current campaign, parsed once per node and shared by every request that only reads it
+/// (the public pages): parsing the campaign document per request cost the sub-project page
+/// most of its throughput. The copy is checked against the database's (id, revision) of the
+/// current campaign at most every [`CampaignCache::CHECK_EVERY`] — a tiny row, no document — and
+/// reloaded when either changed, so an import on any node shows everywhere within a few
+/// seconds; `invalidate` makes this node's next read reload at once.
+#[derive(Default)]
+pub struct CampaignCache {
+    inner: std::sync::RwLock<Option<CachedCampaign>>,
+    /// One refresh at a time; the others wait for it and take its result.
+    refresh: tokio::sync::Mutex<()>,
+}
+
+struct CachedCampaign {
+    stamp: (i64, i64),
+    checked: std::time::Instant,
+    campaign: std::sync::Arc<campaigns::StoredCampaign>,
+}
+
+impl CampaignCache {
+    /// How often the copy is checked against the database.
+    pub const CHECK_EVERY: std::time::Duration = std::time::Duration::from_secs(2);
+
+    fn fresh(&self) -> Option<std::sync::Arc<campaigns::StoredCampaign>> {
+        let guard = self.inner.read().ok()?;
+        let c = guard.as_ref()?;
+        (c.checked.elapsed() < Self::CHECK_EVERY).then(|| c.campaign.clone())
+    }
+
+    /// The current campaign ("not found" while none is loaded).
+    pub async fn get(
+        &self,
+        db: &Db,
+    ) -> Result<std::sync::Arc<campaigns::StoredCampaign>, AppError> {
+        if let Some(c) = self.fresh() {
+            return Ok(c);
+        }
+        let _one = self.refresh.lock().await;
+        if let Some(c) = self.fresh() {
+            return Ok(c);
+        }
+        let stamp = campaigns::current_stamp(db)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        let same = self.inner.read().ok().and_then(|g| {
+            g.as_ref()
+                .filter(|c| c.stamp == stamp)
+                .map(|c| c.campaign.clone())
+        });
+        let campaign = match same {
+            Some(c) => c,
+            None => std::sync::Arc::new(campaigns::current(db).await?.ok_or(AppError::NotFound)?),
+        };
+        if let Ok(mut guard) = self.inner.write() {
+            *guard = Some(CachedCampaign {
+                stamp,
+                checked: std::time::Instant::now(),
+                campaign: campaign.clone(),
+            });
+        }
+        Ok(campaign)
+    }
+
+    /// Drops this node's copy (after an import through this node).
+    pub fn invalidate(&self) {
+        if let Ok(mut guard) = self.inner.write() {
+            *guard = None;
+        }
+    }
+}

@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod acting;
 pub mod activities;
+pub mod activity_bulk;
 pub mod activity_export;
 pub mod bootstrap;
 pub mod calendars;
@@ -11,6 +12,7 @@ pub mod campaigns;
 pub mod charts;
 pub mod checkin;
 pub mod circular;
+pub mod cursor;
 pub mod demo;
 pub mod orgs;
 pub mod overview;

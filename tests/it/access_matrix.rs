@@ -45,7 +45,7 @@ async fn snapshot(app: &TestApp, secret_path: &str) -> Vec<String> {
          WHERE o.path LIKE '{secret_path}%' ORDER BY q.org_id"
     );
     let propagandists = format!(
-        "SELECT p.name || '|' || COALESCE(p.phone, '') FROM propagandists p JOIN orgs o ON o.id = p.org_id \
+        "SELECT p.name || '|' || COALESCE(p.phone, '') || '|' || CAST(p.org_id AS TEXT) || '|' || COALESCE(CAST(p.removed_at AS TEXT), '') FROM propagandists p JOIN orgs o ON o.id = p.org_id \
          WHERE o.path LIKE '{secret_path}%' ORDER BY p.id"
     );
     let works = format!(
@@ -99,6 +99,7 @@ struct Targets {
     photo: i64,
     work: i64,
     upload: String,
+    propagandist: i64,
 }
 
 async fn sqlx_scalar(app: &TestApp, sql: &str) -> i64 {
@@ -121,6 +122,7 @@ fn fill(path: &str, t: &Targets) -> String {
             "upload_id" => t.upload.clone(),
             "reminder_id" => t.reminder.to_string(),
             "photo_id" => t.photo.to_string(),
+            "propagandist_id" => t.propagandist.to_string(),
             "code" => "micro-video".to_string(),
             // 公示 are the city's, not a subtree's: any id; the gate and "not found" apply.
             "publicity_id" | "objection_id" => "1".to_string(),
@@ -233,6 +235,7 @@ async fn no_route_leaks_across_scope() {
             .send_json(Method::POST, "/api/v1/propagandists", &json!({"name": SECRET_PROPAGANDIST, "phone": "13955556666", "org_id": secret_org}))
             .await;
         assert_eq!(s, StatusCode::CREATED, "{body}");
+        let secret_propagandist = body["id"].as_i64().unwrap_or_default();
         let (s, body) = admin
             .send_json(Method::POST, &format!("/api/v1/orgs/{secret_org}/reminders"), &json!({"note": SECRET_NOTE}))
             .await;
@@ -257,7 +260,7 @@ async fn no_route_leaks_across_scope() {
         assert_eq!(s, StatusCode::CREATED, "{body}");
         let secret_work = body["id"].as_i64().unwrap_or_default();
         // The matrix uploads its own copy for the worker below, so the secret one stays untouched.
-        let targets = Targets { org: secret_org, user: secret_user, activity: secret_activity, reminder: secret_reminder, photo: secret_photo, work: secret_work, upload: secret_upload };
+        let targets = Targets { org: secret_org, user: secret_user, activity: secret_activity, reminder: secret_reminder, photo: secret_photo, work: secret_work, upload: secret_upload, propagandist: secret_propagandist };
 
         let mut actors = vec![Actor { role: None, login: None, agent: app.agent(), sees_secret: false }];
         for (role, org) in [

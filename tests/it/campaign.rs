@@ -1,5 +1,6 @@
 //! Campaign files: import all-or-nothing, update in place, a new year from an old one.
 
+use reqwest::StatusCode;
 use wangju::db::audit::Actor;
 use wangju::domain::campaign::TIANJIN_2020;
 use wangju::error::AppError;
@@ -105,6 +106,39 @@ async fn a_new_year_starts_from_the_old_one() {
                 _
             ))
         ));
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn public_pages_follow_an_import_within_seconds_from_the_nodes_copy() {
+    each_backend(|app| async move {
+        let agent = app.agent();
+        let (s, html) = agent.text("/projects/micro-video").await;
+        assert_eq!(s, StatusCode::OK);
+        assert!(html.contains("网络正能量微视频征集"));
+        // An import elsewhere (here: straight into the database, as another node or the
+        // command line would): this node's parsed copy follows within 5 s.
+        let changed = TIANJIN_2020.replacen(
+            "name = \"网络正能量微视频征集\"",
+            "name = \"网络正能量微视频征集（新）\"",
+            1,
+        );
+        campaigns::import_toml(&app.state.db, &changed, &Actor::cli())
+            .await
+            .expect("import");
+        let started = std::time::Instant::now();
+        loop {
+            let (_, html) = agent.text("/projects/micro-video").await;
+            if html.contains("网络正能量微视频征集（新）") {
+                break;
+            }
+            assert!(
+                started.elapsed() < std::time::Duration::from_secs(5),
+                "the page still shows the old campaign after 5 s"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        }
     })
     .await;
 }

@@ -206,3 +206,54 @@ pub async fn add_photo(
             .await?;
     Ok((StatusCode::CREATED, Json(Created { id: photo_id })))
 }
+
+#[derive(Deserialize, ToSchema)]
+pub struct BulkItem {
+    pub id: ActivityId,
+    /// The version the caller looked at; the step applies to that version only.
+    #[serde(default)]
+    pub version: Option<i64>,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct BulkStep {
+    /// `approve` or `confirm` (returning needs a reason per report: one at a time).
+    pub step: Transition,
+    /// At most 1,000 reports.
+    pub items: Vec<BulkItem>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct BulkDone {
+    pub tally: crate::service::activity_bulk::Tally,
+    /// One result per report, in the order sent.
+    pub results: Vec<crate::service::activity_bulk::ItemResult>,
+}
+
+/// Approves or confirms many reports in one request. Each report is judged as a single step
+/// would be (scope, approval chain, compare-and-set on `version`) and gets its own result and
+/// audit entry; refused ones say why and change nothing. Safe to retry: reports already moved
+/// at the version sent answer `already`.
+#[utoipa::path(post, path = "/api/v1/activities/bulk-transitions", tag = "activities", request_body = BulkStep,
+    responses((status = 200, body = BulkDone), (status = 422, body = ErrorBody)))]
+pub async fn bulk_transition(
+    State(state): State<AppState>,
+    CurrentUser(s): CurrentUser,
+    JsonBody(body): JsonBody<BulkStep>,
+) -> ApiResult<Json<BulkDone>> {
+    use crate::service::activity_bulk;
+    let items: Vec<activity_bulk::BulkItem> = body
+        .items
+        .iter()
+        .map(|i| activity_bulk::BulkItem {
+            id: i.id,
+            version: i.version,
+        })
+        .collect();
+    let results =
+        activity_bulk::bulk_transition(&state.db, &s.acting(), body.step, &items, None).await?;
+    Ok(Json(BulkDone {
+        tally: activity_bulk::tally(&results),
+        results,
+    }))
+}

@@ -35,12 +35,21 @@ pub struct Line {
     pub verified: i64,
     /// Claimed attendance far above the checked-in count.
     pub doubtful: bool,
+    /// `id:version` when the account may approve or confirm it in bulk.
+    pub pick: Option<String>,
+}
+
+pub struct SelectOption {
+    pub value: String,
+    pub label: String,
+    pub selected: bool,
 }
 
 #[derive(Template)]
 #[template(path = "activities.html")]
 struct ListPage {
     nav: Nav,
+    csrf: String,
     chips: Vec<StatusChip>,
     lines: Vec<Line>,
     may_report: bool,
@@ -48,27 +57,49 @@ struct ListPage {
     narrowed: Vec<String>,
     /// The query string without the status, for the status chips.
     rest: String,
-    capped: bool,
+    /// The whole filter as a query string (for the export and the next page).
+    filter_query: String,
+    /// The filter's fields, for the bulk form's hidden inputs.
+    hidden: Vec<(String, String)>,
+    total: i64,
+    /// Link to the next page, if any.
+    next: Option<String>,
+    /// Whether this is a later page (a link back to the first).
+    later: bool,
+    q: ListQuery,
+    units: Vec<SelectOption>,
+    formats: Vec<SelectOption>,
+    /// `approve`, `confirm`, or empty: what the bulk form offers.
+    bulk_step: &'static str,
+    bulk_label: &'static str,
+    /// When the list was shown (Unix seconds): "all matching" refuses what changed after.
+    seen_at: i64,
 }
 
-/// The list shows at most this many rows; the export has them all.
-const LIST_LIMIT: i64 = 500;
+/// Rows per page.
+const PAGE_SIZE: i64 = 50;
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, Clone)]
 pub struct ListQuery {
     #[serde(default)]
-    status: String,
+    pub status: String,
     /// A unit in scope: its subtree.
     #[serde(default)]
-    org: Option<OrgId>,
+    pub org: String,
     #[serde(default)]
-    from: String,
+    pub from: String,
     #[serde(default)]
-    to: String,
+    pub to: String,
     #[serde(default)]
-    format: String,
+    pub format: String,
     #[serde(default)]
-    category: String,
+    pub category: String,
+    /// Words in the name or place.
+    #[serde(default)]
+    pub q: String,
+    /// The next page's cursor (from the previous page).
+    #[serde(default)]
+    pub cursor: String,
 }
 
 fn day_or_empty(text: &str) -> String {
@@ -77,30 +108,48 @@ fn day_or_empty(text: &str) -> String {
         .unwrap_or_default()
 }
 
-pub async fn list(
-    State(state): State<AppState>,
-    CurrentUser(session): CurrentUser,
-    Query(q): Query<ListQuery>,
-) -> AppResult<Html<String>> {
-    let acting = session.acting();
+/// The filter a list query asks for, checked against the account's scope, with its
+/// description in words and its fields for links and forms (without the cursor).
+pub(crate) struct Filter {
+    pub filter: db_activities::ListFilter,
+    pub narrowed: Vec<String>,
+    /// (key, value) pairs, status excluded.
+    pub rest: Vec<(String, String)>,
+    pub status: &'static str,
+}
+
+pub(crate) async fn filter_of(
+    state: &AppState,
+    acting: &crate::service::acting::Acting,
+    q: &ListQuery,
+) -> AppResult<Filter> {
     let status = if q.status == "reported" {
         "reported"
     } else {
         Status::parse(&q.status).map_or("", Status::code)
     };
+    let search = crate::domain::text::line(&q.q, 50)
+        .map_err(|m| AppError::invalid("搜索", format!("搜索词{m}")))?;
     let mut filter = db_activities::ListFilter {
         status: status.to_string(),
         from: day_or_empty(&q.from),
         to: day_or_empty(&q.to),
         format: q.format.trim().to_string(),
         category: q.category.trim().to_string(),
-        limit: LIST_LIMIT + 1,
+        search: search.trim().to_string(),
         ..Default::default()
     };
     let mut narrowed = Vec::new();
     let mut rest: Vec<(String, String)> = Vec::new();
-    if let Some(org) = q.org {
-        filter.under = activities::subtree_of(&state.db, &acting, org).await?;
+    let org: Option<OrgId> = match q.org.trim() {
+        "" => None,
+        text => Some(
+            text.parse()
+                .map_err(|_| AppError::invalid("单位", "请从列表中选择单位"))?,
+        ),
+    };
+    if let Some(org) = org {
+        filter.under = activities::subtree_of(&state.db, acting, org).await?;
         if let Some(o) = orgs::get(&state.db, &acting.scope, org).await? {
             narrowed.push(format!("{}（含下级）", o.name));
         }
@@ -117,6 +166,7 @@ pub async fn list(
         ("to", &filter.to),
         ("format", &filter.format),
         ("category", &filter.category),
+        ("q", &filter.search),
     ] {
         if !value.is_empty() {
             rest.push((key.into(), value.clone()));
@@ -128,10 +178,61 @@ pub async fn list(
     if !filter.category.is_empty() {
         narrowed.push(format!("内容：{}", filter.category));
     }
-    let mut items = activities::list(&state.db, &acting, &filter).await?;
-    let capped = items.len() as i64 > LIST_LIMIT;
-    items.truncate(LIST_LIMIT as usize);
-    let rest = serde_urlencoded::to_string(&rest).unwrap_or_default();
+    if !filter.search.is_empty() {
+        narrowed.push(format!("名称或地点含“{}”", filter.search));
+    }
+    Ok(Filter {
+        filter,
+        narrowed,
+        rest,
+        status,
+    })
+}
+
+/// What the account may do to many reports at once: the city confirms, a unit admin approves.
+fn bulk_step_of(role: crate::domain::role::Role) -> Option<Transition> {
+    use crate::domain::role::Role;
+    match role {
+        Role::CityAdmin => Some(Transition::Confirm),
+        Role::UnitAdmin => Some(Transition::Approve),
+        _ => None,
+    }
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    CurrentUser(session): CurrentUser,
+    Query(q): Query<ListQuery>,
+) -> AppResult<Html<String>> {
+    let acting = session.acting();
+    let Filter {
+        filter,
+        narrowed,
+        rest,
+        status,
+    } = filter_of(&state, &acting, &q).await?;
+    let page = activities::page(
+        &state.db,
+        &acting,
+        &filter,
+        Some(q.cursor.as_str()),
+        PAGE_SIZE,
+    )
+    .await?;
+    let mut all = rest.clone();
+    if !status.is_empty() {
+        all.insert(0, ("status".into(), status.to_string()));
+    }
+    let filter_query = serde_urlencoded::to_string(&all).unwrap_or_default();
+    let next = page.next.as_ref().map(|c| {
+        let mut with = all.clone();
+        with.push(("cursor".into(), c.clone()));
+        format!(
+            "/activities?{}",
+            serde_urlencoded::to_string(&with).unwrap_or_default()
+        )
+    });
+    let rest_query = serde_urlencoded::to_string(&rest).unwrap_or_default();
     let mut chips = vec![StatusChip {
         code: "",
         label: "全部",
@@ -147,27 +248,223 @@ pub async fn list(
         label: "已报送（含审核、确认）",
         active: status == "reported",
     });
-    render(&ListPage {
-        nav: Nav::for_session(&session),
-        chips,
-        lines: items
-            .into_iter()
-            .map(|a| Line {
+    let bulk = bulk_step_of(session.role);
+    let units = unit_choices(&state, &session, q.org.trim().parse().ok()).await?;
+    let campaign = crate::service::acting::current_campaign(&state.db).await?;
+    let formats = campaign
+        .campaign
+        .activity_formats
+        .iter()
+        .map(|f| SelectOption {
+            value: f.clone(),
+            label: f.clone(),
+            selected: *f == filter.format,
+        })
+        .collect();
+    let lines = page
+        .items
+        .into_iter()
+        .map(|a| {
+            let pick = bulk
+                .filter(|step| activities::available_steps(&acting, &a).contains(step))
+                .map(|_| format!("{}:{}", a.row.id, a.row.version));
+            Line {
                 id: a.row.id,
                 status: a.status().label_zh(),
                 status_code: a.row.status.code(),
-                name: a.row.name,
-                org_name: a.row.org_name,
-                starts_at: a.row.starts_at.replace('T', " "),
                 participants: a.row.participants,
                 verified: a.row.verified,
                 doubtful: crate::service::checkin::doubtful(a.row.participants, a.row.verified),
-            })
-            .collect(),
+                pick,
+                name: a.row.name,
+                org_name: a.row.org_name,
+                starts_at: a.row.starts_at.replace('T', " "),
+            }
+        })
+        .collect();
+    render(&ListPage {
+        nav: Nav::for_session(&session),
+        csrf: session.csrf.clone(),
+        chips,
+        lines,
         may_report: session.role.may_report_activities(),
         narrowed,
-        rest,
-        capped,
+        rest: rest_query,
+        filter_query,
+        hidden: all,
+        total: page.total,
+        next,
+        later: !q.cursor.trim().is_empty(),
+        q,
+        units,
+        formats,
+        bulk_step: bulk.map_or("", Transition::code),
+        bulk_label: bulk.map_or("", Transition::label_zh),
+        seen_at: crate::clock::unix_now(),
+    })
+}
+
+/// The units a list can be narrowed to: the districts and bureaus for the city, the units
+/// right under their own for others (each with its subtree).
+async fn unit_choices(
+    state: &AppState,
+    session: &Session,
+    chosen: Option<OrgId>,
+) -> AppResult<Vec<SelectOption>> {
+    let own_depth = if session.role.sees_everything() {
+        0
+    } else {
+        session.org.depth
+    };
+    Ok(orgs::list(&state.db, &session.scope(), None)
+        .await?
+        .into_iter()
+        .filter(|o| o.depth == own_depth + 1 && o.is_union())
+        .map(|o| SelectOption {
+            selected: Some(o.id) == chosen,
+            value: o.id.to_string(),
+            label: o.name,
+        })
+        .collect())
+}
+
+#[derive(Deserialize)]
+pub struct BulkForm {
+    #[serde(default)]
+    step: String,
+    /// `picked` (the checked rows) or `all` (everything matching the filter).
+    #[serde(default)]
+    what: String,
+    #[serde(default)]
+    seen_at: Option<i64>,
+}
+
+pub struct BulkLine {
+    pub id: ActivityId,
+    pub name: String,
+    pub org_name: String,
+    pub outcome: &'static str,
+    pub outcome_code: &'static str,
+    pub message: String,
+}
+
+#[derive(Template)]
+#[template(path = "activities_bulk.html")]
+struct BulkPage {
+    nav: Nav,
+    step: &'static str,
+    done: usize,
+    already: usize,
+    refused: usize,
+    lines: Vec<BulkLine>,
+    back: String,
+}
+
+/// Approves or confirms the checked reports, or every report matching the list's filter, and
+/// shows what became of each.
+pub async fn bulk(
+    State(state): State<AppState>,
+    CurrentUser(session): CurrentUser,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> AppResult<Html<String>> {
+    use crate::service::activity_bulk::{self, BulkItem, Outcome};
+    let acting = session.acting();
+    let one = |key: &str| {
+        pairs
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    };
+    let form = BulkForm {
+        step: one("step"),
+        what: one("what"),
+        seen_at: one("seen_at").trim().parse().ok(),
+    };
+    let step = Transition::parse(&form.step)
+        .filter(|s| matches!(s, Transition::Approve | Transition::Confirm))
+        .ok_or_else(|| AppError::invalid("操作", "请选择“审核通过”或“确认”"))?;
+    let q = ListQuery {
+        status: one("status"),
+        org: one("org"),
+        from: one("from"),
+        to: one("to"),
+        format: one("format"),
+        category: one("category"),
+        q: one("q"),
+        cursor: String::new(),
+    };
+    let filter = filter_of(&state, &acting, &q).await?;
+    let (items, seen_at) = if form.what == "all" {
+        let seen_at = form.seen_at.ok_or_else(|| {
+            AppError::invalid("所选活动", "请从活动列表页发起“全部符合筛选条件”的操作")
+        })?;
+        let candidates = activities::list(&state.db, &acting, &filter.filter).await?;
+        let items: Vec<BulkItem> = candidates
+            .iter()
+            .filter(|a| match step {
+                Transition::Approve => a.status() == Status::Submitted,
+                _ => matches!(a.status(), Status::Submitted | Status::Approved),
+            })
+            .map(|a| BulkItem {
+                id: a.row.id,
+                version: None,
+            })
+            .collect();
+        (items, Some(seen_at))
+    } else {
+        let mut items = Vec::new();
+        for (key, value) in &pairs {
+            if key != "pick" {
+                continue;
+            }
+            let parsed = value.split_once(':').and_then(|(id, v)| {
+                Some(BulkItem {
+                    id: id.trim().parse().ok()?,
+                    version: Some(v.trim().parse().ok()?),
+                })
+            });
+            items.push(parsed.ok_or_else(|| {
+                AppError::invalid("所选活动", "勾选的活动无法识别，请刷新列表后重新勾选")
+            })?);
+        }
+        (items, None)
+    };
+    let results = activity_bulk::bulk_transition(&state.db, &acting, step, &items, seen_at).await?;
+    let tally = activity_bulk::tally(&results);
+    let mut all = filter.rest.clone();
+    if !filter.status.is_empty() {
+        all.insert(0, ("status".into(), filter.status.to_string()));
+    }
+    render(&BulkPage {
+        nav: Nav::for_session(&session),
+        step: step.label_zh(),
+        done: tally.done,
+        already: tally.already,
+        refused: tally.refused,
+        lines: results
+            .into_iter()
+            .map(|r| BulkLine {
+                id: r.id,
+                name: if r.name.is_empty() {
+                    format!("活动 {}", r.id)
+                } else {
+                    r.name
+                },
+                org_name: r.org_name,
+                outcome: r.outcome.label_zh(),
+                outcome_code: match r.outcome {
+                    Outcome::Done => "done",
+                    Outcome::Already => "already",
+                    Outcome::Refused => "refused",
+                },
+                message: r.message,
+            })
+            .collect(),
+        back: format!(
+            "/activities?{}",
+            serde_urlencoded::to_string(&all).unwrap_or_default()
+        ),
     })
 }
 

@@ -67,17 +67,26 @@ pub async fn circular_docx(
     ))
 }
 
-/// The activity list in scope as Excel (every row, with links to each activity's page).
+/// The activity list in scope as Excel, narrowed by the list's filter (every matching row, with
+/// links to each activity's page).
 pub async fn export_list(
     State(state): State<AppState>,
     CurrentUser(session): CurrentUser,
+    Query(q): Query<super::activities::ListQuery>,
     headers: axum::http::HeaderMap,
 ) -> AppResult<Response> {
+    let filter = super::activities::filter_of(&state, &session.acting(), &q).await?;
     let base_url = super::origin(&state, &headers);
     let dir = tempfile::tempdir().doing("making a scratch folder for the export")?;
     let path = dir.path().join("activities.xlsx");
-    crate::service::activity_export::write_xlsx(&state.db, &session.scope(), base_url, &path)
-        .await?;
+    crate::service::activity_export::write_xlsx(
+        &state.db,
+        &session.scope(),
+        &filter.filter,
+        base_url,
+        &path,
+    )
+    .await?;
     let bytes = tokio::fs::read(&path)
         .await
         .doing("streaming the activity export")?;

@@ -29,16 +29,38 @@ struct Page {
     units: Vec<UnitOption>,
     may_register: bool,
     errors: Vec<FieldError>,
-    message: Option<&'static str>,
+    message: Option<String>,
+    q: String,
+    total: i64,
+    next: Option<String>,
+    later: bool,
 }
+
+/// Rows per page of the register.
+const PAGE_SIZE: i64 = 50;
 
 async fn page(
     state: &AppState,
     session: &Session,
     errors: Vec<FieldError>,
-    message: Option<&'static str>,
+    message: Option<String>,
+    q: &Done,
 ) -> AppResult<(StatusCode, Html<String>)> {
-    let list = propagandists::list(&state.db, &session.acting()).await?;
+    let found = propagandists::page(
+        &state.db,
+        &session.acting(),
+        &q.q,
+        Some(q.cursor.as_str()),
+        PAGE_SIZE,
+    )
+    .await?;
+    let next = found.next.map(|c| {
+        format!(
+            "/propagandists?{}",
+            serde_urlencoded::to_string([("q", q.q.trim()), ("cursor", c.as_str())])
+                .unwrap_or_default()
+        )
+    });
     let units = orgs::list(&state.db, &session.scope(), None)
         .await?
         .into_iter()
@@ -55,7 +77,11 @@ async fn page(
     let html = render(&Page {
         nav: Nav::for_session(session),
         csrf: session.csrf.clone(),
-        list,
+        list: found.items,
+        total: found.total,
+        next,
+        later: !q.cursor.trim().is_empty(),
+        q: q.q.trim().to_string(),
         units,
         may_register: session.role.may_report_activities(),
         errors,
@@ -68,6 +94,11 @@ async fn page(
 pub struct Done {
     #[serde(default)]
     done: Option<String>,
+    /// Name or phone.
+    #[serde(default)]
+    q: String,
+    #[serde(default)]
+    cursor: String,
 }
 
 pub async fn list(
@@ -75,8 +106,11 @@ pub async fn list(
     CurrentUser(session): CurrentUser,
     Query(q): Query<Done>,
 ) -> AppResult<Html<String>> {
-    let message = q.done.map(|_| "已登记。");
-    page(&state, &session, Vec::new(), message)
+    let message = q.done.as_deref().map(|d| match d {
+        "removed" => "已移除。".to_string(),
+        _ => "已登记。".to_string(),
+    });
+    page(&state, &session, Vec::new(), message, &q)
         .await
         .map(|(_, h)| h)
 }
@@ -107,7 +141,80 @@ pub async fn register(
     match propagandists::register(&state.db, &session.acting(), &input).await {
         Ok(_) => Ok(Redirect::to("/propagandists?done=1").into_response()),
         Err(AppError::Invalid(errors)) => {
-            Ok(page(&state, &session, errors, None).await?.into_response())
+            Ok(page(&state, &session, errors, None, &Done::default())
+                .await?
+                .into_response())
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// Imports a register from a CSV or XLSX upload (field `file`): all rows or none.
+pub async fn import(
+    State(state): State<AppState>,
+    CurrentUser(session): CurrentUser,
+    multipart: crate::http::extract::Multipart,
+) -> AppResult<Response> {
+    let bytes = super::orgs::uploaded_file(multipart).await?;
+    let result = match crate::office::tabular::read_off_thread(bytes).await {
+        Ok(table) => propagandists::import(&state.db, &session.acting(), &table).await,
+        Err(message) => Err(AppError::invalid("文件", message)),
+    };
+    match result {
+        Ok(summary) => Ok(page(
+            &state,
+            &session,
+            Vec::new(),
+            Some(format!("导入完成：登记 {} 名宣传员。", summary.imported)),
+            &Done::default(),
+        )
+        .await?
+        .into_response()),
+        Err(AppError::Invalid(errors)) => {
+            Ok(page(&state, &session, errors, None, &Done::default())
+                .await?
+                .into_response())
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// The register in scope as Excel, in the import layout.
+pub async fn export(
+    State(state): State<AppState>,
+    CurrentUser(session): CurrentUser,
+) -> AppResult<Response> {
+    use crate::error::Doing;
+    let rows = propagandists::export_rows(&state.db, &session.acting()).await?;
+    let bytes = crate::office::tabular::write_xlsx("宣传员名册", &propagandists::HEADER, &rows)
+        .doing("writing the propagandist export")?;
+    Ok(super::download(
+        bytes,
+        super::XLSX,
+        "propagandists.xlsx",
+        "职工好网民宣传员名册.xlsx",
+    ))
+}
+
+#[derive(Deserialize)]
+pub struct RemoveForm {
+    #[serde(default)]
+    reason: String,
+}
+
+/// Takes an entry off the register, with the reason.
+pub async fn remove(
+    State(state): State<AppState>,
+    CurrentUser(session): CurrentUser,
+    crate::http::extract::Path(id): crate::http::extract::Path<i64>,
+    Form(form): Form<RemoveForm>,
+) -> AppResult<Response> {
+    match propagandists::remove(&state.db, &session.acting(), id, &form.reason).await {
+        Ok(()) => Ok(Redirect::to("/propagandists?done=removed").into_response()),
+        Err(AppError::Invalid(errors)) => {
+            Ok(page(&state, &session, errors, None, &Done::default())
+                .await?
+                .into_response())
         }
         Err(e) => Err(e),
     }

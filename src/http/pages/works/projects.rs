@@ -11,7 +11,6 @@ use crate::error::AppResult;
 use crate::http::extract::Path;
 use crate::http::pages::{Nav, render};
 use crate::http::session::MaybeSession;
-use crate::service::acting::current_campaign;
 use crate::service::works as service;
 
 #[derive(Template)]
@@ -27,7 +26,7 @@ pub async fn projects(
     State(state): State<AppState>,
     MaybeSession(session): MaybeSession,
 ) -> AppResult<Html<String>> {
-    let campaign = current_campaign(&state.db).await?;
+    let campaign = state.campaign.get(&state.db).await?;
     render(&ProjectsPage {
         nav: nav_of(&session),
         open: service::submissions_open(&campaign, &state.clock),
@@ -57,7 +56,7 @@ pub async fn project(
     MaybeSession(session): MaybeSession,
     Path(code): Path<String>,
 ) -> AppResult<Html<String>> {
-    let campaign = current_campaign(&state.db).await?;
+    let campaign = state.campaign.get(&state.db).await?;
     let sub = service::sub_project(&campaign, &code)?;
     let role = session.as_ref().map(|s| s.role);
     render(&ProjectPage {
