@@ -11,6 +11,7 @@ pub mod checkins;
 pub mod demo;
 pub mod group_commit;
 pub mod orgs;
+pub mod papers;
 pub mod photos;
 pub mod propagandists;
 pub mod quotas;
@@ -315,6 +316,7 @@ pub fn statements() -> Vec<&'static sql::Sql> {
         propagandists::STATEMENTS,
         quotas::STATEMENTS,
         reminders::STATEMENTS,
+        papers::STATEMENTS,
         schema::STATEMENTS,
         sessions::STATEMENTS,
         users::STATEMENTS,
