@@ -13,6 +13,7 @@ pub mod circular;
 pub mod demo;
 pub mod orgs;
 pub mod overview;
+pub mod papers;
 pub mod photos;
 pub mod progress;
 pub mod propagandists;
