@@ -110,10 +110,12 @@ pub async fn circular_docx(
         .filter(|r| r.zero_report)
         .map(|r| r.name.clone())
         .collect();
-    // Broken where the meaning breaks: the campaign's name, then what the circular is about.
+    // Broken where the meaning breaks (at 2号 a line holds about 20 characters): the slogan's
+    // two halves, then what the circular is about.
     let title = format!(
-        "关于{}年“{}”\n主题活动线下活动开展情况的通报",
-        campaign.year, campaign.title
+        "关于{}年“{}”主题活动\n线下活动开展情况的通报",
+        campaign.year,
+        campaign.title.replacen(' ', "\n", 1)
     );
     let addressees = if city {
         "各区总工会，各局、集团公司工会：".to_string()

@@ -419,6 +419,9 @@ async fn annex_one_imports_in_the_notices_layout_and_round_trips() {
             .await;
         assert_eq!(s, StatusCode::NO_CONTENT);
         assert_eq!(quotas_by_kind(&admin).await.0, 103);
+        // The audit log names the unit, not its number.
+        let (_, log) = admin.text("/audit").await;
+        assert!(log.contains("单位 和平区总工会"), "the unit by name");
 
         // The notice's own Annex 1.
         let r = admin
@@ -771,6 +774,8 @@ async fn the_circular_is_an_official_document_with_the_figures() {
             app.count("audit_log WHERE action = 'circular.texts'").await,
             1
         );
+        let (_, log) = admin.text("/audit").await;
+        assert!(log.contains("修改通报文号和首段"), "the action in Chinese");
         // Only the city may.
         let heping = app
             .signed_in(&app.user(Role::UnitAdmin, "和平区总工会").await)
