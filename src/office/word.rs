@@ -303,19 +303,21 @@ pub fn circular_docx(c: &Circular<'_>) -> Result<Vec<u8>, String> {
     };
     doc = doc.add_paragraph(body(&zero));
     doc = doc.add_paragraph(heading("三、下一步工作要求"));
-    doc = doc.add_paragraph(body(c.closing));
-    // The organs and the date, to the right, four lines below.
+    // The closing paragraph, the organs and the date stay on one page: the signature never
+    // stands alone on a page of its own (GB/T 9704-2012, 7.3.5).
+    doc = doc.add_paragraph(body(c.closing).keep_next(true).keep_lines(true));
     doc = doc
-        .add_paragraph(Paragraph::new().line_spacing(exact_line()))
-        .add_paragraph(Paragraph::new().line_spacing(exact_line()));
+        .add_paragraph(Paragraph::new().line_spacing(exact_line()).keep_next(true))
+        .add_paragraph(Paragraph::new().line_spacing(exact_line()).keep_next(true));
     let signature = c.organs.join("　　");
-    for line in [signature.as_str(), c.date] {
+    for (i, line) in [signature.as_str(), c.date].into_iter().enumerate() {
         doc = doc.add_paragraph(
             Paragraph::new()
                 .add_run(run(line, BODY_FONT, SIZE_3))
                 .line_spacing(exact_line())
                 .align(AlignmentType::Right)
-                .indent(None, None, Some(INDENT_2 * 2), None),
+                .indent(None, None, Some(INDENT_2 * 2), None)
+                .keep_next(i == 0),
         );
     }
     let mut buf = Cursor::new(Vec::new());
