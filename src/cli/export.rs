@@ -7,7 +7,6 @@ use super::{ExportCommand, report, write_out};
 use crate::config::Settings;
 use crate::db::Db;
 use crate::db::orgs::Scope;
-use crate::office::tabular;
 
 pub(super) async fn run(
     db: &Db,
@@ -30,33 +29,37 @@ pub(super) async fn run(
                 );
             }
             if docx {
-                let bytes = crate::service::circular::circular_docx(db, &p, "全市", today)
+                let issuer = crate::service::papers::Issuer::city(db)
                     .await
                     .map_err(report)?;
-                write_out(Some(out.clone()), &bytes)?;
+                let file = crate::service::circular::circular_docx(db, &p, &issuer, true, today)
+                    .await
+                    .map_err(report)?;
+                let out = if out.is_dir() {
+                    out.join(&file.name)
+                } else {
+                    out
+                };
+                write_out(Some(out.clone()), &file.bytes)?;
                 println!("已导出 {}（Word 通报）。", out.display());
                 return Ok(());
             }
-            let bytes = match sheet.as_str() {
-                "progress" => tabular::write_xlsx(
-                    "统计表",
-                    &progress::SHEET_HEADER,
-                    &progress::sheet_rows(&p),
-                ),
-                "allocation" => tabular::write_xlsx(
-                    "任务分配表",
-                    &progress::ALLOCATION_HEADER,
-                    &progress::allocation_rows(&p),
-                ),
-                "circular" => tabular::write_xlsx(
-                    "通报",
-                    &progress::CIRCULAR_HEADER,
-                    &progress::circular_rows(&p),
-                ),
-                other => anyhow::bail!("不认识的表“{other}”：可选 progress、allocation、circular"),
-            }
-            .map_err(|m| anyhow::anyhow!(m))?;
-            write_out(Some(out.clone()), &bytes)?;
+            let which = crate::service::papers::Which::parse(&sheet).ok_or_else(|| {
+                anyhow::anyhow!("不认识的表“{sheet}”：可选 progress、allocation、circular")
+            })?;
+            let issuer = crate::service::papers::Issuer::city(db)
+                .await
+                .map_err(report)?;
+            let file = crate::service::papers::workbook(db, &p, which, &issuer, today)
+                .await
+                .map_err(report)?;
+            // A folder gets the file under its proper name.
+            let out = if out.is_dir() {
+                out.join(&file.name)
+            } else {
+                out
+            };
+            write_out(Some(out.clone()), &file.bytes)?;
             println!("已导出 {}（{} 个单位）。", out.display(), p.rows.len());
         }
         ExportCommand::Activities { out, base_url } => {

@@ -80,6 +80,7 @@ pub fn action_label_zh(action: &str) -> &'static str {
         "activity.confirm" => "确认活动",
         "quota.set" => "分配任务数",
         "quota.import" => "导入任务分配",
+        "circular.texts" => "修改通报文号和首段",
         "propagandist.create" => "登记宣传员",
         "reminder.auto" => "自动催报",
         "reminder.send" => "手动催报",

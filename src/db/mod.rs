@@ -12,6 +12,7 @@ pub mod checkins;
 pub mod demo;
 pub mod group_commit;
 pub mod orgs;
+pub mod papers;
 pub mod photos;
 pub mod propagandists;
 pub mod publicity;
@@ -319,6 +320,7 @@ pub fn statements() -> Vec<&'static sql::Sql> {
         publicity::STATEMENTS,
         quotas::STATEMENTS,
         reminders::STATEMENTS,
+        papers::STATEMENTS,
         schema::STATEMENTS,
         sessions::STATEMENTS,
         users::STATEMENTS,

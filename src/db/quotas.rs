@@ -6,8 +6,12 @@ use super::{Db, Tx, on_pool, on_tx};
 use crate::domain::ids::OrgId;
 
 statements! {
-    QUOTAS = "SELECT q.position, q.org_id, o.name AS org_name, q.min_activities
-         FROM quotas q JOIN orgs o ON o.id = q.org_id WHERE q.campaign_id = $1 ORDER BY q.position";
+    /// The quota table in its order, with whether each unit sits at Annex 1's level (directly
+    /// under the city union, or at the top) or below a unit that has a quota of its own.
+    QUOTAS = "SELECT q.position, q.org_id, o.name AS org_name, q.min_activities,
+         CASE WHEN p.kind IS NULL OR p.kind = 'city_union' THEN 1 ELSE 0 END AS annex_level
+         FROM quotas q JOIN orgs o ON o.id = q.org_id LEFT JOIN orgs p ON p.id = o.parent_id
+         WHERE q.campaign_id = $1 ORDER BY q.position";
     DELETE_QUOTAS = "DELETE FROM quotas WHERE campaign_id = $1";
     INSERT_QUOTA = "INSERT INTO quotas (campaign_id, org_id, min_activities, position) VALUES ($1, $2, $3, $4)";
     /// One unit's quota, before it changes (for the audit log).
@@ -24,6 +28,9 @@ pub struct QuotaRow {
     pub org_id: OrgId,
     pub org_name: String,
     pub min_activities: i64,
+    /// 1 when the unit is at Annex 1's level (a district, bureau or group-company union), 0 for
+    /// a sub-unit's share of its parent's quota.
+    pub annex_level: i32,
 }
 
 pub async fn list(db: &Db, campaign_id: i64) -> Result<Vec<QuotaRow>, sqlx::Error> {

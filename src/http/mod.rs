@@ -84,6 +84,7 @@ const READ_ACTIVITIES: Access = Access::Role("may_read_activities", Role::may_re
 const REPORT_ACTIVITIES: Access =
     Access::Role("may_report_activities", Role::may_report_activities);
 const ALLOCATE_QUOTAS: Access = Access::Role("may_allocate_quotas", Role::may_allocate_quotas);
+const CITY_ADMIN: Access = Access::Role("city_admin", |r| r == Role::CityAdmin);
 const READ_AUDIT: Access = Access::Role("may_read_audit", Role::may_read_audit);
 const SUBMIT_WORKS: Access = Access::Role("may_submit_works", Role::may_submit_works);
 const READ_WORKS: Access = Access::Role("may_read_works", Role::may_read_works);
@@ -317,6 +318,12 @@ pub fn route_table() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
             "/progress/circular.docx",
             READ_ACTIVITIES,
             get(exports::circular_docx),
+        ),
+        r(
+            M::POST,
+            "/progress/circular",
+            CITY_ADMIN,
+            post(progress::set_circular),
         ),
         r(
             M::POST,
@@ -653,6 +660,12 @@ pub fn route_table() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
             "/api/v1/progress",
             READ_ACTIVITIES,
             get(api::activities::progress),
+        ),
+        r(
+            M::GET,
+            "/api/v1/progress/export",
+            READ_ACTIVITIES,
+            get(api::activities::export),
         ),
         r(
             M::GET,

@@ -40,11 +40,19 @@ impl Format {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Table {
     pub header: Vec<String>,
+    /// The header's 1-based line (row) number in the file.
+    pub header_line: usize,
     pub rows: Vec<(usize, Vec<String>)>,
 }
 
 impl Table {
     /// Index of the first header cell matching one of `names`.
+    /// The header and the rows together, each with its line number.
+    pub fn lines(&self) -> impl Iterator<Item = (usize, &[String])> {
+        std::iter::once((self.header_line, self.header.as_slice()))
+            .chain(self.rows.iter().map(|(n, r)| (*n, r.as_slice())))
+    }
+
     pub fn column(&self, names: &[&str]) -> Option<usize> {
         self.header
             .iter()
@@ -112,7 +120,7 @@ fn read_csv(bytes: &[u8]) -> Result<Table, String> {
             .map(|c| c.trim().to_string())
             .collect();
         if header.is_none() {
-            header = Some(cells);
+            header = Some((i + 1, cells));
         } else if cells.iter().any(|c| !c.is_empty()) {
             rows.push((i + 1, cells));
         }
@@ -120,8 +128,10 @@ fn read_csv(bytes: &[u8]) -> Result<Table, String> {
             break;
         }
     }
+    let (header_line, header) = header.ok_or("文件是空的：第一行应为表头")?;
     Ok(Table {
-        header: header.ok_or("文件是空的：第一行应为表头")?,
+        header,
+        header_line,
         rows,
     })
 }
@@ -220,12 +230,13 @@ fn read_xlsx(bytes: &[u8]) -> Result<Table, String> {
         }
         (row as usize + 1, dense)
     });
-    let header = lines
-        .next()
-        .map(|(_, cells)| cells)
-        .ok_or("工作表是空的：第一行应为表头")?;
+    let (header_line, header) = lines.next().ok_or("工作表是空的：第一行应为表头")?;
     let rows: Vec<(usize, Vec<String>)> = lines.take(MAX_ROWS + 1).collect();
-    Ok(Table { header, rows })
+    Ok(Table {
+        header,
+        header_line,
+        rows,
+    })
 }
 
 fn cell_ref_text(cell: &calamine::DataRef<'_>) -> String {

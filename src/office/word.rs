@@ -1,31 +1,65 @@
-//! Word documents out (.docx, via docx-rs): the circular (通报) — a title, its date and campaign,
-//! a ranking table, and the units that reported nothing (零报送).
+//! Word documents out (.docx, via docx-rs): the circular (情况通报) as an official document in the
+//! form of GB/T 9704-2012 as far as a generated document can go — A4 with the standard margins,
+//! the issuing organs in red over a red line, the document number, the title in 方正小标宋简体,
+//! the body in 仿宋_GB2312 3号 on a fixed 28-point line, headings in 黑体, the ranking table with
+//! its header row repeated on every page, the 零报送 list, the issuing organs and date, and page
+//! numbers (— 1 —) from a PAGE field in the footer.
 //!
-//! Every run names an East Asian font (宋体 for text, 黑体 for headings) so Word and WPS show
-//! the Chinese in the fonts a union office expects instead of falling back to a Latin one.
+//! Fonts a machine lacks are named in the font table with their fallbacks (`w:altName`:
+//! 仿宋_GB2312 → 仿宋, 方正小标宋简体 → 华文中宋, 楷体_GB2312 → 楷体), so Word and WPS pick a near
+//! face rather than a Latin one. docx-rs writes neither `w:tblHeader` nor `w:altName`, so both are
+//! added to its output parts before the file is zipped again.
+
+use std::io::{Cursor, Read, Write};
 
 use docx_rs::{
-    AlignmentType, BorderType, Docx, Paragraph, Run, RunFonts, Table, TableBorder,
-    TableBorderPosition, TableBorders, TableCell, TableRow, WidthType,
+    AlignmentType, BorderType, Docx, Footer, LineSpacing, LineSpacingType, PageMargin, PageNum,
+    Paragraph, ParagraphBorder, ParagraphBorderPosition, ParagraphBorders, Run, RunFonts,
+    SpecialIndentType, Table, TableBorder, TableBorderPosition, TableBorders, TableCell, TableRow,
+    VAlignType, WidthType,
 };
 
-/// What a circular holds; the rows are the same as the Excel circular's.
+/// What a circular holds.
 pub struct Circular<'a> {
-    /// E.g. 线下活动任务完成情况通报.
+    /// The issuing organs, printed in red at the top and over the date at the end.
+    pub organs: &'a [String],
+    /// E.g. 津工宣通〔2020〕5号; empty leaves the line blank (above the red rule).
+    pub doc_number: &'a str,
+    /// E.g. 关于2020年“网聚职工正能量 争做中国好网民”主题活动线下活动开展情况的通报.
     pub title: &'a str,
-    /// E.g. 2020年“网聚职工正能量 争做中国好网民”主题活动.
-    pub campaign: &'a str,
-    /// E.g. 2020年9月8日.
-    pub date: &'a str,
-    /// Which part of the org tree it covers (e.g. 全市, or a district's name).
-    pub scope: &'a str,
+    /// 主送机关, e.g. 各区总工会，各局、集团公司工会：
+    pub addressees: &'a str,
+    /// The first paragraph, written from the figures or as edited on the page.
+    pub lead: &'a str,
     pub header: &'a [&'a str],
-    pub ranking: &'a [Vec<String>],
+    /// Ranking tables, each under its heading (e.g. 区总工会).
+    pub groups: &'a [(String, Vec<Vec<String>>)],
     pub zero_report: &'a [String],
+    /// The closing paragraph (what units should do next).
+    pub closing: &'a str,
+    /// E.g. 2020年9月15日.
+    pub date: &'a str,
 }
 
-const BODY_FONT: &str = "宋体";
-const HEADING_FONT: &str = "黑体";
+pub const BODY_FONT: &str = "仿宋_GB2312";
+pub const TITLE_FONT: &str = "方正小标宋简体";
+pub const HEADING_FONT: &str = "黑体";
+pub const KAI_FONT: &str = "楷体_GB2312";
+/// (font, fallback named in the font table).
+pub const FALLBACKS: [(&str, &str); 3] = [
+    (BODY_FONT, "仿宋"),
+    (TITLE_FONT, "华文中宋"),
+    (KAI_FONT, "楷体"),
+];
+
+/// Half-points: 3号 16 pt, 2号 22 pt, 4号 14 pt, 小四 12 pt.
+const SIZE_3: usize = 32;
+const SIZE_2: usize = 44;
+const SIZE_4: usize = 28;
+const SIZE_TABLE: usize = 24;
+const RED: &str = "FF0000";
+/// A 3号 character is 16 pt = 320 twips: the first line is indented by two.
+const INDENT_2: i32 = 640;
 
 fn fonts(east_asia: &str) -> RunFonts {
     RunFonts::new()
@@ -34,22 +68,91 @@ fn fonts(east_asia: &str) -> RunFonts {
         .hi_ansi("Times New Roman")
 }
 
-/// A run in the body font; `size` in half-points (24 = 小四, 28 = 四号, 36 = 小二).
-fn text(s: &str, size: usize) -> Run {
-    Run::new().add_text(s).size(size).fonts(fonts(BODY_FONT))
+fn run(s: &str, font: &str, size: usize) -> Run {
+    Run::new().add_text(s).size(size).fonts(fonts(font))
 }
 
-fn heading(s: &str, size: usize) -> Run {
-    Run::new()
-        .add_text(s)
-        .size(size)
-        .bold()
-        .fonts(fonts(HEADING_FONT))
+/// The title, its lines (split at `\n`, where the meaning breaks) kept in one paragraph.
+fn title_run(title: &str) -> Run {
+    let mut r = Run::new().size(SIZE_2).fonts(fonts(TITLE_FONT));
+    for (i, line) in title.split('\n').enumerate() {
+        if i > 0 {
+            r = r.add_break(docx_rs::BreakType::TextWrapping);
+        }
+        r = r.add_text(line);
+    }
+    r
 }
 
-fn cell(s: &str, bold: bool) -> TableCell {
-    let run = if bold { heading(s, 22) } else { text(s, 22) };
-    TableCell::new().add_paragraph(Paragraph::new().add_run(run).align(AlignmentType::Center))
+/// The body's fixed 28-point line (22 lines a page).
+fn exact_line() -> LineSpacing {
+    LineSpacing::new()
+        .line_rule(LineSpacingType::Exact)
+        .line(560)
+}
+
+fn body(s: &str) -> Paragraph {
+    Paragraph::new()
+        .add_run(run(s, BODY_FONT, SIZE_3))
+        .line_spacing(exact_line())
+        .indent(
+            None,
+            Some(SpecialIndentType::FirstLine(INDENT_2)),
+            None,
+            None,
+        )
+        .align(AlignmentType::Both)
+}
+
+fn heading(s: &str) -> Paragraph {
+    Paragraph::new()
+        .add_run(run(s, HEADING_FONT, SIZE_3))
+        .line_spacing(exact_line())
+        .indent(
+            None,
+            Some(SpecialIndentType::FirstLine(INDENT_2)),
+            None,
+            None,
+        )
+        .keep_next(true)
+}
+
+fn cell(s: &str, header: bool, width: usize) -> TableCell {
+    let font = if header { HEADING_FONT } else { BODY_FONT };
+    TableCell::new()
+        .width(width, WidthType::Dxa)
+        .vertical_align(VAlignType::Center)
+        .add_paragraph(
+            Paragraph::new()
+                .add_run(run(s, font, SIZE_TABLE))
+                .align(AlignmentType::Center),
+        )
+}
+
+/// The text block's width in twips (A4 less the left and right margins).
+const TEXT_WIDTH: usize = 11906 - 1588 - 1474;
+
+/// Column widths: a rate takes 1,500 twips ("1620.0%" on one line), other figures 1,000, and
+/// the unit's name (the second column) what they leave.
+fn column_widths(header: &[&str]) -> Vec<usize> {
+    let fixed = |h: &str| if h.contains('率') { 1500 } else { 1000 };
+    let others: usize = header
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| *i != 1)
+        .map(|(_, h)| fixed(h))
+        .sum();
+    header
+        .iter()
+        .enumerate()
+        .map(|(i, h)| {
+            if i == 1 {
+                TEXT_WIDTH.saturating_sub(others).max(1000)
+            } else {
+                fixed(h)
+            }
+        })
+        .collect()
 }
 
 fn borders() -> TableBorders {
@@ -71,69 +174,205 @@ fn borders() -> TableBorders {
     b
 }
 
+/// The ranking table; its header row is marked (`cantSplit`) so that [`finish`] can make it
+/// repeat on every page.
+fn ranking_table(header: &[&str], rows: &[Vec<String>]) -> Table {
+    let widths = column_widths(header);
+    let width = |i: usize| widths.get(i).copied().unwrap_or(1100);
+    let head: Vec<TableCell> = header
+        .iter()
+        .enumerate()
+        .map(|(i, h)| cell(h, true, width(i)))
+        .collect();
+    let mut table_rows = vec![TableRow::new(head).cant_split()];
+    for r in rows {
+        // Keep every row as wide as the header, or Word draws a ragged table.
+        let cells: Vec<TableCell> = (0..header.len())
+            .map(|i| cell(r.get(i).map_or("", String::as_str), false, width(i)))
+            .collect();
+        table_rows.push(TableRow::new(cells));
+    }
+    Table::new(table_rows)
+        .set_grid(widths.clone())
+        .width(TEXT_WIDTH, WidthType::Dxa)
+        .set_borders(borders())
+}
+
 /// The circular as a .docx file.
 pub fn circular_docx(c: &Circular<'_>) -> Result<Vec<u8>, String> {
+    // A4, margins 37 mm top, 35 mm bottom, 28 mm left, 26 mm right (GB/T 9704-2012, 5.2.1).
+    let margin = PageMargin::new()
+        .top(2098)
+        .bottom(1984)
+        .left(1588)
+        .right(1474)
+        .header(851)
+        .footer(992);
+    // Page numbers: 4号 半角宋体, one dash each side, outside the text block.
+    let footer = Footer::new().add_paragraph(
+        Paragraph::new()
+            .add_run(run("— ", "宋体", SIZE_4))
+            .add_page_num(PageNum::new())
+            .add_run(run(" —", "宋体", SIZE_4))
+            .align(AlignmentType::Center),
+    );
     let mut doc = Docx::new()
+        .page_size(11906, 16838)
+        .page_margin(margin)
         .default_fonts(fonts(BODY_FONT))
-        .default_size(24)
-        .add_paragraph(
+        .default_size(SIZE_3)
+        .footer(footer);
+    // 版头: the organs in red, then the document number over a red rule.
+    for organ in c.organs {
+        doc = doc.add_paragraph(
             Paragraph::new()
-                .add_run(heading(c.title, 36))
-                .align(AlignmentType::Center),
-        )
-        .add_paragraph(
-            Paragraph::new()
-                .add_run(text(c.campaign, 24))
-                .align(AlignmentType::Center),
-        )
-        .add_paragraph(
-            Paragraph::new()
-                .add_run(text(&format!("范围：{}　　日期：{}", c.scope, c.date), 24))
-                .align(AlignmentType::Center),
-        )
-        .add_paragraph(Paragraph::new().add_run(heading("一、完成情况排名", 28)))
-        .add_paragraph(Paragraph::new().add_run(text(
-            "按已确认线下活动占任务数的比例排名，完成率相同者名次并列；只计市总已确认的活动，上级单位含其下级单位。",
-            24,
-        )));
-    let mut rows = vec![TableRow::new(
-        c.header.iter().map(|h| cell(h, true)).collect(),
-    )];
-    for r in c.ranking {
-        let mut cells: Vec<TableCell> = r.iter().map(|v| cell(v, false)).collect();
-        // Keep every row as wide as the header, or Word draws a ragged table.
-        while cells.len() < c.header.len() {
-            cells.push(cell("", false));
-        }
-        rows.push(TableRow::new(cells));
+                .add_run(run(organ, TITLE_FONT, 60).color(RED).character_spacing(40))
+                .align(AlignmentType::Center)
+                .line_spacing(LineSpacing::new().before(0).after(0)),
+        );
     }
-    if c.ranking.is_empty() {
-        let mut cells = vec![cell("—", false), cell("暂无设定任务的单位", false)];
-        while cells.len() < c.header.len() {
-            cells.push(cell("", false));
-        }
-        rows.push(TableRow::new(cells));
-    }
-    let table = Table::new(rows)
-        .width(5000, WidthType::Pct)
-        .set_borders(borders());
+    let mut number = Paragraph::new()
+        .add_run(run(c.doc_number, BODY_FONT, SIZE_3))
+        .align(AlignmentType::Center)
+        .line_spacing(LineSpacing::new().before(400).after(120));
+    number.property = number.property.set_borders(
+        ParagraphBorders::with_empty().set(
+            ParagraphBorder::new(ParagraphBorderPosition::Bottom)
+                .val(BorderType::Single)
+                .size(18)
+                .space(6)
+                .color(RED),
+        ),
+    );
+    doc = doc.add_paragraph(number).add_paragraph(Paragraph::new());
+    // Title, 主送, the lead paragraph.
     doc = doc
-        .add_table(table)
-        .add_paragraph(Paragraph::new())
-        .add_paragraph(Paragraph::new().add_run(heading("二、零报送单位", 28)));
+        .add_paragraph(
+            Paragraph::new()
+                .add_run(title_run(c.title))
+                .align(AlignmentType::Center)
+                .line_spacing(
+                    LineSpacing::new()
+                        .line_rule(LineSpacingType::Exact)
+                        .line(700),
+                ),
+        )
+        .add_paragraph(Paragraph::new().line_spacing(exact_line()))
+        .add_paragraph(
+            Paragraph::new()
+                .add_run(run(c.addressees, BODY_FONT, SIZE_3))
+                .line_spacing(exact_line()),
+        );
+    for paragraph in c.lead.split('\n').map(str::trim).filter(|p| !p.is_empty()) {
+        doc = doc.add_paragraph(body(paragraph));
+    }
+    doc = doc.add_paragraph(heading("一、各单位完成情况")).add_paragraph(body(
+        "按市总工会已确认的线下活动数占任务数的比例（完成率）在同级单位之间排名，完成率相同者名次并列；单位的数字含其下级单位。",
+    ));
+    let chinese = ["（一）", "（二）", "（三）", "（四）", "（五）", "（六）"];
+    if c.groups.is_empty() {
+        doc = doc.add_paragraph(body("暂无设定任务的单位。"));
+    }
+    for (i, (among, rows)) in c.groups.iter().enumerate() {
+        let label = format!("{}{among}", chinese.get(i).copied().unwrap_or(""));
+        doc = doc
+            .add_paragraph(
+                Paragraph::new()
+                    .add_run(run(&label, KAI_FONT, SIZE_3))
+                    .line_spacing(exact_line())
+                    .indent(
+                        None,
+                        Some(SpecialIndentType::FirstLine(INDENT_2)),
+                        None,
+                        None,
+                    )
+                    .keep_next(true),
+            )
+            .add_table(ranking_table(c.header, rows))
+            .add_paragraph(Paragraph::new());
+    }
+    doc = doc.add_paragraph(heading("二、零报送单位"));
     let zero = if c.zero_report.is_empty() {
-        "无。".to_string()
+        "截至目前，没有零报送的单位。".to_string()
     } else {
         format!(
-            "以下 {} 个单位尚未报送任何线下活动：{}。",
+            "截至目前，以下{}个单位尚未报送线下活动：{}。请抓紧组织开展并及时报送。",
             c.zero_report.len(),
             c.zero_report.join("、")
         )
     };
-    doc = doc.add_paragraph(Paragraph::new().add_run(text(&zero, 24)));
-    let mut buf = std::io::Cursor::new(Vec::new());
+    doc = doc.add_paragraph(body(&zero));
+    doc = doc.add_paragraph(heading("三、下一步工作要求"));
+    // The closing paragraph, the organs and the date stay on one page: the signature never
+    // stands alone on a page of its own (GB/T 9704-2012, 7.3.5).
+    doc = doc.add_paragraph(body(c.closing).keep_next(true).keep_lines(true));
+    doc = doc
+        .add_paragraph(Paragraph::new().line_spacing(exact_line()).keep_next(true))
+        .add_paragraph(Paragraph::new().line_spacing(exact_line()).keep_next(true));
+    let signature = c.organs.join("　　");
+    for (i, line) in [signature.as_str(), c.date].into_iter().enumerate() {
+        doc = doc.add_paragraph(
+            Paragraph::new()
+                .add_run(run(line, BODY_FONT, SIZE_3))
+                .line_spacing(exact_line())
+                .align(AlignmentType::Right)
+                .indent(None, None, Some(INDENT_2 * 2), None)
+                .keep_next(i == 0),
+        );
+    }
+    let mut buf = Cursor::new(Vec::new());
     doc.build().pack(&mut buf).map_err(|e| e.to_string())?;
-    Ok(buf.into_inner())
+    finish(&buf.into_inner())
+}
+
+/// Adds what docx-rs cannot write: the repeated header row of each table (`w:tblHeader`, on the
+/// rows marked `cantSplit`) and the fallback fonts in the font table (`w:altName`).
+fn finish(packed: &[u8]) -> Result<Vec<u8>, String> {
+    let mut archive = zip::ZipArchive::new(Cursor::new(packed)).map_err(|e| e.to_string())?;
+    let mut out = zip::ZipWriter::new(Cursor::new(Vec::new()));
+    let options = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
+    let mut saw_fonts = false;
+    let names: Vec<String> = archive.file_names().map(str::to_string).collect();
+    for name in names {
+        let mut part = Vec::new();
+        archive
+            .by_name(&name)
+            .map_err(|e| e.to_string())?
+            .read_to_end(&mut part)
+            .map_err(|e| e.to_string())?;
+        let part = match name.as_str() {
+            "word/document.xml" => String::from_utf8_lossy(&part)
+                .replace("<w:cantSplit />", "<w:cantSplit /><w:tblHeader />")
+                .into_bytes(),
+            "word/fontTable.xml" => {
+                saw_fonts = true;
+                with_fallbacks(&String::from_utf8_lossy(&part)).into_bytes()
+            }
+            _ => part,
+        };
+        out.start_file(name.as_str(), options)
+            .map_err(|e| e.to_string())?;
+        out.write_all(&part).map_err(|e| e.to_string())?;
+    }
+    if !saw_fonts {
+        return Err("docx-rs wrote no font table".into());
+    }
+    Ok(out.finish().map_err(|e| e.to_string())?.into_inner())
+}
+
+/// The font table with an entry for each Chinese font and its fallback.
+fn with_fallbacks(table: &str) -> String {
+    let mut entries = String::new();
+    for (font, alt) in FALLBACKS.iter().chain([(HEADING_FONT, "SimHei")].iter()) {
+        entries.push_str(&format!(
+            r#"<w:font w:name="{font}"><w:altName w:val="{alt}" /><w:charset w:val="86" /><w:family w:val="modern" /><w:pitch w:val="fixed" /></w:font>"#
+        ));
+    }
+    match table.rfind("</w:fonts>") {
+        Some(end) => format!("{}{entries}{}", &table[..end], &table[end..]),
+        None => table.to_string(),
+    }
 }
 
 #[cfg(test)]
@@ -141,35 +380,45 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_circular_is_a_zip_with_the_units_in_it() {
-        let ranking = vec![vec![
-            "1".to_string(),
-            "和平区总工会".to_string(),
-            "6".to_string(),
-            "3".to_string(),
-            "50%".to_string(),
-        ]];
+    fn a_circular_has_its_header_row_repeated_and_its_fallback_fonts() {
+        let groups = vec![(
+            "区总工会".to_string(),
+            vec![vec![
+                "1".to_string(),
+                "和平区总工会".to_string(),
+                "6".to_string(),
+                "3".to_string(),
+                "50.0%".to_string(),
+            ]],
+        )];
         let zero = vec!["河东区总工会".to_string()];
+        let organs = vec!["天津市总工会".to_string(), "中共天津市委网信办".to_string()];
         let bytes = circular_docx(&Circular {
-            title: "线下活动任务完成情况通报",
-            campaign: "2020年主题活动",
-            date: "2020年9月8日",
-            scope: "全市",
+            organs: &organs,
+            doc_number: "津工宣通〔2020〕5号",
+            title: "关于线下活动开展情况的通报",
+            addressees: "各区总工会：",
+            lead: "截至9月15日，全市工会系统共开展线下活动3场。",
             header: &["名次", "单位", "任务数", "已确认", "完成率"],
-            ranking: &ranking,
+            groups: &groups,
             zero_report: &zero,
+            closing: "请各单位抓紧推进。",
+            date: "2020年9月15日",
         })
         .expect("docx");
-        assert!(bytes.starts_with(b"PK"));
-        let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).expect("zip");
+        let mut zip = zip::ZipArchive::new(Cursor::new(bytes)).expect("zip");
         let mut xml = String::new();
-        std::io::Read::read_to_string(
-            &mut zip.by_name("word/document.xml").expect("document.xml"),
-            &mut xml,
-        )
-        .expect("read");
-        assert!(xml.contains("和平区总工会"));
-        assert!(xml.contains("河东区总工会"));
-        assert!(xml.contains("宋体"));
+        zip.by_name("word/document.xml")
+            .expect("document.xml")
+            .read_to_string(&mut xml)
+            .expect("read");
+        assert!(xml.contains("<w:tblHeader />"));
+        assert!(xml.contains("和平区总工会") && xml.contains("河东区总工会"));
+        let mut fonts = String::new();
+        zip.by_name("word/fontTable.xml")
+            .expect("fontTable.xml")
+            .read_to_string(&mut fonts)
+            .expect("read");
+        assert!(fonts.contains(r#"w:name="仿宋_GB2312"><w:altName w:val="仿宋""#));
     }
 }

@@ -16,6 +16,7 @@ pub mod cursor;
 pub mod demo;
 pub mod orgs;
 pub mod overview;
+pub mod papers;
 pub mod photos;
 pub mod progress;
 pub mod propagandists;

@@ -137,7 +137,12 @@ fn big_number(n: u64) -> String {
 /// The overview of the current campaign as of `today`.
 pub async fn current(db: &Db, today: NaiveDate) -> Result<Overview, AppError> {
     let stored = campaigns::current(db).await?.ok_or(AppError::NotFound)?;
-    let quotas = crate::db::quotas::list(db, stored.id).await?;
+    // The public table is Annex 1: sub-units' shares are splits of these, never added in.
+    let quotas = crate::db::quotas::list(db, stored.id)
+        .await?
+        .into_iter()
+        .filter(|q| q.annex_level == 1)
+        .collect();
     Ok(build(&stored.campaign, quotas, today))
 }
 
@@ -216,8 +221,9 @@ fn build(c: &Campaign, quotas: Vec<crate::db::quotas::QuotaRow>, today: NaiveDat
         quota_sum,
         quotas: quotas
             .into_iter()
-            .map(|q| QuotaView {
-                position: q.position,
+            .enumerate()
+            .map(|(i, q)| QuotaView {
+                position: i as i64 + 1,
                 unit: q.org_name,
                 min_activities: q.min_activities,
             })

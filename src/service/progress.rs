@@ -86,12 +86,21 @@ pub struct ProgressRow {
     pub children_quota: i64,
     /// Its whole subtree.
     pub counts: Counts,
-    /// Confirmed ÷ quota, in percent (capped display is the page's business).
+    /// Confirmed ÷ quota, in whole percent rounded down (capped display is the page's business).
     pub completion_percent: Option<i64>,
+    /// Confirmed ÷ quota as a ratio (1/6 is 0.1666…), what rankings compare and sheets show
+    /// as a percentage.
+    pub completion: Option<f64>,
+    /// The unit's place in Annex 1 (the quota table's order), if it has a quota there.
+    pub position: Option<i64>,
     /// Has a quota and nothing reported anywhere in its subtree (零报送).
     pub zero_report: bool,
-    /// 1 = best completion among units with a quota.
+    /// 1 = best completion among its peers with a quota; ties share a rank (1, 2, 2, 4).
+    /// Peers: the district unions among themselves, the bureau/group-company unions among
+    /// themselves, and below them the units under the same parent. The same in every scope.
     pub rank: Option<usize>,
+    /// Whom `rank` is among, e.g. 区总工会, 局、集团公司工会 or 滨海新区总工会下级单位.
+    pub rank_among: String,
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -123,14 +132,21 @@ pub struct Snapshot {
     quotas: HashMap<OrgId, i64>,
     /// Each org's own counts (not its subtree's).
     own: HashMap<OrgId, Counts>,
+    /// Each unit's position in the quota table.
+    positions: HashMap<OrgId, i64>,
+    /// Each unit's rank among its peers and whom it ranks among, computed once over the whole
+    /// campaign so that a unit has the same rank in every scope.
+    ranks: HashMap<OrgId, (usize, String)>,
 }
 
 /// Reads a snapshot: four queries, one of them grouped over the campaign's activities.
 pub async fn snapshot(db: &Db) -> Result<Snapshot, AppError> {
     let campaign = current_campaign(db).await?;
     let orgs = orgs::list(db, &Scope::everything(), None).await?;
-    let quotas: HashMap<OrgId, i64> = crate::db::quotas::list(db, campaign.id)
-        .await?
+    let quota_rows = crate::db::quotas::list(db, campaign.id).await?;
+    let positions: HashMap<OrgId, i64> =
+        quota_rows.iter().map(|q| (q.org_id, q.position)).collect();
+    let quotas: HashMap<OrgId, i64> = quota_rows
         .into_iter()
         .map(|q| (q.org_id, q.min_activities))
         .collect();
@@ -146,13 +162,62 @@ pub async fn snapshot(db: &Db) -> Result<Snapshot, AppError> {
     for (org_id, n) in crate::db::propagandists::counts(db, campaign.id).await? {
         own.entry(org_id).or_default().registered_propagandists += n;
     }
-    Ok(Snapshot {
+    let mut snap = Snapshot {
         campaign_code: campaign.campaign.code.clone(),
         bureau_min: i64::from(campaign.campaign.quotas.bureau_group_min),
         orgs,
         quotas,
         own,
-    })
+        positions,
+        ranks: HashMap::new(),
+    };
+    snap.ranks = peer_ranks(&snap);
+    Ok(snap)
+}
+
+/// Ranks every unit with a quota among its peers (see [`ProgressRow::rank`]), by completion,
+/// ties sharing a rank.
+fn peer_ranks(snap: &Snapshot) -> HashMap<OrgId, (usize, String)> {
+    let all = compute(snap, &Scope::everything());
+    let by_id: HashMap<OrgId, &Org> = snap.orgs.iter().map(|o| (o.id, o)).collect();
+    // Peers: same parent; at the top (under the city union) also the same kind.
+    let mut groups: HashMap<(Option<OrgId>, Option<OrgKind>), Vec<f64>> = HashMap::new();
+    let key = |r: &ProgressRow| -> (Option<OrgId>, Option<OrgKind>, String) {
+        let parent = r.parent_id.and_then(|p| by_id.get(&p));
+        match parent {
+            Some(p) if is_unit(p) => (r.parent_id, None, format!("{}下级单位", p.name)),
+            _ => {
+                let kind = by_id.get(&r.org_id).map(|o| o.kind);
+                let label = kind.map_or("", |k| k.label_zh());
+                (
+                    r.parent_id,
+                    kind,
+                    label.split('（').next().unwrap_or(label).to_string(),
+                )
+            }
+        }
+    };
+    for r in &all.rows {
+        if let Some(c) = r.completion {
+            let (p, k, _) = key(r);
+            groups.entry((p, k)).or_default().push(c);
+        }
+    }
+    for list in groups.values_mut() {
+        list.sort_unstable_by(|a, b| b.total_cmp(a));
+    }
+    all.rows
+        .iter()
+        .filter_map(|r| {
+            let c = r.completion?;
+            let (p, k, label) = key(r);
+            let list = groups.get(&(p, k))?;
+            Some((
+                r.org_id,
+                (1 + list.partition_point(|other| *other > c), label),
+            ))
+        })
+        .collect()
 }
 
 /// Progress of the units in scope, read fresh from the database.
@@ -184,7 +249,7 @@ pub fn compute(snap: &Snapshot, scope: &Scope) -> Progress {
             *children_quota.entry(parent).or_default() += q;
         }
     }
-    let mut rows: Vec<ProgressRow> = list
+    let rows: Vec<ProgressRow> = list
         .iter()
         .filter(|o| is_unit(o) && (quotas.contains_key(&o.id) || o.kind != OrgKind::Grassroots))
         .map(|o| {
@@ -201,20 +266,21 @@ pub fn compute(snap: &Snapshot, scope: &Scope) -> Progress {
                 quota_is_default: !quotas.contains_key(&o.id) && default.is_some(),
                 children_quota: children_quota.get(&o.id).copied().unwrap_or(0),
                 completion_percent: quota.filter(|q| *q > 0).map(|q| counts.confirmed * 100 / q),
+                completion: quota
+                    .filter(|q| *q > 0)
+                    .map(|q| counts.confirmed as f64 / q as f64),
+                position: snap.positions.get(&o.id).copied(),
                 zero_report: quota.is_some() && counts.reported == 0,
                 counts,
-                rank: None,
+                rank: snap.ranks.get(&o.id).map(|(k, _)| *k),
+                rank_among: snap
+                    .ranks
+                    .get(&o.id)
+                    .map(|(_, among)| among.clone())
+                    .unwrap_or_default(),
             }
         })
         .collect();
-    // Competition ranking: equal completion, equal rank (1, 2, 2, 4).
-    let mut percents: Vec<i64> = rows.iter().filter_map(|r| r.completion_percent).collect();
-    percents.sort_unstable_by(|a, b| b.cmp(a));
-    for row in &mut rows {
-        row.rank = row
-            .completion_percent
-            .map(|p| 1 + percents.partition_point(|other| *other > p));
-    }
     // The scope's quota: its top units' quotas (sub-units' quotas are splits of those).
     let listed: std::collections::HashSet<OrgId> = rows.iter().map(|r| r.org_id).collect();
     let total_quota = rows
@@ -406,134 +472,206 @@ pub async fn set_quota(
     Ok(())
 }
 
-/// The statistics sheet: one row per unit, in tree order.
-pub const SHEET_HEADER: [&str; 13] = [
-    "序号",
-    "单位",
-    "类型",
+/// Header names of the unit and the count columns of an allocation table.
+const UNIT_NAMES: [&str; 3] = ["单位", "单位名称", "单位全称"];
+const COUNT_NAMES: [&str; 5] = [
+    "线下活动数量",
+    "线下活动数量（场）",
     "任务数",
-    "已计划",
-    "已报送",
-    "已确认",
-    "完成率",
-    "面对面接触职工（报告数）",
-    "动员基层工会",
-    "走进企业",
-    "新发展宣传员",
-    "线上浏览量",
+    "数量",
+    "线下活动任务数",
 ];
 
-pub fn sheet_rows(p: &Progress) -> Vec<Vec<String>> {
-    p.rows
-        .iter()
-        .enumerate()
-        .map(|(i, r)| {
-            vec![
-                (i + 1).to_string(),
-                format!(
-                    "{}{}",
-                    "\u{3000}".repeat(usize::try_from(r.depth.saturating_sub(1)).unwrap_or(0)),
-                    r.name
-                ),
-                r.kind.to_string(),
-                r.quota.map(|q| q.to_string()).unwrap_or_default(),
-                r.counts.planned.to_string(),
-                r.counts.reported.to_string(),
-                r.counts.confirmed.to_string(),
-                match (r.completion_percent, r.zero_report) {
-                    (_, true) => "零报送".to_string(),
-                    (Some(c), false) => format!("{c}%"),
-                    (None, false) => String::new(),
-                },
-                r.counts.participants.to_string(),
-                r.counts.grassroots_unions.to_string(),
-                r.counts.enterprises.to_string(),
-                r.counts.new_propagandists.to_string(),
-                r.counts.online_views.to_string(),
-            ]
-        })
-        .collect()
+fn normalised(cell: &str) -> String {
+    cell.chars().filter(|c| !c.is_whitespace()).collect()
 }
 
-/// Annex 1's layout.
-pub const ALLOCATION_HEADER: [&str; 3] = ["序号", "单位", "线下活动数量"];
-
-/// The allocation table of the units in scope that hold a quota.
-pub fn allocation_rows(p: &Progress) -> Vec<Vec<String>> {
-    p.rows
+/// Where the (unit, count) column pairs of an allocation table are: the first row within
+/// `MAX_HEAD_ROWS` that names both, e.g. Annex 1 as published (a title row, then
+/// 序号/单位/线下活动数量 twice side by side), the plain three columns, or the exported sheet.
+/// Returns the header's line and the pairs.
+pub fn allocation_layout(
+    table: &crate::office::tabular::Table,
+) -> Result<(usize, Vec<(usize, usize)>), crate::error::FieldError> {
+    use crate::error::FieldError;
+    use crate::office::tabular::MAX_HEAD_ROWS;
+    for (line, cells) in table.lines().take(MAX_HEAD_ROWS) {
+        let is = |c: &String, names: &[&str]| names.contains(&normalised(c).as_str());
+        let units: Vec<usize> = (0..cells.len())
+            .filter(|&i| is(&cells[i], &UNIT_NAMES))
+            .collect();
+        let mut pairs = Vec::new();
+        for (k, &u) in units.iter().enumerate() {
+            let end = units.get(k + 1).copied().unwrap_or(cells.len());
+            if let Some(c) = (u + 1..end).find(|&i| is(&cells[i], &COUNT_NAMES)) {
+                pairs.push((u, c));
+            }
+        }
+        if !pairs.is_empty() {
+            return Ok((line, pairs));
+        }
+    }
+    let (line, first) = table
+        .lines()
+        .find(|(_, cells)| cells.iter().filter(|c| !c.is_empty()).count() >= 2)
+        .unwrap_or((table.header_line, table.header.as_slice()));
+    let seen: Vec<String> = first
         .iter()
-        .filter_map(|r| r.quota.map(|q| (r, q)))
         .enumerate()
-        .map(|(i, (r, q))| vec![(i + 1).to_string(), r.name.clone(), q.to_string()])
-        .collect()
+        .filter(|(_, c)| !c.is_empty())
+        .take(6)
+        .map(|(i, c)| format!("{}列“{c}”", crate::office::sheet::col_name(i as u16)))
+        .collect();
+    Err(FieldError::new(
+        "表头",
+        format!(
+            "不认识这个表的格式：前 {MAX_HEAD_ROWS} 行中没有同时含“单位”和“线下活动数量”两列的表头行（第 {line} 行是：{}）。可用的格式：通知附件1（标题行下为“序号、单位、线下活动数量”，可左右两组并排）、只有这三列的表，或从本系统导出的任务分配表",
+            if seen.is_empty() {
+                "空行".to_string()
+            } else {
+                seen.join("、")
+            }
+        ),
+    ))
 }
 
-/// Imports an allocation table (单位, 线下活动数量): every row is checked first, and nothing is
-/// written if any is wrong. Returns how many quotas were set.
+/// What an allocation import did: how many quotas were set, and warnings (a unit whose sub-units
+/// were handed more than its own quota; allowed, as units may aim higher).
+#[derive(Debug, Default)]
+pub struct Imported {
+    pub set: usize,
+    pub warnings: Vec<String>,
+}
+
+/// Imports an allocation table (单位, 线下活动数量) in any layout [`allocation_layout`] knows:
+/// every row is checked first, and nothing is written if any is wrong. A row that gives the
+/// acting admin's own unit its present quota is passed over (an exported sheet comes back
+/// with it), as are 合计 and 小计 rows and notes.
 pub async fn import_allocation(
     db: &Db,
     acting: &Acting,
     table: &crate::office::tabular::Table,
-) -> Result<usize, AppError> {
+) -> Result<Imported, AppError> {
     use crate::error::FieldError;
-    let (Some(c_unit), Some(c_count)) = (
-        table.column(&["单位", "单位名称"]),
-        table.column(&["线下活动数量", "任务数", "数量"]),
-    ) else {
-        return Err(AppError::invalid(
-            "表头",
-            "第一行须有“单位”和“线下活动数量”两列（与附件1相同）",
-        ));
-    };
+    use crate::office::sheet::col_name;
+    let (header_line, pairs) = allocation_layout(table).map_err(|e| AppError::Invalid(vec![e]))?;
     let campaign = current_campaign(db).await?;
     let bureau_min = i64::from(campaign.campaign.quotas.bureau_group_min);
+    let present: HashMap<OrgId, i64> = quotas::list(db, campaign.id)
+        .await?
+        .into_iter()
+        .map(|q| (q.org_id, q.min_activities))
+        .collect();
     let mut errors = Vec::new();
     let mut planned: Vec<(OrgId, i64)> = Vec::new();
-    for (line, cells) in &table.rows {
-        let unit = cells.get(c_unit).map(|s| s.trim()).unwrap_or_default();
-        let count = cells.get(c_count).map(|s| s.trim()).unwrap_or_default();
-        if unit.is_empty() || unit.starts_with("合") && unit.ends_with("计") {
-            continue; // the 合计 line of Annex 1
-        }
-        let place = |field: &str| format!("第 {line} 行 {field}");
-        let Some(org) = orgs::find_by_name(db, unit)
-            .await?
-            .filter(|o| acting.scope.contains(o))
-        else {
-            errors.push(FieldError::new(
-                place("单位"),
-                format!("“{unit}”不在组织架构中，或不在您的管理范围内"),
-            ));
-            continue;
-        };
-        let Ok(n) = count.parse::<i64>() else {
-            errors.push(FieldError::new(
-                place("线下活动数量"),
-                format!("“{count}”不是整数"),
-            ));
-            continue;
-        };
-        if let Some((field, message)) = quota_problem(acting, &org, n, bureau_min) {
-            let column = if field == "任务数" {
-                "线下活动数量"
-            } else {
-                field
+    let mut orgs_seen: HashMap<OrgId, Org> = HashMap::new();
+    let mut any_row = false;
+    for (line, cells) in table.lines().filter(|(line, _)| *line > header_line) {
+        for &(c_unit, c_count) in &pairs {
+            let unit = cells.get(c_unit).map(|s| s.trim()).unwrap_or_default();
+            let count = cells.get(c_count).map(|s| s.trim()).unwrap_or_default();
+            let label = normalised(unit);
+            let before = c_unit
+                .checked_sub(1)
+                .and_then(|i| cells.get(i))
+                .map(|s| normalised(s))
+                .unwrap_or_default();
+            if unit.is_empty()
+                || ["合计", "小计", "总计"]
+                    .iter()
+                    .any(|t| label.contains(t) || before == *t)
+            {
+                continue; // blank, a 合计/小计 line, or a note under the table
+            }
+            any_row = true;
+            let place = |column: usize, field: &str| {
+                format!("第 {line} 行 {} 列（{field}）", col_name(column as u16))
             };
-            errors.push(FieldError::new(place(column), message));
-        } else if planned.iter().any(|(id, _)| *id == org.id) {
-            errors.push(FieldError::new(
-                place("单位"),
-                format!("“{unit}”在表中出现了两次"),
-            ));
-        } else {
-            planned.push((org.id, n));
+            let Some(org) = orgs::find_by_name(db, unit)
+                .await?
+                .filter(|o| acting.scope.contains(o))
+            else {
+                errors.push(FieldError::new(
+                    place(c_unit, "单位"),
+                    format!("“{unit}”不在组织架构中，或不在您的管理范围内"),
+                ));
+                continue;
+            };
+            let Ok(n) = count.parse::<i64>() else {
+                errors.push(FieldError::new(
+                    place(c_count, "线下活动数量"),
+                    if count.is_empty() {
+                        "没有填写场数".to_string()
+                    } else {
+                        format!("“{count}”不是整数")
+                    },
+                ));
+                continue;
+            };
+            // An exported sheet comes back with one's own quota as it stands, and with the
+            // bureaus' default minimum: neither is a change.
+            let held_default = !present.contains_key(&org.id)
+                && org.kind == OrgKind::BureauGroup
+                && n == bureau_min;
+            if held_default || (org.id == acting.org.id && present.get(&org.id) == Some(&n)) {
+                continue;
+            }
+            if let Some((field, message)) = quota_problem(acting, &org, n, bureau_min) {
+                let column = if field == "任务数" {
+                    place(c_count, "线下活动数量")
+                } else {
+                    place(c_unit, field)
+                };
+                errors.push(FieldError::new(column, message));
+            } else if planned.iter().any(|(id, _)| *id == org.id) {
+                errors.push(FieldError::new(
+                    place(c_unit, "单位"),
+                    format!("“{unit}”在表中出现了两次"),
+                ));
+            } else {
+                planned.push((org.id, n));
+                orgs_seen.insert(org.id, org);
+            }
         }
     }
-    if table.rows.is_empty() {
-        errors.push(FieldError::new("文件", "表头下面没有任何数据行"));
+    if !any_row {
+        errors.push(FieldError::new(
+            "文件",
+            format!("表头（第 {header_line} 行）下面没有任何数据行"),
+        ));
     }
     if !errors.is_empty() {
         return Err(AppError::Invalid(errors));
+    }
+    // Sub-units handed more than their parent's own quota: allowed, but said.
+    let mut after = present.clone();
+    for (org_id, n) in &planned {
+        after.insert(*org_id, *n);
+    }
+    let mut by_parent: std::collections::BTreeMap<OrgId, i64> = Default::default();
+    for org in orgs_seen.values() {
+        if let Some(parent) = org.parent_id {
+            by_parent.entry(parent).or_default();
+        }
+    }
+    let all = orgs::list(db, &acting.scope, None).await?;
+    for org in &all {
+        if let Some(parent) = org.parent_id
+            && let (Some(sum), Some(q)) = (by_parent.get_mut(&parent), after.get(&org.id))
+        {
+            *sum += q;
+        }
+    }
+    let mut warnings = Vec::new();
+    for (parent, sum) in by_parent {
+        if let (Some(own), Some(p)) = (after.get(&parent), all.iter().find(|o| o.id == parent))
+            && sum > *own
+        {
+            warnings.push(format!(
+                "{}的下级单位合计分配 {sum} 场，多于其本身的任务 {own} 场（允许，请确认）",
+                p.name
+            ));
+        }
     }
     let mut tx = db.begin().await?;
     for (org_id, n) in &planned {
@@ -557,50 +695,8 @@ pub async fn import_allocation(
     )
     .await?;
     tx.commit().await?;
-    Ok(planned.len())
-}
-
-/// The circular (通报): units ranked by completion, then the units with nothing reported.
-pub const CIRCULAR_HEADER: [&str; 5] = ["名次", "单位", "任务数", "已确认", "完成率"];
-
-/// The ranking part of the circular: units with a quota, best completion first.
-pub fn circular_ranking(p: &Progress) -> Vec<Vec<String>> {
-    let mut ranked: Vec<&ProgressRow> = p.rows.iter().filter(|r| r.rank.is_some()).collect();
-    ranked.sort_by_key(|r| (r.rank, r.org_id));
-    ranked
-        .iter()
-        .map(|r| {
-            vec![
-                r.rank.map(|k| k.to_string()).unwrap_or_default(),
-                r.name.clone(),
-                r.quota.map(|q| q.to_string()).unwrap_or_default(),
-                r.counts.confirmed.to_string(),
-                r.completion_percent
-                    .map(|c| format!("{c}%"))
-                    .unwrap_or_default(),
-            ]
-        })
-        .collect()
-}
-
-/// The units with a quota and nothing reported (零报送), in tree order.
-pub fn zero_report_names(p: &Progress) -> Vec<String> {
-    p.rows
-        .iter()
-        .filter(|r| r.zero_report)
-        .map(|r| r.name.clone())
-        .collect()
-}
-
-pub fn circular_rows(p: &Progress) -> Vec<Vec<String>> {
-    let mut rows = circular_ranking(p);
-    let zero = zero_report_names(p);
-    rows.push(Vec::new());
-    let listed = if zero.is_empty() {
-        "无".to_string()
-    } else {
-        zero.join("、")
-    };
-    rows.push(vec!["零报送单位".to_string(), listed]);
-    rows
+    Ok(Imported {
+        set: planned.len(),
+        warnings,
+    })
 }

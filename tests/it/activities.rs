@@ -243,9 +243,13 @@ async fn a_report_goes_from_grassroots_to_city_and_progress_follows() {
         assert_eq!(kaifa_row["quota"], 3);
         assert_eq!(kaifa_row["completion_percent"], 33);
         assert_eq!(row(&p, "和平区总工会").await["zero_report"], true);
-        // Ranking: 开发区 (33%) first, Binhai (10%) second, the units at 0% share a rank.
+        // Ranking within peers: 开发区 (33%) among Binhai's units, Binhai (10%) first among the
+        // districts, the districts at 0% sharing the next rank.
         assert_eq!(kaifa_row["rank"], 1);
-        assert_eq!(binhai_row["rank"], 2);
+        assert_eq!(kaifa_row["rank_among"], "滨海新区总工会下级单位");
+        assert_eq!(binhai_row["rank"], 1);
+        assert_eq!(binhai_row["rank_among"], "区总工会");
+        assert_eq!(row(&p, "和平区总工会").await["rank"], 2);
         assert_eq!(
             row(&p, "和平区总工会").await["rank"],
             row(&p, "蓟州区总工会").await["rank"]
@@ -393,14 +397,15 @@ async fn allocation_and_statistics_travel_as_excel() {
         create_org(&admin, "天津港保税区总工会", "intermediate_union", binhai).await;
         create_org(&admin, "东疆综合保税区总工会", "intermediate_union", binhai).await;
 
-        // The allocation table comes out in Annex 1's layout.
+        // The allocation table comes out in Annex 1's layout, under its title block.
         let r = admin.get("/progress/export?sheet=allocation").await;
         assert_eq!(r.status(), StatusCode::OK);
         let bytes = r.bytes().await.map(|b| b.to_vec()).unwrap_or_default();
         let table = wangju::office::tabular::read(&bytes).expect("a workbook");
-        assert_eq!(table.header, vec!["序号", "单位", "线下活动数量"]);
-        assert_eq!(table.rows.len(), 16);
-        assert_eq!(table.rows[0].1, vec!["1", "滨海新区总工会", "10"]);
+        let lines: Vec<Vec<String>> = table.lines().map(|(_, r)| r.to_vec()).collect();
+        assert_eq!(lines[2], vec!["序号", "单位", "线下活动数量"]);
+        assert_eq!(lines[3], vec!["1", "滨海新区总工会", "10"]);
+        assert_eq!(lines[19][1..], ["合计".to_string(), "100".to_string()]);
 
         // Binhai's admin gives its sub-units 3 each from a spreadsheet.
         let unit = app.signed_in(&app.user(Role::UnitAdmin, "滨海新区总工会").await).await;
@@ -409,7 +414,7 @@ async fn allocation_and_statistics_travel_as_excel() {
         let r = unit.upload("/quotas/import", "bad.csv", bad.as_bytes().to_vec()).await;
         assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
         let html = r.text().await.unwrap_or_default();
-        for expected in ["第 3 行 单位", "不在您的管理范围内", "第 4 行 线下活动数量", "第 5 行 单位", "本单位的任务由上级下达"] {
+        for expected in ["第 3 行 B 列（单位）", "不在您的管理范围内", "第 4 行 C 列（线下活动数量）", "第 5 行 B 列（单位）", "本单位的任务由上级下达"] {
             assert!(html.contains(expected), "missing {expected}");
         }
         assert_eq!(app.count("quotas").await, before, "nothing written");
@@ -419,23 +424,23 @@ async fn allocation_and_statistics_travel_as_excel() {
         assert!(r.text().await.unwrap_or_default().contains("设置了 2 个单位"));
         assert_eq!(app.count("quotas").await, before + 2);
 
-        // The statistics sheet: one row per unit with quota and counters.
+        // The statistics sheet: Binhai on the first sheet, its units on the second.
         let r = unit.get("/progress/export").await;
         let bytes = r.bytes().await.map(|b| b.to_vec()).unwrap_or_default();
         let sheet = wangju::office::tabular::read(&bytes).expect("a workbook");
-        assert_eq!(sheet.header[1], "单位");
-        let names: Vec<String> = sheet.rows.iter().map(|(_, r)| r[1].trim_start_matches('\u{3000}').to_string()).collect();
-        assert_eq!(names, vec!["滨海新区总工会", "天津港保税区总工会", "东疆综合保税区总工会"]);
-        assert_eq!(sheet.rows[1].1[3], "3");
-        assert_eq!(sheet.rows[1].1[7], "零报送");
-        // The circular: ranking, then the units that reported nothing.
+        let lines: Vec<Vec<String>> = sheet.lines().map(|(_, r)| r.to_vec()).collect();
+        assert_eq!(lines[2][1], "单位");
+        assert_eq!(lines[3][1], "滨海新区总工会");
+        assert_eq!(lines[3][15], "零报送；下级仅分配6场，少于本单位任务");
+        assert_eq!(lines[4][1], "合计");
+        // The circular: the districts ranked, then the units that reported nothing.
         let r = admin.get("/progress/export?sheet=circular").await;
         let bytes = r.bytes().await.map(|b| b.to_vec()).unwrap_or_default();
         let circular = wangju::office::tabular::read(&bytes).expect("a workbook");
-        assert_eq!(circular.header, vec!["名次", "单位", "任务数", "已确认", "完成率"]);
-        let last = circular.rows.last().map(|(_, r)| r.clone()).unwrap_or_default();
-        assert_eq!(last[0], "零报送单位");
-        assert!(last[1].contains("和平区总工会") && last[1].contains("天津港保税区总工会"), "{last:?}");
+        let lines: Vec<Vec<String>> = circular.lines().map(|(_, r)| r.to_vec()).collect();
+        assert_eq!(lines[2], vec!["名次", "单位", "任务数", "已确认", "完成率", "备注"]);
+        let zero = lines.iter().map(|l| l.join("")).find(|l| l.starts_with("零报送单位")).unwrap_or_default();
+        assert!(zero.contains("和平区总工会") && zero.contains("天津港保税区总工会"), "{zero}");
     })
     .await;
 }

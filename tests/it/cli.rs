@@ -252,9 +252,28 @@ async fn progress_exports_from_the_command_line() {
         assert!(out.status.success(), "{}", stderr(&out));
         let bytes = std::fs::read(&file).expect("written");
         let table = wangju::office::tabular::read(&bytes).expect("a workbook");
-        assert_eq!(table.header[1], "单位");
-        assert_eq!(table.rows.len(), 16, "the 16 district unions");
-        assert_eq!(table.rows[0].1[3], "10");
+        let lines: Vec<Vec<String>> = table.lines().map(|(_, r)| r.to_vec()).collect();
+        assert_eq!(lines[2][1], "单位");
+        assert_eq!(
+            lines[3][1..3],
+            ["滨海新区总工会".to_string(), "10".to_string()]
+        );
+        assert_eq!(lines[19][1], "合计", "the 16 district unions, then 合计");
+        assert_eq!(lines[19][2], "100");
+        // Into a folder, under the paper's own name.
+        let out = s.run(&[
+            "export",
+            "progress",
+            "--out",
+            &s.dir.path().display().to_string(),
+        ]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let named = std::fs::read_dir(s.dir.path())
+            .expect("folder")
+            .filter_map(|e| e.ok())
+            .map(|e| e.file_name().to_string_lossy().to_string())
+            .find(|n| n.starts_with("2020网聚-统计表-天津市总工会-") && n.ends_with(".xlsx"));
+        assert!(named.is_some(), "named by what, whose and when");
         let out = s.run(&[
             "export",
             "progress",

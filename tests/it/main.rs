@@ -18,6 +18,7 @@ mod media;
 mod observability;
 mod orgs;
 mod overview;
+mod papers;
 mod photos;
 mod platform;
 mod publicity;

@@ -457,7 +457,7 @@ async fn the_circular_is_a_word_document() {
         let hexi = xml.find("河西区总工会").expect("河西 in the ranking");
         let heping = xml.find("和平区总工会").expect("和平 in the ranking");
         assert!(hexi < heping, "ranked by completion");
-        assert!(xml.contains("100%") && xml.contains("33%"));
+        assert!(xml.contains("100.0%") && xml.contains("33.3%"));
         // The 零报送 list names 河东 (quota, nothing reported).
         let zero = xml.find("零报送单位").expect("the 零报送 heading");
         assert!(xml[zero..].contains("河东区总工会"));

@@ -142,8 +142,9 @@ fn sheet_confirmed(xlsx: &[u8], unit: &str) -> String {
     let name = book.sheet_names().first().cloned().expect("a sheet");
     let range = book.worksheet_range(&name).expect("sheet");
     let mut rows = range.rows();
+    // The header is under the title block.
     let header: Vec<String> = rows
-        .next()
+        .find(|r| r.iter().any(|c| c.to_string().contains("已确认")))
         .expect("header")
         .iter()
         .map(|c| c.to_string())

@@ -159,6 +159,30 @@ pub async fn charts(
     ))
 }
 
+#[derive(Deserialize, IntoParams)]
+pub struct PaperQuery {
+    /// `progress` (统计表, default), `allocation` (任务分配表) or `circular` (情况通报).
+    #[serde(default)]
+    sheet: String,
+    /// `xlsx` (default) or `docx` (the circular only).
+    #[serde(default)]
+    format: String,
+}
+
+/// The paper of the account's scope as a file: the same bytes and name
+/// (`2020网聚-统计表-和平区总工会-20200915.xlsx`, RFC 6266 `filename*`) as the progress page and
+/// `wangju export progress` give.
+#[utoipa::path(get, path = "/api/v1/progress/export", tag = "activities", params(PaperQuery),
+    responses((status = 200, description = "the .xlsx or .docx file"), (status = 422, body = ErrorBody)))]
+pub async fn export(
+    State(state): State<AppState>,
+    CurrentUser(s): CurrentUser,
+    ApiQuery(q): ApiQuery<PaperQuery>,
+) -> ApiResult<axum::response::Response> {
+    let docx = q.format.eq_ignore_ascii_case("docx");
+    Ok(crate::http::pages::exports::paper(&state, &s, &q.sheet, docx).await?)
+}
+
 #[derive(Deserialize, ToSchema)]
 pub struct Quota {
     pub min_activities: i64,

@@ -24,7 +24,7 @@ use utoipa::OpenApi;
         users::list, users::show, users::create, users::set_email,
         audit::list,
         activities::list, activities::create, activities::show, activities::update, activities::transition, activities::bulk_transition,
-        activities::progress, activities::charts, activities::set_quota, activities::photos, activities::add_photo,
+        activities::progress, activities::charts, activities::export, activities::set_quota, activities::photos, activities::add_photo,
         propagandists::list, propagandists::register, propagandists::page, propagandists::edit,
         propagandists::remove, propagandists::import,
         works::register, works::start_upload, works::upload_status, works::upload_chunk,

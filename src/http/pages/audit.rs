@@ -66,6 +66,17 @@ pub async fn list(
     } else {
         None
     };
+    // Units by name, not by number ("单位 和平区总工会", not "单位 25").
+    let org_names: std::collections::HashMap<String, String> =
+        if entries.iter().any(|e| e.object_type == "org") {
+            crate::db::orgs::list(&state.db, &crate::db::orgs::Scope::everything(), None)
+                .await?
+                .into_iter()
+                .map(|o| (o.id.to_string(), o.name))
+                .collect()
+        } else {
+            Default::default()
+        };
     render(&AuditPage {
         nav: Nav::for_session(&session),
         entries: entries
@@ -76,7 +87,13 @@ pub async fn list(
                 actor: e.actor_login,
                 ip: e.ip,
                 action_label: audit::action_label_zh(&e.action),
-                object: format!("{} {}", audit::object_label_zh(&e.object_type), e.object_id),
+                object: match org_names
+                    .get(&e.object_id)
+                    .filter(|_| e.object_type == "org")
+                {
+                    Some(name) => format!("单位 {name}"),
+                    None => format!("{} {}", audit::object_label_zh(&e.object_type), e.object_id),
+                },
                 action: e.action,
                 before: e.before_json.unwrap_or_default(),
                 after: e.after_json.unwrap_or_default(),

@@ -6,11 +6,11 @@ use axum::response::Response;
 use serde::Deserialize;
 
 use crate::app::AppState;
+use crate::error::AppError;
 use crate::error::{AppResult, Doing};
 use crate::http::extract::Query;
 use crate::http::session::CurrentUser;
-use crate::office::tabular;
-use crate::service::progress;
+use crate::service::papers;
 
 #[derive(Deserialize, Default)]
 pub struct ExportQuery {
@@ -20,28 +20,76 @@ pub struct ExportQuery {
     sheet: String,
 }
 
-/// The statistics sheet or the allocation table of the scope, as Excel.
+/// Whose papers the account gets: the city's, or its own unit's.
+pub(crate) async fn issuer(
+    state: &AppState,
+    session: &crate::http::session::Session,
+) -> AppResult<papers::Issuer> {
+    if session.role.sees_everything() {
+        papers::Issuer::city(&state.db).await
+    } else {
+        Ok(papers::Issuer {
+            name: session.org.name.clone(),
+        })
+    }
+}
+
+/// The paper `sheet` of the account's scope: the statistics sheet, the allocation table or the
+/// circular as Excel, or the circular as Word when `docx`. One function for the page and the API,
+/// so both give the same file under the same name.
+pub(crate) async fn paper(
+    state: &AppState,
+    session: &crate::http::session::Session,
+    sheet: &str,
+    docx: bool,
+) -> AppResult<Response> {
+    let which = papers::Which::parse(sheet).ok_or_else(|| {
+        AppError::invalid(
+            "sheet",
+            format!("不认识的表“{sheet}”：可选 progress、allocation、circular"),
+        )
+    })?;
+    let p = state.progress.get(&state.db, &session.scope()).await?;
+    let issuer = issuer(state, session).await?;
+    let today = state.clock.today();
+    let (file, kind) = match (which, docx) {
+        (papers::Which::Circular, true) => (
+            crate::service::circular::circular_docx(
+                &state.db,
+                &p,
+                &issuer,
+                session.role.sees_everything(),
+                today,
+            )
+            .await?,
+            super::DOCX,
+        ),
+        (_, true) => {
+            return Err(AppError::invalid(
+                "format",
+                "只有通报（sheet=circular）可以导出为 Word；其他表请导出 Excel",
+            ));
+        }
+        (_, false) => (
+            papers::workbook(&state.db, &p, which, &issuer, today).await?,
+            super::XLSX,
+        ),
+    };
+    Ok(super::download(
+        file.bytes,
+        kind,
+        &file.ascii_name,
+        &file.name,
+    ))
+}
+
+/// The statistics sheet, the allocation table or the circular of the scope, as Excel.
 pub async fn export(
     State(state): State<AppState>,
     CurrentUser(session): CurrentUser,
     Query(q): Query<ExportQuery>,
 ) -> AppResult<Response> {
-    let p = state.progress.get(&state.db, &session.scope()).await?;
-    let (bytes, ascii, zh) = if q.sheet == "circular" {
-        let rows = progress::circular_rows(&p);
-        let bytes = tabular::write_xlsx("通报", &progress::CIRCULAR_HEADER, &rows);
-        (bytes, "circular.xlsx", "线下活动进展通报.xlsx")
-    } else if q.sheet == "allocation" {
-        let rows = progress::allocation_rows(&p);
-        let bytes = tabular::write_xlsx("任务分配表", &progress::ALLOCATION_HEADER, &rows);
-        (bytes, "allocation.xlsx", "线下活动任务分配表.xlsx")
-    } else {
-        let rows = progress::sheet_rows(&p);
-        let bytes = tabular::write_xlsx("统计表", &progress::SHEET_HEADER, &rows);
-        (bytes, "progress.xlsx", "线下活动统计表.xlsx")
-    };
-    let bytes = bytes.doing("writing the progress export")?;
-    Ok(super::download(bytes, super::XLSX, ascii, zh))
+    paper(&state, &session, &q.sheet, false).await
 }
 
 /// The circular (通报) of the account's scope as a Word document, from the same snapshot as
@@ -50,21 +98,7 @@ pub async fn circular_docx(
     State(state): State<AppState>,
     CurrentUser(session): CurrentUser,
 ) -> AppResult<Response> {
-    let scope_name = if session.role.sees_everything() {
-        "全市".to_string()
-    } else {
-        session.org.name.clone()
-    };
-    let p = state.progress.get(&state.db, &session.scope()).await?;
-    let bytes =
-        crate::service::circular::circular_docx(&state.db, &p, &scope_name, state.clock.today())
-            .await?;
-    Ok(super::download(
-        bytes,
-        super::DOCX,
-        "circular.docx",
-        "线下活动进展通报.docx",
-    ))
+    paper(&state, &session, "circular", true).await
 }
 
 /// The activity list in scope as Excel, narrowed by the list's filter (every matching row, with

@@ -25,6 +25,8 @@ struct ProgressPage {
     city: bool,
     message: Option<String>,
     errors: Vec<FieldError>,
+    /// The circular's settings, for the city: (document number, first paragraph, edited?).
+    circular: Option<(String, String, bool)>,
 }
 
 #[derive(Deserialize, Default)]
@@ -41,7 +43,13 @@ pub async fn progress_page(
     render_progress(
         &state,
         &session,
-        q.done.map(|_| "任务数已保存。".to_string()),
+        q.done.map(|d| {
+            if d == "circular" {
+                "通报的文号和首段已保存，导出的 Word 通报将使用它们。".to_string()
+            } else {
+                "任务数已保存。".to_string()
+            }
+        }),
         Vec::new(),
     )
     .await
@@ -55,14 +63,67 @@ pub(super) async fn render_progress(
     errors: Vec<FieldError>,
 ) -> AppResult<Html<String>> {
     let p = state.progress.get(&state.db, &session.scope()).await?;
+    let city = session.role == crate::domain::role::Role::CityAdmin;
+    let circular = if city {
+        let campaign = crate::service::acting::current_campaign(&state.db).await?;
+        let texts = crate::db::papers::get(&state.db, campaign.id).await?;
+        let generated =
+            crate::service::circular::lead_paragraph(&p, "全市工会系统", state.clock.today());
+        let edited = texts.lead.is_some();
+        Some((
+            texts.doc_number.unwrap_or_default(),
+            texts.lead.unwrap_or(generated),
+            edited,
+        ))
+    } else {
+        None
+    };
     render(&ProgressPage {
         nav: Nav::for_session(session),
         csrf: session.csrf.clone(),
         p,
         may_allocate: session.role.may_allocate_quotas(),
         own_org: session.org.id,
-        city: session.role == crate::domain::role::Role::CityAdmin,
+        city,
         message,
         errors,
+        circular,
     })
+}
+
+#[derive(Deserialize)]
+pub struct CircularForm {
+    #[serde(default)]
+    doc_number: String,
+    #[serde(default)]
+    lead: String,
+    /// "1": forget the edit and write the paragraph from the figures again.
+    #[serde(default)]
+    regenerate: Option<String>,
+}
+
+/// The city sets the circular's document number and first paragraph (kept with the campaign).
+pub async fn set_circular(
+    State(state): State<AppState>,
+    CurrentUser(session): CurrentUser,
+    crate::http::extract::Form(form): crate::http::extract::Form<CircularForm>,
+) -> AppResult<axum::response::Response> {
+    use axum::response::IntoResponse;
+    let lead = if form.regenerate.is_some() {
+        ""
+    } else {
+        form.lead.as_str()
+    };
+    match crate::service::circular::set_texts(&state.db, &session.acting(), &form.doc_number, lead)
+        .await
+    {
+        Ok(()) => {
+            Ok(axum::response::Redirect::to("/progress?done=circular#circular").into_response())
+        }
+        Err(crate::error::AppError::Invalid(errors)) => {
+            let page = render_progress(&state, &session, None, errors).await?;
+            Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+        }
+        Err(e) => Err(e),
+    }
 }

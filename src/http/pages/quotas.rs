@@ -57,11 +57,19 @@ pub async fn import_allocation(
         Ok(table) => progress::import_allocation(&state.db, &session.acting(), &table).await,
         Err(message) => Err(AppError::invalid("文件", message)),
     };
+    if result.is_ok() {
+        // The page below shows the new figures: not the snapshot taken before the import.
+        state.progress.invalidate();
+    }
     match result {
-        Ok(n) => Ok(render_progress(
+        Ok(done) => Ok(render_progress(
             &state,
             &session,
-            Some(format!("导入完成：设置了 {n} 个单位的任务数。")),
+            Some(format!(
+                "导入完成：设置了 {} 个单位的任务数。{}",
+                done.set,
+                done.warnings.join("；")
+            )),
             Vec::new(),
         )
         .await?
