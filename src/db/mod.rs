@@ -16,6 +16,7 @@ pub mod propagandists;
 pub mod quotas;
 pub mod reminders;
 pub mod schema;
+pub mod selection;
 pub mod sessions;
 pub mod sql;
 pub mod testing;
@@ -316,6 +317,7 @@ pub fn statements() -> Vec<&'static sql::Sql> {
         quotas::STATEMENTS,
         reminders::STATEMENTS,
         schema::STATEMENTS,
+        selection::STATEMENTS,
         sessions::STATEMENTS,
         users::STATEMENTS,
         works::STATEMENTS,

@@ -2,6 +2,7 @@
 //! tested on its own.
 
 pub mod activity;
+pub mod assignment;
 pub mod campaign;
 pub mod ids;
 pub mod mask;
@@ -9,5 +10,6 @@ pub mod org;
 pub mod password;
 pub mod reminder;
 pub mod role;
+pub mod selection;
 pub mod text;
 pub mod work;

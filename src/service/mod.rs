@@ -17,4 +17,5 @@ pub mod photos;
 pub mod progress;
 pub mod propagandists;
 pub mod reminders;
+pub mod selection;
 pub mod works;

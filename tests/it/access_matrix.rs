@@ -121,6 +121,8 @@ fn fill(path: &str, t: &Targets) -> String {
             "upload_id" => t.upload.clone(),
             "reminder_id" => t.reminder.to_string(),
             "photo_id" => t.photo.to_string(),
+            // Selection objects that do not exist: refused by the gate or answered 404.
+            "assignment_id" | "round_id" => "999999".to_string(),
             "code" => "micro-video".to_string(),
             // A forged check-in code: must be refused, never resolve to an activity.
             "token" => "0123456789abcdef0123456789abcdef".to_string(),

@@ -21,5 +21,6 @@ mod platform;
 mod reminders;
 mod report_browser;
 mod seam;
+mod selection;
 mod works;
 mod works_browser;
