@@ -48,6 +48,7 @@ statements! {
     /// The works of a round as the assignment sees them.
     ROUND_WORKS = "SELECT rw.work_id, o.path AS org_path, w.owner_id FROM round_works rw
          JOIN works w ON w.id = rw.work_id JOIN orgs o ON o.id = w.org_id WHERE rw.round_id = $1 ORDER BY rw.work_id";
+    ASSIGNMENT_IDS = "SELECT id, reviewer_id FROM review_assignments WHERE round_id = $1 ORDER BY id";
     PAIRS = "SELECT work_id, reviewer_id FROM review_assignments WHERE round_id = $1 ORDER BY work_id, reviewer_id";
     ASSIGN = "INSERT INTO review_assignments (round_id, work_id, reviewer_id, assigned_by, assigned_at, status, comment, updated_at)
          VALUES ($1, $2, $3, $4, $5, 'pending', '', $5)";
@@ -439,4 +440,11 @@ pub async fn save_sheet(tx: &mut Tx, s: Save<'_>) -> Result<bool, sqlx::Error> {
         .bind(s.submit.then_some(now)).bind(s.id).bind(s.reviewer)
         .execute(c).await.map(|r| r.rows_affected()))?;
     Ok(n == 1)
+}
+
+pub async fn round_assignment_ids(
+    tx: &mut Tx,
+    round_id: i64,
+) -> Result<Vec<(i64, UserId)>, sqlx::Error> {
+    on_tx!(tx, c => query_as::<_, (i64, UserId)>(&ASSIGNMENT_IDS).bind(round_id).fetch_all(c).await)
 }

@@ -507,3 +507,55 @@ async fn a_dropout_moves_only_their_works_and_moves_are_audited() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn city_demo_data_has_works_reviewers_assignments_and_scores() {
+    each_backend_on(judging_day(), |app| async move {
+        let db = &app.state.db;
+        let report = wangju::service::demo::seed(
+            db,
+            wangju::service::demo::Scale::City,
+            false,
+            &Actor::cli(),
+        )
+        .await
+        .expect("seed");
+        let made = &report.selection;
+        assert_eq!(made.works, 60);
+        assert_eq!(made.reviewers.len(), 9);
+        assert_eq!(made.assignments, 180, "three reviewers a work");
+        assert!(made.scores > 90 && made.scores < 180, "{}", made.scores);
+        let loads: Vec<i64> = wangju::db::testing::column(
+            db,
+            "SELECT COUNT(*) FROM review_assignments GROUP BY reviewer_id",
+        )
+        .await
+        .expect("q");
+        assert_eq!(loads.len(), 9);
+        assert!(
+            loads.iter().max().unwrap_or(&0) - loads.iter().min().unwrap_or(&0) <= 1,
+            "{loads:?}"
+        );
+        let admin = app.admin().await;
+        let (status, page) = admin.text("/selection").await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(page.contains("演示评审专家1"), "the pool is listed");
+        let round: i64 = wangju::db::testing::scalar(db, "SELECT MAX(id) FROM review_rounds")
+            .await
+            .expect("q");
+        let (status, page) = admin.text(&format!("/selection/rounds/{round}")).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(page.contains("当前排名"), "{page}");
+        // A forced second seeding keeps the judging as it is.
+        let again = wangju::service::demo::seed(
+            db,
+            wangju::service::demo::Scale::City,
+            true,
+            &Actor::cli(),
+        )
+        .await
+        .expect("forced");
+        assert_eq!(again.selection.works, 0);
+    })
+    .await;
+}
