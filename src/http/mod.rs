@@ -421,6 +421,14 @@ pub fn route_table() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
         ),
         r(
             M::POST,
+            "/selection/reviewers/import",
+            RUN_SELECTION,
+            post(selection::import_reviewers).layer(DefaultBodyLimit::max(
+                crate::office::tabular::MAX_UPLOAD_BYTES + 64 * 1024,
+            )),
+        ),
+        r(
+            M::POST,
             "/selection/conflicts",
             RUN_SELECTION,
             post(selection::declare_conflict),

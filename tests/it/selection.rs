@@ -559,3 +559,29 @@ async fn city_demo_data_has_works_reviewers_assignments_and_scores() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn reviewer_import_is_all_or_nothing() {
+    each_backend_on(judging_day(), |app| async move {
+        let admin = app.admin().await;
+        let before = app.count("users").await;
+        let bad = "登录名,姓名,手机号,所在单位,评审子项目\nexpert-a,张评审,13600000011,河西区总工会,micro-video\nexpert-b,李评审,123,不存在的单位,摄影\n";
+        let r = admin.upload("/selection/reviewers/import", "reviewers.csv", bad.as_bytes().to_vec()).await;
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let page = r.text().await.unwrap_or_default();
+        assert!(page.contains("第 3 行") && page.contains("不存在的单位") && page.contains("手机号"), "{page}");
+        assert_eq!(app.count("users").await, before, "nothing written");
+        let good = "登录名,姓名,手机号,所在单位,评审子项目\nexpert-a,张评审,13600000011,河西区总工会,micro-video\nexpert-b,李评审,,,网络正能量微视频征集\n";
+        let r = admin.upload("/selection/reviewers/import", "reviewers.csv", good.as_bytes().to_vec()).await;
+        assert_eq!(r.status(), StatusCode::OK);
+        let page = r.text().await.unwrap_or_default();
+        assert!(page.contains("已建立 2 个"), "{page}");
+        assert_eq!(app.count("users").await, before + 2);
+        assert_eq!(app.count("reviewer_pools").await, 2);
+        // The same file again: the logins are taken, nothing written.
+        let r = admin.upload("/selection/reviewers/import", "reviewers.csv", good.as_bytes().to_vec()).await;
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(app.count("users").await, before + 2);
+    })
+    .await;
+}

@@ -213,3 +213,40 @@ pub async fn assign(
     service::assign_round(&state.db, &session.acting(), round_id).await?;
     Ok(Redirect::to(&format!("/selection/rounds/{round_id}")).into_response())
 }
+
+#[derive(Template)]
+#[template(path = "reviewers_imported.html")]
+struct ImportedPage {
+    nav: Nav,
+    issued: Vec<service::Issued>,
+    errors: Vec<crate::error::FieldError>,
+}
+
+/// Reviewer accounts from an Excel or CSV file, all or nothing; the one-time passwords are
+/// shown once.
+pub async fn import_reviewers(
+    State(state): State<AppState>,
+    CurrentUser(session): CurrentUser,
+    multipart: crate::http::extract::Multipart,
+) -> AppResult<Response> {
+    let bytes = super::orgs::uploaded_file(multipart).await?;
+    let result = match crate::office::tabular::read_off_thread(bytes).await {
+        Ok(table) => service::import_reviewers(&state.db, &session.acting(), &table).await,
+        Err(message) => Err(crate::error::AppError::invalid("文件", message)),
+    };
+    let (issued, errors, status) = match result {
+        Ok(issued) => (issued, Vec::new(), axum::http::StatusCode::OK),
+        Err(crate::error::AppError::Invalid(errors)) => (
+            Vec::new(),
+            errors,
+            axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        Err(e) => return Err(e),
+    };
+    let page = render(&ImportedPage {
+        nav: Nav::for_session(&session),
+        issued,
+        errors,
+    })?;
+    Ok((status, page).into_response())
+}
