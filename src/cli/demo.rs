@@ -50,6 +50,14 @@ fn print_seed_report(r: &crate::service::demo::SeedReport) {
     println!("  扫码签到：{} 人次", r.checkins);
     println!("  宣传员：{} 名", r.propagandists);
     println!(
+        "  评选：微视频作品 {} 件，评审专家 {} 位（{}，与管理员共用下面的一次性密码），初评分配 {} 份、已提交评分 {} 份",
+        r.selection.works,
+        r.selection.reviewers.len(),
+        r.selection.reviewers.join("、"),
+        r.selection.assignments,
+        r.selection.scores
+    );
+    println!(
         "  演示管理员账号 {} 个，共用一次性密码：{}（首次登录后须修改，此密码只显示这一次）",
         r.admins.len(),
         r.password

@@ -4,7 +4,7 @@
 //! id sequences past the ids the seeding chose, and refreshing the planner's statistics.
 //! The generation itself (names, tree, numbers) is `service::demo`; nothing there names SQL.
 
-use super::sql::{Bulk, Sql, bulk_inserts, query, query_scalar, statements};
+use super::sql::{Bulk, Sql, bulk_inserts, query, query_as, query_scalar, statements};
 use super::{Db, Tx, on_pool, on_tx};
 use crate::domain::ids::OrgId;
 
@@ -22,6 +22,14 @@ statements! {
     /// A demo admin that exists already gets the new one-time password (and is unlocked).
     RESET_ADMIN = "UPDATE users SET password_hash = $1, must_change_password = $2, failed_logins = 0, locked_until = NULL, updated_at = $3 WHERE login = $4";
     USER_ID_BY_LOGIN = "SELECT id FROM users WHERE login = $1";
+    /// An account's id and unit, for demo works filed by the demo admins.
+    USER_AND_ORG = "SELECT id, org_id FROM users WHERE login = $1";
+    COUNT_ROUNDS = "SELECT COUNT(*) FROM review_rounds";
+    /// A demo work's upload: checked and accepted, with measurements but no stored file.
+    INSERT_CHECKED_UPLOAD = "INSERT INTO uploads (id, owner_id, campaign_id, sub_project, file_name, size_bytes, received,
+           state, media_type, verdict, report, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $6, 'checked', 'video/mp4', 'accepted', $7, $8, $8)
+         ON CONFLICT (id) DO NOTHING";
     NEXT_ACTIVITY_ID = "SELECT COALESCE(MAX(id), 0) + 1 FROM activities";
     /// PostgreSQL only: the seeding gave rows their ids, so the identity sequences move past them.
     SYNC_ORGS_SEQUENCE = "", "SELECT setval(pg_get_serial_sequence('orgs', 'id'), (SELECT COALESCE(MAX(id), 0) + 1 FROM orgs), false)";
@@ -146,4 +154,35 @@ pub async fn analyze(db: &Db) -> Result<(), sqlx::Error> {
         Db::Sqlite { write, .. } => query(&ANALYZE).execute(write).await.map(|_| ()),
         Db::Postgres(pool) => query(&ANALYZE).execute(pool).await.map(|_| ()),
     }
+}
+
+pub async fn user_and_org(
+    tx: &mut Tx,
+    login: &str,
+) -> Result<Option<(crate::domain::ids::UserId, OrgId)>, sqlx::Error> {
+    on_tx!(tx, c => query_as::<_, (crate::domain::ids::UserId, OrgId)>(&USER_AND_ORG)
+        .bind(login).fetch_optional(c).await)
+}
+
+pub async fn count_rounds(tx: &mut Tx) -> Result<i64, sqlx::Error> {
+    on_tx!(tx, c => query_scalar(&COUNT_ROUNDS).fetch_one(c).await)
+}
+
+/// A checked, accepted upload without a stored file (demo works).
+pub struct CheckedUpload<'a> {
+    pub id: &'a str,
+    pub owner: crate::domain::ids::UserId,
+    pub campaign_id: i64,
+    pub sub_project: &'a str,
+    pub file_name: &'a str,
+    pub size_bytes: i64,
+    pub report: &'a str,
+}
+
+pub async fn insert_checked_upload(tx: &mut Tx, u: CheckedUpload<'_>) -> Result<(), sqlx::Error> {
+    on_tx!(tx, c => query(&INSERT_CHECKED_UPLOAD)
+        .bind(u.id).bind(u.owner).bind(u.campaign_id).bind(u.sub_project).bind(u.file_name)
+        .bind(u.size_bytes).bind(u.report).bind(crate::clock::unix_now())
+        .execute(c).await.map(|r| r.rows_affected()))?;
+    Ok(())
 }

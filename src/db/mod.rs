@@ -19,6 +19,7 @@ pub mod publicity;
 pub mod quotas;
 pub mod reminders;
 pub mod schema;
+pub mod selection;
 pub mod sessions;
 pub mod sql;
 pub mod testing;
@@ -322,6 +323,7 @@ pub fn statements() -> Vec<&'static sql::Sql> {
         reminders::STATEMENTS,
         papers::STATEMENTS,
         schema::STATEMENTS,
+        selection::STATEMENTS,
         sessions::STATEMENTS,
         users::STATEMENTS,
         works::STATEMENTS,

@@ -8,6 +8,7 @@ use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
 
 use super::org::OrgKind;
+pub use super::selection::{Advance, Criterion, Round};
 
 /// The file rules are the media library's: the probe and the check speak them.
 pub use wangju_media::rules::{FileRule, MediaKind, Severity};
@@ -163,6 +164,9 @@ pub struct SubProject {
     /// File rules as structured data; checked on the server.
     #[serde(default)]
     pub rules: Vec<FileRule>,
+    /// Review rounds in order (初评 → 复评 → 终评); none when the city does not judge it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rounds: Vec<Round>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -432,6 +436,16 @@ impl Campaign {
                     err(line, format!("sub_projects[{i}].rules[{j}]"), message);
                 }
             }
+            if !sp.rounds.is_empty() && sp.participation != Participation::Wangju {
+                err(
+                    line,
+                    format!("sub_projects[{i}].rounds"),
+                    "只有在网聚提交作品的子项目（participation = \"wangju\"）才能设评审轮次".into(),
+                );
+            }
+            for (field, message) in super::selection::round_problems(&sp.rounds) {
+                err(line, format!("sub_projects[{i}].{field}"), message);
+            }
         }
 
         if self.lecture_team.worker_models == 0 {
@@ -505,6 +519,10 @@ impl Campaign {
         for phase in &mut next.phases {
             phase.starts_on = shift_years(phase.starts_on, delta);
             phase.ends_on = shift_years(phase.ends_on, delta);
+        }
+        for round in next.sub_projects.iter_mut().flat_map(|sp| &mut sp.rounds) {
+            round.starts_on = shift_years(round.starts_on, delta);
+            round.ends_on = shift_years(round.ends_on, delta);
         }
         next
     }
@@ -690,12 +708,60 @@ mod tests {
             next.phases[0].starts_on,
             NaiveDate::from_ymd_opt(2021, 6, 1).unwrap_or_default()
         );
-        assert_eq!(next.sub_projects, c.sub_projects);
+        assert_eq!(next.sub_projects.len(), c.sub_projects.len());
+        assert_eq!(next.sub_projects[1], c.sub_projects[1]);
+        let first = &next.sub_projects[0].rounds[0];
+        assert_eq!(first.starts_on.year(), 2021);
         assert_eq!(next.quotas, c.quotas);
         let leap = NaiveDate::from_ymd_opt(2020, 2, 29).unwrap_or_default();
         assert_eq!(
             shift_years(leap, 1),
             NaiveDate::from_ymd_opt(2021, 2, 28).unwrap_or_default()
+        );
+    }
+
+    #[test]
+    fn builtin_rounds_judge_the_micro_videos() {
+        let c = builtin();
+        let video = c.sub_projects.iter().find(|s| s.code == "micro-video");
+        let rounds = video.map(|s| s.rounds.clone()).unwrap_or_default();
+        let names: Vec<&str> = rounds.iter().map(|r| r.name.as_str()).collect();
+        assert_eq!(names, ["初评", "复评", "终评"]);
+        assert!(rounds.iter().all(|r| r.blind && r.criteria.len() == 4));
+        assert!(rounds.last().is_some_and(|r| r.advance.is_none()));
+    }
+
+    #[test]
+    fn bad_rounds_are_named() {
+        let broken = TIANJIN_2020
+            .replacen("reviewers_per_work = 3", "reviewers_per_work = 0", 1)
+            .replacen("max = 10", "max = 0", 1)
+            .replacen(
+                "rule = \"top_share\", percent = 50",
+                "rule = \"top_share\", percent = 150",
+                1,
+            );
+        let errors = Campaign::parse_toml(&broken).err().unwrap_or_default();
+        let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
+        assert!(
+            fields.contains(&"sub_projects[0].rounds[0].reviewers_per_work"),
+            "{errors:?}"
+        );
+        assert!(
+            fields.contains(&"sub_projects[0].rounds[0].criteria[0]"),
+            "{errors:?}"
+        );
+        assert!(
+            fields.contains(&"sub_projects[0].rounds[0].advance"),
+            "{errors:?}"
+        );
+        let unknown = TIANJIN_2020.replacen("reviewers_per_work = 3", "reviewers = 3", 1);
+        let errors = Campaign::parse_toml(&unknown).err().unwrap_or_default();
+        assert!(
+            errors
+                .iter()
+                .any(|e| e.message.contains("不认识的字段") || e.message.contains("缺少")),
+            "{errors:?}"
         );
     }
 

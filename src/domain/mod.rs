@@ -2,6 +2,7 @@
 //! tested on its own.
 
 pub mod activity;
+pub mod assignment;
 pub mod calendar;
 pub mod campaign;
 pub mod ids;
@@ -11,5 +12,6 @@ pub mod password;
 pub mod publicity;
 pub mod reminder;
 pub mod role;
+pub mod selection;
 pub mod text;
 pub mod work;

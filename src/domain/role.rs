@@ -146,9 +146,20 @@ impl Role {
         )
     }
 
-    /// May see works: authors see their own, the others within their remit.
+    /// May see works: authors see their own, the others within their remit. Reviewers see
+    /// works only through their blind score sheets (`may_review`), never the works pages.
     pub fn may_read_works(self) -> bool {
-        self != Role::CoOrganiserLiaison
+        !matches!(self, Role::CoOrganiserLiaison | Role::Reviewer)
+    }
+
+    /// Scores the works assigned to them, blind.
+    pub fn may_review(self) -> bool {
+        self == Role::Reviewer
+    }
+
+    /// Runs selection: reviewer pools and conflicts, rounds, assignment, closing.
+    pub fn may_run_selection(self) -> bool {
+        self == Role::CityAdmin
     }
 
     /// May read activity reports and progress (within scope).

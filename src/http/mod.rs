@@ -90,13 +90,15 @@ const SUBMIT_WORKS: Access = Access::Role("may_submit_works", Role::may_submit_w
 const READ_WORKS: Access = Access::Role("may_read_works", Role::may_read_works);
 const MODERATE: Access = Access::Role("may_moderate", Role::may_moderate);
 const PUBLICISE: Access = Access::Role("may_publicise", Role::may_publicise);
+const REVIEW: Access = Access::Role("may_review", Role::may_review);
+const RUN_SELECTION: Access = Access::Role("may_run_selection", Role::may_run_selection);
 
 /// Every route of Wangju.
 pub fn route_table() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
     use Method as M;
     use pages::{
         activities, audit, auth, checkin, exports, home, orgs, photos, progress, propagandists,
-        publicity, quotas, reminders, users, works,
+        publicity, quotas, reminders, review, selection, users, works,
     };
     vec![
         // Public pages and plumbing.
@@ -486,6 +488,83 @@ pub fn route_table() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
             "/participations",
             REPORT_ACTIVITIES,
             post(works::record_participation),
+        ),
+        // Selection: the reviewer's blind score sheets and the city's rounds.
+        r(M::GET, "/review", REVIEW, get(review::list)),
+        r(M::GET, "/review/{assignment_id}", REVIEW, get(review::show)),
+        r(
+            M::POST,
+            "/review/{assignment_id}",
+            REVIEW,
+            post(review::save),
+        ),
+        r(
+            M::GET,
+            "/review/{assignment_id}/file",
+            REVIEW,
+            get(review::file),
+        ),
+        r(
+            M::GET,
+            "/selection",
+            RUN_SELECTION,
+            get(selection::overview),
+        ),
+        r(
+            M::POST,
+            "/selection/reviewers/import",
+            RUN_SELECTION,
+            post(selection::import_reviewers).layer(DefaultBodyLimit::max(
+                crate::office::tabular::MAX_UPLOAD_BYTES + 64 * 1024,
+            )),
+        ),
+        r(
+            M::POST,
+            "/selection/conflicts",
+            RUN_SELECTION,
+            post(selection::declare_conflict),
+        ),
+        r(
+            M::POST,
+            "/selection/{code}/pool",
+            RUN_SELECTION,
+            post(selection::pool_add),
+        ),
+        r(
+            M::POST,
+            "/selection/{code}/pool/{user_id}/withdraw",
+            RUN_SELECTION,
+            post(selection::withdraw),
+        ),
+        r(
+            M::POST,
+            "/selection/{code}/start",
+            RUN_SELECTION,
+            post(selection::start),
+        ),
+        r(
+            M::GET,
+            "/selection/rounds/{round_id}",
+            RUN_SELECTION,
+            get(selection::round),
+        ),
+        r(
+            M::POST,
+            "/selection/rounds/{round_id}/assign",
+            RUN_SELECTION,
+            post(selection::assign),
+        ),
+        r(
+            M::POST,
+            "/selection/rounds/{round_id}/close",
+            RUN_SELECTION,
+            post(selection::close),
+        ),
+        r(
+            M::POST,
+            "/selection/assignments/{assignment_id}/move",
+            RUN_SELECTION,
+            post(selection::move_assignment),
         ),
         // Audit log.
         r(M::GET, "/audit", READ_AUDIT, get(audit::list)),

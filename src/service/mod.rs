@@ -22,4 +22,5 @@ pub mod progress;
 pub mod propagandists;
 pub mod publicity;
 pub mod reminders;
+pub mod selection;
 pub mod works;

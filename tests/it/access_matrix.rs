@@ -123,6 +123,8 @@ fn fill(path: &str, t: &Targets) -> String {
             "reminder_id" => t.reminder.to_string(),
             "photo_id" => t.photo.to_string(),
             "propagandist_id" => t.propagandist.to_string(),
+            // Selection objects that do not exist: refused by the gate or answered 404.
+            "assignment_id" | "round_id" => "999999".to_string(),
             "code" => "micro-video".to_string(),
             // 公示 are the city's, not a subtree's: any id; the gate and "not found" apply.
             "publicity_id" | "objection_id" => "1".to_string(),

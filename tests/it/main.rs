@@ -26,5 +26,6 @@ mod register;
 mod reminders;
 mod report_browser;
 mod seam;
+mod selection;
 mod works;
 mod works_browser;

@@ -14,6 +14,8 @@ pub mod publicity;
 pub mod qr;
 pub mod quotas;
 pub mod reminders;
+pub mod review;
+pub mod selection;
 pub mod users;
 pub mod works;
 
@@ -46,6 +48,8 @@ pub struct NavUser {
     pub may_publicise: bool,
     pub may_read_works: bool,
     pub may_moderate: bool,
+    pub may_review: bool,
+    pub may_run_selection: bool,
 }
 
 impl Nav {
@@ -73,6 +77,8 @@ impl Nav {
                 may_publicise: role.may_publicise() && !session.user.must_change_password,
                 may_read_works: role.may_read_works() && !session.user.must_change_password,
                 may_moderate: role.may_moderate() && !session.user.must_change_password,
+                may_review: role.may_review() && !session.user.must_change_password,
+                may_run_selection: role.may_run_selection() && !session.user.must_change_password,
             }),
             csrf: session.csrf.clone(),
             signed_in_hint: true,

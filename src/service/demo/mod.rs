@@ -23,6 +23,7 @@ mod activities;
 mod names;
 mod orgs;
 mod people;
+mod selection;
 mod tree;
 
 use std::time::{Duration, Instant};
@@ -106,6 +107,8 @@ pub struct SeedReport {
     pub password: String,
     /// Removed first (with `--force`): activities that were there before.
     pub replaced_activities: i64,
+    /// Works, reviewers, assignments and scores for the selection pages.
+    pub selection: selection::Made,
     pub elapsed: Duration,
 }
 
@@ -159,6 +162,8 @@ pub async fn seed(
     let made = activities::insert_activities(&mut tx, campaign.id, scale, &tree, &mut rng).await?;
     let propagandists =
         people::insert_propagandists(&mut tx, campaign.id, scale, &tree, &mut rng).await?;
+    let selection =
+        selection::insert_selection(&mut tx, &campaign, &admins, city.id, &hash, &mut rng).await?;
     if db.backend() == Backend::Postgres {
         // Rows were given their ids; move the identity sequences past them.
         demo_db::sync_id_sequences(&mut tx).await?;
@@ -180,6 +185,9 @@ pub async fn seed(
                 "activities": made.activities,
                 "checkins": made.checkins,
                 "propagandists": propagandists,
+                "works": selection.works,
+                "review_assignments": selection.assignments,
+                "scores": selection.scores,
                 "admins": admins.iter().map(|(login, _)| login).collect::<Vec<_>>(),
             })),
         },
@@ -205,6 +213,7 @@ pub async fn seed(
         admins,
         password,
         replaced_activities: existing,
+        selection,
         elapsed: started.elapsed(),
     })
 }
