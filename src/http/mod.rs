@@ -80,7 +80,6 @@ fn r(
 
 pub use routes::{route_table, routes};
 
-
 /// Builds the whole router; tests mount it on port 0.
 pub fn router(state: AppState) -> Router {
     let mut router = Router::new();
