@@ -340,28 +340,15 @@ pub async fn evidence(
     let (Some(key), Some(mime)) = (o.evidence_key, o.evidence_type) else {
         return Err(AppError::NotFound);
     };
-    let size = state.store.size(&key).await?;
-    let stream = state.store.read_range(&key, 0..size).await?;
-    let ext = key.rsplit('.').next().unwrap_or("bin");
-    let mut response = axum::body::Body::from_stream(stream).into_response();
-    let h = response.headers_mut();
-    if let Ok(v) = HeaderValue::from_str(&mime) {
-        h.insert(header::CONTENT_TYPE, v);
-    }
-    if let Ok(v) = HeaderValue::from_str(&format!(
-        "attachment; filename=\"objection-{objection_id}.{ext}\""
-    )) {
-        h.insert(header::CONTENT_DISPOSITION, v);
-    }
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static("sandbox"),
-    );
-    h.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    Ok(response)
+    let ext = key.rsplit('.').next().unwrap_or("bin").to_string();
+    // Served as stored works are: its own type only, sandboxed, never sniffed or cached.
+    let served = crate::service::works::ServedFile {
+        size: state.store.size(&key).await?,
+        media_type: mime,
+        download_name: format!("objection-{objection_id}.{ext}"),
+        key,
+    };
+    crate::http::range::serve_range(&state, &served, None).await
 }
 
 // ---- The public side ----
