@@ -142,14 +142,8 @@ pub async fn create(
         contact: form.contact.clone(),
         workdays: form.workdays.unwrap_or(DEFAULT_WORKDAYS),
     };
-    match publicity::draft_of_works(
-        &state.db,
-        &session.actor(),
-        &campaign,
-        &input,
-        &form.works,
-    )
-    .await
+    match publicity::draft_of_works(&state.db, &session.actor(), &campaign, &input, &form.works)
+        .await
     {
         Ok(id) => Ok(Redirect::to(&format!("/publicity/{id}")).into_response()),
         Err(AppError::Invalid(errors)) => {
