@@ -148,6 +148,9 @@ async fn a_report_goes_from_grassroots_to_city_and_progress_follows() {
                 .contains("上级单位审核")
         );
 
+        // The unit above sees the report waiting for it on its own home.
+        let (_, home) = binhai_admin.text("/dashboard").await;
+        assert!(home.contains("下级单位待审核的报送：<b>1</b> 条"), "{home}");
         // Binhai (above it) returns it; a return needs a reason.
         let (s, body) = binhai_admin
             .send_json(
@@ -174,6 +177,23 @@ async fn a_report_goes_from_grassroots_to_city_and_progress_follows() {
         let (_, a) = grassroots.json(&format!("/api/v1/activities/{id}")).await;
         assert_eq!(a["status"], "returned");
         assert_eq!(a["return_reason"], "请补充新闻报道链接和现场人数依据");
+        // The form the grassroots admin lands on says why, at the top, above the form.
+        let (s, form) = grassroots.text(&format!("/activities/{id}")).await;
+        assert_eq!(s, StatusCode::OK);
+        let reason = form
+            .find("退回原因：请补充新闻报道链接和现场人数依据")
+            .expect("the return reason on the form");
+        let form_at = form.find("<h2>活动计划").expect("the form");
+        assert!(reason < form_at, "the reason comes first");
+        // Viewing the details says nothing was done.
+        let (_, details) = grassroots
+            .text(&format!("/activities/{id}?done=view"))
+            .await;
+        assert!(details.contains("退回原因"));
+        assert!(
+            !details.contains("已完成"),
+            "no 'done' for a returned report"
+        );
 
         // Fixed and sent again; the earlier version is kept.
         let mut fixed = report("网络安全知识竞赛", "2020-06-28T09:30");
@@ -257,6 +277,15 @@ async fn a_report_goes_from_grassroots_to_city_and_progress_follows() {
         assert_eq!(p["totals"]["confirmed"], 1);
         assert_eq!(p["totals"]["new_propagandists"], 15);
         assert_eq!(p["total_quota"], 100);
+        // Binhai's home shows its own figures: 任务数 10, 1 confirmed, 10%.
+        let (s, home) = binhai_admin.text("/dashboard").await;
+        assert_eq!(s, StatusCode::OK);
+        assert!(
+            home.contains("滨海新区总工会 任务数</dt><dd>10</dd>"),
+            "{home}"
+        );
+        assert!(home.contains("已完成（市总确认）</dt><dd>1</dd>"), "{home}");
+        assert!(home.contains("完成率</dt><dd>10%</dd>"), "{home}");
         // Binhai's own view holds its subtree only.
         let (_, mine) = binhai_admin.json("/api/v1/progress").await;
         assert!(row(&mine, "和平区总工会").await.is_null());

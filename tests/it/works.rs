@@ -57,20 +57,33 @@ pub(crate) async fn register_worker(app: &TestApp, phone: &str, org: &str) -> Ag
     with_consent.push(("consent", "1"));
     let r = agent.post_form("/register", &with_consent).await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER, "registered");
-    // The same phone again: a clear refusal.
-    let r = agent.post_form("/register", &with_consent).await;
+    // Signed in at once: the worker lands on their own page.
+    let to = location(&r);
+    assert!(to.starts_with("/dashboard"), "registration leads to {to}");
+    let (status, home) = agent.text(&to).await;
+    assert_eq!(status, StatusCode::OK, "a signed-in dashboard");
+    assert!(home.contains("注册成功"), "{home:.400}");
+    assert!(home.contains("我的作品"));
+    assert!(home.contains("提交作品"));
+    assert!(home.contains("王小明") || home.contains("职工"));
+    // The same phone again (from another browser): a clear refusal.
+    let mut other = app.agent();
+    let _ = other.get("/register").await;
+    other.refresh_csrf().await;
+    let r = other.post_form("/register", &with_consent).await;
     assert!(
         r.text()
             .await
             .unwrap_or_default()
             .contains("如果您以前注册过")
     );
-    let r = agent.login(phone, WORKER_PASSWORD).await;
+    let r = other.login(phone, WORKER_PASSWORD).await;
     assert_eq!(
         r.status(),
         StatusCode::SEE_OTHER,
         "the phone number is the login"
     );
+    agent.refresh_csrf().await;
     agent
 }
 
@@ -257,6 +270,9 @@ async fn submit_and_moderate(app: &TestApp) {
         "{queue}"
     );
     assert_eq!(s, StatusCode::OK);
+    // The moderator's own home says what waits for them.
+    let (_, home) = moderator.text("/dashboard").await;
+    assert!(home.contains("待审核的作品：<b>1</b> 条"), "{home}");
     assert!(
         queue.contains("我身边的职工好网民"),
         "the queue shows the waiting work"
@@ -353,6 +369,14 @@ async fn submit_and_moderate(app: &TestApp) {
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     let (_, mine) = worker.text("/works").await;
     assert!(mine.contains("已退回修改") && mine.contains("关键内容缺少字幕"));
+    // The worker's home puts the returned work and its reason first, above 我的作品.
+    let (status, home) = worker.text("/dashboard").await;
+    assert_eq!(status, StatusCode::OK);
+    let reason = home
+        .find("退回原因：关键内容缺少字幕")
+        .expect("the reason on the home page");
+    let mine_at = home.find("我的作品").expect("我的作品");
+    assert!(reason < mine_at, "the returned work comes first");
     // A decided work is not decided again.
     let (s, _) = moderator
         .send_json(

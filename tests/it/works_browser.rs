@@ -137,9 +137,13 @@ async fn flow(backend: Backend, env: Vec<(String, String)>, label: &str) {
     fill(&c, "password2", "gongren2020").await;
     click(&c, "input[name='consent']").await;
     submit(&c).await;
-    wait_for_path(&c, "/login").await;
-    sign_in(&c, &base, "13712345678", "gongren2020").await;
+    // Signed in at once, on their own page.
     wait_for_path(&c, "/dashboard").await;
+    let home = c.source().await.expect("the dashboard");
+    assert!(
+        home.contains("我的作品") && home.contains("注册成功"),
+        "{home:.400}"
+    );
 
     // Refusals say what was measured.
     c.goto(&format!("{base}/projects/micro-video/submit"))

@@ -488,6 +488,8 @@ struct FormPage {
     categories: Vec<Choice>,
     errors: Vec<FieldError>,
     show_report: bool,
+    /// Why the report came back, when it did (shown at the top of the form).
+    return_reason: Option<String>,
 }
 
 async fn form_page(
@@ -497,6 +499,7 @@ async fn form_page(
     input: ActivityInput,
     org_id: OrgId,
     errors: Vec<FieldError>,
+    return_reason: Option<String>,
 ) -> AppResult<(StatusCode, Html<String>)> {
     let campaign = crate::service::acting::current_campaign(&state.db).await?;
     let units = orgs::list(&state.db, &session.scope(), None)
@@ -555,6 +558,7 @@ async fn form_page(
         categories,
         errors,
         show_report: id.is_some(),
+        return_reason,
     })?;
     Ok((status, html))
 }
@@ -571,6 +575,7 @@ pub async fn new_form(
         ActivityInput::default(),
         org_id,
         Vec::new(),
+        None,
     )
     .await
     .map(|(_, h)| h)
@@ -651,7 +656,7 @@ pub async fn create(
         Err(e) => match activities::field_errors(&e) {
             Some(errors) => {
                 let org = org_id.unwrap_or(session.org.id);
-                Ok(form_page(&state, &session, None, input, org, errors)
+                Ok(form_page(&state, &session, None, input, org, errors, None)
                     .await?
                     .into_response())
             }
@@ -705,32 +710,52 @@ pub async fn show(
     let acting = session.acting();
     let a = activities::get(&state.db, &acting, id).await?;
     if activities::may_edit(&acting, &a) && q.done.is_none() && a.status() != Status::Submitted {
-        // The reporting unit works on the form directly.
+        // The reporting unit works on the form directly (a returned report says why first).
         let org = a.row.org_id;
-        return Ok(
-            form_page(&state, &session, Some(id), a.input.clone(), org, Vec::new())
-                .await?
-                .into_response(),
-        );
+        let reason = returned_reason(&a);
+        return Ok(form_page(
+            &state,
+            &session,
+            Some(id),
+            a.input.clone(),
+            org,
+            Vec::new(),
+            reason,
+        )
+        .await?
+        .into_response());
     }
     Ok(
-        show_page(&state, &session, a, q.done.map(|d| message_for(&d)))
+        show_page(&state, &session, a, q.done.as_deref().and_then(message_for))
             .await?
             .into_response(),
     )
 }
 
-fn message_for(done: &str) -> String {
-    match done {
-        "saved" => "已保存。".into(),
-        "submit" => "已报送，等待上级审核。".into(),
-        "approve" => "已审核通过，等待市总确认。".into(),
-        "return" => "已退回，对方会看到退回原因。".into(),
-        "confirm" => "已确认，计入任务完成数。".into(),
-        "photos" => "照片已添加。".into(),
-        "photo_removed" => "照片已删除。".into(),
-        _ => "已完成。".into(),
-    }
+/// The reason a returned report came back; `None` for any other status.
+fn returned_reason(a: &Activity) -> Option<String> {
+    a.row
+        .return_reason
+        .clone()
+        .filter(|_| a.status() == Status::Returned)
+}
+
+/// What the page says after an action; nothing for merely viewing (`done=view`) or a value
+/// it does not know (no "done" for something that was not done).
+fn message_for(done: &str) -> Option<String> {
+    Some(
+        match done {
+            "saved" => "已保存。",
+            "submit" => "已报送，等待上级审核。",
+            "approve" => "已审核通过，等待市总确认。",
+            "return" => "已退回，对方会看到退回原因。",
+            "confirm" => "已确认，计入任务完成数。",
+            "photos" => "照片已添加。",
+            "photo_removed" => "照片已删除。",
+            _ => return None,
+        }
+        .into(),
+    )
 }
 
 pub(crate) async fn show_page(
@@ -799,11 +824,18 @@ pub async fn update(
         Err(e) => match activities::field_errors(&e) {
             Some(errors) => {
                 let a = activities::get(&state.db, &acting, id).await?;
-                Ok(
-                    form_page(&state, &session, Some(id), input, a.row.org_id, errors)
-                        .await?
-                        .into_response(),
+                let reason = returned_reason(&a);
+                Ok(form_page(
+                    &state,
+                    &session,
+                    Some(id),
+                    input,
+                    a.row.org_id,
+                    errors,
+                    reason,
                 )
+                .await?
+                .into_response())
             }
             None => Err(e),
         },

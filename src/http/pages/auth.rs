@@ -31,6 +31,8 @@ struct LoginPage {
 pub struct LoginQuery {
     expired: Option<String>,
     changed: Option<String>,
+    /// The phone number a worker just registered with (fills the login).
+    registered: Option<String>,
 }
 
 pub async fn login_form(
@@ -43,7 +45,17 @@ pub async fn login_form(
         return Ok(Redirect::to("/dashboard").into_response());
     }
     let (jar, csrf) = pre_session_token(jar, state.settings.secure_cookies);
-    let notice = if q.changed.is_some() {
+    let registered: String = q
+        .registered
+        .as_deref()
+        .unwrap_or_default()
+        .chars()
+        .filter(char::is_ascii_digit)
+        .take(11)
+        .collect();
+    let notice = if !registered.is_empty() {
+        Some("注册成功，请用手机号和刚才设置的密码登录。")
+    } else if q.changed.is_some() {
         Some("密码已修改，请用新密码登录。")
     } else if q.expired.is_some() {
         Some("请先登录。如您刚才已登录，可能因 30 分钟未操作已自动退出。")
@@ -53,7 +65,7 @@ pub async fn login_form(
     let page = render(&LoginPage {
         nav: Nav::anonymous(),
         csrf,
-        login: String::new(),
+        login: registered,
         error: None,
         notice,
     })?;

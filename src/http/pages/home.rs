@@ -8,10 +8,17 @@ use axum::response::{Html, IntoResponse, Response};
 
 use super::{Nav, render};
 use crate::app::AppState;
+use crate::db::activities::ListFilter;
 use crate::db::{orgs, users};
+use crate::domain::campaign::Participation;
+use crate::domain::role::Role;
+use crate::domain::work::WorkStatus;
 use crate::error::AppResult;
-use crate::http::session::{CurrentUser, MaybeSession};
+use crate::http::extract::Query;
+use crate::http::session::{CurrentUser, MaybeSession, Session};
+use crate::service::acting::current_campaign;
 use crate::service::overview::{self, Overview};
+use crate::service::{activities, works};
 
 #[derive(Template)]
 #[template(path = "home.html")]
@@ -48,6 +55,27 @@ pub async fn overview(
     Ok(response)
 }
 
+/// What a worker's home shows: where to submit, and their own works (returned ones first).
+struct WorkerHome {
+    /// Sub-projects Wangju takes works for: (code, name).
+    open_projects: Vec<(String, String)>,
+    /// Why submitting is closed today, if it is.
+    closed: Option<String>,
+    works: Vec<crate::service::works::Work>,
+    returned: usize,
+}
+
+/// A staff member's own figures: its unit's quota and completion, and what waits for it.
+struct StaffFigures {
+    unit: String,
+    quota: Option<i64>,
+    confirmed: i64,
+    reported: i64,
+    completion_percent: Option<i64>,
+    /// (label, how many, where to act).
+    waiting: Vec<(&'static str, i64, String)>,
+}
+
 #[derive(Template)]
 #[template(path = "dashboard.html")]
 struct DashboardPage {
@@ -62,11 +90,134 @@ struct DashboardPage {
     /// Reminders to the account's unit it has not read (newest first, a few).
     reminders: Vec<super::reminders::Line>,
     unread: i64,
+    /// Just registered and signed in.
+    welcome: bool,
+    worker: Option<WorkerHome>,
+    figures: Option<StaffFigures>,
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct DashboardQuery {
+    #[serde(default)]
+    welcome: Option<String>,
+}
+
+async fn worker_home(state: &AppState, session: &Session) -> AppResult<WorkerHome> {
+    let campaign = current_campaign(&state.db).await?;
+    let closed = works::submissions_open(&campaign, &state.clock).err();
+    let open_projects = campaign
+        .campaign
+        .sub_projects
+        .iter()
+        .filter(|s| s.participation == Participation::Wangju)
+        .map(|s| (s.code.clone(), s.name.clone()))
+        .collect();
+    let mut list = works::list(&state.db, &session.acting(), "", "").await?;
+    // Returned works first (they wait for the worker), then newest first as listed.
+    list.sort_by_key(|w| w.status() != WorkStatus::Returned);
+    let returned = list
+        .iter()
+        .filter(|w| w.status() == WorkStatus::Returned)
+        .count();
+    Ok(WorkerHome {
+        open_projects,
+        closed,
+        works: list,
+        returned,
+    })
+}
+
+async fn staff_figures(state: &AppState, session: &Session) -> AppResult<Option<StaffFigures>> {
+    let role = session.role;
+    if !(role.may_read_activities() || role.may_moderate()) {
+        return Ok(None);
+    }
+    let acting = session.acting();
+    let mut figures = StaffFigures {
+        unit: session.org.name.clone(),
+        quota: None,
+        confirmed: 0,
+        reported: 0,
+        completion_percent: None,
+        waiting: Vec::new(),
+    };
+    if role.may_read_activities() {
+        let p = state.progress.get(&state.db, &session.scope()).await?;
+        match p.rows.iter().find(|r| r.org_id == session.org.id) {
+            Some(row) => {
+                figures.quota = row.quota;
+                figures.confirmed = row.counts.confirmed;
+                figures.reported = row.counts.reported;
+                figures.completion_percent = row.completion_percent;
+            }
+            None => {
+                // The city (or a liaison): the whole campaign.
+                figures.quota = Some(p.total_quota).filter(|q| *q > 0);
+                figures.confirmed = p.totals.confirmed;
+                figures.reported = p.totals.reported;
+                figures.completion_percent =
+                    figures.quota.map(|q| p.totals.confirmed * 100 / q.max(1));
+            }
+        }
+    }
+    let with_status = |status: &str| ListFilter {
+        status: status.to_string(),
+        ..ListFilter::default()
+    };
+    if role == Role::CityAdmin {
+        for (status, label) in [
+            ("approved", "待市总确认的报送"),
+            ("submitted", "待审核的报送"),
+        ] {
+            let n = activities::page(&state.db, &acting, &with_status(status), None, 1)
+                .await?
+                .total;
+            figures
+                .waiting
+                .push((label, n, format!("/activities?status={status}")));
+        }
+    } else if role == Role::UnitAdmin {
+        // Reports of the units below, waiting for this admin's approval.
+        let n = activities::list(&state.db, &acting, &with_status("submitted"))
+            .await?
+            .iter()
+            .filter(|a| a.row.org_id != session.org.id)
+            .count() as i64;
+        figures.waiting.push((
+            "下级单位待审核的报送",
+            n,
+            "/activities?status=submitted".to_string(),
+        ));
+    }
+    if role.may_report_activities() {
+        let n = activities::list(&state.db, &acting, &with_status("returned"))
+            .await?
+            .iter()
+            .filter(|a| a.row.org_id == session.org.id)
+            .count() as i64;
+        figures.waiting.push((
+            "被退回待修改的本单位报送",
+            n,
+            "/activities?status=returned".to_string(),
+        ));
+    }
+    if role.may_moderate() {
+        let n = works::list(&state.db, &acting, "", WorkStatus::Submitted.code())
+            .await?
+            .len() as i64;
+        figures.waiting.push((
+            "待审核的作品",
+            n,
+            format!("/works?status={}", WorkStatus::Submitted.code()),
+        ));
+    }
+    Ok(Some(figures))
 }
 
 pub async fn dashboard(
     State(state): State<AppState>,
     CurrentUser(session): CurrentUser,
+    Query(q): Query<DashboardQuery>,
 ) -> AppResult<Html<String>> {
     let scope = session.scope();
     let orgs_in_scope = if session.role.may_view_orgs() {
@@ -92,6 +243,12 @@ pub async fn dashboard(
     } else {
         (Vec::new(), 0)
     };
+    let worker = if session.role == Role::Worker {
+        Some(worker_home(&state, &session).await?)
+    } else {
+        None
+    };
+    let figures = staff_figures(&state, &session).await?;
     render(&DashboardPage {
         nav: Nav::for_session(&session),
         org_name: session.org.name.clone(),
@@ -103,5 +260,8 @@ pub async fn dashboard(
         may_manage_users: session.role.may_manage_users(),
         reminders,
         unread,
+        welcome: q.welcome.is_some(),
+        worker,
+        figures,
     })
 }

@@ -15,7 +15,7 @@ use crate::domain::work;
 use crate::error::{AppError, AppResult, FieldError};
 use crate::http::extract::{Form, Query};
 use crate::http::pages::{Nav, render};
-use crate::http::session::{MaybeSession, client_ip, pre_session_token};
+use crate::http::session::{MaybeSession, client_ip, pre_session_token, session_cookie};
 use crate::service::works::{self as service, Registration};
 
 /// Unions a worker may name on the public form: the city union and the units under it (the
@@ -143,7 +143,24 @@ pub async fn register(
         Err(AppError::Invalid(errors))
     };
     match result {
-        Ok(()) => Ok(Redirect::to(&format!("/login?registered={}", reg.phone)).into_response()),
+        Ok(()) => {
+            // Signed in at once, through the login's own path (its session, its audit, its
+            // address budget); should that refuse, the login page with the number filled in.
+            match crate::http::pages::auth::limited_login(&state, &reg.phone, &reg.password, &ip)
+                .await
+            {
+                Ok((_, session)) => {
+                    let jar = jar.add(session_cookie(
+                        &session.token,
+                        state.settings.secure_cookies,
+                    ));
+                    Ok((jar, Redirect::to("/dashboard?welcome=1")).into_response())
+                }
+                Err(_) => {
+                    Ok(Redirect::to(&format!("/login?registered={}", reg.phone)).into_response())
+                }
+            }
+        }
         Err(AppError::Invalid(errors)) => {
             // Failed registrations count like failed logins (phone-number probing).
             state.login_limiter.record_failure(&ip);
