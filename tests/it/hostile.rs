@@ -99,7 +99,12 @@ async fn sparse_spreadsheets_are_refused_by_every_import() {
             (1_048_575, 1, "20000 行"),
             (5, 200, "64 列"),
         ] {
-            for path in ["/orgs/import", "/quotas/import"] {
+            for path in [
+                "/orgs/import",
+                "/quotas/import",
+                "/propagandists/import",
+                "/selection/reviewers/import",
+            ] {
                 let r = admin
                     .upload(path, "稀疏.xlsx", sparse_workbook(row, column))
                     .await;
