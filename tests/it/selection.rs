@@ -422,6 +422,12 @@ async fn scores_are_checked_locked_and_closed() {
         assert_eq!(round, "first");
         assert_eq!(ranked.len(), 3);
         assert!(ranked.windows(2).all(|w| w[0].rank < w[1].rank));
+        // Drafting a 公示, the city sees the ranked works first with their place.
+        let (status, page) = s.admin.text("/publicity").await;
+        assert_eq!(status, StatusCode::OK);
+        let first = page.find("初评第 1 名").expect("the ranking on the 公示 form");
+        let third = page.find("初评第 3 名").expect("every ranked work");
+        assert!(first < third, "best first");
     })
     .await;
 }

@@ -33,7 +33,7 @@ struct ListPage {
     nav: Nav,
     csrf: String,
     items: Vec<Publicity>,
-    candidates: Vec<db::AcceptedWork>,
+    candidates: Vec<Candidate>,
     errors: Vec<FieldError>,
     title: String,
     notice: String,
@@ -52,7 +52,7 @@ pub async fn list(
     list_page(
         &state,
         &session,
-        campaign.id,
+        &campaign,
         Vec::new(),
         DraftForm::default(),
     )
@@ -62,16 +62,16 @@ pub async fn list(
 async fn list_page(
     state: &AppState,
     session: &crate::http::session::Session,
-    campaign_id: i64,
+    campaign: &crate::db::campaigns::StoredCampaign,
     errors: Vec<FieldError>,
     form: DraftForm,
 ) -> AppResult<Html<String>> {
-    let id = CampaignId(campaign_id);
+    let id = CampaignId(campaign.id);
     let page = ListPage {
         nav: Nav::for_session(session),
         csrf: session.csrf.clone(),
         items: db::list(&state.db, id).await?,
-        candidates: db::accepted_works(&state.db, id, CANDIDATES_SHOWN).await?,
+        candidates: candidates(state, campaign).await?,
         errors,
         title: form.title,
         notice: if form.notice.is_empty() {
@@ -84,6 +84,80 @@ async fn list_page(
         max_workdays: rules::MAX_WORKDAYS,
     };
     render(&page)
+}
+
+/// An accepted work offered for a 公示, with its place in the selection when a round has closed.
+pub struct Candidate {
+    pub id: i64,
+    pub title: String,
+    pub unit: String,
+    pub sub_project: String,
+    /// e.g. "终评第 2 名，86.50 分".
+    pub ranking: Option<String>,
+    /// Sort key: sub-project order, then rank (unranked last).
+    order: (usize, i64, i64),
+}
+
+/// The accepted works, those ranked by a closed selection round first, best first.
+async fn candidates(
+    state: &AppState,
+    campaign: &crate::db::campaigns::StoredCampaign,
+) -> AppResult<Vec<Candidate>> {
+    let works = db::accepted_works(&state.db, CampaignId(campaign.id), CANDIDATES_SHOWN).await?;
+    let mut ranks = std::collections::HashMap::new();
+    for p in &campaign.campaign.sub_projects {
+        if let Some((round, ranking)) =
+            crate::service::selection::final_ranking(&state.db, &p.code).await?
+        {
+            let round_name = p
+                .rounds
+                .iter()
+                .find(|r| r.code == round)
+                .map_or(round.clone(), |r| r.name.clone());
+            for r in ranking {
+                ranks.insert(
+                    r.work_id.get(),
+                    (
+                        r.rank,
+                        format!("{round_name}第 {} 名，{:.2} 分", r.rank, r.score),
+                    ),
+                );
+            }
+        }
+    }
+    let position = |code: &str| {
+        campaign
+            .campaign
+            .sub_projects
+            .iter()
+            .position(|p| p.code == code)
+            .unwrap_or(usize::MAX)
+    };
+    let mut out: Vec<Candidate> = works
+        .into_iter()
+        .map(|w| {
+            let ranked = ranks.get(&w.id);
+            Candidate {
+                order: (
+                    position(&w.sub_project),
+                    ranked.map_or(i64::MAX, |r| r.0),
+                    w.id,
+                ),
+                ranking: ranked.map(|r| r.1.clone()),
+                sub_project: campaign
+                    .campaign
+                    .sub_projects
+                    .iter()
+                    .find(|p| p.code == w.sub_project)
+                    .map_or(w.sub_project.clone(), |p| p.name.clone()),
+                id: w.id,
+                title: w.title,
+                unit: w.unit,
+            }
+        })
+        .collect();
+    out.sort_by_key(|c| c.order);
+    Ok(out)
 }
 
 #[derive(Default)]
@@ -148,7 +222,7 @@ pub async fn create(
         Ok(id) => Ok(Redirect::to(&format!("/publicity/{id}")).into_response()),
         Err(AppError::Invalid(errors)) => {
             let status = form_status(&errors);
-            let page = list_page(&state, &session, campaign.id, errors, form).await?;
+            let page = list_page(&state, &session, &campaign, errors, form).await?;
             Ok((status, page).into_response())
         }
         Err(e) => Err(e),
