@@ -39,11 +39,11 @@ pub struct Deadline {
     pub days_left: i64,
 }
 
-/// What a unit's reminder says, e.g. "贵单位线下活动配额 6 场，已确认 2 场，距第一阶段截止
+/// What a unit's reminder says, e.g. "贵单位线下活动任务数 6 场，已确认 2 场，距第一阶段截止
 /// （9月15日）还有 3 天". Without a quota or a deadline it says what it can.
 pub fn reminder_text(quota: Option<i64>, confirmed: i64, deadline: Option<&Deadline>) -> String {
     let mut text = match quota {
-        Some(q) => format!("贵单位线下活动配额 {q} 场，已确认 {confirmed} 场"),
+        Some(q) => format!("贵单位线下活动任务数 {q} 场，已确认 {confirmed} 场"),
         None => format!("贵单位线下活动已确认 {confirmed} 场"),
     };
     if let Some(d) = deadline {
@@ -93,7 +93,7 @@ mod tests {
         let text = reminder_text(Some(6), 2, Some(&d));
         assert!(
             text.starts_with(
-                "贵单位线下活动配额 6 场，已确认 2 场，距第一阶段截止（9月15日）还有 3 天"
+                "贵单位线下活动任务数 6 场，已确认 2 场，距第一阶段截止（9月15日）还有 3 天"
             ),
             "{text}"
         );

@@ -331,7 +331,7 @@ async fn behind_units_are_reminded_once_per_deadline_even_on_two_nodes() {
         let text = heping_mail[0].decoded();
         assert!(
             text.contains(
-                "贵单位线下活动配额 6 场，已确认 2 场，距第一阶段截止（9月15日）还有 7 天"
+                "贵单位线下活动任务数 6 场，已确认 2 场，距第一阶段截止（9月15日）还有 7 天"
             ),
             "{text}"
         );
@@ -430,7 +430,7 @@ async fn a_failed_mail_stays_retryable() {
             .unwrap_or_default();
         assert!(
             text.contains(
-                "贵单位线下活动配额 6 场，已确认 0 场，距第一阶段截止（9月15日）还有 1 天"
+                "贵单位线下活动任务数 6 场，已确认 0 场，距第一阶段截止（9月15日）还有 1 天"
             ),
             "{text}"
         );
@@ -514,11 +514,9 @@ async fn admins_see_reminders_on_the_dashboard_and_mark_them_read() {
         let (s, html) = heping.text("/dashboard").await;
         assert_eq!(s, StatusCode::OK);
         assert!(html.contains("催报提醒（1 条未读）"), "{html}");
-        assert!(
-            html.contains(
-                "贵单位线下活动配额 6 场，已确认 2 场，距第一阶段截止（9月15日）还有 3 天"
-            )
-        );
+        assert!(html.contains(
+            "贵单位线下活动任务数 6 场，已确认 2 场，距第一阶段截止（9月15日）还有 3 天"
+        ));
         // The list page, and marking read.
         let (_, body) = heping.json("/api/v1/reminders").await;
         assert_eq!(body["unread"], 1);
@@ -579,7 +577,7 @@ async fn an_admin_reminds_a_unit_by_hand() {
         let (_, html) = heping.text("/dashboard").await;
         assert!(
             html.contains(
-                "贵单位线下活动配额 6 场，已确认 2 场，距第一阶段截止（9月15日）还有 14 天"
+                "贵单位线下活动任务数 6 场，已确认 2 场，距第一阶段截止（9月15日）还有 14 天"
             ),
             "{html}"
         );
