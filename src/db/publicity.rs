@@ -10,9 +10,9 @@ statements! {
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id";
     INSERT_ENTRY = "INSERT INTO publicity_entries (publicity_id, position, subject_kind, subject_id, title, unit, detail)
      VALUES ($1, $2, $3, $4, $5, $6, $7)";
-    LIST = "SELECT id, kind, title, notice, contact, workdays, state, starts_on, ends_on, version, created_at
+    LIST = "SELECT id, campaign_id, kind, title, notice, contact, workdays, state, starts_on, ends_on, version, created_at
      FROM publicities WHERE campaign_id = $1 ORDER BY id DESC";
-    ONE = "SELECT id, kind, title, notice, contact, workdays, state, starts_on, ends_on, version, created_at
+    ONE = "SELECT id, campaign_id, kind, title, notice, contact, workdays, state, starts_on, ends_on, version, created_at
      FROM publicities WHERE id = $1";
     ENTRIES = "SELECT id, position, subject_kind, subject_id, title, unit, detail, withdrawn_reason
      FROM publicity_entries WHERE publicity_id = $1 ORDER BY position";
@@ -23,6 +23,14 @@ statements! {
      WHERE id = $2 AND state = 'open' AND version = $3";
     /// Locks the 公示's row for the rest of the transaction (SQLite: the write lock is held).
     LOCK = "UPDATE publicities SET version = version WHERE id = $1 RETURNING state, starts_on, ends_on";
+    /// Serialises drafting within a campaign (a row lock on PostgreSQL; SQLite's write lock is
+    /// already held), so the count below cannot be outrun by concurrent drafts.
+    LOCK_CAMPAIGN = "UPDATE campaigns SET updated_at = updated_at WHERE id = $1";
+    COUNT_IN_CAMPAIGN = "SELECT COUNT(*) FROM publicities WHERE campaign_id = $1";
+    OBJECTION = "SELECT x.id, x.entry_id, e.title AS entry_title, x.name, x.phone, x.reason, x.evidence_key, x.evidence_type,
+            x.lodged_at, x.state, x.ruling, x.ruled_at
+     FROM objections x JOIN publicity_entries e ON e.id = x.entry_id
+     WHERE x.publicity_id = $1 AND x.id = $2";
     /// Whether an entry is on the 公示 and still listed.
     ENTRY_LISTED = "SELECT COUNT(*) FROM publicity_entries WHERE id = $1 AND publicity_id = $2 AND withdrawn_at IS NULL";
     COUNT_OBJECTIONS = "SELECT COUNT(*) FROM objections WHERE publicity_id = $1";
@@ -50,6 +58,7 @@ statements! {
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Publicity {
     pub id: i64,
+    pub campaign_id: CampaignId,
     pub kind: PublicityKind,
     pub title: String,
     pub notice: String,
@@ -226,6 +235,20 @@ pub async fn lock(
     id: i64,
 ) -> Result<Option<(PublicityState, Option<String>, Option<String>)>, sqlx::Error> {
     on_tx!(tx, c => query_as(&LOCK).bind(id).fetch_optional(c).await)
+}
+
+/// Locks the campaign's drafting and counts its 公示 (inside the drafting transaction).
+pub async fn lock_and_count(tx: &mut Tx, campaign_id: CampaignId) -> Result<i64, sqlx::Error> {
+    on_tx!(tx, c => query(&LOCK_CAMPAIGN).bind(campaign_id).execute(c).await.map(|_| ()))?;
+    on_tx!(tx, c => query_scalar(&COUNT_IN_CAMPAIGN).bind(campaign_id).fetch_one(c).await)
+}
+
+pub async fn objection(
+    db: &Db,
+    publicity_id: i64,
+    objection_id: i64,
+) -> Result<Option<Objection>, sqlx::Error> {
+    on_pool!(db, pool => query_as(&OBJECTION).bind(publicity_id).bind(objection_id).fetch_optional(pool).await)
 }
 
 pub async fn entry_listed(

@@ -14,6 +14,8 @@ pub const MAX_NOTICE_CHARS: usize = 2_000;
 pub const MIN_WORKDAYS: u32 = 1;
 pub const MAX_WORKDAYS: u32 = 30;
 pub const DEFAULT_WORKDAYS: u32 = 5;
+/// 公示 in one campaign (the notice has two lists; drafts that were never published count too).
+pub const MAX_PUBLICITIES: i64 = 100;
 /// Entries on one 公示.
 pub const MAX_ENTRIES: usize = 500;
 /// An entry's title and unit, in characters.

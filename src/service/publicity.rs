@@ -147,6 +147,12 @@ pub async fn create(
         ));
     }
     let mut tx = db_.begin().await?;
+    if db::lock_and_count(&mut tx, campaign_id).await? >= rules::MAX_PUBLICITIES {
+        return Err(AppError::Conflict(
+            Conflict::TooManyOpen,
+            format!("本届活动已有 {} 个公示，已达上限", rules::MAX_PUBLICITIES),
+        ));
+    }
     let id = db::insert(
         &mut tx,
         &NewPublicity {

@@ -311,3 +311,46 @@ async fn a_publicity_runs_five_working_days_and_objections_are_ruled_on() {
         app.finish().await;
     }
 }
+
+/// A campaign holds at most 100 公示; drafts sent at the same moment cannot get past the count.
+#[tokio::test]
+async fn concurrent_drafts_cannot_pass_the_per_campaign_limit() {
+    for backend in backends() {
+        let app =
+            TestApp::spawn_on(backend, NaiveDate::from_ymd_opt(2020, 9, 10).expect("date")).await;
+        let city = app.admin().await;
+        let work = accepted_work(&app, &city).await.to_string();
+        // 98 earlier drafts (rows as the draft step writes them).
+        for i in 0..98 {
+            app.sql(&format!(
+                "INSERT INTO publicities (campaign_id, kind, title, notice, contact, workdays, created_at) \
+                 SELECT id, 'works', '旧公示{i}', '', '022-23456789', 5, 0 FROM campaigns WHERE is_current = TRUE"
+            ))
+            .await;
+        }
+        let fields = [
+            ("title", "推荐名单公示"),
+            ("notice", "现予以公示。"),
+            ("contact", "022-23456789"),
+            ("workdays", "5"),
+            ("works", work.as_str()),
+        ];
+        let sends = (0..6).map(|_| city.post_form("/publicity", &fields));
+        let statuses: Vec<StatusCode> = futures_util::future::join_all(sends)
+            .await
+            .into_iter()
+            .map(|r| r.status())
+            .collect();
+        let made = statuses
+            .iter()
+            .filter(|s| **s == StatusCode::SEE_OTHER)
+            .count();
+        let refused = statuses
+            .iter()
+            .filter(|s| **s == StatusCode::CONFLICT)
+            .count();
+        assert_eq!((made, refused), (2, 4), "{statuses:?}");
+        assert_eq!(app.count("publicities").await, 100);
+        app.finish().await;
+    }
+}

@@ -252,16 +252,10 @@ struct ManagePage {
 
 async fn publicity_of_campaign(state: &AppState, id: i64) -> AppResult<Publicity> {
     let campaign = current_campaign(&state.db).await?;
-    let p = db::one(&state.db, id).await?.ok_or(AppError::NotFound)?;
     // Only the current campaign's lists are managed here.
-    if db::list(&state.db, CampaignId(campaign.id))
-        .await?
-        .iter()
-        .any(|x| x.id == p.id)
-    {
-        Ok(p)
-    } else {
-        Err(AppError::NotFound)
+    match db::one(&state.db, id).await? {
+        Some(p) if p.campaign_id == CampaignId(campaign.id) => Ok(p),
+        _ => Err(AppError::NotFound),
     }
 }
 
@@ -406,10 +400,8 @@ pub async fn evidence(
     Path((id, objection_id)): Path<(i64, i64)>,
 ) -> AppResult<Response> {
     publicity_of_campaign(&state, id).await?;
-    let o = db::objections(&state.db, id)
+    let o = db::objection(&state.db, id, objection_id)
         .await?
-        .into_iter()
-        .find(|o| o.id == objection_id)
         .ok_or(AppError::NotFound)?;
     let (Some(key), Some(mime)) = (o.evidence_key, o.evidence_type) else {
         return Err(AppError::NotFound);
@@ -482,13 +474,8 @@ pub struct ObjectionFields {
 }
 
 async fn public_publicity(state: &AppState, id: i64) -> AppResult<Publicity> {
-    let campaign = current_campaign(&state.db).await?;
-    let p = db::one(&state.db, id).await?.ok_or(AppError::NotFound)?;
-    let ours = db::list(&state.db, CampaignId(campaign.id))
-        .await?
-        .iter()
-        .any(|x| x.id == p.id);
-    if !ours || p.state == PublicityState::Draft {
+    let p = publicity_of_campaign(state, id).await?;
+    if p.state == PublicityState::Draft {
         return Err(AppError::NotFound);
     }
     Ok(p)
