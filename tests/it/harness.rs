@@ -250,16 +250,35 @@ impl TestApp {
     /// Creates an account with `role` in the org named `org`, password `PASSWORD`, already
     /// changed (so it can work at once). Returns its login.
     pub async fn user(&self, role: Role, org: &str) -> String {
+        let org_id = wangju::db::orgs::find_by_name(&self.state.db, org)
+            .await
+            .expect("query")
+            .expect("org exists")
+            .id;
+        let login = format!("{}-{}", role.code().replace('_', "-"), org_id);
+        let name = format!("测试{}", role.label_zh());
+        self.account(&login, &name, "13800138000", role, org).await;
+        login
+    }
+
+    /// An account with a chosen login, name and phone at `org`, its password set to `PASSWORD`.
+    pub async fn account(
+        &self,
+        login: &str,
+        name: &str,
+        phone: &str,
+        role: Role,
+        org: &str,
+    ) -> wangju::domain::ids::UserId {
         let db = &self.state.db;
         let org = wangju::db::orgs::find_by_name(db, org)
             .await
             .expect("query")
             .expect("org exists");
-        let login = format!("{}-{}", role.code().replace('_', "-"), org.id);
         let input = accounts::NewAccount {
-            login: login.clone(),
-            display_name: format!("测试{}", role.label_zh()),
-            phone: Some("13800138000".into()),
+            login: login.into(),
+            display_name: name.into(),
+            phone: Some(phone.into()),
             email: None,
             role: role.code().into(),
             org_id: org.id,
@@ -279,7 +298,7 @@ impl TestApp {
             .await
             .expect("set password");
         tx.commit().await.expect("commit");
-        login
+        id
     }
 
     /// A moderator account at `org` that checks the micro-video call (the one Wangju hosts).

@@ -8,13 +8,10 @@ use chrono::NaiveDate;
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 use wangju::db::audit::Actor;
-use wangju::db::orgs::Scope;
-use wangju::db::users;
 use wangju::domain::role::Role;
 use wangju::http::routes;
-use wangju::service::accounts;
 
-use crate::harness::{Agent, PASSWORD, TestApp, each_backend_on};
+use crate::harness::{Agent, TestApp, each_backend_on};
 
 const AUTHOR: &str = "标记作者乙";
 const OWNER_NAME: &str = "标记作者甲";
@@ -38,35 +35,7 @@ async fn account(
     role: Role,
     org: &str,
 ) -> i64 {
-    let db = &app.state.db;
-    let org = wangju::db::orgs::find_by_name(db, org)
-        .await
-        .expect("query")
-        .expect("org");
-    let input = accounts::NewAccount {
-        login: login.into(),
-        display_name: name.into(),
-        phone: Some(phone.into()),
-        email: None,
-        role: role.code().into(),
-        org_id: org.id,
-    };
-    let (id, _) = accounts::create_account(
-        db,
-        &Scope::everything(),
-        Role::CityAdmin,
-        &input,
-        &Actor::cli(),
-    )
-    .await
-    .expect("create account");
-    let hash = accounts::hash_password(PASSWORD).await.expect("hash");
-    let mut tx = db.begin().await.expect("tx");
-    users::set_password(&mut tx, id, &hash, false)
-        .await
-        .expect("password");
-    tx.commit().await.expect("commit");
-    id.get()
+    app.account(login, name, phone, role, org).await.get()
 }
 
 struct Setup {
