@@ -133,3 +133,42 @@ document.querySelectorAll('input[data-check-all]').forEach(function (all) {
     });
   });
 });
+
+// A form whose answer is a file made once (the one-time password sheet of an account import):
+// sent with fetch so the page can say what happened; the file is saved under the name the
+// server gives. An answer that is a page (the file had errors) replaces this page.
+document.querySelectorAll('form[data-download]').forEach(function (form) {
+  form.addEventListener('submit', async function (event) {
+    event.preventDefault();
+    var status = document.getElementById(form.getAttribute('data-download'));
+    var button = form.querySelector('button[type=submit]');
+    if (button) { button.disabled = true; }
+    if (status) { status.hidden = false; status.textContent = '正在导入，请稍候…'; }
+    try {
+      var response = await fetch(form.action, { method: 'POST', body: new FormData(form), credentials: 'same-origin' });
+      var type = response.headers.get('content-type') || '';
+      if (response.ok && type.indexOf('spreadsheetml') >= 0) {
+        var disposition = response.headers.get('content-disposition') || '';
+        var match = /filename\*=UTF-8''([^;]+)/.exec(disposition);
+        var name = match ? decodeURIComponent(match[1]) : 'accounts.xlsx';
+        var url = URL.createObjectURL(await response.blob());
+        var link = document.createElement('a');
+        link.href = url; link.download = name; document.body.appendChild(link); link.click(); link.remove();
+        setTimeout(function () { URL.revokeObjectURL(url); }, 60000);
+        if (status) {
+          status.className = 'info';
+          status.textContent = '已建立 ' + (response.headers.get('x-wangju-created') || '') +
+            ' 个账号，一次性密码表“' + name + '”已下载（只此一次，请妥善转交后删除）。刷新页面可看到新账号。';
+        }
+        form.reset();
+      } else {
+        var html = await response.text();
+        document.open(); document.write(html); document.close();
+      }
+    } catch (e) {
+      if (status) { status.className = 'alert'; status.textContent = '网络出错，账号未确认建立，请刷新页面查看后再试。'; }
+    } finally {
+      if (button) { button.disabled = false; }
+    }
+  });
+});

@@ -39,6 +39,10 @@ statements! {
     RECORD_SUCCESS = "UPDATE users SET failed_logins = 0, attempts_since = 0
          WHERE id = $1 AND (locked_until IS NULL OR locked_until <= $2)";
     SET_EMAIL = "UPDATE users SET email = $1, updated_at = $2 WHERE id = $3";
+    /// Compare-and-set on the role and unit the editor saw, so two admins editing one account
+    /// at once cannot silently overwrite each other.
+    SET_PROFILE = "UPDATE users SET display_name = $1, role = $2, org_id = $3, updated_at = $4
+         WHERE id = $5 AND role = $6 AND org_id = $7";
     SET_DISABLED = "UPDATE users SET disabled = $1, updated_at = $2 WHERE id = $3";
     COUNT = "SELECT COUNT(*) FROM users";
 }
@@ -229,6 +233,34 @@ pub async fn set_email(tx: &mut Tx, id: UserId, email: Option<&str>) -> Result<(
         .await
         .map(|r| r.rows_affected()))?;
     Ok(())
+}
+
+/// What an admin may change of an account after it is made.
+pub struct Profile<'a> {
+    pub display_name: &'a str,
+    pub role: Role,
+    pub org_id: OrgId,
+}
+
+/// Changes name, role and unit if role and unit are still `seen`; false when they changed
+/// meanwhile.
+pub async fn set_profile(
+    tx: &mut Tx,
+    id: UserId,
+    new: Profile<'_>,
+    seen: (Role, OrgId),
+) -> Result<bool, sqlx::Error> {
+    on_tx!(tx, c => query(&SET_PROFILE)
+        .bind(new.display_name)
+        .bind(new.role.code())
+        .bind(new.org_id)
+        .bind(unix_now())
+        .bind(id)
+        .bind(seen.0.code())
+        .bind(seen.1)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected() == 1))
 }
 
 pub async fn set_disabled(tx: &mut Tx, id: UserId, disabled: bool) -> Result<(), sqlx::Error> {

@@ -138,6 +138,7 @@ pub fn route_table() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
         // Accounts.
         r(M::GET, "/users", MANAGE_USERS, get(users::list)),
         r(M::POST, "/users", MANAGE_USERS, post(users::create)),
+        r(M::POST, "/users/import", MANAGE_USERS, post(users::import)),
         r(M::GET, "/users/{user_id}", MANAGE_USERS, get(users::show)),
         r(
             M::POST,
@@ -162,6 +163,12 @@ pub fn route_table() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
             "/users/{user_id}/email",
             MANAGE_USERS,
             post(users::set_email),
+        ),
+        r(
+            M::POST,
+            "/users/{user_id}/profile",
+            MANAGE_USERS,
+            post(users::set_profile),
         ),
         // Offline activities and quotas.
         r(
@@ -554,6 +561,18 @@ pub fn route_table() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
             "/api/v1/users/{user_id}/email",
             MANAGE_USERS,
             put(api::users::set_email),
+        ),
+        r(
+            M::PUT,
+            "/api/v1/users/{user_id}/profile",
+            MANAGE_USERS,
+            put(api::users::set_profile),
+        ),
+        r(
+            M::POST,
+            "/api/v1/users/import",
+            MANAGE_USERS,
+            post(api::users::import),
         ),
         r(M::GET, "/api/v1/audit", READ_AUDIT, get(api::audit::list)),
         r(

@@ -589,6 +589,126 @@ pub async fn reset_password(db: &Db, user_id: UserId, actor: &Actor) -> Result<S
     Ok(password)
 }
 
+/// What an admin may change of an account after it is made: name, role and unit.
+#[derive(Debug, Clone, serde::Deserialize, utoipa::ToSchema)]
+pub struct ProfileChange {
+    pub display_name: String,
+    /// Role code, e.g. `grassroots_admin`.
+    pub role: String,
+    pub org_id: OrgId,
+}
+
+/// The admin making a change: its role, its unit's path and its scope.
+pub struct Editor<'a> {
+    pub user_id: UserId,
+    pub role: Role,
+    pub org_path: &'a str,
+    pub scope: &'a Scope,
+}
+
+/// Changes an account's name, role and unit. The editor must manage the account before and
+/// after the change (no one makes an account they could not have made, nor moves it out of
+/// their reach), may not edit their own role or unit, and loses to a concurrent edit rather
+/// than overwrite it. Audited with the values before and after.
+pub async fn update_profile(
+    db: &Db,
+    editor: &Editor<'_>,
+    target: &users::UserRow,
+    input: &ProfileChange,
+    actor: &Actor,
+) -> Result<(), AppError> {
+    let mut errors = Vec::new();
+    let display_name = crate::domain::text::name(
+        &input.display_name,
+        crate::domain::text::limits::PERSON_NAME,
+    )
+    .unwrap_or_else(|m| {
+        errors.push(FieldError::new("姓名", format!("姓名{m}")));
+        String::new()
+    });
+    let role = match Role::parse(&input.role) {
+        None => {
+            errors.push(FieldError::new("角色", "请选择角色"));
+            None
+        }
+        Some(r) if r != target.role && !editor.role.may_grant(r) => {
+            errors.push(FieldError::new(
+                "角色",
+                format!("您不能把账号设为“{}”", r.label_zh()),
+            ));
+            None
+        }
+        Some(r) => Some(r),
+    };
+    let org = orgs::get(db, editor.scope, input.org_id).await?;
+    if org.is_none() {
+        errors.push(FieldError::new(
+            "所属单位",
+            "所属单位不存在或不在您的管理范围内",
+        ));
+    }
+    let self_edit = target.id == editor.user_id;
+    if let (Some(role), Some(org)) = (role, &org) {
+        if self_edit && (role != target.role || org.id != target.org_id) {
+            errors.push(FieldError::new(
+                "角色",
+                "不能修改自己的角色或所属单位，请上级管理员修改",
+            ));
+        } else if !self_edit
+            && !editor
+                .role
+                .may_manage_account(editor.org_path, role, &org.path)
+        {
+            errors.push(FieldError::new(
+                "所属单位",
+                format!(
+                    "改后您将管不到这个账号：{}只能设在您下级单位（本单位只能设职工等非管理员账号）",
+                    role.label_zh()
+                ),
+            ));
+        }
+    }
+    let (Some(role), Some(org), true) = (role, org, errors.is_empty()) else {
+        return Err(AppError::Invalid(errors));
+    };
+    let mut tx = db.begin().await?;
+    let changed = users::set_profile(
+        &mut tx,
+        target.id,
+        users::Profile {
+            display_name: &display_name,
+            role,
+            org_id: org.id,
+        },
+        (target.role, target.org_id),
+    )
+    .await?;
+    if !changed {
+        return Err(AppError::Conflict(
+            crate::error::Conflict::ChangedMeanwhile,
+            "这个账号刚被别人修改过，请刷新后再改".into(),
+        ));
+    }
+    audit::append(
+        &mut tx,
+        actor,
+        Event {
+            action: "user.profile",
+            object_type: "user",
+            object_id: target.id.to_string(),
+            before: Some(serde_json::json!({
+                "display_name": target.display_name, "role": target.role.code(), "org_id": target.org_id,
+            })),
+            after: Some(serde_json::json!({
+                "display_name": display_name, "role": role.code(), "org_id": org.id,
+            })),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
 pub fn valid_login(login: &str) -> bool {
     (3..=64).contains(&login.len())
         && login

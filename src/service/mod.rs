@@ -1,6 +1,7 @@
 //! Use cases shared by the web UI, the JSON API and the command line. Each takes the `Db`, the
 //! acting account's scope and an audit `Actor`, validates, and writes in one transaction.
 
+pub mod account_import;
 pub mod accounts;
 pub mod acting;
 pub mod activities;

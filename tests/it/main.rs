@@ -2,6 +2,7 @@
 //! and, when `WANGJU_TEST_POSTGRES_URL` is set, again on PostgreSQL.
 
 mod access_matrix;
+mod account_import;
 mod accounts;
 mod activities;
 mod audit;

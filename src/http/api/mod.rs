@@ -21,7 +21,7 @@ use utoipa::OpenApi;
         auth::csrf, auth::login, auth::logout, auth::me,
         campaign::current,
         orgs::list, orgs::show, orgs::create, orgs::update,
-        users::list, users::show, users::create, users::set_email,
+        users::list, users::show, users::create, users::set_email, users::set_profile, users::import,
         audit::list,
         activities::list, activities::create, activities::show, activities::update, activities::transition, activities::bulk_transition,
         activities::progress, activities::charts, activities::export, activities::set_quota, activities::photos, activities::add_photo,

@@ -90,3 +90,62 @@ pub async fn create(
         }),
     ))
 }
+
+/// Changes an account's name, role and unit (within scope; audited). A concurrent edit
+/// answers 409.
+#[utoipa::path(put, path = "/api/v1/users/{user_id}/profile", tag = "users", params(("user_id" = i64, Path)),
+    request_body = accounts::ProfileChange,
+    responses((status = 200, body = UserRow), (status = 404, body = crate::error::ErrorBody),
+        (status = 409, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
+pub async fn set_profile(
+    State(state): State<AppState>,
+    CurrentUser(s): CurrentUser,
+    ApiPath(user_id): ApiPath<UserId>,
+    JsonBody(input): JsonBody<accounts::ProfileChange>,
+) -> ApiResult<Json<UserRow>> {
+    let row = crate::http::pages::users::in_scope(&state, &s, user_id).await?;
+    let scope = s.scope();
+    let editor = accounts::Editor {
+        user_id: s.user.id,
+        role: s.role,
+        org_path: &s.org.path,
+        scope: &scope,
+    };
+    accounts::update_profile(&state.db, &editor, &row, &input, &s.actor()).await?;
+    let row = users::get_row(&state.db, &scope, row.id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    Ok(Json(present(row, &s)))
+}
+
+/// Creates staff accounts from an XLSX or CSV file (the request body; columns 登录名, 姓名,
+/// 角色, 所属单位, optional 电子邮箱 and 手机号), all or none. The one-time passwords are in
+/// this answer only.
+#[utoipa::path(post, path = "/api/v1/users/import", tag = "users",
+    request_body(content = Vec<u8>, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+    responses((status = 201, body = [crate::service::account_import::ImportedAccount]),
+        (status = 422, body = crate::error::ErrorBody)))]
+pub async fn import(
+    State(state): State<AppState>,
+    CurrentUser(s): CurrentUser,
+    body: axum::body::Bytes,
+) -> ApiResult<axum::response::Response> {
+    use axum::response::IntoResponse;
+    let table = crate::office::tabular::read_off_thread(body)
+        .await
+        .map_err(|m| AppError::invalid("文件", m))?;
+    let made = crate::service::account_import::import_accounts(
+        &state.db,
+        &s.scope(),
+        s.role,
+        &table,
+        &s.actor(),
+    )
+    .await?;
+    let mut response = (StatusCode::CREATED, Json(made)).into_response();
+    response.headers_mut().insert(
+        axum::http::header::CACHE_CONTROL,
+        axum::http::HeaderValue::from_static("no-store"),
+    );
+    Ok(response)
+}

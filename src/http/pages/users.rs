@@ -18,6 +18,7 @@ use crate::domain::mask::{login_shown, mask_email, personal_phone};
 use crate::domain::role::Role;
 use crate::error::{AppError, AppResult, FieldError};
 use crate::http::session::{CurrentUser, Session};
+use crate::service::account_import;
 use crate::service::accounts::{self, NewAccount};
 use crate::service::works;
 
@@ -84,22 +85,8 @@ async fn users_page(
         .filter(|u| u.id == session.user.id || manages(session, u))
         .map(|u| present(u, session))
         .collect();
-    let orgs = orgs::list(&state.db, &scope, None)
-        .await?
-        .into_iter()
-        .map(|o| OrgOption {
-            id: o.id,
-            name: o.name,
-        })
-        .collect();
-    let roles = Role::ALL
-        .into_iter()
-        .filter(|r| session.role.may_grant(*r))
-        .map(|r| RoleOption {
-            code: r.code(),
-            label: r.label_zh(),
-        })
-        .collect();
+    let orgs = org_options(state, session).await?;
+    let roles = role_options(session);
     let status = if errors.is_empty() {
         StatusCode::OK
     } else {
@@ -191,6 +178,61 @@ struct UserPage {
     message: Option<&'static str>,
     /// For a moderator's page seen by the city admin: the sub-projects it may check.
     moderation: Option<Vec<SubProjectChoice>>,
+    /// The roles and units the account may be given (empty on one's own page).
+    roles: Vec<RoleOption>,
+    orgs: Vec<OrgOption>,
+}
+
+/// The account's page, with `errors` from a form that came back and `message` after a save.
+async fn user_page(
+    state: &AppState,
+    session: &Session,
+    row: UserRow,
+    errors: Vec<FieldError>,
+    message: Option<&'static str>,
+) -> AppResult<(StatusCode, Html<String>)> {
+    let moderation = moderation_view(state, session, &row).await?;
+    let is_self = row.id == session.user.id;
+    let (roles, orgs) = if is_self {
+        (Vec::new(), Vec::new())
+    } else {
+        (role_options(session), org_options(state, session).await?)
+    };
+    let status = super::form_status(&errors);
+    let html = render(&UserPage {
+        nav: Nav::for_session(session),
+        csrf: session.csrf.clone(),
+        is_self,
+        user: present(row, session),
+        errors,
+        message,
+        moderation,
+        roles,
+        orgs,
+    })?;
+    Ok((status, html))
+}
+
+fn role_options(session: &Session) -> Vec<RoleOption> {
+    Role::ALL
+        .into_iter()
+        .filter(|r| session.role.may_grant(*r))
+        .map(|r| RoleOption {
+            code: r.code(),
+            label: r.label_zh(),
+        })
+        .collect()
+}
+
+async fn org_options(state: &AppState, session: &Session) -> AppResult<Vec<OrgOption>> {
+    Ok(orgs::list(&state.db, &session.scope(), None)
+        .await?
+        .into_iter()
+        .map(|o| OrgOption {
+            id: o.id,
+            name: o.name,
+        })
+        .collect())
 }
 
 struct SubProjectChoice {
@@ -248,20 +290,15 @@ pub async fn show(
     Query(q): Query<ShowQuery>,
 ) -> AppResult<Html<String>> {
     let row = in_scope(&state, &session, user_id).await?;
-    let moderation = moderation_view(&state, &session, &row).await?;
-    render(&UserPage {
-        nav: Nav::for_session(&session),
-        csrf: session.csrf.clone(),
-        is_self: row.id == session.user.id,
-        user: present(row, &session),
-        errors: Vec::new(),
-        message: match q.saved.as_deref() {
-            Some("sub-projects") => Some("审核的子项目已保存。"),
-            Some(_) => Some("电子邮箱已保存。"),
-            None => None,
-        },
-        moderation,
-    })
+    let message = match q.saved.as_deref() {
+        Some("sub-projects") => Some("审核的子项目已保存。"),
+        Some("profile") => Some("姓名、角色和所属单位已保存。"),
+        Some(_) => Some("电子邮箱已保存。"),
+        None => None,
+    };
+    Ok(user_page(&state, &session, row, Vec::new(), message)
+        .await?
+        .1)
 }
 
 #[derive(Deserialize)]
@@ -308,19 +345,9 @@ pub async fn set_email(
         Ok(()) => {
             Ok(axum::response::Redirect::to(&format!("/users/{}?saved=1", row.id)).into_response())
         }
-        Err(AppError::Invalid(errors)) => {
-            let moderation = moderation_view(&state, &session, &row).await?;
-            let page = render(&UserPage {
-                nav: Nav::for_session(&session),
-                csrf: session.csrf.clone(),
-                is_self: row.id == session.user.id,
-                user: present(row, &session),
-                errors,
-                message: None,
-                moderation,
-            })?;
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
-        }
+        Err(AppError::Invalid(errors)) => Ok(user_page(&state, &session, row, errors, None)
+            .await?
+            .into_response()),
         Err(e) => Err(e),
     }
 }
@@ -387,4 +414,107 @@ pub async fn set_status(
     .await?;
     tx.commit().await?;
     Ok(axum::response::Redirect::to(&format!("/users/{}", row.id)).into_response())
+}
+
+#[derive(Deserialize)]
+pub struct ProfileForm {
+    #[serde(default)]
+    display_name: String,
+    #[serde(default)]
+    role: String,
+    #[serde(default)]
+    org_id: String,
+}
+
+/// Changes an account's name, role and unit (within scope; audited).
+pub async fn set_profile(
+    State(state): State<AppState>,
+    CurrentUser(session): CurrentUser,
+    Path(user_id): Path<UserId>,
+    Form(form): Form<ProfileForm>,
+) -> AppResult<Response> {
+    let row = in_scope(&state, &session, user_id).await?;
+    let input = accounts::ProfileChange {
+        display_name: form.display_name,
+        role: form.role,
+        org_id: form.org_id.trim().parse().unwrap_or(OrgId(-1)),
+    };
+    let scope = session.scope();
+    let editor = accounts::Editor {
+        user_id: session.user.id,
+        role: session.role,
+        org_path: &session.org.path,
+        scope: &scope,
+    };
+    match accounts::update_profile(&state.db, &editor, &row, &input, &session.actor()).await {
+        Ok(()) => Ok(
+            axum::response::Redirect::to(&format!("/users/{}?saved=profile", row.id))
+                .into_response(),
+        ),
+        Err(AppError::Invalid(errors)) => Ok(user_page(&state, &session, row, errors, None)
+            .await?
+            .into_response()),
+        Err(e) => Err(e),
+    }
+}
+
+/// Staff accounts from an Excel or CSV file, all or none. The answer is the sheet of one-time
+/// passwords itself (never stored, never cached); a file with errors comes back as the page
+/// with every row's problem.
+pub async fn import(
+    State(state): State<AppState>,
+    CurrentUser(session): CurrentUser,
+    multipart: crate::http::extract::Multipart,
+) -> AppResult<Response> {
+    let bytes = super::orgs::uploaded_file(multipart).await?;
+    let scope = session.scope();
+    let result = match crate::office::tabular::read_off_thread(bytes).await {
+        Ok(table) => {
+            account_import::import_accounts(
+                &state.db,
+                &scope,
+                session.role,
+                &table,
+                &session.actor(),
+            )
+            .await
+        }
+        Err(message) => Err(AppError::invalid("文件", message)),
+    };
+    let made = match result {
+        Ok(made) => made,
+        Err(AppError::Invalid(errors)) => {
+            let empty = NewAccount {
+                login: String::new(),
+                display_name: String::new(),
+                phone: None,
+                email: None,
+                role: String::new(),
+                org_id: session.org.id,
+            };
+            let (status, html) = users_page(&state, &session, errors, empty).await?;
+            return Ok((status, html).into_response());
+        }
+        Err(e) => return Err(e),
+    };
+    let today = state.clock.today();
+    let bytes =
+        account_import::password_workbook(&state.db, &session.org.name, today, &made).await?;
+    let day = today.format("%Y%m%d");
+    let mut response = super::download(
+        bytes,
+        super::XLSX,
+        &format!("wangju-accounts-{day}.xlsx"),
+        &format!("新建账号与一次性密码-{day}.xlsx"),
+    );
+    let h = response.headers_mut();
+    h.insert(
+        axum::http::header::CACHE_CONTROL,
+        axum::http::HeaderValue::from_static("no-store"),
+    );
+    h.insert(
+        "x-wangju-created",
+        axum::http::HeaderValue::from(made.len()),
+    );
+    Ok(response)
 }
