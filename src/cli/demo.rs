@@ -49,11 +49,18 @@ fn print_seed_report(r: &crate::service::demo::SeedReport) {
     println!("  线下活动：{} 个（{}）", r.activities, statuses.join("，"));
     println!("  扫码签到：{} 人次", r.checkins);
     println!("  宣传员：{} 名", r.propagandists);
+    let reviewers = if r.selection.reviewers.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "（{}，与管理员共用下面的一次性密码）",
+            r.selection.reviewers.join("、")
+        )
+    };
     println!(
-        "  评选：微视频作品 {} 件，评审专家 {} 位（{}，与管理员共用下面的一次性密码），初评分配 {} 份、已提交评分 {} 份",
+        "  评选：微视频作品 {} 件，评审专家 {} 位{reviewers}，初评分配 {} 份、已提交评分 {} 份",
         r.selection.works,
         r.selection.reviewers.len(),
-        r.selection.reviewers.join("、"),
         r.selection.assignments,
         r.selection.scores
     );

@@ -10,7 +10,7 @@ use crate::harness::{Storage, backends};
 
 const NEW_PASSWORD: &str = "Tianjin-2020!";
 
-async fn sign_in(c: &Client, base: &str, one_time: &str) {
+pub(crate) async fn sign_in(c: &Client, base: &str, one_time: &str) {
     c.goto(&format!("{base}/login")).await.expect("login page");
     fill(c, "login", "admin").await;
     fill(c, "password", one_time).await;

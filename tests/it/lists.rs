@@ -268,7 +268,7 @@ async fn bulk_confirm_refuses_what_changed_meanwhile_and_does_the_rest() {
 /// The ids a list page links to, and its next page's address.
 fn page_of(html: &str) -> (Vec<i64>, Option<String>) {
     let ids = html
-        .split("<td><a href=\"/activities/")
+        .split("data-label=\"活动名称\"><a href=\"/activities/")
         .skip(1)
         .filter_map(|rest| rest.split('"').next()?.parse().ok())
         .collect();

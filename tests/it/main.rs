@@ -20,6 +20,7 @@ mod observability;
 mod orgs;
 mod overview;
 mod papers;
+mod phone_browser;
 mod photos;
 mod platform;
 mod publicity;
