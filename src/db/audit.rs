@@ -85,6 +85,8 @@ pub fn action_label_zh(action: &str) -> &'static str {
         "reminder.auto" => "自动催报",
         "reminder.send" => "手动催报",
         "user.email" => "修改电子邮箱",
+        "user.profile" => "修改账号姓名、角色或单位",
+        "work.contact_view" => "查看作者完整电话",
         "user.register" => "职工注册",
         "work.submit" => "提交作品",
         "work.resubmit" => "修改后重新提交作品",

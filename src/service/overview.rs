@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use crate::db::{Db, campaigns};
 use crate::domain::campaign::{Campaign, Contact, Participation, Severity};
-use crate::domain::mask::mask_phone;
+use crate::domain::mask::contact_phone;
 use crate::error::AppError;
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -88,8 +88,11 @@ pub struct PlatformEntryView {
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ContactView {
     pub name: String,
-    /// Masked, e.g. 139****4997.
+    /// Office landlines whole; mobiles whole for signed-in viewers, masked (139****4997) for
+    /// anonymous ones.
     pub phones: Vec<String>,
+    /// Some number is masked: the page says 登录后查看.
+    pub masked: bool,
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -115,11 +118,24 @@ pub struct ContactGroupView {
     pub contacts: Vec<ContactView>,
 }
 
-fn contacts(list: &[Contact]) -> Vec<ContactView> {
+/// The notice's contacts as `signed_in` or anonymous visitors may see them (the one rule in
+/// `domain::mask::contact_phone`).
+pub fn contacts(list: &[Contact], signed_in: bool) -> Vec<ContactView> {
     list.iter()
-        .map(|c| ContactView {
-            name: c.name.clone(),
-            phones: c.phones.iter().map(|p| mask_phone(p)).collect(),
+        .map(|c| {
+            let phones: Vec<String> = c
+                .phones
+                .iter()
+                .map(|p| contact_phone(p, signed_in))
+                .collect();
+            ContactView {
+                name: c.name.clone(),
+                masked: phones
+                    .iter()
+                    .zip(&c.phones)
+                    .any(|(shown, p)| shown != p.trim()),
+                phones,
+            }
         })
         .collect()
 }
@@ -134,8 +150,9 @@ fn big_number(n: u64) -> String {
     }
 }
 
-/// The overview of the current campaign as of `today`.
-pub async fn current(db: &Db, today: NaiveDate) -> Result<Overview, AppError> {
+/// The overview of the current campaign as of `today`, its contacts as a `signed_in` or an
+/// anonymous visitor may see them.
+pub async fn current(db: &Db, today: NaiveDate, signed_in: bool) -> Result<Overview, AppError> {
     let stored = campaigns::current(db).await?.ok_or(AppError::NotFound)?;
     // The public table is Annex 1: sub-units' shares are splits of these, never added in.
     let quotas = crate::db::quotas::list(db, stored.id)
@@ -143,10 +160,15 @@ pub async fn current(db: &Db, today: NaiveDate) -> Result<Overview, AppError> {
         .into_iter()
         .filter(|q| q.annex_level == 1)
         .collect();
-    Ok(build(&stored.campaign, quotas, today))
+    Ok(build(&stored.campaign, quotas, today, signed_in))
 }
 
-fn build(c: &Campaign, quotas: Vec<crate::db::quotas::QuotaRow>, today: NaiveDate) -> Overview {
+fn build(
+    c: &Campaign,
+    quotas: Vec<crate::db::quotas::QuotaRow>,
+    today: NaiveDate,
+    signed_in: bool,
+) -> Overview {
     let current = c.phase_on(today).map(|p| p.code.clone());
     let phases = c
         .phases
@@ -249,7 +271,7 @@ fn build(c: &Campaign, quotas: Vec<crate::db::quotas::QuotaRow>, today: NaiveDat
                         url: e.url.clone(),
                     })
                     .collect(),
-                contacts: contacts(&s.contacts),
+                contacts: contacts(&s.contacts, signed_in),
                 rules: s
                     .rules
                     .iter()
@@ -273,7 +295,7 @@ fn build(c: &Campaign, quotas: Vec<crate::db::quotas::QuotaRow>, today: NaiveDat
             .iter()
             .map(|g| ContactGroupView {
                 about: g.about.clone(),
-                contacts: contacts(&g.contacts),
+                contacts: contacts(&g.contacts, signed_in),
             })
             .collect(),
     }

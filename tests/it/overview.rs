@@ -24,7 +24,7 @@ const DISTRICTS: [&str; 16] = [
 ];
 
 #[tokio::test]
-async fn home_page_shows_the_notice_with_phones_masked() {
+async fn home_page_shows_contacts_by_the_one_rule() {
     each_backend(|app| async move {
         let (status, html) = app.agent().text("/").await;
         assert_eq!(status, StatusCode::OK);
@@ -53,11 +53,27 @@ async fn home_page_shows_the_notice_with_phones_masked() {
                 && html.contains("16:9")
         );
         assert!(html.contains("津工E家"));
-        // Phones: masked, never whole.
+        // Contacts: office landlines whole for everyone; mobiles masked for an anonymous
+        // visitor, with the way to see them.
         assert!(html.contains("139****4997"));
-        for whole in ["13920354997", "15822117117", "022-84236266", "13920348567"] {
+        assert!(html.contains("022-84236266"), "office landline whole");
+        assert!(html.contains("登录后查看"));
+        for whole in ["13920354997", "15822117117", "13920348567"] {
             assert!(!html.contains(whole), "{whole} shown unmasked");
         }
+        let r = app.agent().get("/").await;
+        assert_eq!(r.headers()["cache-control"], "public, max-age=60");
+
+        // Signed in: mobiles whole (staff must be able to call), never kept by a shared cache.
+        let admin = app.admin().await;
+        let r = admin.get("/").await;
+        assert_eq!(r.headers()["cache-control"], "no-store");
+        let html = r.text().await.unwrap_or_default();
+        assert!(html.contains("13920354997") && !html.contains("登录后查看"));
+        let (_, api) = admin.json("/api/v1/campaign").await;
+        assert!(api.to_string().contains("13920354997"));
+        let (_, api) = app.agent().json("/api/v1/campaign").await;
+        assert!(!api.to_string().contains("13920354997"));
     })
     .await;
 }

@@ -270,6 +270,20 @@ async fn submit_and_moderate(app: &TestApp) {
         "{queue}"
     );
     assert_eq!(s, StatusCode::OK);
+    // The moderator calls the author about fixes: the whole number, and that look is audited;
+    // the author's district admin sees it masked.
+    let (_, seen) = moderator.json(&format!("/api/v1/works/{work_id}")).await;
+    assert_eq!(seen["contact"], WORKER_PHONE, "{seen}");
+    assert_eq!(
+        app.count("audit_log WHERE action = 'work.contact_view'")
+            .await,
+        1
+    );
+    let district = app
+        .signed_in(&app.user(Role::UnitAdmin, "河西区总工会").await)
+        .await;
+    let (_, seen) = district.json(&format!("/api/v1/works/{work_id}")).await;
+    assert_eq!(seen["contact"], "137****5678", "{seen}");
     // The moderator's own home says what waits for them.
     let (_, home) = moderator.text("/dashboard").await;
     assert!(home.contains("待审核的作品：<b>1</b> 条"), "{home}");

@@ -38,7 +38,7 @@ pub async fn overview(
     let body = match state.overview.get(today, variant) {
         Some(body) => body,
         None => {
-            let o = overview::current(&state.db, today).await?;
+            let o = overview::current(&state.db, today, session.is_some()).await?;
             let mut nav = Nav::anonymous();
             nav.signed_in_hint = session.is_some();
             let Html(html) = render(&HomePage { nav, o })?;
@@ -48,6 +48,8 @@ pub async fn overview(
         }
     };
     let mut response = Html(body).into_response();
+    // A signed-in visitor's variant (contacts' mobiles whole) leaves as no-store: the
+    // security-header layer sets that on every signed-in response.
     response.headers_mut().insert(
         header::CACHE_CONTROL,
         HeaderValue::from_static("public, max-age=60"),

@@ -13,7 +13,8 @@ use crate::error::AppError;
 use crate::service::acting::{Acting, current_campaign};
 use crate::store::FileStore;
 
-/// A work with its authors decoded and the contact masked unless the viewer is the author.
+/// A work with its authors decoded and the contact masked unless the viewer is the author or
+/// a moderator who may decide on it (they call about fixes; each such view is audited).
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Work {
     #[serde(flatten)]
@@ -46,9 +47,9 @@ impl Work {
     }
 }
 
-fn decorate(acting: &Acting, row: works::WorkRow) -> Work {
+fn decorate(acting: &Acting, row: works::WorkRow, contact_unmasked: bool) -> Work {
     let authors: Vec<String> = serde_json::from_str(&row.authors).unwrap_or_default();
-    let contact = if row.owner_id == acting.user_id {
+    let contact = if contact_unmasked || row.owner_id == acting.user_id {
         row.contact_phone.clone()
     } else {
         crate::domain::mask::mask_phone(&row.contact_phone)
@@ -92,7 +93,28 @@ pub async fn get(db: &Db, acting: &Acting, id: WorkId) -> Result<Work, AppError>
     if !may_view(acting, &row, assigned) {
         return Err(AppError::NotFound);
     }
-    Ok(decorate(acting, row))
+    // A moderator (or the city) deciding on the work sees the author's whole number to call
+    // about fixes; that access to personal data is recorded.
+    let moderating = acting.role.may_moderate()
+        && (acting.role != Role::Moderator || assigned)
+        && row.owner_id != acting.user_id;
+    if moderating {
+        let mut tx = db.begin().await?;
+        crate::db::audit::append(
+            &mut tx,
+            &acting.actor,
+            crate::db::audit::Event {
+                action: "work.contact_view",
+                object_type: "work",
+                object_id: id.to_string(),
+                before: None,
+                after: None,
+            },
+        )
+        .await?;
+        tx.commit().await?;
+    }
+    Ok(decorate(acting, row, moderating))
 }
 
 /// The history of a work; taking the `Work` that [`get`] returned means access was checked.
@@ -119,7 +141,10 @@ pub async fn list(
         Filter::Owner(acting.user_id)
     };
     let rows = works::list(db, campaign.id, filter, sub_project, status).await?;
-    Ok(rows.into_iter().map(|row| decorate(acting, row)).collect())
+    Ok(rows
+        .into_iter()
+        .map(|row| decorate(acting, row, false))
+        .collect())
 }
 
 /// The stored file a viewer may fetch: the metadata-free copy, never the original.

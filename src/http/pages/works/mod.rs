@@ -31,7 +31,6 @@ use serde::Deserialize;
 use crate::app::AppState;
 use crate::db::orgs::{self, Scope};
 use crate::domain::campaign::{Participation, SubProject};
-use crate::domain::mask::mask_phone;
 use crate::error::AppResult;
 use crate::http::pages::Nav;
 // `templates/works.html` calls `super::format_time`, which from `list.rs` is this module.
@@ -46,11 +45,11 @@ pub struct ProjectView {
     pub hosted_here: bool,
     pub media: &'static str,
     pub entries: Vec<(String, String, Option<String>)>,
-    pub contacts: Vec<(String, String)>,
+    pub contacts: Vec<crate::service::overview::ContactView>,
     pub rules: Vec<(String, &'static str)>,
 }
 
-fn project_view(s: &SubProject) -> ProjectView {
+fn project_view(s: &SubProject, signed_in: bool) -> ProjectView {
     ProjectView {
         code: s.code.clone(),
         name: s.name.clone(),
@@ -63,14 +62,7 @@ fn project_view(s: &SubProject) -> ProjectView {
             .iter()
             .map(|e| (e.kind.label_zh().to_string(), e.name.clone(), e.url.clone()))
             .collect(),
-        contacts: s
-            .contacts
-            .iter()
-            .map(|c| {
-                let phones: Vec<String> = c.phones.iter().map(|p| mask_phone(p)).collect();
-                (c.name.clone(), phones.join("、"))
-            })
-            .collect(),
+        contacts: crate::service::overview::contacts(&s.contacts, signed_in),
         rules: s
             .rules
             .iter()

@@ -35,7 +35,7 @@ pub async fn projects(
             .campaign
             .sub_projects
             .iter()
-            .map(project_view)
+            .map(|s| project_view(s, session.is_some()))
             .collect(),
     })
 }
@@ -61,7 +61,7 @@ pub async fn project(
     let role = session.as_ref().map(|s| s.role);
     render(&ProjectPage {
         nav: nav_of(&session),
-        p: project_view(sub),
+        p: project_view(sub, session.is_some()),
         open: service::submissions_open(&campaign, &state.clock),
         signed_in: session.is_some(),
         may_submit: role.is_some_and(|r| r.may_submit_works()),

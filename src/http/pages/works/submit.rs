@@ -116,7 +116,7 @@ async fn work_form_page(
                 _ => None,
             })
             .unwrap_or(service::DEFAULT_MAX_BYTES),
-        p: project_view(sub),
+        p: project_view(sub, true),
         open: service::submissions_open(&campaign, &state.clock),
         work_id,
         form,
