@@ -152,7 +152,11 @@ pub struct ActivityInput {
     /// Local time, `YYYY-MM-DDTHH:MM` (what a datetime-local input sends).
     pub starts_at: String,
     pub place: String,
+    /// One of the campaign's formats, or [`OTHER_FORMAT`] with `format_other` saying which.
     pub format: String,
+    /// The format in the unit's own words when `format` is [`OTHER_FORMAT`].
+    #[serde(default)]
+    pub format_other: String,
     #[serde(default)]
     pub categories: Vec<String>,
     #[serde(default)]
@@ -179,6 +183,21 @@ pub struct ActivityInput {
 }
 
 pub const TIME_FORMAT: &str = "%Y-%m-%dT%H:%M";
+
+/// The notice lists formats and ends with 等: every campaign also offers this one, and the
+/// unit says which format it was.
+pub const OTHER_FORMAT: &str = "其他（请注明）";
+
+impl ActivityInput {
+    /// The format as papers and pages show it: 其他（读书分享会） for one in the unit's words.
+    pub fn format_label(&self) -> String {
+        if self.format == OTHER_FORMAT {
+            format!("其他（{}）", self.format_other.trim())
+        } else {
+            self.format.clone()
+        }
+    }
+}
 
 /// What a report is checked against: the campaign's formats, categories and dates.
 pub struct Rules<'a> {
@@ -238,10 +257,19 @@ pub fn validate(
     if let Err(m) = text::paragraphs(&input.news_links, limits::LONG_TEXT) {
         err("新闻报道", format!("新闻报道{m}"));
     }
-    if !formats.iter().any(|f| f == input.format.trim()) {
+    if input.format.trim() == OTHER_FORMAT {
+        match text::line(&input.format_other, limits::FORMAT_OTHER) {
+            Ok(other) if other.is_empty() => err(
+                "活动方式",
+                "选择“其他”时，请在“其他方式”里写明是什么活动方式（如：读书分享会）".into(),
+            ),
+            Ok(_) => {}
+            Err(m) => err("其他方式", format!("其他方式{m}")),
+        }
+    } else if !formats.iter().any(|f| f == input.format.trim()) {
         err(
             "活动方式",
-            format!("请从以下方式中选择：{}", formats.join("、")),
+            format!("请从以下方式中选择：{}、{OTHER_FORMAT}", formats.join("、")),
         );
     }
     if input.categories.is_empty() {
@@ -364,6 +392,48 @@ mod tests {
         let errors = validate(&bad, &rules, false).err().unwrap_or_default();
         assert!(errors.iter().any(|e| e.field == "活动方式"));
         assert!(errors.iter().any(|e| e.field == "活动时间"));
+    }
+
+    #[test]
+    fn other_formats_are_taken_when_the_unit_says_which() {
+        let formats = formats();
+        let cats = vec!["网络安全知识技能".to_string()];
+        let rules = Rules {
+            formats: &formats,
+            categories: &cats,
+            dates: None,
+        };
+        let plan = ActivityInput {
+            name: "职工读书会".into(),
+            starts_at: "2020-07-01T09:30".into(),
+            place: "区工人文化宫".into(),
+            format: OTHER_FORMAT.into(),
+            categories: cats.clone(),
+            ..Default::default()
+        };
+        let errors = validate(&plan, &rules, false).err().unwrap_or_default();
+        assert!(
+            errors
+                .iter()
+                .any(|e| e.field == "活动方式" && e.message.contains("写明")),
+            "{errors:?}"
+        );
+        let named = ActivityInput {
+            format_other: "读书分享会".into(),
+            ..plan.clone()
+        };
+        assert!(validate(&named, &rules, false).is_ok());
+        assert_eq!(named.format_label(), "其他（读书分享会）");
+        let long = ActivityInput {
+            format_other: "很".repeat(limits_other() + 1),
+            ..plan
+        };
+        let errors = validate(&long, &rules, false).err().unwrap_or_default();
+        assert!(errors.iter().any(|e| e.field == "其他方式"), "{errors:?}");
+    }
+
+    fn limits_other() -> usize {
+        crate::domain::text::limits::FORMAT_OTHER
     }
 
     #[test]

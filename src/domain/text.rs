@@ -20,6 +20,8 @@ pub mod limits {
     /// Login names.
     pub const LOGIN: usize = 64;
     /// A title: activity names, work titles.
+    /// What an activity's format says when it is 其他（请注明）.
+    pub const FORMAT_OTHER: usize = 20;
     pub const TITLE: usize = 100;
     /// A place, a unit typed by hand, a platform or account name.
     pub const SHORT_TEXT: usize = 200;

@@ -56,6 +56,11 @@ fn normalise(mut input: ActivityInput) -> ActivityInput {
     input.name = input.name.trim().to_string();
     input.place = input.place.trim().to_string();
     input.format = input.format.trim().to_string();
+    input.format_other = if input.format == activity::OTHER_FORMAT {
+        input.format_other.trim().to_string()
+    } else {
+        String::new()
+    };
     input.starts_at = input.starts_at.trim().to_string();
     input.categories.sort();
     input.categories.dedup();

@@ -206,7 +206,7 @@ impl Sheet {
         text(sheet, 3, district)?;
         text(sheet, 4, &row.starts_at.replace('T', " "))?;
         text(sheet, 5, &input.place)?;
-        text(sheet, 6, &input.format)?;
+        text(sheet, 6, &input.format_label())?;
         text(sheet, 7, &input.categories.join("、"))?;
         text(sheet, 8, &input.co_organisers)?;
         text(sheet, 9, status)?;

@@ -373,6 +373,29 @@ async fn forms_and_rules_refuse_bad_reports_clearly() {
             .await;
         assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
         assert!(body.to_string().contains("请从以下方式中选择"));
+        // A format the notice's list does not name: 其他（请注明）, said in the unit's words.
+        let mut other = plan("职工读书会", "2020-06-30T14:00");
+        other["format"] = json!("其他（请注明）");
+        let (s, body) = unit
+            .send_json(Method::POST, "/api/v1/activities", &other)
+            .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(body.to_string().contains("写明"), "{body}");
+        other["format_other"] = json!("读书分享会");
+        let (s, body) = unit
+            .send_json(Method::POST, "/api/v1/activities", &other)
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{body}");
+        let id = body["id"].as_i64().unwrap_or_default();
+        let (_, saved) = unit.json(&format!("/api/v1/activities/{id}")).await;
+        assert_eq!(saved["input"]["format_other"], "读书分享会", "{saved}");
+        let (_, page) = unit.text(&format!("/activities/{id}")).await;
+        assert!(
+            page.contains("value=\"读书分享会\""),
+            "the draft's form keeps it"
+        );
+        let (_, form) = unit.text("/activities/new").await;
+        assert!(form.contains("其他（请注明）") && form.contains("name=\"format_other\""));
         // Bureau/group-company unions hold at least the minimum.
         let port = create_org(&admin, "天津港（集团）有限公司工会", "bureau_group", 1).await;
         let (s, body) = admin

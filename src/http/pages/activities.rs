@@ -255,10 +255,12 @@ pub async fn list(
         .campaign
         .activity_formats
         .iter()
+        .map(String::as_str)
+        .chain([crate::domain::activity::OTHER_FORMAT])
         .map(|f| SelectOption {
-            value: f.clone(),
-            label: f.clone(),
-            selected: *f == filter.format,
+            value: f.to_string(),
+            label: f.to_string(),
+            selected: f == filter.format,
         })
         .collect();
     let lines = page
@@ -522,10 +524,12 @@ async fn form_page(
         .campaign
         .activity_formats
         .iter()
+        .map(String::as_str)
+        .chain([crate::domain::activity::OTHER_FORMAT])
         .map(|f| Choice {
-            value: f.clone(),
-            label: f.clone(),
-            checked: *f == input.format,
+            value: f.to_string(),
+            label: f.to_string(),
+            checked: f == input.format,
         })
         .collect();
     let categories = campaign
@@ -618,6 +622,7 @@ fn read_form(pairs: &[(String, String)]) -> (ActivityInput, Option<OrgId>, Vec<F
         starts_at: one("starts_at"),
         place: one("place"),
         format: one("format"),
+        format_other: one("format_other"),
         categories: pairs
             .iter()
             .filter(|(k, _)| k == "categories")
