@@ -72,3 +72,12 @@ pub fn china_date(unix: i64) -> NaiveDate {
 pub fn unix_now() -> i64 {
     Utc::now().timestamp()
 }
+
+/// Unix seconds as China time, e.g. 2020-07-01 09:30:00 (the raw number if out of range).
+pub fn china_time_text(unix: i64) -> String {
+    let offset = chrono::FixedOffset::east_opt(8 * 3600);
+    match (chrono::DateTime::from_timestamp(unix, 0), offset) {
+        (Some(t), Some(tz)) => t.with_timezone(&tz).format("%Y-%m-%d %H:%M:%S").to_string(),
+        _ => unix.to_string(),
+    }
+}

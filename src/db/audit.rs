@@ -6,7 +6,7 @@ use crate::domain::ids::UserId;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use super::sql::{query, query_as, statements};
+use super::sql::{query, query_as, query_scalar, statements};
 use super::{Db, Tx, on_pool, on_tx};
 use crate::clock::unix_now;
 
@@ -24,6 +24,13 @@ statements! {
            AND id < $4
            AND at >= $6 AND at < $7
          ORDER BY id DESC LIMIT $5";
+    /// What an entry's object is called, for people reading the log (one per object type).
+    NAME_OF_ORG = "SELECT name FROM orgs WHERE id = $1";
+    NAME_OF_USER = "SELECT display_name || '（' || login || '）' FROM users WHERE id = $1";
+    NAME_OF_ACTIVITY = "SELECT name FROM activities WHERE id = $1";
+    NAME_OF_WORK = "SELECT title FROM works WHERE id = $1";
+    NAME_OF_PROPAGANDIST = "SELECT name FROM propagandists WHERE id = $1";
+    NAME_OF_PUBLICITY = "SELECT title FROM publicities WHERE id = $1";
 }
 
 /// Who did it and from where.
@@ -53,76 +60,87 @@ impl Actor {
     }
 }
 
-/// The Chinese name of an action code, for people reading the log.
+/// Every action code with its Chinese name, for people reading the log (and the filter's
+/// choices). Codes are `object.verb`; a filter on `org.` takes all of an object's actions.
+pub const ACTIONS: &[(&str, &str)] = &[
+    ("login.success", "登录成功"),
+    ("login.failure", "登录失败"),
+    ("logout", "退出登录"),
+    ("account.lock", "账号被锁定"),
+    ("password.change", "修改密码"),
+    ("password.reset", "重置密码"),
+    ("user.create", "新建账号"),
+    ("user.disable", "停用账号"),
+    ("user.enable", "启用账号"),
+    ("org.create", "新建单位"),
+    ("org.update", "修改单位"),
+    ("org.export", "导出组织架构"),
+    ("org.invite_renew", "更换职工注册链接"),
+    ("campaign.create", "导入活动"),
+    ("campaign.update", "更新活动"),
+    ("campaign.activate", "设为当前活动"),
+    ("activity.create", "新建线下活动"),
+    ("activity.update", "修改活动报告"),
+    ("activity.submit", "报送活动"),
+    ("activity.approve", "审核通过活动"),
+    ("activity.return", "退回活动"),
+    ("activity.confirm", "确认活动"),
+    ("quota.set", "分配任务数"),
+    ("quota.import", "导入任务分配"),
+    ("circular.texts", "修改通报文号和首段"),
+    ("propagandist.create", "登记宣传员"),
+    ("reminder.auto", "自动催报"),
+    ("reminder.send", "手动催报"),
+    ("user.email", "修改电子邮箱"),
+    ("user.profile", "修改账号姓名、角色或单位"),
+    ("work.contact_view", "查看作者完整电话"),
+    ("user.register", "职工注册"),
+    ("work.submit", "提交作品"),
+    ("work.resubmit", "修改后重新提交作品"),
+    ("work.decide", "审核作品"),
+    ("moderator.assign", "分配审核子项目"),
+    ("participation.record", "登记子项目参与"),
+    ("photo.add", "添加活动照片"),
+    ("photo.remove", "删除活动照片"),
+    ("demo.seed", "生成演示数据"),
+    ("calendar.import", "导入节假日安排"),
+    ("publicity.create", "新建公示"),
+    ("publicity.publish", "发布公示"),
+    ("publicity.close", "结束公示并发布结果"),
+    ("objection.lodge", "提出异议"),
+    ("objection.rule", "处理异议"),
+];
+
+/// The Chinese name of an action code.
 pub fn action_label_zh(action: &str) -> &'static str {
-    match action {
-        "login.success" => "登录成功",
-        "login.failure" => "登录失败",
-        "logout" => "退出登录",
-        "account.lock" => "账号被锁定",
-        "password.change" => "修改密码",
-        "password.reset" => "重置密码",
-        "user.create" => "新建账号",
-        "user.disable" => "停用账号",
-        "user.enable" => "启用账号",
-        "org.create" => "新建单位",
-        "org.update" => "修改单位",
-        "org.export" => "导出组织架构",
-        "org.invite_renew" => "更换职工注册链接",
-        "campaign.create" => "导入活动",
-        "campaign.update" => "更新活动",
-        "campaign.activate" => "设为当前活动",
-        "activity.create" => "新建线下活动",
-        "activity.update" => "修改活动报告",
-        "activity.submit" => "报送活动",
-        "activity.approve" => "审核通过活动",
-        "activity.return" => "退回活动",
-        "activity.confirm" => "确认活动",
-        "quota.set" => "分配任务数",
-        "quota.import" => "导入任务分配",
-        "circular.texts" => "修改通报文号和首段",
-        "propagandist.create" => "登记宣传员",
-        "reminder.auto" => "自动催报",
-        "reminder.send" => "手动催报",
-        "user.email" => "修改电子邮箱",
-        "user.profile" => "修改账号姓名、角色或单位",
-        "work.contact_view" => "查看作者完整电话",
-        "user.register" => "职工注册",
-        "work.submit" => "提交作品",
-        "work.resubmit" => "修改后重新提交作品",
-        "work.decide" => "审核作品",
-        "moderator.assign" => "分配审核子项目",
-        "participation.record" => "登记子项目参与",
-        "photo.add" => "添加活动照片",
-        "photo.remove" => "删除活动照片",
-        "demo.seed" => "生成演示数据",
-        "calendar.import" => "导入节假日安排",
-        "publicity.create" => "新建公示",
-        "publicity.publish" => "发布公示",
-        "publicity.close" => "结束公示并发布结果",
-        "objection.lodge" => "提出异议",
-        "objection.rule" => "处理异议",
-        _ => "其他操作",
-    }
+    ACTIONS
+        .iter()
+        .find(|(code, _)| *code == action)
+        .map_or("其他操作", |(_, label)| label)
 }
+
+/// Every object type with its Chinese name.
+pub const OBJECT_TYPES: &[(&str, &str)] = &[
+    ("org", "单位"),
+    ("user", "账号"),
+    ("session", "会话"),
+    ("campaign", "主题活动"),
+    ("activity", "线下活动"),
+    ("propagandist", "宣传员"),
+    ("work", "作品"),
+    ("participation", "子项目参与记录"),
+    ("reminder", "催报提醒"),
+    ("calendar", "节假日安排"),
+    ("publicity", "公示"),
+    ("objection", "异议"),
+];
 
 /// The Chinese name of an object type.
 pub fn object_label_zh(object_type: &str) -> &'static str {
-    match object_type {
-        "org" => "单位",
-        "user" => "账号",
-        "session" => "会话",
-        "campaign" => "主题活动",
-        "activity" => "线下活动",
-        "propagandist" => "宣传员",
-        "work" => "作品",
-        "participation" => "子项目参与记录",
-        "reminder" => "催报提醒",
-        "calendar" => "节假日安排",
-        "publicity" => "公示",
-        "objection" => "异议",
-        _ => "对象",
-    }
+    OBJECT_TYPES
+        .iter()
+        .find(|(code, _)| *code == object_type)
+        .map_or("对象", |(_, label)| label)
 }
 
 /// What happened to what.
@@ -333,4 +351,29 @@ pub async fn list(
         .fetch_all(pool)
         .await)
     .map_err(Into::into)
+}
+
+/// What the object of an entry is called (a unit's name, an activity's or a work's title, an
+/// account's name and login), if it is of a type that has one and still exists.
+pub async fn object_name(
+    db: &Db,
+    object_type: &str,
+    object_id: &str,
+) -> Result<Option<String>, sqlx::Error> {
+    let statement: &'static super::sql::Sql = match object_type {
+        "org" => &NAME_OF_ORG,
+        "user" => &NAME_OF_USER,
+        "activity" => &NAME_OF_ACTIVITY,
+        "work" => &NAME_OF_WORK,
+        "propagandist" => &NAME_OF_PROPAGANDIST,
+        "publicity" => &NAME_OF_PUBLICITY,
+        _ => return Ok(None),
+    };
+    let Ok(id) = object_id.trim().parse::<i64>() else {
+        return Ok(None);
+    };
+    on_pool!(db, pool => query_scalar::<_, String>(statement)
+        .bind(id)
+        .fetch_optional(pool)
+        .await)
 }

@@ -502,6 +502,7 @@ pub fn route_table() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
         ),
         // Audit log.
         r(M::GET, "/audit", READ_AUDIT, get(audit::list)),
+        r(M::GET, "/audit/export", READ_AUDIT, get(audit::export)),
         // JSON API.
         r(
             M::GET,

@@ -163,6 +163,8 @@ struct Formats {
     subtitle_right: Format,
     header: Format,
     text: Format,
+    /// Text of several lines (a change list): wrapped, from the top.
+    lines: Format,
     count: Format,
     ratio: Format,
     date: Format,
@@ -198,6 +200,7 @@ impl Formats {
                 .set_align(FormatAlign::Center)
                 .set_background_color("D9E1F2"),
             text: cell.clone(),
+            lines: cell.clone().set_text_wrap().set_align(FormatAlign::Top),
             count: cell.clone().set_num_format("#,##0"),
             ratio: cell.clone().set_num_format("0.0%"),
             date: cell.clone().set_num_format("yyyy\"年\"m\"月\"d\"日\""),
@@ -267,14 +270,27 @@ fn write_sheet(
                 group_counted.clear();
             }
             RowKind::Data { counted } => {
+                let mut lines = 1;
                 for c in 0..sheet.columns.len() {
                     let cell = row.cells.get(c).unwrap_or(&Cell::Empty);
                     write_cell(ws, r, c as u16, cell, f, false)?;
                     if let Cell::Text(t) = cell
                         && let Some(w) = widths.get_mut(c)
                     {
-                        *w = (*w).max(display_width(t));
+                        // A cell of several lines is as wide as its longest line.
+                        let longest = t.lines().map(display_width).max().unwrap_or(0);
+                        *w = (*w).max(longest);
+                        // Rows tall enough for the wrapped lines of a fixed-width column.
+                        let room = sheet.columns[c].width.unwrap_or(48.0).max(12.0) - 2.0;
+                        let wrapped: usize = t
+                            .lines()
+                            .map(|l| (display_width(l) as f64 / room).ceil().max(1.0) as usize)
+                            .sum();
+                        lines = lines.max(wrapped.min(40));
                     }
+                }
+                if lines > 1 {
+                    ws.set_row_height(r, 15.0 * lines as f64)?;
                 }
                 if *counted {
                     group_counted.push(r);
@@ -379,6 +395,9 @@ fn write_cell(
     match cell {
         Cell::Empty => {
             ws.write_blank(r, c, text)?;
+        }
+        Cell::Text(t) if !bold && t.contains('\n') => {
+            ws.write_string_with_format(r, c, cut(t), &f.lines)?;
         }
         Cell::Text(t) => {
             ws.write_string_with_format(r, c, cut(t), text)?;

@@ -55,6 +55,43 @@ async fn logins_and_writes_are_recorded_with_before_and_after() {
         let (status, html) = admin.text("/audit?verify=1&action=org.").await;
         assert_eq!(status, StatusCode::OK);
         assert!(html.contains("哈希链完整") && html.contains("org.update"));
+        // A clerk reads it in words: the unit by name, each changed field with before and
+        // after, and the filter offered by Chinese names.
+        assert!(
+            html.contains("修改单位") && html.contains("单位 中共天津市委网信办"),
+            "{html}"
+        );
+        assert!(
+            html.contains("<dt>联系人</dt>") && html.contains("<ins>徐峰</ins>"),
+            "{html}"
+        );
+        assert!(html.contains("<option value=\"org.update\">修改单位</option>"));
+        assert!(html.contains("以“org.”开头的操作"));
+        // The same filtered log as an Excel sheet, read back with a spreadsheet reader.
+        let r = admin.get("/audit/export?action=org.update").await;
+        assert_eq!(r.status(), StatusCode::OK);
+        assert!(
+            r.headers()["content-disposition"]
+                .to_str()
+                .unwrap_or_default()
+                .contains("attachment")
+        );
+        let bytes = r.bytes().await.expect("body");
+        let table = wangju::office::tabular::read(&bytes).expect("a workbook");
+        let text: Vec<String> = table.lines().flat_map(|(_, c)| c.to_vec()).collect();
+        assert!(text.iter().any(|c| c == "修改单位"), "{text:?}");
+        assert!(
+            text.iter().any(|c| c.contains("联系人：（空） → 徐峰")),
+            "{text:?}"
+        );
+        assert!(
+            text.iter().any(|c| c.contains("筛选条件：修改单位")),
+            "{text:?}"
+        );
+        assert!(
+            !text.iter().any(|c| c == "登录成功"),
+            "only what the filter takes"
+        );
         // Filter by day (China time): today has entries, a day in 2019 has none.
         let today = chrono::Utc::now()
             .with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).expect("tz"))

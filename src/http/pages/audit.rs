@@ -10,6 +10,7 @@ use crate::app::AppState;
 use crate::db::audit::{self, Filter, Verdict};
 use crate::error::AppResult;
 use crate::http::session::CurrentUser;
+use crate::service::audit_view;
 
 pub const PAGE_SIZE: i64 = 100;
 
@@ -26,8 +27,7 @@ pub struct EntryLine {
     pub action: String,
     pub action_label: &'static str,
     pub object: String,
-    pub before: String,
-    pub after: String,
+    pub changes: Vec<audit_view::Change>,
 }
 
 #[derive(Template)]
@@ -40,6 +40,13 @@ struct AuditPage {
     object_type: String,
     from: String,
     to: String,
+    /// The filter's choices: (code, Chinese name).
+    actions: &'static [(&'static str, &'static str)],
+    object_types: &'static [(&'static str, &'static str)],
+    /// An action filter that is a prefix (`org.`) rather than one of the listed actions.
+    action_prefix: Option<String>,
+    /// The same filter as a query string, for the next page and the export.
+    query: String,
     next_before: Option<i64>,
     /// The verdict of a chain check, when one was asked for.
     chain: Option<(String, bool)>,
@@ -66,45 +73,73 @@ pub async fn list(
     } else {
         None
     };
-    // Units by name, not by number ("单位 和平区总工会", not "单位 25").
-    let org_names: std::collections::HashMap<String, String> =
-        if entries.iter().any(|e| e.object_type == "org") {
-            crate::db::orgs::list(&state.db, &crate::db::orgs::Scope::everything(), None)
-                .await?
-                .into_iter()
-                .map(|o| (o.id.to_string(), o.name))
-                .collect()
-        } else {
-            Default::default()
-        };
+    let lines = audit_view::lines(&state.db, entries).await?;
+    let action_prefix = filter
+        .action
+        .as_deref()
+        .map(str::trim)
+        .filter(|a| !a.is_empty() && !audit::ACTIONS.iter().any(|(c, _)| c == a))
+        .map(String::from);
     render(&AuditPage {
         nav: Nav::for_session(&session),
-        entries: entries
+        entries: lines
             .into_iter()
-            .map(|e| EntryLine {
-                id: e.id,
-                at: format_time(e.at),
-                actor: e.actor_login,
-                ip: e.ip,
-                action_label: audit::action_label_zh(&e.action),
-                object: match org_names
-                    .get(&e.object_id)
-                    .filter(|_| e.object_type == "org")
-                {
-                    Some(name) => format!("单位 {name}"),
-                    None => format!("{} {}", audit::object_label_zh(&e.object_type), e.object_id),
-                },
-                action: e.action,
-                before: e.before_json.unwrap_or_default(),
-                after: e.after_json.unwrap_or_default(),
+            .map(|l| EntryLine {
+                id: l.id,
+                at: format_time(l.at),
+                actor: l.actor,
+                ip: l.ip,
+                action: l.action,
+                action_label: l.action_label,
+                object: l.object,
+                changes: l.changes,
             })
             .collect(),
+        query: query_of(&filter),
         actor: filter.actor.unwrap_or_default(),
         action: filter.action.unwrap_or_default(),
         object_type: filter.object_type.unwrap_or_default(),
         from: filter.from.unwrap_or_default(),
         to: filter.to.unwrap_or_default(),
+        action_prefix,
+        actions: audit::ACTIONS,
+        object_types: audit::OBJECT_TYPES,
         next_before,
         chain,
     })
+}
+
+/// The filter (without the page position) as a URL query.
+fn query_of(filter: &Filter) -> String {
+    let pairs = [
+        ("actor", &filter.actor),
+        ("action", &filter.action),
+        ("object_type", &filter.object_type),
+        ("from", &filter.from),
+        ("to", &filter.to),
+    ];
+    serde_urlencoded::to_string(
+        pairs
+            .iter()
+            .filter_map(|(k, v)| v.as_deref().filter(|v| !v.is_empty()).map(|v| (*k, v)))
+            .collect::<Vec<_>>(),
+    )
+    .unwrap_or_default()
+}
+
+/// The filtered log as an Excel sheet (newest first, up to `MAX_EXPORT_ENTRIES`).
+pub async fn export(
+    State(state): State<AppState>,
+    CurrentUser(session): CurrentUser,
+    Query(filter): Query<Filter>,
+) -> AppResult<axum::response::Response> {
+    let today = state.clock.today();
+    let bytes = audit_view::workbook(&state.db, &filter, &session.org.name, today).await?;
+    let day = today.format("%Y%m%d");
+    Ok(super::download(
+        bytes,
+        super::XLSX,
+        &format!("wangju-audit-{day}.xlsx"),
+        &format!("审计日志-{day}.xlsx"),
+    ))
 }

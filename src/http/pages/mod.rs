@@ -129,11 +129,7 @@ pub fn form_status(errors: &[FieldError]) -> StatusCode {
 
 /// Formats Unix seconds as China time, e.g. 2020-07-01 09:30:00.
 pub fn format_time(unix: i64) -> String {
-    let offset = chrono::FixedOffset::east_opt(8 * 3600);
-    match (chrono::DateTime::from_timestamp(unix, 0), offset) {
-        (Some(t), Some(tz)) => t.with_timezone(&tz).format("%Y-%m-%d %H:%M:%S").to_string(),
-        _ => unix.to_string(),
-    }
+    crate::clock::china_time_text(unix)
 }
 
 /// A file download: `Content-Disposition: attachment` with an ASCII name and the Chinese name
