@@ -119,8 +119,8 @@ fn value_text(key: &str, value: &serde_json::Value, orgs: &HashMap<i64, String>)
     }
 }
 
-/// The fields `before` and `after` hold, field by field, in the order they were written; an
-/// unchanged field is left out when both sides have it.
+/// The fields `before` and `after` hold, field by field (in key order); an unchanged field is
+/// left out when both sides have it.
 pub fn changes(
     before: Option<&str>,
     after: Option<&str>,
@@ -342,14 +342,18 @@ mod tests {
             ]
         );
         let c = changes(None, Some(r#"{"org_id":8,"disabled":true}"#), &orgs);
-        assert_eq!(c[0].after, "河西区总工会");
+        let field = |name: &str| c.iter().find(|x| x.field == name).cloned();
         assert_eq!(
-            c[1],
-            Change {
+            field("所属单位").map(|x| x.after),
+            Some("河西区总工会".into())
+        );
+        assert_eq!(
+            field("已停用"),
+            Some(Change {
                 field: "已停用".into(),
                 before: "—".into(),
                 after: "是".into()
-            }
+            })
         );
         assert!(changes(None, None, &orgs).is_empty());
     }
