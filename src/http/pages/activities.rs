@@ -311,7 +311,7 @@ async fn unit_choices(
     session: &Session,
     chosen: Option<OrgId>,
 ) -> AppResult<Vec<SelectOption>> {
-    let own_depth = if session.role.sees_everything() {
+    let own_depth = if session.sees_everything() {
         0
     } else {
         session.org.depth
