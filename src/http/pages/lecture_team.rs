@@ -107,7 +107,8 @@ fn decision_label(d: &Option<String>) -> &'static str {
 fn line(session: &Session, n: Nomination) -> Line {
     let status = NominationStatus::from_code(&n.status).map_or("未知", |s| s.label());
     // The nominee's number: whole for the city and the nominating unit, masked for others.
-    let unmasked = session.role == Role::CityAdmin || session.org.id == n.org_id;
+    let unmasked = session.role == Role::CityAdmin
+        || (session.role == Role::UnitAdmin && session.org.id == n.org_id);
     Line {
         status,
         phone: personal_phone(&n.phone, unmasked),
