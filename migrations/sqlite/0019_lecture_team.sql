@@ -57,3 +57,32 @@ CREATE TABLE lecture_members (
     added_at INTEGER NOT NULL
 );
 CREATE INDEX lecture_members_campaign ON lecture_members(campaign_id, retired_at);
+
+-- 五进 lectures: a unit requests one (topic, form, venue type, place, time), the city or the
+-- 网信办 assigns a lecturer from the roster, the lecturer confirms through a link given to them;
+-- the confirmed lecture becomes the requesting unit's offline activity (report, photos, QR
+-- check-in, approval chain), which `activity_id` names. Times are local `YYYY-MM-DDTHH:MM`, as
+-- activities store them, so comparing the text compares the times.
+CREATE TABLE lectures (
+    id INTEGER PRIMARY KEY,
+    campaign_id INTEGER NOT NULL REFERENCES campaigns(id),
+    org_id INTEGER NOT NULL REFERENCES orgs(id),
+    topic TEXT NOT NULL,
+    form TEXT NOT NULL,
+    venue_type TEXT NOT NULL,
+    place TEXT NOT NULL,
+    starts_at TEXT NOT NULL,
+    ends_at TEXT NOT NULL,
+    -- requested, assigned, confirmed
+    status TEXT NOT NULL DEFAULT 'requested',
+    member_id INTEGER REFERENCES lecture_members(id),
+    -- 128 random bits, hex: the lecturer's confirmation link; unguessable.
+    confirm_token TEXT UNIQUE,
+    activity_id INTEGER UNIQUE REFERENCES activities(id),
+    requested_by INTEGER REFERENCES users(id),
+    assigned_by INTEGER REFERENCES users(id),
+    created_at INTEGER NOT NULL,
+    confirmed_at INTEGER
+);
+CREATE INDEX lectures_member ON lectures(member_id, starts_at);
+CREATE INDEX lectures_campaign ON lectures(campaign_id, starts_at);

@@ -12,6 +12,7 @@ pub mod checkins;
 pub mod demo;
 pub mod group_commit;
 pub mod lecture_team;
+pub mod lectures;
 pub mod orgs;
 pub mod papers;
 pub mod photos;
@@ -329,6 +330,7 @@ pub fn statements() -> Vec<&'static sql::Sql> {
         users::STATEMENTS,
         works::STATEMENTS,
         lecture_team::STATEMENTS,
+        lectures::STATEMENTS,
     ]
     .concat()
 }

@@ -183,6 +183,8 @@ pub const TIME_FORMAT: &str = "%Y-%m-%dT%H:%M";
 /// What a report is checked against: the campaign's formats, categories and dates.
 pub struct Rules<'a> {
     pub formats: &'a [String],
+    /// The lecture team's forms (专题培训…): a confirmed lecture is an activity of its form.
+    pub lecture_forms: &'a [String],
     pub categories: &'a [String],
     /// First and last day an activity may be dated on (`Campaign::activity_dates`).
     pub dates: Option<(NaiveDate, NaiveDate)>,
@@ -238,7 +240,11 @@ pub fn validate(
     if let Err(m) = text::paragraphs(&input.news_links, limits::LONG_TEXT) {
         err("新闻报道", format!("新闻报道{m}"));
     }
-    if !formats.iter().any(|f| f == input.format.trim()) {
+    if !formats
+        .iter()
+        .chain(rules.lecture_forms)
+        .any(|f| f == input.format.trim())
+    {
         err(
             "活动方式",
             format!("请从以下方式中选择：{}", formats.join("、")),
@@ -348,6 +354,7 @@ mod tests {
         let cats = vec!["网络安全知识技能".to_string()];
         let formats = formats();
         let rules = Rules {
+            lecture_forms: &[],
             formats: &formats,
             categories: &cats,
             dates: NaiveDate::from_ymd_opt(2020, 5, 25).zip(NaiveDate::from_ymd_opt(2020, 9, 22)),
@@ -371,6 +378,7 @@ mod tests {
         let formats = formats();
         let cats = vec!["网络安全知识技能".to_string()];
         let rules = Rules {
+            lecture_forms: &[],
             formats: &formats,
             categories: &cats,
             dates: NaiveDate::from_ymd_opt(2020, 5, 25).zip(NaiveDate::from_ymd_opt(2020, 9, 22)),

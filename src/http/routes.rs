@@ -35,11 +35,11 @@ const CO_SELECT: Access = Access::Role("co_select_models", |r| {
 /// Every route of Wangju.
 pub fn route_table() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
     use Method as M;
-    use pages::lecture_team;
     use pages::{
         activities, audit, auth, checkin, exports, home, orgs, photos, progress, propagandists,
         publicity, quotas, reminders, review, selection, users, works,
     };
+    use pages::{lecture_team, lectures};
     vec![
         // Public pages and plumbing.
         r(M::GET, "/", Access::Public, get(home::overview)),
@@ -845,6 +845,37 @@ pub fn route_table() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
             "/lecture-team/members/{member_id}/retire",
             CO_SELECT,
             post(lecture_team::retire),
+        ),
+        // 五进 lectures: requests, assignment, the lecturer's confirmation, the team's record.
+        r(
+            M::GET,
+            "/lecture-team/lectures",
+            READ_ACTIVITIES,
+            get(lectures::list),
+        ),
+        r(
+            M::POST,
+            "/lecture-team/lectures",
+            REPORT_ACTIVITIES,
+            post(lectures::request),
+        ),
+        r(
+            M::POST,
+            "/lecture-team/lectures/{lecture_id}/assign",
+            CO_SELECT,
+            post(lectures::assign),
+        ),
+        r(
+            M::GET,
+            "/lecture-team/confirm/{token}",
+            Access::Public,
+            get(lectures::confirm_form),
+        ),
+        r(
+            M::POST,
+            "/lecture-team/confirm/{token}",
+            Access::Public,
+            post(lectures::confirm),
         ),
     ]
 }

@@ -522,6 +522,15 @@ async fn form_page(
         .campaign
         .activity_formats
         .iter()
+        // A lecture's activity keeps its lecture form (专题培训…) as its format.
+        .chain(
+            campaign
+                .campaign
+                .lecture_team
+                .forms
+                .iter()
+                .filter(|f| **f == input.format),
+        )
         .map(|f| Choice {
             value: f.clone(),
             label: f.clone(),

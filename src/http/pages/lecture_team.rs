@@ -46,6 +46,13 @@ struct TeamPage {
     models: usize,
     venues: Vec<String>,
     forms: Vec<String>,
+    calendar: Vec<CalendarLine>,
+}
+
+/// A confirmed upcoming lecture as the public calendar shows it (no contacts, no private data).
+pub struct CalendarLine {
+    pub u: crate::db::lectures::Upcoming,
+    pub venue: String,
 }
 
 pub async fn team(
@@ -73,6 +80,14 @@ pub async fn team(
         members,
         venues: t.venues.clone(),
         forms: t.forms.clone(),
+        calendar: service::lectures::calendar(&state.db, &campaign, state.clock.today())
+            .await?
+            .into_iter()
+            .map(|u| CalendarLine {
+                venue: service::lectures::venue_label(&u.venue_type),
+                u,
+            })
+            .collect(),
     })
 }
 

@@ -7,6 +7,7 @@ pub mod checkin;
 pub mod exports;
 pub mod home;
 pub mod lecture_team;
+pub mod lectures;
 pub mod orgs;
 pub mod photos;
 pub mod progress;

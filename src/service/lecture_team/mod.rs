@@ -2,6 +2,7 @@
 //! selection; this module is the step from the selection to the 公示 (the one 公示 mechanism,
 //! `service::publicity`, kind `models`) and back, and the team's roster.
 
+pub mod lectures;
 pub mod nominations;
 
 use serde_json::json;
