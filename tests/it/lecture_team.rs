@@ -230,3 +230,132 @@ async fn models_are_nominated_jointly_selected_publicised_and_join_the_team() {
     })
     .await;
 }
+
+async fn member(app: &TestApp, city: &Agent, category: &str, name: &str) -> i64 {
+    let r = city
+        .post_form(
+            "/lecture-team/members",
+            &[("category", category), ("name", name), ("workplace", "天津某单位"), ("summary", "简介。"), ("consent", "1")],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    scalar(app, &format!("SELECT id FROM lecture_members WHERE name = '{name}'")).await
+}
+
+async fn request(agent: &Agent, topic: &str, form: &str, venue: &str, from: &str, to: &str) -> reqwest::Response {
+    agent
+        .post_form(
+            "/lecture-team/lectures",
+            &[("topic", topic), ("form", form), ("venue_type", venue), ("place", "天津某中学报告厅"), ("starts_at", from), ("ends_at", to)],
+        )
+        .await
+}
+
+async fn transition(agent: &Agent, id: i64, step: &str) {
+    let (s, body) = agent
+        .send_json(reqwest::Method::POST, &format!("/api/v1/activities/{id}/transitions"), &serde_json::json!({"step": step}))
+        .await;
+    assert!(s.is_success(), "{step}: {s} {body}");
+}
+
+#[tokio::test]
+async fn a_requested_lecture_is_assigned_confirmed_reported_and_counted() {
+    each_backend(|app| async move {
+        let city = app.admin().await;
+        let teacher = member(&app, &city, "讲师", "张讲").await;
+        let retired = member(&app, &city, "专家", "李退").await;
+        let r = city.post_form(&format!("/lecture-team/members/{retired}/retire"), &[("reason", "身体原因")]).await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        let hexi = scalar(&app, "SELECT id FROM orgs WHERE name = '河西区总工会'").await;
+        let (s, body) = city
+            .send_json(reqwest::Method::POST, "/api/v1/orgs", &serde_json::json!({"name": "河西某中学工会", "kind": "grassroots", "parent_id": hexi}))
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{body}");
+        let school = body["id"].as_i64().expect("org id");
+        let grassroots = app.signed_in(&app.user(Role::GrassrootsAdmin, "河西某中学工会").await).await;
+        let unit = app.signed_in(&app.user(Role::UnitAdmin, "河西区总工会").await).await;
+
+        // A request ending before it starts, or of a form the campaign does not have: refused.
+        let r = request(&grassroots, "网络安全进校园", "讲座", "进校园", "2020-07-01T02:00", "2020-07-01T01:00").await;
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let page = text(r).await;
+        assert!(page.contains("请选择宣讲方式") && page.contains("结束时间须晚于开始时间"), "{page}");
+        let r = request(&grassroots, "网络安全进校园", "专题培训", "进校园", "2020-07-01T00:00", "2020-07-01T02:00").await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        let r = request(&unit, "网络素养公开课", "网络公开课", "进网络", "2020-07-01T01:00", "2020-07-01T03:00").await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        let a = scalar(&app, "SELECT id FROM lectures WHERE topic = '网络安全进校园'").await;
+        let b = scalar(&app, "SELECT id FROM lectures WHERE topic = '网络素养公开课'").await;
+        // The school sees its own request, not the district's.
+        let page = text(grassroots.get("/lecture-team/lectures").await).await;
+        assert!(page.contains("网络安全进校园") && !page.contains("网络素养公开课"));
+
+        // A retired lecturer, then a double booking: refused; nothing assigned.
+        let assign = |id: i64, m: i64| {
+            let city = &city;
+            async move { city.post_form(&format!("/lecture-team/lectures/{id}/assign"), &[("member_id", &m.to_string())]).await }
+        };
+        let r = assign(a, retired).await;
+        assert_eq!(r.status(), StatusCode::CONFLICT);
+        assert!(text(r).await.contains("已退出宣讲团"));
+        assert_eq!(assign(a, teacher).await.status(), StatusCode::SEE_OTHER);
+        let r = assign(b, teacher).await;
+        assert_eq!(r.status(), StatusCode::CONFLICT);
+        assert!(text(r).await.contains("时间不能重叠"));
+        assert_eq!(scalar(&app, &format!("SELECT COUNT(*) FROM lectures WHERE id = {b} AND member_id IS NULL")).await, 1);
+        // A unit cannot assign.
+        assert_eq!(unit.post_form(&format!("/lecture-team/lectures/{b}/assign"), &[("member_id", "1")]).await.status(), StatusCode::FORBIDDEN);
+
+        // The lecturer confirms through the link the city passes on.
+        let page = text(city.get("/lecture-team/lectures").await).await;
+        let at = page.find("/lecture-team/confirm/").expect("the confirmation link");
+        let link = page[at..at + 22 + 32].to_string();
+        let mut lecturer = app.agent();
+        let page = text(lecturer.get(&link).await).await;
+        assert!(page.contains("网络安全进校园") && page.contains("河西某中学工会"));
+        lecturer.refresh_csrf().await;
+        assert_eq!(lecturer.post_form(&link, &[]).await.status(), StatusCode::SEE_OTHER);
+        assert_eq!(lecturer.post_form(&link, &[]).await.status(), StatusCode::CONFLICT, "confirmed once");
+        assert_eq!(app.agent().get("/lecture-team/confirm/0123456789abcdef0123456789abcdef").await.status(), StatusCode::NOT_FOUND);
+        let activity = scalar(&app, &format!("SELECT activity_id FROM lectures WHERE id = {a} AND status = 'confirmed'")).await;
+        assert_eq!(scalar(&app, &format!("SELECT org_id FROM activities WHERE id = {activity}")).await, school);
+        // On the public calendar, without the place's contacts or anyone's phone.
+        assert!(text(app.agent().get("/lecture-team").await).await.contains("网络安全进校园"));
+
+        // The school runs it as an activity: QR check-in, report, approval up the tree.
+        let r = grassroots.post_form(&format!("/activities/{activity}/checkin"), &[]).await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        let poster = text(grassroots.get(&format!("/activities/{activity}/checkin")).await).await;
+        let at = poster.find("/c/").expect("check-in address");
+        let code = poster[at..at + 35].to_string();
+        let mut phone = app.agent();
+        phone.get(&code).await;
+        phone.refresh_csrf().await;
+        for (name, number) in [("学生甲", "13700000001"), ("学生乙", "13700000002")] {
+            let r = phone.post_form(&code, &[("name", name), ("unit", "河西某中学"), ("phone", number), ("consent", "yes")]).await;
+            assert!(text(r).await.contains("签到成功"), "{name}");
+        }
+        let report = serde_json::json!({"name": "专题培训：网络安全进校园", "starts_at": "2020-07-01T00:00", "place": "天津某中学报告厅",
+            "format": "专题培训", "categories": ["网民素养教育"], "participants": 80, "grassroots_unions": 1, "enterprises": 0,
+            "new_propagandists": 0, "online_platform": "", "online_link": "", "online_views": 0, "news_links": "",
+            "summary": "宣讲团讲师走进校园，讲解网络安全和个人信息保护知识。"});
+        let (s, body) = grassroots.send_json(reqwest::Method::PUT, &format!("/api/v1/activities/{activity}"), &report).await;
+        assert_eq!(s, StatusCode::OK, "{body}");
+        transition(&grassroots, activity, "submit").await;
+        transition(&unit, activity, "approve").await;
+        transition(&city, activity, "confirm").await;
+
+        // The team's record counts it under 进校园 (2 checked in of 80 claimed); 进机关 is a gap.
+        let page = text(city.get("/lecture-team/lectures").await).await;
+        let row = page.split("<tr><td>张讲").nth(1).expect("张讲's row");
+        let row = row.split("</tr>").next().unwrap_or_default();
+        assert_eq!(row.matches("<td>").count(), 5, "{row}");
+        assert!(row.contains("1 · 2/80"), "{row}");
+        assert!(page.contains("进机关: 0") && !page.contains("进校园: 0"), "gaps");
+        // And the school's quota counts it as a confirmed activity.
+        let (_, p) = city.json("/api/v1/progress").await;
+        let school_row = p["rows"].as_array().and_then(|rows| rows.iter().find(|r| r["name"] == "河西区总工会")).cloned().unwrap_or_default();
+        assert_eq!(school_row["counts"]["confirmed"], 1, "{school_row}");
+    })
+    .await;
+}
