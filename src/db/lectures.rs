@@ -19,6 +19,7 @@ statements! {
             l.member_id, m.name AS member_name, l.confirm_token, l.activity_id
      FROM lectures l JOIN orgs o ON o.id = l.org_id LEFT JOIN lecture_members m ON m.id = l.member_id
      WHERE l.campaign_id = $1 AND l.id = $2";
+    IN_SCOPE = "SELECT COUNT(*) FROM lectures l JOIN orgs o ON o.id = l.org_id WHERE l.campaign_id = $1 AND l.id = $2 AND o.path LIKE $3";
     BY_TOKEN = "SELECT l.id, l.org_id, o.name AS org_name, l.topic, l.form, l.venue_type, l.place, l.starts_at, l.ends_at, l.status,
             l.member_id, m.name AS member_name, l.confirm_token, l.activity_id
      FROM lectures l JOIN orgs o ON o.id = l.org_id LEFT JOIN lecture_members m ON m.id = l.member_id
@@ -228,4 +229,16 @@ pub async fn requested_by(tx: &mut Tx, id: i64) -> Result<Option<UserId>, sqlx::
     let by: Option<Option<UserId>> =
         on_tx!(tx, c => query_scalar(&REQUESTED_BY).bind(id).fetch_optional(c).await)?;
     Ok(by.flatten())
+}
+
+/// Whether a lecture's unit is within a scope.
+pub async fn in_scope(
+    db: &Db,
+    campaign_id: CampaignId,
+    scope: &Scope,
+    id: i64,
+) -> Result<bool, sqlx::Error> {
+    let like = format!("{}%", scope.prefix);
+    let n: i64 = on_pool!(db, pool => query_scalar(&IN_SCOPE).bind(campaign_id).bind(id).bind(like).fetch_one(pool).await)?;
+    Ok(n == 1)
 }

@@ -20,6 +20,7 @@ const SECRET_PROPAGANDIST: &str = "南开秘密宣传员";
 const SECRET_WORK: &str = "南开秘密微视频";
 const SECRET_NOTE: &str = "南开秘密催报附言";
 const SECRET_NOMINEE: &str = "南开秘密榜样";
+const SECRET_LECTURE: &str = "南开秘密宣讲";
 
 struct Actor {
     role: Option<Role>,
@@ -74,9 +75,14 @@ async fn snapshot(app: &TestApp, secret_path: &str) -> Vec<String> {
         "SELECT CAST(n.id AS TEXT) || '|' || n.status || '|' || n.name || '|' || CAST(n.version AS TEXT) || '|' || COALESCE(n.union_decision, '') || '|' || COALESCE(n.liaison_decision, '') \
          FROM model_nominations n JOIN orgs o ON o.id = n.org_id WHERE o.path LIKE '{secret_path}%' ORDER BY n.id"
     );
+    let lectures = format!(
+        "SELECT CAST(l.id AS TEXT) || '|' || l.status || '|' || l.topic || '|' || COALESCE(CAST(l.member_id AS TEXT), '') || '|' || COALESCE(CAST(l.activity_id AS TEXT), '') \
+         FROM lectures l JOIN orgs o ON o.id = l.org_id WHERE o.path LIKE '{secret_path}%' ORDER BY l.id"
+    );
     let mut rows = Vec::new();
     for q in [
         nominations,
+        lectures,
         orgs,
         users,
         activities,
@@ -107,6 +113,7 @@ struct Targets {
     upload: String,
     propagandist: i64,
     nomination: i64,
+    lecture: i64,
 }
 
 async fn sqlx_scalar(app: &TestApp, sql: &str) -> i64 {
@@ -131,6 +138,7 @@ fn fill(path: &str, t: &Targets) -> String {
             "photo_id" => t.photo.to_string(),
             "propagandist_id" => t.propagandist.to_string(),
             "nomination_id" => t.nomination.to_string(),
+            "lecture_id" => t.lecture.to_string(),
             // Team members are the city's, public by design: any id; the gate and "not found" apply.
             "member_id" => "1".to_string(),
             // Selection objects that do not exist: refused by the gate or answered 404.
@@ -284,7 +292,16 @@ async fn no_route_leaks_across_scope() {
             .await;
         assert_eq!(r.status(), StatusCode::SEE_OTHER);
         let secret_nomination = sqlx_scalar(&app, "SELECT MAX(id) FROM model_nominations").await;
-        let targets = Targets { org: secret_org, user: secret_user, activity: secret_activity, reminder: secret_reminder, photo: secret_photo, work: secret_work, upload: secret_upload, propagandist: secret_propagandist, nomination: secret_nomination };
+        let r = nankai_admin
+            .post_form(
+                "/lecture-team/lectures",
+                &[("topic", SECRET_LECTURE), ("form", "专题培训"), ("venue_type", "进社区"), ("place", "南开某社区"),
+                  ("starts_at", "2020-07-10T09:00"), ("ends_at", "2020-07-10T11:00")],
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        let secret_lecture = sqlx_scalar(&app, "SELECT MAX(id) FROM lectures").await;
+        let targets = Targets { org: secret_org, user: secret_user, activity: secret_activity, reminder: secret_reminder, photo: secret_photo, work: secret_work, upload: secret_upload, propagandist: secret_propagandist, nomination: secret_nomination, lecture: secret_lecture };
 
         let mut actors = vec![Actor { role: None, login: None, agent: app.agent(), sees_secret: false }];
         for (role, org) in [
@@ -313,7 +330,7 @@ async fn no_route_leaks_across_scope() {
             let who = actor.role.map_or("anonymous", |r| r.code());
             for spec in &table {
                 let path = fill(spec.path, &targets);
-                let has_object = ["{org_id}", "{user_id}", "{activity_id}", "{work_id}", "{upload_id}", "{reminder_id}", "{photo_id}", "{nomination_id}"].iter().any(|p| spec.path.contains(p));
+                let has_object = ["{org_id}", "{user_id}", "{activity_id}", "{work_id}", "{upload_id}", "{reminder_id}", "{photo_id}", "{nomination_id}", "{lecture_id}"].iter().any(|p| spec.path.contains(p));
                 // Moderation is campaign-wide: moderators see every work (not uploads).
                 let sees = actor.sees_secret
                     || (actor.role == Some(Role::Moderator) && spec.path.contains("{work_id}"));
@@ -340,7 +357,7 @@ async fn no_route_leaks_across_scope() {
                 // 3. Nothing of the secret subtree in any answer.
                 let moderating = actor.role == Some(Role::Moderator) && (path.starts_with("/works") || path.starts_with("/api/v1/works"));
                 if !actor.sees_secret && !moderating {
-                    for marker in [SECRET_ORG, SECRET_USER_NAME, "nankai-secret", SECRET_ACTIVITY, SECRET_PROPAGANDIST, SECRET_WORK, SECRET_NOTE, SECRET_NOMINEE] {
+                    for marker in [SECRET_ORG, SECRET_USER_NAME, "nankai-secret", SECRET_ACTIVITY, SECRET_PROPAGANDIST, SECRET_WORK, SECRET_NOTE, SECRET_NOMINEE, SECRET_LECTURE] {
                         assert!(!body.contains(marker), "{what} leaked {marker}");
                     }
                 }

@@ -235,25 +235,53 @@ async fn member(app: &TestApp, city: &Agent, category: &str, name: &str) -> i64 
     let r = city
         .post_form(
             "/lecture-team/members",
-            &[("category", category), ("name", name), ("workplace", "天津某单位"), ("summary", "简介。"), ("consent", "1")],
+            &[
+                ("category", category),
+                ("name", name),
+                ("workplace", "天津某单位"),
+                ("summary", "简介。"),
+                ("consent", "1"),
+            ],
         )
         .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    scalar(app, &format!("SELECT id FROM lecture_members WHERE name = '{name}'")).await
+    scalar(
+        app,
+        &format!("SELECT id FROM lecture_members WHERE name = '{name}'"),
+    )
+    .await
 }
 
-async fn request(agent: &Agent, topic: &str, form: &str, venue: &str, from: &str, to: &str) -> reqwest::Response {
+async fn request(
+    agent: &Agent,
+    topic: &str,
+    form: &str,
+    venue: &str,
+    from: &str,
+    to: &str,
+) -> reqwest::Response {
     agent
         .post_form(
             "/lecture-team/lectures",
-            &[("topic", topic), ("form", form), ("venue_type", venue), ("place", "天津某中学报告厅"), ("starts_at", from), ("ends_at", to)],
+            &[
+                ("topic", topic),
+                ("form", form),
+                ("venue_type", venue),
+                ("place", "天津某中学报告厅"),
+                ("starts_at", from),
+                ("ends_at", to),
+            ],
         )
         .await
 }
 
 async fn transition(agent: &Agent, id: i64, step: &str) {
     let (s, body) = agent
-        .send_json(reqwest::Method::POST, &format!("/api/v1/activities/{id}/transitions"), &serde_json::json!({"step": step}))
+        .send_json(
+            reqwest::Method::POST,
+            &format!("/api/v1/activities/{id}/transitions"),
+            &serde_json::json!({"step": step}),
+        )
         .await;
     assert!(s.is_success(), "{step}: {s} {body}");
 }

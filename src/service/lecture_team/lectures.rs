@@ -205,10 +205,14 @@ pub async fn assign(
     id: i64,
     member_id: i64,
 ) -> Result<String, AppError> {
+    let campaign_id = CampaignId(campaign.id);
+    // Out of the account's scope (a district liaison's): not found, before "not allowed".
+    if !db::in_scope(db_, campaign_id, &acting.scope, id).await? {
+        return Err(AppError::NotFound);
+    }
     if !may_keep_roster(acting) {
         return Err(AppError::Forbidden);
     }
-    let campaign_id = CampaignId(campaign.id);
     let mut tx = db_.begin().await?;
     db::lock_and_count(&mut tx, campaign_id).await?;
     let l = db::one_tx(&mut tx, campaign_id, id)
