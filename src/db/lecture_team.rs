@@ -171,7 +171,7 @@ pub async fn insert_nomination(
     campaign_id: CampaignId,
     org_id: OrgId,
     f: &NominationFields<'_>,
-    by: UserId,
+    by: Option<UserId>,
     at: i64,
 ) -> Result<i64, sqlx::Error> {
     on_tx!(tx, c => query_scalar(&INSERT_NOMINATION)
@@ -271,7 +271,7 @@ pub async fn decide(
     id: i64,
     decision: &str,
     reason: &str,
-    by: UserId,
+    by: Option<UserId>,
     at: i64,
 ) -> Result<Option<(Option<String>, Option<String>)>, sqlx::Error> {
     let statement = if liaison {
@@ -325,6 +325,17 @@ pub async fn apply_publicity(
 ) -> Result<u64, sqlx::Error> {
     on_tx!(tx, c => query(&SELECT_LISTED).bind(publicity_id).execute(c).await.map(|_| ()))?;
     on_tx!(tx, c => query(&REJECT_WITHDRAWN).bind(publicity_id).execute(c).await.map(|_| ()))?;
+    join_selected(tx, campaign_id, category, Some(by), at).await
+}
+
+/// The campaign's selected models join the roster (those not on it yet); returns how many.
+pub async fn join_selected(
+    tx: &mut Tx,
+    campaign_id: CampaignId,
+    category: &str,
+    by: Option<UserId>,
+    at: i64,
+) -> Result<u64, sqlx::Error> {
     on_tx!(tx, c => query(&JOIN_SELECTED)
         .bind(category)
         .bind(by)
@@ -344,7 +355,7 @@ pub async fn insert_member(
     tx: &mut Tx,
     campaign_id: CampaignId,
     m: &NewMember<'_>,
-    by: UserId,
+    by: Option<UserId>,
     at: i64,
 ) -> Result<i64, sqlx::Error> {
     on_tx!(tx, c => query_scalar(&INSERT_MEMBER)

@@ -75,7 +75,7 @@ pub struct NewLecture<'a> {
     pub place: &'a str,
     pub starts_at: &'a str,
     pub ends_at: &'a str,
-    pub requested_by: UserId,
+    pub requested_by: Option<UserId>,
     pub created_at: i64,
 }
 
@@ -177,7 +177,7 @@ pub async fn assign(
     id: i64,
     member_id: i64,
     token: &str,
-    by: UserId,
+    by: Option<UserId>,
 ) -> Result<bool, sqlx::Error> {
     let done = on_tx!(tx, c => query(&ASSIGN)
         .bind(member_id)

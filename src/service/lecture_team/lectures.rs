@@ -136,7 +136,7 @@ pub async fn request(
             place: &place,
             starts_at,
             ends_at,
-            requested_by: acting.user_id,
+            requested_by: Some(acting.user_id),
             created_at: unix_now(),
         },
     )
@@ -226,7 +226,7 @@ pub async fn assign(
     }
     check_lecturer(&mut tx, campaign_id, &l, member_id).await?;
     let token = crate::service::accounts::random_token()[..32].to_string();
-    if !db::assign(&mut tx, campaign_id, id, member_id, &token, acting.user_id).await? {
+    if !db::assign(&mut tx, campaign_id, id, member_id, &token, Some(acting.user_id)).await? {
         return Err(AppError::Conflict(
             Conflict::ChangedMeanwhile,
             "该宣讲刚被他人处理，请刷新页面".into(),
@@ -296,6 +296,7 @@ pub async fn confirm(
         ..ActivityInput::default()
     };
     let document = serde_json::to_string(&input).map_err(|e| AppError::Internal(e.into()))?;
+    // The activity is the requester's (demo requests have none: they are not confirmed here).
     let requested_by = crate::db::lectures::requested_by(&mut tx, l.id)
         .await?
         .ok_or(AppError::NotFound)?;

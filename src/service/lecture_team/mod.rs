@@ -226,7 +226,7 @@ pub async fn add_member(
             summary: &summary,
             consent_version: rules::CONSENT_VERSION,
         },
-        acting.user_id,
+        Some(acting.user_id),
         unix_now(),
     )
     .await?;

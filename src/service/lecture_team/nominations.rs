@@ -203,7 +203,7 @@ pub async fn nominate(
         campaign_id,
         acting.org.id,
         &checked.fields(),
-        acting.user_id,
+        Some(acting.user_id),
         at,
     )
     .await
@@ -443,7 +443,7 @@ pub async fn decide(
         id,
         decision,
         &reason,
-        acting.user_id,
+        Some(acting.user_id),
         unix_now(),
     )
     .await?
