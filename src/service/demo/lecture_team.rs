@@ -26,8 +26,12 @@ pub struct Made {
     pub lectures: usize,
 }
 
-const SURNAMES: [&str; 12] = ["王", "李", "张", "刘", "陈", "杨", "赵", "黄", "周", "吴", "徐", "孙"];
-const GIVEN: [&str; 12] = ["建国", "红梅", "志强", "丽娟", "海涛", "秀英", "振华", "晓燕", "德明", "春霞", "立新", "文静"];
+const SURNAMES: [&str; 12] = [
+    "王", "李", "张", "刘", "陈", "杨", "赵", "黄", "周", "吴", "徐", "孙",
+];
+const GIVEN: [&str; 12] = [
+    "建国", "红梅", "志强", "丽娟", "海涛", "秀英", "振华", "晓燕", "德明", "春霞", "立新", "文静",
+];
 const POSTS: [&str; 6] = ["车间主任", "技师", "驾驶员", "护士长", "教师", "客服班长"];
 const DEEDS: &str = "长期扎根生产一线，业余时间运营职工网络账号，坚持用短视频、图文讲述身边劳模工匠故事，传播网络正能量；\
 积极参与网络安全知识和个人信息保护宣传，带动身边职工依法文明上网；在疫情防控期间主动参与网上辟谣和志愿服务，\
@@ -84,14 +88,23 @@ pub(super) async fn insert_lecture_team(
                 }
             };
             if status != NominationStatus::Submitted {
-                let reason = (status == NominationStatus::Returned).then_some("请补充网络作品链接和事迹中的具体数据");
-                let to = if union.is_some() { NominationStatus::Shortlisted } else { status };
+                let reason = (status == NominationStatus::Returned)
+                    .then_some("请补充网络作品链接和事迹中的具体数据");
+                let to = if union.is_some() {
+                    NominationStatus::Shortlisted
+                } else {
+                    status
+                };
                 db::set_status(tx, id, "submitted", 0, to.code(), reason, now).await?;
                 if let Some(d) = union {
                     db::decide(tx, false, id, d, "", None, now).await?;
                 }
                 if let Some(d) = liaison {
-                    let why = if d == "reject" { "网络影响力有待提高" } else { "" };
+                    let why = if d == "reject" {
+                        "网络影响力有待提高"
+                    } else {
+                        ""
+                    };
                     db::decide(tx, true, id, d, why, None, now).await?;
                 }
                 if union.is_some() && status != NominationStatus::Shortlisted {
@@ -101,12 +114,33 @@ pub(super) async fn insert_lecture_team(
             n += 1;
         }
     }
-    made.members += db::join_selected(tx, campaign_id, rules::MODEL_CATEGORY, None, now).await? as usize;
+    made.members +=
+        db::join_selected(tx, campaign_id, rules::MODEL_CATEGORY, None, now).await? as usize;
     let others = [
-        ("青年好网民", "刘青", "天津大学", "青年网络文明志愿者，组织高校网络素养讲座。"),
-        ("巾帼好网民", "陈慧", "天津市妇女联合会", "运营女性职工网络课堂，讲解防范网络诈骗。"),
-        ("专家", "周安", "天津市网络安全协会", "网络安全专家，长期从事个人信息保护研究。"),
-        ("讲师", "吴敏", "天津市总工会职工学校", "聘请讲师，讲授依法文明上网课程。"),
+        (
+            "青年好网民",
+            "刘青",
+            "天津大学",
+            "青年网络文明志愿者，组织高校网络素养讲座。",
+        ),
+        (
+            "巾帼好网民",
+            "陈慧",
+            "天津市妇女联合会",
+            "运营女性职工网络课堂，讲解防范网络诈骗。",
+        ),
+        (
+            "专家",
+            "周安",
+            "天津市网络安全协会",
+            "网络安全专家，长期从事个人信息保护研究。",
+        ),
+        (
+            "讲师",
+            "吴敏",
+            "天津市总工会职工学校",
+            "聘请讲师，讲授依法文明上网课程。",
+        ),
         ("讲师", "郑退", "天津某培训中心", "原聘讲师。"),
     ];
     let mut member_ids = Vec::new();
@@ -114,7 +148,13 @@ pub(super) async fn insert_lecture_team(
         let id = db::insert_member(
             tx,
             campaign_id,
-            &NewMember { category, name, workplace, summary, consent_version: rules::CONSENT_VERSION },
+            &NewMember {
+                category,
+                name,
+                workplace,
+                summary,
+                consent_version: rules::CONSENT_VERSION,
+            },
             None,
             now,
         )
@@ -127,14 +167,20 @@ pub(super) async fn insert_lecture_team(
     }
     // Lecture requests from the first districts: even ones assigned, a lecturer each morning
     // of a different day (never overlapping).
-    let districts: Vec<_> = units.iter().filter(|o| o.kind == OrgKind::DistrictUnion).collect();
+    let districts: Vec<_> = units
+        .iter()
+        .filter(|o| o.kind == OrgKind::DistrictUnion)
+        .collect();
     let (forms, venues) = (&t.forms, &t.venues);
     if forms.is_empty() || venues.is_empty() {
         return Ok(made);
     }
     for (i, d) in districts.iter().take(12).enumerate() {
         let day = 10 + i % 20;
-        let (starts, ends) = (format!("2020-07-{day:02}T09:00"), format!("2020-07-{day:02}T11:00"));
+        let (starts, ends) = (
+            format!("2020-07-{day:02}T09:00"),
+            format!("2020-07-{day:02}T11:00"),
+        );
         let topic = format!("网络素养教育{}", venues[i % venues.len()]);
         let id = lectures::insert(
             tx,

@@ -167,13 +167,9 @@ pub async fn seed(
         people::insert_propagandists(&mut tx, campaign.id, scale, &tree, &mut rng).await?;
     let selection =
         selection::insert_selection(&mut tx, &campaign, &admins, city.id, &hash, &mut rng).await?;
-    let lecture_team = lecture_team::insert_lecture_team(
-        &mut tx,
-        &campaign,
-        crate::clock::unix_now(),
-        &mut rng,
-    )
-    .await?;
+    let lecture_team =
+        lecture_team::insert_lecture_team(&mut tx, &campaign, crate::clock::unix_now(), &mut rng)
+            .await?;
     if db.backend() == Backend::Postgres {
         // Rows were given their ids; move the identity sequences past them.
         demo_db::sync_id_sequences(&mut tx).await?;

@@ -226,7 +226,16 @@ pub async fn assign(
     }
     check_lecturer(&mut tx, campaign_id, &l, member_id).await?;
     let token = crate::service::accounts::random_token()[..32].to_string();
-    if !db::assign(&mut tx, campaign_id, id, member_id, &token, Some(acting.user_id)).await? {
+    if !db::assign(
+        &mut tx,
+        campaign_id,
+        id,
+        member_id,
+        &token,
+        Some(acting.user_id),
+    )
+    .await?
+    {
         return Err(AppError::Conflict(
             Conflict::ChangedMeanwhile,
             "该宣讲刚被他人处理，请刷新页面".into(),
