@@ -66,7 +66,11 @@ pub(super) async fn insert_lecture_team(
                 phone: &phone,
                 workplace: &workplace,
                 post: POSTS[n % 6],
-                political_status: if n % 3 == 0 { "群众" } else { "中共党员" },
+                political_status: if n.is_multiple_of(3) {
+                    "群众"
+                } else {
+                    "中共党员"
+                },
                 accounts: "抖音、微信视频号：同名账号",
                 deeds: DEEDS,
                 summary: &summary,
@@ -199,7 +203,7 @@ pub(super) async fn insert_lecture_team(
         )
         .await?;
         made.lectures += 1;
-        if i % 2 == 0 && !member_ids.is_empty() {
+        if i.is_multiple_of(2) && !member_ids.is_empty() {
             let member = member_ids[i / 2 % member_ids.len()];
             // 128 bits from the seeded generator: unguessable from outside, same on every run.
             let token = format!("{:016x}{:016x}", rng.random::<u64>(), rng.random::<u64>());
