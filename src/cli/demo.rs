@@ -65,6 +65,10 @@ fn print_seed_report(r: &crate::service::demo::SeedReport) {
         r.selection.scores
     );
     println!(
+        "  宣讲团：推荐人选 {} 名，成员 {} 人，宣讲申请 {} 场",
+        r.lecture_team.nominations, r.lecture_team.members, r.lecture_team.lectures
+    );
+    println!(
         "  演示管理员账号 {} 个，共用一次性密码：{}（首次登录后须修改，此密码只显示这一次）",
         r.admins.len(),
         r.password

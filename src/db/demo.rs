@@ -15,6 +15,9 @@ statements! {
     DELETE_ACTIVITY_VERSIONS = "DELETE FROM activity_versions";
     DELETE_ACTIVITIES = "DELETE FROM activities";
     DELETE_PROPAGANDISTS = "DELETE FROM propagandists";
+    DELETE_LECTURES = "DELETE FROM lectures";
+    DELETE_LECTURE_MEMBERS = "DELETE FROM lecture_members";
+    DELETE_MODEL_NOMINATIONS = "DELETE FROM model_nominations";
     /// A unit's quota for the campaign; a new one goes to the end of the table's order.
     UPSERT_QUOTA = "INSERT INTO quotas (campaign_id, org_id, min_activities, position)
              VALUES ($1, $2, $3, (SELECT COALESCE(MAX(position), 0) + 1 FROM quotas WHERE campaign_id = $1))
@@ -38,8 +41,12 @@ statements! {
     ANALYZE = "ANALYZE", "ANALYZE orgs, quotas, users, activities, checkins, propagandists";
 }
 
-/// What `--force` removes, children first: every activity, check-in and propagandist.
-const CLEAR: [&Sql; 5] = [
+/// What `--force` removes, children first: every lecture (they name activities), team member
+/// and model nomination, activity, check-in and propagandist.
+const CLEAR: [&Sql; 8] = [
+    &DELETE_LECTURES,
+    &DELETE_LECTURE_MEMBERS,
+    &DELETE_MODEL_NOMINATIONS,
     &DELETE_CHECKINS,
     &DELETE_CHECKIN_CODES,
     &DELETE_ACTIVITY_VERSIONS,

@@ -11,6 +11,8 @@ pub mod campaigns;
 pub mod checkins;
 pub mod demo;
 pub mod group_commit;
+pub mod lecture_team;
+pub mod lectures;
 pub mod orgs;
 pub mod papers;
 pub mod photos;
@@ -327,6 +329,8 @@ pub fn statements() -> Vec<&'static sql::Sql> {
         sessions::STATEMENTS,
         users::STATEMENTS,
         works::STATEMENTS,
+        lecture_team::STATEMENTS,
+        lectures::STATEMENTS,
     ]
     .concat()
 }

@@ -202,6 +202,8 @@ impl ActivityInput {
 /// What a report is checked against: the campaign's formats, categories and dates.
 pub struct Rules<'a> {
     pub formats: &'a [String],
+    /// The lecture team's forms (专题培训…): a confirmed lecture is an activity of its form.
+    pub lecture_forms: &'a [String],
     pub categories: &'a [String],
     /// First and last day an activity may be dated on (`Campaign::activity_dates`).
     pub dates: Option<(NaiveDate, NaiveDate)>,
@@ -266,7 +268,11 @@ pub fn validate(
             Ok(_) => {}
             Err(m) => err("其他方式", format!("其他方式{m}")),
         }
-    } else if !formats.iter().any(|f| f == input.format.trim()) {
+    } else if !formats
+        .iter()
+        .chain(rules.lecture_forms)
+        .any(|f| f == input.format.trim())
+    {
         err(
             "活动方式",
             format!("请从以下方式中选择：{}、{OTHER_FORMAT}", formats.join("、")),
@@ -376,6 +382,7 @@ mod tests {
         let cats = vec!["网络安全知识技能".to_string()];
         let formats = formats();
         let rules = Rules {
+            lecture_forms: &[],
             formats: &formats,
             categories: &cats,
             dates: NaiveDate::from_ymd_opt(2020, 5, 25).zip(NaiveDate::from_ymd_opt(2020, 9, 22)),
@@ -400,6 +407,7 @@ mod tests {
         let cats = vec!["网络安全知识技能".to_string()];
         let rules = Rules {
             formats: &formats,
+            lecture_forms: &[],
             categories: &cats,
             dates: None,
         };
@@ -441,6 +449,7 @@ mod tests {
         let formats = formats();
         let cats = vec!["网络安全知识技能".to_string()];
         let rules = Rules {
+            lecture_forms: &[],
             formats: &formats,
             categories: &cats,
             dates: NaiveDate::from_ymd_opt(2020, 5, 25).zip(NaiveDate::from_ymd_opt(2020, 9, 22)),

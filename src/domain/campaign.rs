@@ -233,6 +233,13 @@ pub struct LectureTeam {
     pub forms: Vec<String>,
     /// Who selects them.
     pub selected_by: Vec<String>,
+    /// Candidates each district, bureau or group-company union may nominate (推荐名额).
+    #[serde(default = "default_nominations_per_unit")]
+    pub nominations_per_unit: u32,
+}
+
+fn default_nominations_per_unit() -> u32 {
+    super::lecture::DEFAULT_NOMINATIONS_PER_UNIT
 }
 
 /// One problem found in a campaign file: where, and what to fix.
@@ -453,6 +460,28 @@ impl Campaign {
                 line_of_key(source, "worker_models"),
                 "lecture_team.worker_models".into(),
                 "职工好网民榜样人数须大于 0".into(),
+            );
+        }
+        if self.lecture_team.worker_models > super::lecture::MAX_WORKER_MODELS {
+            err(
+                line_of_key(source, "worker_models"),
+                "lecture_team.worker_models".into(),
+                format!(
+                    "职工好网民榜样人数不能超过 {}",
+                    super::lecture::MAX_WORKER_MODELS
+                ),
+            );
+        }
+        if !(1..=super::lecture::MAX_NOMINATIONS_PER_UNIT)
+            .contains(&self.lecture_team.nominations_per_unit)
+        {
+            err(
+                line_of_key(source, "nominations_per_unit"),
+                "lecture_team.nominations_per_unit".into(),
+                format!(
+                    "每个单位的推荐名额须为 1 至 {} 名",
+                    super::lecture::MAX_NOMINATIONS_PER_UNIT
+                ),
             );
         }
         errors

@@ -6,6 +6,7 @@ pub mod assignment;
 pub mod calendar;
 pub mod campaign;
 pub mod ids;
+pub mod lecture;
 pub mod mask;
 pub mod org;
 pub mod password;

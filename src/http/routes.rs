@@ -19,6 +19,18 @@ const MODERATE: Access = Access::Role("may_moderate", Role::may_moderate);
 const PUBLICISE: Access = Access::Role("may_publicise", Role::may_publicise);
 const REVIEW: Access = Access::Role("may_review", Role::may_review);
 const RUN_SELECTION: Access = Access::Role("may_run_selection", Role::may_run_selection);
+/// The lecture team's staff side: the city, the 网信办 liaisons, the unit admins who nominate.
+const LECTURE_TEAM: Access = Access::Role("lecture_team", |r| {
+    matches!(
+        r,
+        Role::CityAdmin | Role::CoOrganiserLiaison | Role::UnitAdmin
+    )
+});
+const NOMINATE: Access = Access::Role("nominate_models", |r| r == Role::UnitAdmin);
+/// One side each of the joint selection.
+const CO_SELECT: Access = Access::Role("co_select_models", |r| {
+    matches!(r, Role::CityAdmin | Role::CoOrganiserLiaison)
+});
 
 /// Every route of Wangju.
 pub fn route_table() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
@@ -27,6 +39,7 @@ pub fn route_table() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
         activities, audit, auth, checkin, exports, home, orgs, photos, progress, propagandists,
         publicity, quotas, reminders, review, selection, users, works,
     };
+    use pages::{lecture_team, lectures};
     vec![
         // Public pages and plumbing.
         r(M::GET, "/", Access::Public, get(home::overview)),
@@ -766,6 +779,123 @@ pub fn route_table() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
             "/api/v1/participations",
             REPORT_ACTIVITIES,
             post(api::works::record_participation),
+        ),
+        // 天津市好网民宣讲团: the public team page, nominations, joint selection, roster.
+        r(
+            M::GET,
+            "/lecture-team",
+            Access::Public,
+            get(lecture_team::team),
+        ),
+        r(
+            M::GET,
+            "/lecture-team/members/{member_id}/photo",
+            Access::Public,
+            get(lecture_team::member_photo),
+        ),
+        r(
+            M::GET,
+            "/lecture-team/manage",
+            LECTURE_TEAM,
+            get(lecture_team::manage),
+        ),
+        r(
+            M::POST,
+            "/lecture-team/nominations",
+            NOMINATE,
+            post(lecture_team::nominate),
+        ),
+        r(
+            M::GET,
+            "/lecture-team/nominations/{nomination_id}",
+            LECTURE_TEAM,
+            get(lecture_team::nomination),
+        ),
+        r(
+            M::POST,
+            "/lecture-team/nominations/{nomination_id}",
+            NOMINATE,
+            post(lecture_team::edit),
+        ),
+        r(
+            M::POST,
+            "/lecture-team/nominations/{nomination_id}/vet",
+            CITY_ADMIN,
+            post(lecture_team::vet),
+        ),
+        r(
+            M::POST,
+            "/lecture-team/nominations/{nomination_id}/decision",
+            CO_SELECT,
+            post(lecture_team::decide),
+        ),
+        r(
+            M::GET,
+            "/lecture-team/nominations/{nomination_id}/photo",
+            LECTURE_TEAM,
+            get(lecture_team::nomination_photo),
+        ),
+        r(
+            M::POST,
+            "/lecture-team/nominations/{nomination_id}/photo",
+            NOMINATE,
+            post(lecture_team::upload_photo)
+                .layer(DefaultBodyLimit::max(lecture_team::PHOTO_BODY_LIMIT)),
+        ),
+        r(
+            M::POST,
+            "/lecture-team/publicity",
+            CITY_ADMIN,
+            post(lecture_team::draft_publicity),
+        ),
+        r(
+            M::POST,
+            "/lecture-team/publicity/{publicity_id}/apply",
+            CITY_ADMIN,
+            post(lecture_team::apply_publicity),
+        ),
+        r(
+            M::POST,
+            "/lecture-team/members",
+            CO_SELECT,
+            post(lecture_team::add_member),
+        ),
+        r(
+            M::POST,
+            "/lecture-team/members/{member_id}/retire",
+            CO_SELECT,
+            post(lecture_team::retire),
+        ),
+        // 五进 lectures: requests, assignment, the lecturer's confirmation, the team's record.
+        r(
+            M::GET,
+            "/lecture-team/lectures",
+            READ_ACTIVITIES,
+            get(lectures::list),
+        ),
+        r(
+            M::POST,
+            "/lecture-team/lectures",
+            REPORT_ACTIVITIES,
+            post(lectures::request),
+        ),
+        r(
+            M::POST,
+            "/lecture-team/lectures/{lecture_id}/assign",
+            CO_SELECT,
+            post(lectures::assign),
+        ),
+        r(
+            M::GET,
+            "/lecture-team/confirm/{token}",
+            Access::Public,
+            get(lectures::confirm_form),
+        ),
+        r(
+            M::POST,
+            "/lecture-team/confirm/{token}",
+            Access::Public,
+            post(lectures::confirm),
         ),
     ]
 }

@@ -60,11 +60,23 @@ pub struct Session {
 impl Session {
     /// What this account may see.
     pub fn scope(&self) -> Scope {
-        if self.role.sees_everything() {
+        if self.sees_everything() {
             Scope::everything()
         } else {
             Scope::subtree(&self.org)
         }
+    }
+
+    /// Sees the whole campaign: the city, and the city's 网信办 liaison (not a district's).
+    pub fn sees_everything(&self) -> bool {
+        self.role.sees_everything() && !self.district_liaison()
+    }
+
+    /// A 网信办 liaison bound to a district (a 区委网信办 account): scoped to that district's
+    /// subtree instead of the whole campaign.
+    pub fn district_liaison(&self) -> bool {
+        self.role == Role::CoOrganiserLiaison
+            && self.org.kind == crate::domain::org::OrgKind::DistrictUnion
     }
 
     /// The account as the services see it.

@@ -47,6 +47,7 @@ fn counters(input: &ActivityInput) -> Counters {
 fn rules(c: &crate::domain::campaign::Campaign) -> activity::Rules<'_> {
     activity::Rules {
         formats: &c.activity_formats,
+        lecture_forms: &c.lecture_team.forms,
         categories: &c.content_categories,
         dates: c.activity_dates(),
     }

@@ -16,6 +16,7 @@ pub mod checkin;
 pub mod circular;
 pub mod cursor;
 pub mod demo;
+pub mod lecture_team;
 pub mod orgs;
 pub mod overview;
 pub mod papers;

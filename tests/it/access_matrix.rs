@@ -19,6 +19,8 @@ const SECRET_ACTIVITY: &str = "南开秘密知识竞赛";
 const SECRET_PROPAGANDIST: &str = "南开秘密宣传员";
 const SECRET_WORK: &str = "南开秘密微视频";
 const SECRET_NOTE: &str = "南开秘密催报附言";
+const SECRET_NOMINEE: &str = "南开秘密榜样";
+const SECRET_LECTURE: &str = "南开秘密宣讲";
 
 struct Actor {
     role: Option<Role>,
@@ -69,8 +71,18 @@ async fn snapshot(app: &TestApp, secret_path: &str) -> Vec<String> {
         "SELECT CAST(p.id AS TEXT) || '|' || p.image_key FROM activity_photos p JOIN activities a ON a.id = p.activity_id \
          JOIN orgs o ON o.id = a.org_id WHERE o.path LIKE '{secret_path}%' ORDER BY p.id"
     );
+    let nominations = format!(
+        "SELECT CAST(n.id AS TEXT) || '|' || n.status || '|' || n.name || '|' || CAST(n.version AS TEXT) || '|' || COALESCE(n.union_decision, '') || '|' || COALESCE(n.liaison_decision, '') \
+         FROM model_nominations n JOIN orgs o ON o.id = n.org_id WHERE o.path LIKE '{secret_path}%' ORDER BY n.id"
+    );
+    let lectures = format!(
+        "SELECT CAST(l.id AS TEXT) || '|' || l.status || '|' || l.topic || '|' || COALESCE(CAST(l.member_id AS TEXT), '') || '|' || COALESCE(CAST(l.activity_id AS TEXT), '') \
+         FROM lectures l JOIN orgs o ON o.id = l.org_id WHERE o.path LIKE '{secret_path}%' ORDER BY l.id"
+    );
     let mut rows = Vec::new();
     for q in [
+        nominations,
+        lectures,
         orgs,
         users,
         activities,
@@ -100,6 +112,8 @@ struct Targets {
     work: i64,
     upload: String,
     propagandist: i64,
+    nomination: i64,
+    lecture: i64,
 }
 
 async fn sqlx_scalar(app: &TestApp, sql: &str) -> i64 {
@@ -123,6 +137,10 @@ fn fill(path: &str, t: &Targets) -> String {
             "reminder_id" => t.reminder.to_string(),
             "photo_id" => t.photo.to_string(),
             "propagandist_id" => t.propagandist.to_string(),
+            "nomination_id" => t.nomination.to_string(),
+            "lecture_id" => t.lecture.to_string(),
+            // Team members are the city's, public by design: any id; the gate and "not found" apply.
+            "member_id" => "1".to_string(),
             // Selection objects that do not exist: refused by the gate or answered 404.
             "assignment_id" | "round_id" => "999999".to_string(),
             "code" => "micro-video".to_string(),
@@ -262,7 +280,28 @@ async fn no_route_leaks_across_scope() {
         assert_eq!(s, StatusCode::CREATED, "{body}");
         let secret_work = body["id"].as_i64().unwrap_or_default();
         // The matrix uploads its own copy for the worker below, so the secret one stays untouched.
-        let targets = Targets { org: secret_org, user: secret_user, activity: secret_activity, reminder: secret_reminder, photo: secret_photo, work: secret_work, upload: secret_upload, propagandist: secret_propagandist };
+        // A 南开 union's model nomination (a district liaison of 河西 must not see or decide it).
+        let nankai_admin = app.signed_in(&app.user(Role::UnitAdmin, "南开区总工会").await).await;
+        let deeds = "长期在生产一线工作，坚持在网上传播正能量，发布原创技能短视频一百余条，累计播放量超过五十万次，积极参与网络谣言辟谣和网络安全知识宣传，带动身边职工依法文明上网，多次获得先进个人称号。".repeat(2);
+        let r = nankai_admin
+            .post_form(
+                "/lecture-team/nominations",
+                &[("name", SECRET_NOMINEE), ("phone", "13977778888"), ("workplace", "南开某厂"), ("post", "技师"), ("political_status", "群众"),
+                  ("accounts", ""), ("deeds", &deeds), ("summary", "秘密简介"), ("links", ""), ("consent", "1")],
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        let secret_nomination = sqlx_scalar(&app, "SELECT MAX(id) FROM model_nominations").await;
+        let r = nankai_admin
+            .post_form(
+                "/lecture-team/lectures",
+                &[("topic", SECRET_LECTURE), ("form", "专题培训"), ("venue_type", "进社区"), ("place", "南开某社区"),
+                  ("starts_at", "2020-07-10T09:00"), ("ends_at", "2020-07-10T11:00")],
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        let secret_lecture = sqlx_scalar(&app, "SELECT MAX(id) FROM lectures").await;
+        let targets = Targets { org: secret_org, user: secret_user, activity: secret_activity, reminder: secret_reminder, photo: secret_photo, work: secret_work, upload: secret_upload, propagandist: secret_propagandist, nomination: secret_nomination, lecture: secret_lecture };
 
         let mut actors = vec![Actor { role: None, login: None, agent: app.agent(), sees_secret: false }];
         for (role, org) in [
@@ -277,6 +316,10 @@ async fn no_route_leaks_across_scope() {
             let agent = app.signed_in(&login).await;
             actors.push(Actor { role: Some(role), login: Some(login), agent, sees_secret: role.sees_everything() });
         }
+        // A district 网信办 liaison (bound to 河西): scoped to its district like a unit, never the city.
+        let district_liaison = app.user(Role::CoOrganiserLiaison, "河西区总工会").await;
+        let agent = app.signed_in(&district_liaison).await;
+        actors.push(Actor { role: Some(Role::CoOrganiserLiaison), login: Some(district_liaison), agent, sees_secret: false });
         actors[0].agent.refresh_csrf().await;
 
         let table = routes();
@@ -287,7 +330,7 @@ async fn no_route_leaks_across_scope() {
             let who = actor.role.map_or("anonymous", |r| r.code());
             for spec in &table {
                 let path = fill(spec.path, &targets);
-                let has_object = ["{org_id}", "{user_id}", "{activity_id}", "{work_id}", "{upload_id}", "{reminder_id}", "{photo_id}"].iter().any(|p| spec.path.contains(p));
+                let has_object = ["{org_id}", "{user_id}", "{activity_id}", "{work_id}", "{upload_id}", "{reminder_id}", "{photo_id}", "{nomination_id}", "{lecture_id}"].iter().any(|p| spec.path.contains(p));
                 // Moderation is campaign-wide: moderators see every work (not uploads).
                 let sees = actor.sees_secret
                     || (actor.role == Some(Role::Moderator) && spec.path.contains("{work_id}"));
@@ -314,14 +357,14 @@ async fn no_route_leaks_across_scope() {
                 // 3. Nothing of the secret subtree in any answer.
                 let moderating = actor.role == Some(Role::Moderator) && (path.starts_with("/works") || path.starts_with("/api/v1/works"));
                 if !actor.sees_secret && !moderating {
-                    for marker in [SECRET_ORG, SECRET_USER_NAME, "nankai-secret", SECRET_ACTIVITY, SECRET_PROPAGANDIST, SECRET_WORK, SECRET_NOTE] {
+                    for marker in [SECRET_ORG, SECRET_USER_NAME, "nankai-secret", SECRET_ACTIVITY, SECRET_PROPAGANDIST, SECRET_WORK, SECRET_NOTE, SECRET_NOMINEE, SECRET_LECTURE] {
                         assert!(!body.contains(marker), "{what} leaked {marker}");
                     }
                 }
                 // A person's own number is whole only for the city (and a moderator, for the
                 // author of a work it checks); a unit's contact number, meant to be called, is
                 // whole for signed-in accounts that may see the unit, never for anonymous ones.
-                let personal = [SECRET_USER_PHONE, "13955556666"];
+                let personal = [SECRET_USER_PHONE, "13955556666", "13977778888"];
                 if actor.role != Some(Role::CityAdmin) && !moderating {
                     for phone in personal {
                         assert!(!body.contains(phone), "{what} leaked a whole phone number");

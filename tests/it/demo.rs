@@ -96,6 +96,46 @@ async fn city_demo_data_fills_a_consistent_dashboard_and_exports_by_scope() {
         assert!(report.by_status.iter().all(|(_, n)| *n > 0), "every status");
         assert_eq!(report.admins.len(), 16, "one admin per district");
         assert_eq!(app.count("activities").await, report.activities as i64);
+        // The lecture team: nominations in every state, the ten models and others on the roster
+        // (one retired), lecture requests, some assigned; the public page shows the models.
+        assert!(
+            report.lecture_team.nominations >= 20,
+            "{:?}",
+            report.lecture_team
+        );
+        for status in [
+            "submitted",
+            "returned",
+            "shortlisted",
+            "endorsed",
+            "rejected",
+            "selected",
+        ] {
+            assert!(
+                app.count(&format!("model_nominations WHERE status = '{status}'"))
+                    .await
+                    > 0,
+                "{status}"
+            );
+        }
+        assert_eq!(
+            app.count("lecture_members WHERE nomination_id IS NOT NULL")
+                .await,
+            10
+        );
+        assert_eq!(
+            app.count("lecture_members WHERE retired_at IS NOT NULL")
+                .await,
+            1
+        );
+        assert!(app.count("lectures WHERE status = 'assigned'").await > 0);
+        let (s, page) = app.agent().text("/lecture-team").await;
+        assert_eq!(s, reqwest::StatusCode::OK);
+        assert_eq!(
+            page.matches("<li class=\"member\">").count(),
+            14,
+            "10 models and 4 other members"
+        );
         assert_eq!(app.count("checkins").await, report.checkins as i64);
         assert_eq!(
             app.count("audit_log WHERE action = 'demo.seed'").await,

@@ -313,7 +313,7 @@ async fn unit_choices(
     session: &Session,
     chosen: Option<OrgId>,
 ) -> AppResult<Vec<SelectOption>> {
-    let own_depth = if session.role.sees_everything() {
+    let own_depth = if session.sees_everything() {
         0
     } else {
         session.org.depth
@@ -524,6 +524,15 @@ async fn form_page(
         .campaign
         .activity_formats
         .iter()
+        // A lecture's activity keeps its lecture form (专题培训…) as its format.
+        .chain(
+            campaign
+                .campaign
+                .lecture_team
+                .forms
+                .iter()
+                .filter(|f| **f == input.format),
+        )
         .map(String::as_str)
         .chain([crate::domain::activity::OTHER_FORMAT])
         .map(|f| Choice {

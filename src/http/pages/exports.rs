@@ -25,7 +25,7 @@ pub(crate) async fn issuer(
     state: &AppState,
     session: &crate::http::session::Session,
 ) -> AppResult<papers::Issuer> {
-    if session.role.sees_everything() {
+    if session.sees_everything() {
         papers::Issuer::city(&state.db).await
     } else {
         Ok(papers::Issuer {
@@ -58,7 +58,7 @@ pub(crate) async fn paper(
                 &state.db,
                 &p,
                 &issuer,
-                session.role.sees_everything(),
+                session.sees_everything(),
                 today,
             )
             .await?,

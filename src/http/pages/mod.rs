@@ -6,6 +6,8 @@ pub mod auth;
 pub mod checkin;
 pub mod exports;
 pub mod home;
+pub mod lecture_team;
+pub mod lectures;
 pub mod orgs;
 pub mod photos;
 pub mod progress;
@@ -50,6 +52,8 @@ pub struct NavUser {
     pub may_moderate: bool,
     pub may_review: bool,
     pub may_run_selection: bool,
+    /// The lecture team's nominations and selection (city, 网信办, unit admins).
+    pub may_lecture_team: bool,
 }
 
 impl Nav {
@@ -79,6 +83,10 @@ impl Nav {
                 may_moderate: role.may_moderate() && !session.user.must_change_password,
                 may_review: role.may_review() && !session.user.must_change_password,
                 may_run_selection: role.may_run_selection() && !session.user.must_change_password,
+                may_lecture_team: matches!(
+                    role,
+                    Role::CityAdmin | Role::CoOrganiserLiaison | Role::UnitAdmin
+                ) && !session.user.must_change_password,
             }),
             csrf: session.csrf.clone(),
             signed_in_hint: true,

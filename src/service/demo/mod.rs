@@ -20,6 +20,7 @@
 //! in `db::demo`.
 
 mod activities;
+mod lecture_team;
 mod names;
 mod orgs;
 mod people;
@@ -109,6 +110,8 @@ pub struct SeedReport {
     pub replaced_activities: i64,
     /// Works, reviewers, assignments and scores for the selection pages.
     pub selection: selection::Made,
+    /// Model nominations, team members and lecture requests for the 宣讲团 pages.
+    pub lecture_team: lecture_team::Made,
     pub elapsed: Duration,
 }
 
@@ -164,6 +167,9 @@ pub async fn seed(
         people::insert_propagandists(&mut tx, campaign.id, scale, &tree, &mut rng).await?;
     let selection =
         selection::insert_selection(&mut tx, &campaign, &admins, city.id, &hash, &mut rng).await?;
+    let lecture_team =
+        lecture_team::insert_lecture_team(&mut tx, &campaign, crate::clock::unix_now(), &mut rng)
+            .await?;
     if db.backend() == Backend::Postgres {
         // Rows were given their ids; move the identity sequences past them.
         demo_db::sync_id_sequences(&mut tx).await?;
@@ -188,6 +194,9 @@ pub async fn seed(
                 "works": selection.works,
                 "review_assignments": selection.assignments,
                 "scores": selection.scores,
+                "model_nominations": lecture_team.nominations,
+                "lecture_members": lecture_team.members,
+                "lectures": lecture_team.lectures,
                 "admins": admins.iter().map(|(login, _)| login).collect::<Vec<_>>(),
             })),
         },
@@ -214,6 +223,7 @@ pub async fn seed(
         password,
         replaced_activities: existing,
         selection,
+        lecture_team,
         elapsed: started.elapsed(),
     })
 }

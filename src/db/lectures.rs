@@ -1,0 +1,244 @@
+//! The lecture team's 五进 lectures: requests, assignments, confirmations, and the team's record.
+
+use super::orgs::Scope;
+use super::sql::{query, query_as, query_scalar, statements};
+use super::{Db, Tx, on_pool, on_tx};
+use crate::domain::ids::{CampaignId, OrgId, UserId};
+
+statements! {
+    REQUESTED_BY = "SELECT requested_by FROM lectures WHERE id = $1";
+    INSERT = "INSERT INTO lectures (campaign_id, org_id, topic, form, venue_type, place, starts_at, ends_at, requested_by, created_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id";
+    LOCK_CAMPAIGN = "UPDATE campaigns SET updated_at = updated_at WHERE id = $1";
+    COUNT = "SELECT COUNT(*) FROM lectures WHERE campaign_id = $1";
+    LIST = "SELECT l.id, l.org_id, o.name AS org_name, l.topic, l.form, l.venue_type, l.place, l.starts_at, l.ends_at, l.status,
+            l.member_id, m.name AS member_name, l.confirm_token, l.activity_id
+     FROM lectures l JOIN orgs o ON o.id = l.org_id LEFT JOIN lecture_members m ON m.id = l.member_id
+     WHERE l.campaign_id = $1 AND o.path LIKE $2 ORDER BY l.starts_at, l.id LIMIT $3";
+    ONE = "SELECT l.id, l.org_id, o.name AS org_name, l.topic, l.form, l.venue_type, l.place, l.starts_at, l.ends_at, l.status,
+            l.member_id, m.name AS member_name, l.confirm_token, l.activity_id
+     FROM lectures l JOIN orgs o ON o.id = l.org_id LEFT JOIN lecture_members m ON m.id = l.member_id
+     WHERE l.campaign_id = $1 AND l.id = $2";
+    IN_SCOPE = "SELECT COUNT(*) FROM lectures l JOIN orgs o ON o.id = l.org_id WHERE l.campaign_id = $1 AND l.id = $2 AND o.path LIKE $3";
+    BY_TOKEN = "SELECT l.id, l.org_id, o.name AS org_name, l.topic, l.form, l.venue_type, l.place, l.starts_at, l.ends_at, l.status,
+            l.member_id, m.name AS member_name, l.confirm_token, l.activity_id
+     FROM lectures l JOIN orgs o ON o.id = l.org_id LEFT JOIN lecture_members m ON m.id = l.member_id
+     WHERE l.confirm_token = $1";
+    /// A member's lectures (assigned or confirmed) overlapping a time, other than this one.
+    OVERLAPPING = "SELECT COUNT(*) FROM lectures WHERE member_id = $1 AND status IN ('assigned', 'confirmed')
+     AND starts_at < $2 AND ends_at > $3 AND id <> $4";
+    /// Whether a member may take lectures: on the roster of the campaign, not retired.
+    MEMBER_ACTIVE = "SELECT COUNT(*) FROM lecture_members WHERE id = $1 AND campaign_id = $2 AND retired_at IS NULL";
+    ASSIGN = "UPDATE lectures SET status = 'assigned', member_id = $1, confirm_token = $2, assigned_by = $3
+     WHERE id = $4 AND campaign_id = $5 AND status IN ('requested', 'assigned')";
+    CONFIRM = "UPDATE lectures SET status = 'confirmed', activity_id = $1, confirmed_at = $2
+     WHERE id = $3 AND status = 'assigned'";
+    /// Members × venue types over lectures whose activity the city confirmed: how many, the
+    /// audience the reports claim and the attendees who checked in.
+    RECORD = "SELECT l.member_id, l.venue_type, COUNT(*) AS lectures, CAST(SUM(a.participants) AS BIGINT) AS claimed,
+            CAST(SUM((SELECT COUNT(*) FROM checkins c WHERE c.activity_id = a.id)) AS BIGINT) AS checked_in
+     FROM lectures l JOIN activities a ON a.id = l.activity_id
+     WHERE l.campaign_id = $1 AND a.status = 'confirmed' GROUP BY l.member_id, l.venue_type";
+    /// Confirmed lectures from a time on, for the public calendar.
+    UPCOMING = "SELECT l.starts_at, l.ends_at, l.topic, l.form, l.venue_type, o.name AS org_name, m.name AS member_name
+     FROM lectures l JOIN orgs o ON o.id = l.org_id JOIN lecture_members m ON m.id = l.member_id
+     WHERE l.campaign_id = $1 AND l.status = 'confirmed' AND l.starts_at >= $2 ORDER BY l.starts_at LIMIT $3";
+    /// Lectures (assigned or confirmed) per venue type between two times, for the gaps.
+    PER_VENUE_BETWEEN = "SELECT venue_type, COUNT(*) FROM lectures
+     WHERE campaign_id = $1 AND status IN ('assigned', 'confirmed') AND starts_at >= $2 AND starts_at < $3 GROUP BY venue_type";
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Lecture {
+    pub id: i64,
+    pub org_id: OrgId,
+    pub org_name: String,
+    pub topic: String,
+    pub form: String,
+    pub venue_type: String,
+    pub place: String,
+    pub starts_at: String,
+    pub ends_at: String,
+    pub status: String,
+    pub member_id: Option<i64>,
+    pub member_name: Option<String>,
+    pub confirm_token: Option<String>,
+    pub activity_id: Option<i64>,
+}
+
+pub struct NewLecture<'a> {
+    pub campaign_id: CampaignId,
+    pub org_id: OrgId,
+    pub topic: &'a str,
+    pub form: &'a str,
+    pub venue_type: &'a str,
+    pub place: &'a str,
+    pub starts_at: &'a str,
+    pub ends_at: &'a str,
+    pub requested_by: Option<UserId>,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct RecordCell {
+    pub member_id: i64,
+    pub venue_type: String,
+    pub lectures: i64,
+    pub claimed: Option<i64>,
+    pub checked_in: Option<i64>,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Upcoming {
+    pub starts_at: String,
+    pub ends_at: String,
+    pub topic: String,
+    pub form: String,
+    pub venue_type: String,
+    pub org_name: String,
+    pub member_name: String,
+}
+
+pub async fn lock_and_count(tx: &mut Tx, campaign_id: CampaignId) -> Result<i64, sqlx::Error> {
+    on_tx!(tx, c => query(&LOCK_CAMPAIGN).bind(campaign_id).execute(c).await.map(|_| ()))?;
+    on_tx!(tx, c => query_scalar(&COUNT).bind(campaign_id).fetch_one(c).await)
+}
+
+pub async fn insert(tx: &mut Tx, l: &NewLecture<'_>) -> Result<i64, sqlx::Error> {
+    on_tx!(tx, c => query_scalar(&INSERT)
+        .bind(l.campaign_id)
+        .bind(l.org_id)
+        .bind(l.topic)
+        .bind(l.form)
+        .bind(l.venue_type)
+        .bind(l.place)
+        .bind(l.starts_at)
+        .bind(l.ends_at)
+        .bind(l.requested_by)
+        .bind(l.created_at)
+        .fetch_one(c)
+        .await)
+}
+
+pub async fn list(
+    db: &Db,
+    campaign_id: CampaignId,
+    scope: &Scope,
+    limit: i64,
+) -> Result<Vec<Lecture>, sqlx::Error> {
+    let like = format!("{}%", scope.prefix);
+    on_pool!(db, pool => query_as(&LIST).bind(campaign_id).bind(like).bind(limit).fetch_all(pool).await)
+}
+
+pub async fn one_tx(
+    tx: &mut Tx,
+    campaign_id: CampaignId,
+    id: i64,
+) -> Result<Option<Lecture>, sqlx::Error> {
+    on_tx!(tx, c => query_as(&ONE).bind(campaign_id).bind(id).fetch_optional(c).await)
+}
+
+pub async fn by_token(db: &Db, token: &str) -> Result<Option<Lecture>, sqlx::Error> {
+    on_pool!(db, pool => query_as(&BY_TOKEN).bind(token).fetch_optional(pool).await)
+}
+
+pub async fn by_token_tx(tx: &mut Tx, token: &str) -> Result<Option<Lecture>, sqlx::Error> {
+    on_tx!(tx, c => query_as(&BY_TOKEN).bind(token).fetch_optional(c).await)
+}
+
+pub async fn overlapping(
+    tx: &mut Tx,
+    member_id: i64,
+    starts_at: &str,
+    ends_at: &str,
+    except: i64,
+) -> Result<i64, sqlx::Error> {
+    on_tx!(tx, c => query_scalar(&OVERLAPPING)
+        .bind(member_id)
+        .bind(ends_at)
+        .bind(starts_at)
+        .bind(except)
+        .fetch_one(c)
+        .await)
+}
+
+pub async fn member_active(
+    tx: &mut Tx,
+    campaign_id: CampaignId,
+    member_id: i64,
+) -> Result<bool, sqlx::Error> {
+    let n: i64 = on_tx!(tx, c => query_scalar(&MEMBER_ACTIVE).bind(member_id).bind(campaign_id).fetch_one(c).await)?;
+    Ok(n == 1)
+}
+
+pub async fn assign(
+    tx: &mut Tx,
+    campaign_id: CampaignId,
+    id: i64,
+    member_id: i64,
+    token: &str,
+    by: Option<UserId>,
+) -> Result<bool, sqlx::Error> {
+    let done = on_tx!(tx, c => query(&ASSIGN)
+        .bind(member_id)
+        .bind(token)
+        .bind(by)
+        .bind(id)
+        .bind(campaign_id)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
+    Ok(done == 1)
+}
+
+pub async fn confirm(tx: &mut Tx, id: i64, activity_id: i64, at: i64) -> Result<bool, sqlx::Error> {
+    let done = on_tx!(tx, c => query(&CONFIRM)
+        .bind(activity_id)
+        .bind(at)
+        .bind(id)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
+    Ok(done == 1)
+}
+
+pub async fn record(db: &Db, campaign_id: CampaignId) -> Result<Vec<RecordCell>, sqlx::Error> {
+    on_pool!(db, pool => query_as(&RECORD).bind(campaign_id).fetch_all(pool).await)
+}
+
+pub async fn upcoming(
+    db: &Db,
+    campaign_id: CampaignId,
+    from: &str,
+    limit: i64,
+) -> Result<Vec<Upcoming>, sqlx::Error> {
+    on_pool!(db, pool => query_as(&UPCOMING).bind(campaign_id).bind(from).bind(limit).fetch_all(pool).await)
+}
+
+pub async fn per_venue_between(
+    db: &Db,
+    campaign_id: CampaignId,
+    from: &str,
+    to: &str,
+) -> Result<Vec<(String, i64)>, sqlx::Error> {
+    on_pool!(db, pool => query_as(&PER_VENUE_BETWEEN).bind(campaign_id).bind(from).bind(to).fetch_all(pool).await)
+}
+
+/// Who requested a lecture (the activity it becomes is theirs).
+pub async fn requested_by(tx: &mut Tx, id: i64) -> Result<Option<UserId>, sqlx::Error> {
+    let by: Option<Option<UserId>> =
+        on_tx!(tx, c => query_scalar(&REQUESTED_BY).bind(id).fetch_optional(c).await)?;
+    Ok(by.flatten())
+}
+
+/// Whether a lecture's unit is within a scope.
+pub async fn in_scope(
+    db: &Db,
+    campaign_id: CampaignId,
+    scope: &Scope,
+    id: i64,
+) -> Result<bool, sqlx::Error> {
+    let like = format!("{}%", scope.prefix);
+    let n: i64 = on_pool!(db, pool => query_scalar(&IN_SCOPE).bind(campaign_id).bind(id).bind(like).fetch_one(pool).await)?;
+    Ok(n == 1)
+}
