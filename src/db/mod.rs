@@ -17,6 +17,7 @@ pub mod photos;
 pub mod propagandists;
 pub mod publicity;
 pub mod quotas;
+pub mod reach;
 pub mod reminders;
 pub mod schema;
 pub mod selection;
@@ -327,13 +328,14 @@ pub fn statements() -> Vec<&'static sql::Sql> {
         sessions::STATEMENTS,
         users::STATEMENTS,
         works::STATEMENTS,
+        reach::STATEMENTS,
     ]
     .concat()
 }
 
 /// Every multi-row insert of the storage seam.
 pub fn bulk_inserts() -> Vec<&'static sql::Bulk> {
-    [demo::BULK, propagandists::BULK].concat()
+    [demo::BULK, propagandists::BULK, reach::BULK].concat()
 }
 
 /// Whether an error is a unique-constraint violation (same code on both databases' drivers).

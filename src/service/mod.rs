@@ -24,3 +24,5 @@ pub mod publicity;
 pub mod reminders;
 pub mod selection;
 pub mod works;
+pub mod reach;
+pub mod showcase;
