@@ -168,11 +168,11 @@ impl Reach {
         let Some(link) = self.link(db, code).await? else {
             return Ok(Outcome::Unknown);
         };
-        if rules::is_bot(who.user_agent) {
-            return Ok(Outcome::Bot(link));
-        }
         if who.account == Some(link.account_id) {
             return Ok(Outcome::Own(link));
+        }
+        if rules::is_bot(who.user_agent) {
+            return Ok(Outcome::Bot(link));
         }
         let day = clock.today().format("%Y-%m-%d").to_string();
         let key = self.day_key(db, &day).await?;

@@ -447,5 +447,5 @@ pub async fn set_activity(
         form.show == "1",
     )
     .await?;
-    Ok(Redirect::to(&format!("/activities/{id}")).into_response())
+    Ok(Redirect::to(&format!("/activities/{id}?done=view")).into_response())
 }
