@@ -241,7 +241,8 @@ pub async fn account_depths(db: &Db, account: UserId) -> Result<Vec<DepthCount>,
 
 /// The day's key, made by the first node to ask (random, hex), and the old ones dropped.
 pub async fn day_key(db: &Db, day: &str, fresh: &str) -> Result<String, sqlx::Error> {
-    if let Some(k) = on_pool!(db, pool => query_scalar::<_, String>(&KEY).bind(day).fetch_optional(pool).await)?
+    if let Some(k) =
+        on_pool!(db, pool => query_scalar::<_, String>(&KEY).bind(day).fetch_optional(pool).await)?
     {
         return Ok(k);
     }
@@ -359,7 +360,11 @@ pub async fn totals(db: &Db, campaign_id: i64, scope: &Scope) -> Result<Totals, 
     on_pool!(db, pool => query_as(&TOTALS).bind(campaign_id).bind(like(scope)).fetch_one(pool).await)
 }
 
-pub async fn by_day(db: &Db, campaign_id: i64, scope: &Scope) -> Result<Vec<DayCount>, sqlx::Error> {
+pub async fn by_day(
+    db: &Db,
+    campaign_id: i64,
+    scope: &Scope,
+) -> Result<Vec<DayCount>, sqlx::Error> {
     on_pool!(db, pool => query_as(&BY_DAY).bind(campaign_id).bind(like(scope)).fetch_all(pool).await)
 }
 
@@ -381,6 +386,10 @@ pub async fn top_accounts(
         .fetch_all(pool).await)
 }
 
-pub async fn by_org(db: &Db, campaign_id: i64, scope: &Scope) -> Result<Vec<OrgCount>, sqlx::Error> {
+pub async fn by_org(
+    db: &Db,
+    campaign_id: i64,
+    scope: &Scope,
+) -> Result<Vec<OrgCount>, sqlx::Error> {
     on_pool!(db, pool => query_as(&BY_ORG).bind(campaign_id).bind(like(scope)).fetch_all(pool).await)
 }

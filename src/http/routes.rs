@@ -748,7 +748,12 @@ pub fn route_table() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
             post(api::works::record_participation),
         ),
         // The showcase (public), share links and the reach dashboard (issue 15).
-        r(M::GET, "/showcase", Access::Public, get(pages::showcase::list)),
+        r(
+            M::GET,
+            "/showcase",
+            Access::Public,
+            get(pages::showcase::list),
+        ),
         r(
             M::GET,
             "/showcase/works/{work_id}",
@@ -773,8 +778,18 @@ pub fn route_table() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
             Access::Public,
             get(pages::showcase::photo),
         ),
-        r(M::GET, "/s/{code}", Access::Public, get(pages::showcase::short)),
-        r(M::POST, "/share", Access::SignedIn, post(pages::showcase::share)),
+        r(
+            M::GET,
+            "/s/{code}",
+            Access::Public,
+            get(pages::showcase::short),
+        ),
+        r(
+            M::POST,
+            "/share",
+            Access::SignedIn,
+            post(pages::showcase::share),
+        ),
         r(
             M::GET,
             "/reach/links",
@@ -782,7 +797,12 @@ pub fn route_table() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
             get(pages::showcase::my_links),
         ),
         r(M::GET, "/reach", READ_ACTIVITIES, get(pages::reach::page)),
-        r(M::GET, "/api/v1/reach", READ_ACTIVITIES, get(pages::reach::api)),
+        r(
+            M::GET,
+            "/api/v1/reach",
+            READ_ACTIVITIES,
+            get(pages::reach::api),
+        ),
         r(
             M::POST,
             "/works/{work_id}/showcase",

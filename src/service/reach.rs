@@ -28,16 +28,17 @@ use crate::error::AppError;
 use crate::service::acting::{Acting, current_campaign};
 
 /// Links kept in a node's memory (they never change); the cache is emptied when full.
-pub const MAX_CACHED_LINKS: usize = 200_000;
-/// (link, visitor) pairs a node remembers for the day to drop repeats before the queue; when
-/// full it is emptied, and the database's key still drops the repeats.
+pub const MAX_CACHED_LINKS: usize = 100_000;
+/// (link, visitor) pairs a node remembers for the day (as a 64-bit hash each, about 16 MB when
+/// full) to drop repeats before the queue; when full it is emptied, and the database's key
+/// still drops the repeats.
 pub const MAX_SEEN: usize = 1_000_000;
 
 /// The node's reach counter: the writer, the link cache, the day's repeats and key.
 pub struct Reach {
     writer: GroupCommit<Visit>,
     links: Mutex<HashMap<String, Link>>,
-    seen: Mutex<(String, HashSet<(String, String)>)>,
+    seen: Mutex<(String, HashSet<u64>)>,
     key: Mutex<Option<(String, Vec<u8>)>>,
 }
 
@@ -151,7 +152,9 @@ impl Reach {
             *d = day.to_string();
             set.clear();
         }
-        set.insert((code.to_string(), visitor.to_string()))
+        let mut h = std::hash::DefaultHasher::new();
+        std::hash::Hash::hash(&(code, visitor), &mut h);
+        set.insert(std::hash::Hasher::finish(&h))
     }
 
     /// A visit through `code`: judged, and when it counts, queued for the writer.
@@ -180,7 +183,8 @@ impl Reach {
         if link.visitor.as_deref() == Some(visitor.as_str()) {
             return Ok(Outcome::Own(link));
         }
-        let child = (link.depth < rules::MAX_DEPTH).then(|| rules::child_code(&key, code, &visitor));
+        let child =
+            (link.depth < rules::MAX_DEPTH).then(|| rules::child_code(&key, code, &visitor));
         if !self.first_today(&day, code, &visitor) {
             return Ok(Outcome::Repeat { link, child });
         }
@@ -225,7 +229,9 @@ pub async fn share(db: &Db, acting: &Acting, target: &str) -> Result<Link, AppEr
             db::public_work(db, id).await?.ok_or(AppError::NotFound)?;
         }
         Target::Activity(id) => {
-            db::public_activity(db, id).await?.ok_or(AppError::NotFound)?;
+            db::public_activity(db, id)
+                .await?
+                .ok_or(AppError::NotFound)?;
         }
     }
     let path = target.path();

@@ -141,7 +141,13 @@ pub async fn districts(db: &Db) -> Result<Vec<District>, AppError> {
 }
 
 async fn under(db: &Db, filter: &Filter) -> Result<String, AppError> {
-    let Some(id) = filter.district.trim().parse::<i64>().ok().filter(|n| *n > 0) else {
+    let Some(id) = filter
+        .district
+        .trim()
+        .parse::<i64>()
+        .ok()
+        .filter(|n| *n > 0)
+    else {
         return Ok("/".into());
     };
     let org = orgs::get_by_id(db, crate::domain::ids::OrgId(id))
@@ -196,7 +202,9 @@ pub async fn work(
 }
 
 pub async fn activity(db: &Db, id: i64) -> Result<ActivityCard, AppError> {
-    let a = db::public_activity(db, id).await?.ok_or(AppError::NotFound)?;
+    let a = db::public_activity(db, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
     let photo_ids = photos::for_activity(db, ActivityId(id))
         .await?
         .into_iter()
@@ -339,7 +347,11 @@ async fn set(
             &mut tx,
             &acting.actor,
             Event {
-                action: if show { "showcase.show" } else { "showcase.hide" },
+                action: if show {
+                    "showcase.show"
+                } else {
+                    "showcase.hide"
+                },
                 object_type: kind.code(),
                 object_id: id.to_string(),
                 before: Some(serde_json::json!({ "shown": !show })),

@@ -160,14 +160,14 @@ async fn a_three_level_share_tree_is_counted_per_depth_account_and_unit() {
         assert_eq!(s, StatusCode::OK);
         assert!(html.contains("<video"), "the clean copy plays");
         assert!(html.contains(&format!("/showcase/works/{id}/file")));
-        assert!(html.contains("property=\"og:image\" content=\"http"), "absolute og:image");
+        assert!(
+            html.contains("property=\"og:image\" content=\"http"),
+            "absolute og:image"
+        );
         assert!(!html.contains(WORKER_PHONE) && !html.contains("138****"));
         let (_, list) = app.agent().text("/showcase?sub_project=micro-video").await;
         assert!(list.contains(&page), "listed under its sub-project");
-        let file = app
-            .agent()
-            .get(&format!("/showcase/works/{id}/file"))
-            .await;
+        let file = app.agent().get(&format!("/showcase/works/{id}/file")).await;
         assert_eq!(file.status(), StatusCode::OK);
         assert_eq!(file.headers()["content-type"], "video/mp4");
         let (_, audit) = city.json("/api/v1/audit").await;
@@ -177,7 +177,11 @@ async fn a_three_level_share_tree_is_counted_per_depth_account_and_unit() {
         let heping_login = app.user(Role::UnitAdmin, "和平区总工会").await;
         let heping = app.signed_in(&heping_login).await;
         let code = share(&heping, &page).await;
-        assert_eq!(share(&heping, &page).await, code, "one link per account and page");
+        assert_eq!(
+            share(&heping, &page).await,
+            code,
+            "one link per account and page"
+        );
 
         // Depth 1: visitor A through the short link gets their own child code.
         let a = phone("203.0.113.1", PHONE_UA);
@@ -248,7 +252,10 @@ async fn a_three_level_share_tree_is_counted_per_depth_account_and_unit() {
         assert!(dash.contains("id=\"measured-visitors\">4<"));
         assert!(dash.contains("id=\"claimed\">"));
         let (_, progress) = city.text("/progress").await;
-        assert!(progress.contains("id=\"reach-measured\">4<"), "progress shows measured reach");
+        assert!(
+            progress.contains("id=\"reach-measured\">4<"),
+            "progress shows measured reach"
+        );
         assert!(progress.contains("单位填报线上浏览量"));
 
         // Hidden again: off the showcase at once, and no longer shareable.
@@ -266,7 +273,7 @@ async fn a_three_level_share_tree_is_counted_per_depth_account_and_unit() {
 
 #[tokio::test]
 async fn only_the_author_or_the_units_admins_choose_and_a_clean_shutdown_keeps_every_counted_visit()
- {
+{
     for backend in backends() {
         let app = TestApp::spawn_with(
             backend,
@@ -301,13 +308,20 @@ async fn only_the_author_or_the_units_admins_choose_and_a_clean_shutdown_keeps_e
         // 200 visitors, each acknowledged by a 302, then a clean stop of the writer: all kept.
         let code = share(&hexi, &format!("/showcase/works/{id}")).await;
         for i in 0..200 {
-            let v = phone(&format!("198.51.100.{}", i % 250 + 1), &format!("{PHONE_UA} #{i}"));
+            let v = phone(
+                &format!("198.51.100.{}", i % 250 + 1),
+                &format!("{PHONE_UA} #{i}"),
+            );
             let to = open(&v, &app.base, &format!("/s/{code}")).await;
             assert!(to.contains("?via="), "{to}");
         }
         app.state.reach.shutdown().await;
         assert_eq!(app.count("reach_visits").await, 200);
-        assert_eq!(app.count("share_links").await, 201, "a child link per visitor");
+        assert_eq!(
+            app.count("share_links").await,
+            201,
+            "a child link per visitor"
+        );
         app.finish().await;
     }
 }

@@ -795,8 +795,12 @@ pub(crate) async fn show_page(
     let photos = crate::service::photos::list(&state.db, &acting, a.row.id).await?;
     let showcase = if session.role.may_report_activities() {
         Some(
-            crate::service::showcase::is_shown(&state.db, crate::db::reach::Kind::Activity, a.row.id.get())
-                .await?,
+            crate::service::showcase::is_shown(
+                &state.db,
+                crate::db::reach::Kind::Activity,
+                a.row.id.get(),
+            )
+            .await?,
         )
     } else {
         None

@@ -53,7 +53,13 @@ pub async fn page(
         },
         measured_pct: pct(d.totals.visitor_days, d.target),
         claimed_pct: pct(d.claimed, d.target),
-        max_day: d.by_day.iter().map(|x| x.visitors).max().unwrap_or(0).max(1),
+        max_day: d
+            .by_day
+            .iter()
+            .map(|x| x.visitors)
+            .max()
+            .unwrap_or(0)
+            .max(1),
         d,
     })
 }

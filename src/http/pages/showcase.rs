@@ -323,9 +323,7 @@ pub async fn work_file(
     headers: axum::http::HeaderMap,
 ) -> AppResult<Response> {
     let served = showcase::work_file(&state.db, &state.store, id).await?;
-    public_file(
-        crate::http::range::serve_range(&state, &served, headers.get(header::RANGE)).await?,
-    )
+    public_file(crate::http::range::serve_range(&state, &served, headers.get(header::RANGE)).await?)
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -340,8 +338,7 @@ pub async fn photo(
     Path((id, photo_id)): Path<(i64, i64)>,
     Query(q): Query<PhotoQuery>,
 ) -> AppResult<Response> {
-    let served =
-        showcase::photo(&state.db, &state.store, id, photo_id, q.thumb == Some(1)).await?;
+    let served = showcase::photo(&state.db, &state.store, id, photo_id, q.thumb == Some(1)).await?;
     public_file(crate::http::range::serve_range(&state, &served, None).await?)
 }
 

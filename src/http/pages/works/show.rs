@@ -134,8 +134,12 @@ pub(super) async fn work_page(
     let status = crate::http::pages::form_status(&errors);
     let showcase = if w.row.owner_id == session.user.id || session.role.may_report_activities() {
         Some(
-            crate::service::showcase::is_shown(&state.db, crate::db::reach::Kind::Work, w.row.id.get())
-                .await?,
+            crate::service::showcase::is_shown(
+                &state.db,
+                crate::db::reach::Kind::Work,
+                w.row.id.get(),
+            )
+            .await?,
         )
     } else {
         None
