@@ -33,12 +33,30 @@ pub const MAX_CACHED_LINKS: usize = 100_000;
 /// full) to drop repeats before the queue; when full it is emptied, and the database's key
 /// still drops the repeats.
 pub const MAX_SEEN: usize = 1_000_000;
+/// Most visitors counted from one address in a day on a node (a small office behind one NAT
+/// address still counts; a script varying its user agent does not count more than this).
+pub const MAX_PER_ADDRESS: u32 = 30;
+
+#[derive(Default)]
+struct Seen {
+    day: String,
+    /// Hashes of (link, visitor) counted today.
+    pairs: HashSet<u64>,
+    /// Visitors counted today per address (by hash).
+    addresses: HashMap<u64, u32>,
+}
+
+fn hash64(parts: &[&str]) -> u64 {
+    let mut h = std::hash::DefaultHasher::new();
+    std::hash::Hash::hash(parts, &mut h);
+    std::hash::Hasher::finish(&h)
+}
 
 /// The node's reach counter: the writer, the link cache, the day's repeats and key.
 pub struct Reach {
     writer: GroupCommit<Visit>,
     links: Mutex<HashMap<String, Link>>,
-    seen: Mutex<(String, HashSet<u64>)>,
+    seen: Mutex<Seen>,
     key: Mutex<Option<(String, Vec<u8>)>>,
 }
 
@@ -142,19 +160,28 @@ impl Reach {
         }
     }
 
-    /// Whether (code, visitor) is new today on this node; remembers it.
-    fn first_today(&self, day: &str, code: &str, visitor: &str) -> bool {
-        let Ok(mut guard) = self.seen.lock() else {
+    /// Whether (code, visitor) is new today on this node and its address has not reached
+    /// `MAX_PER_ADDRESS`; remembers it.
+    fn first_today(&self, day: &str, code: &str, visitor: &str, ip: &str) -> bool {
+        let Ok(mut seen) = self.seen.lock() else {
             return true;
         };
-        let (d, set) = &mut *guard;
-        if d != day || set.len() >= MAX_SEEN {
-            *d = day.to_string();
-            set.clear();
+        if seen.day != day || seen.pairs.len() >= MAX_SEEN || seen.addresses.len() >= MAX_SEEN {
+            *seen = Seen {
+                day: day.to_string(),
+                ..Seen::default()
+            };
         }
-        let mut h = std::hash::DefaultHasher::new();
-        std::hash::Hash::hash(&(code, visitor), &mut h);
-        set.insert(std::hash::Hasher::finish(&h))
+        let pair = hash64(&[code, visitor]);
+        if seen.pairs.contains(&pair) {
+            return false;
+        }
+        let from = seen.addresses.entry(hash64(&[day, ip])).or_insert(0);
+        if *from >= MAX_PER_ADDRESS {
+            return false;
+        }
+        *from += 1;
+        seen.pairs.insert(pair)
     }
 
     /// A visit through `code`: judged, and when it counts, queued for the writer.
@@ -185,7 +212,7 @@ impl Reach {
         }
         let child =
             (link.depth < rules::MAX_DEPTH).then(|| rules::child_code(&key, code, &visitor));
-        if !self.first_today(&day, code, &visitor) {
+        if !self.first_today(&day, code, &visitor, who.ip) {
             return Ok(Outcome::Repeat { link, child });
         }
         if let Some(c) = &child {

@@ -181,7 +181,7 @@ pub async fn list(
                 .map(|p| p.id)
                 .collect();
             let card = activity_card(a, photo_ids);
-            if filter.theme.is_empty() || card.themes.iter().any(|t| *t == filter.theme) {
+            if filter.theme.is_empty() || card.themes.contains(&filter.theme) {
                 out.push(card);
             }
         }

@@ -272,8 +272,8 @@ async fn a_three_level_share_tree_is_counted_per_depth_account_and_unit() {
 }
 
 #[tokio::test]
-async fn only_the_author_or_the_units_admins_choose_and_a_clean_shutdown_keeps_every_counted_visit()
-{
+async fn only_the_author_or_unit_admins_choose_one_address_counts_at_most_30_and_a_clean_stop_keeps_every_visit()
+ {
     for backend in backends() {
         let app = TestApp::spawn_with(
             backend,
