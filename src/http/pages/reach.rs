@@ -30,13 +30,42 @@ struct ReachPage {
     measured_pct: String,
     claimed_pct: String,
     max_day: i64,
+    target: String,
 }
 
 fn pct(part: i64, whole: u64) -> String {
     if whole == 0 {
         return "—".into();
     }
-    format!("{:.4}%", part as f64 * 100.0 / whole as f64)
+    let p = part as f64 * 100.0 / whole as f64;
+    if p == 0.0 || p >= 0.01 {
+        format!("{p:.2}%")
+    } else {
+        format!("{p:.6}%")
+    }
+}
+
+/// 100000000 as 1亿, 50000 as 5万: the notice's way of writing its targets.
+fn big(n: u64) -> String {
+    if n >= 100_000_000 && n % 1_000_000 == 0 {
+        let y = n as f64 / 100_000_000.0;
+        format!(
+            "{}亿",
+            format!("{y:.2}")
+                .trim_end_matches('0')
+                .trim_end_matches('.')
+        )
+    } else if n >= 10_000 && n % 100 == 0 {
+        let w = n as f64 / 10_000.0;
+        format!(
+            "{}万",
+            format!("{w:.2}")
+                .trim_end_matches('0')
+                .trim_end_matches('.')
+        )
+    } else {
+        n.to_string()
+    }
 }
 
 pub async fn page(
@@ -53,6 +82,7 @@ pub async fn page(
         },
         measured_pct: pct(d.totals.visitor_days, d.target),
         claimed_pct: pct(d.claimed, d.target),
+        target: big(d.target),
         max_day: d
             .by_day
             .iter()
@@ -72,4 +102,16 @@ pub async fn api(
     CurrentUser(session): CurrentUser,
 ) -> ApiResult<Json<Dashboard>> {
     Ok(Json(load(&state, &session).await?))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn targets_read_as_the_notice_writes_them() {
+        assert_eq!(super::big(100_000_000), "1亿");
+        assert_eq!(super::big(50_000), "5万");
+        assert_eq!(super::big(12_351), "12351");
+        assert_eq!(super::pct(17, 100_000_000), "0.000017%");
+        assert_eq!(super::pct(0, 100_000_000), "0.00%");
+    }
 }

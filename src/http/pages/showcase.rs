@@ -208,7 +208,11 @@ pub async fn list(
         signed_in: session.is_some(),
         csrf: session.as_ref().map(|s| s.csrf.clone()).unwrap_or_default(),
         target: Target::Showcase.path(),
-        here: here(&Target::Showcase.path(), q.via.as_deref()),
+        here: absolute_url(
+            &state,
+            &parts.headers,
+            &here(&Target::Showcase.path(), q.via.as_deref()),
+        ),
     };
     Ok(render(&page)?.into_response())
 }
@@ -254,7 +258,7 @@ pub async fn work(
             url: absolute_url(&state, &parts.headers, &target),
         },
         nav: nav(&session),
-        here: here(&target, q.via.as_deref()),
+        here: absolute_url(&state, &parts.headers, &here(&target, q.via.as_deref())),
         w,
         signed_in: session.is_some(),
         csrf: session.as_ref().map(|s| s.csrf.clone()).unwrap_or_default(),
@@ -307,7 +311,7 @@ pub async fn activity(
             url: absolute_url(&state, &parts.headers, &target),
         },
         nav: nav(&session),
-        here: here(&target, q.via.as_deref()),
+        here: absolute_url(&state, &parts.headers, &here(&target, q.via.as_deref())),
         a,
         signed_in: session.is_some(),
         csrf: session.as_ref().map(|s| s.csrf.clone()).unwrap_or_default(),
