@@ -47,7 +47,7 @@ fn pct(part: i64, whole: u64) -> String {
 
 /// 100000000 as 1亿, 50000 as 5万: the notice's way of writing its targets.
 fn big(n: u64) -> String {
-    if n >= 100_000_000 && n % 1_000_000 == 0 {
+    if n >= 100_000_000 && n.is_multiple_of(1_000_000) {
         let y = n as f64 / 100_000_000.0;
         format!(
             "{}亿",
@@ -55,7 +55,7 @@ fn big(n: u64) -> String {
                 .trim_end_matches('0')
                 .trim_end_matches('.')
         )
-    } else if n >= 10_000 && n % 100 == 0 {
+    } else if n >= 10_000 && n.is_multiple_of(100) {
         let w = n as f64 / 10_000.0;
         format!(
             "{}万",
