@@ -49,6 +49,8 @@ pub struct App {
     pub progress: crate::service::progress::ProgressCache,
     /// The current campaign, parsed once per node (see `CampaignCache`).
     pub campaign: crate::service::campaigns::CampaignCache,
+    /// Counts visits through share links off the request path (see `service::reach`).
+    pub reach: crate::service::reach::Reach,
 }
 
 impl App {
@@ -86,6 +88,7 @@ impl App {
             upload_progress: crate::db::group_commit::GroupCommit::start(&db_for_writer, "uploads"),
             checkin_limits: Default::default(),
             progress: Default::default(),
+            reach: crate::service::reach::Reach::new(&db_for_writer, settings_group_commit),
         };
         Ok((AppState(Arc::new(app)), first_admin))
     }
@@ -134,6 +137,7 @@ pub async fn serve(state: AppState, listener: TcpListener) -> anyhow::Result<()>
     uploads.abort();
     state.checkins.shutdown().await;
     state.upload_progress.shutdown().await;
+    state.reach.shutdown().await;
     // Connections still held by requests cut off above are not waited for.
     let _ = tokio::time::timeout(Duration::from_secs(5), state.db.close()).await;
     tracing::info!("stopped");

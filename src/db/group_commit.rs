@@ -28,6 +28,24 @@ pub trait Write: Send + Sync + 'static {
     /// Applies the write inside `tx`. It must not depend on another write of the same batch
     /// having failed: a failed batch is retried one write at a time.
     fn apply(&self, tx: &mut Tx) -> impl Future<Output = Result<Self::Output, sqlx::Error>> + Send;
+
+    /// Applies a whole batch inside `tx`, one output per write in order. By default one write
+    /// after another; a write type with a multi-row form (reach visits) overrides it.
+    fn apply_all(
+        batch: &[&Self],
+        tx: &mut Tx,
+    ) -> impl Future<Output = Result<Vec<Self::Output>, sqlx::Error>> + Send
+    where
+        Self: Sized,
+    {
+        async move {
+            let mut outputs = Vec::with_capacity(batch.len());
+            for w in batch {
+                outputs.push(w.apply(tx).await?);
+            }
+            Ok(outputs)
+        }
+    }
 }
 
 /// Most writes one commit carries.
@@ -111,6 +129,26 @@ impl<W: Write> GroupCommit<W> {
         answer.await.map_err(|_| AppError::Unavailable)?
     }
 
+    /// Queues `write` and returns without waiting for its commit (a full queue still makes the
+    /// caller wait for room). What is queued is committed on a clean shutdown; a killed process
+    /// loses it. Without a queue the write is applied at once.
+    pub async fn enqueue(&self, write: W) -> Result<(), AppError> {
+        let Some(queue) = &self.queue else {
+            crate::telemetry::group_commit(self.name, 1);
+            alone(&self.db, &write).await?;
+            return Ok(());
+        };
+        let (reply, _ignored) = oneshot::channel();
+        queue
+            .send(Pending {
+                write,
+                reply,
+                queued: Instant::now(),
+            })
+            .await
+            .map_err(|_| AppError::Unavailable)
+    }
+
     /// Stops taking writes, commits and answers those queued, and waits for the writer to end.
     pub async fn shutdown(&self) {
         self.writer.stop.notify_one();
@@ -182,10 +220,8 @@ async fn apply_batch<W: Write>(
     batch: &[Pending<W>],
 ) -> Result<Vec<W::Output>, sqlx::Error> {
     let mut tx = db.begin().await?;
-    let mut outputs = Vec::with_capacity(batch.len());
-    for p in batch {
-        outputs.push(p.write.apply(&mut tx).await?);
-    }
+    let writes: Vec<&W> = batch.iter().map(|p| &p.write).collect();
+    let outputs = W::apply_all(&writes, &mut tx).await?;
     tx.commit().await?;
     Ok(outputs)
 }

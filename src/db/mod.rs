@@ -19,6 +19,7 @@ pub mod photos;
 pub mod propagandists;
 pub mod publicity;
 pub mod quotas;
+pub mod reach;
 pub mod reminders;
 pub mod schema;
 pub mod selection;
@@ -331,13 +332,14 @@ pub fn statements() -> Vec<&'static sql::Sql> {
         works::STATEMENTS,
         lecture_team::STATEMENTS,
         lectures::STATEMENTS,
+        reach::STATEMENTS,
     ]
     .concat()
 }
 
 /// Every multi-row insert of the storage seam.
 pub fn bulk_inserts() -> Vec<&'static sql::Bulk> {
-    [demo::BULK, propagandists::BULK].concat()
+    [demo::BULK, propagandists::BULK, reach::BULK].concat()
 }
 
 /// Whether an error is a unique-constraint violation (same code on both databases' drivers).

@@ -11,6 +11,7 @@ pub mod mask;
 pub mod org;
 pub mod password;
 pub mod publicity;
+pub mod reach;
 pub mod reminder;
 pub mod role;
 pub mod selection;

@@ -22,6 +22,13 @@ const FILES: &[(&str, &str, &[u8])] = &[
         "text/javascript; charset=utf-8",
         include_bytes!("../../static/charts.js"),
     ),
+    // The showcase's share image (og:image and video poster when a page has no photo of its
+    // own), drawn once with ffmpeg from the campaign's two lines in Noto Sans CJK (OFL).
+    (
+        "share.png",
+        "image/png",
+        include_bytes!("../../static/share.png"),
+    ),
     // Apache ECharts 5.6.0, unmodified (static/vendor/ECHARTS-LICENSE, Apache-2.0).
     (
         "echarts.min.js",

@@ -897,6 +897,74 @@ pub fn route_table() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
             Access::Public,
             post(lectures::confirm),
         ),
+        // The showcase (public), share links and the reach dashboard (issue 15).
+        r(
+            M::GET,
+            "/showcase",
+            Access::Public,
+            get(pages::showcase::list),
+        ),
+        r(
+            M::GET,
+            "/showcase/works/{work_id}",
+            Access::Public,
+            get(pages::showcase::work),
+        ),
+        r(
+            M::GET,
+            "/showcase/works/{work_id}/file",
+            Access::Public,
+            get(pages::showcase::work_file),
+        ),
+        r(
+            M::GET,
+            "/showcase/activities/{activity_id}",
+            Access::Public,
+            get(pages::showcase::activity),
+        ),
+        r(
+            M::GET,
+            "/showcase/activities/{activity_id}/photos/{photo_id}",
+            Access::Public,
+            get(pages::showcase::photo),
+        ),
+        r(
+            M::GET,
+            "/s/{code}",
+            Access::Public,
+            get(pages::showcase::short),
+        ),
+        r(
+            M::POST,
+            "/share",
+            Access::SignedIn,
+            post(pages::showcase::share),
+        ),
+        r(
+            M::GET,
+            "/reach/links",
+            Access::SignedIn,
+            get(pages::showcase::my_links),
+        ),
+        r(M::GET, "/reach", READ_ACTIVITIES, get(pages::reach::page)),
+        r(
+            M::GET,
+            "/api/v1/reach",
+            READ_ACTIVITIES,
+            get(pages::reach::api),
+        ),
+        r(
+            M::POST,
+            "/works/{work_id}/showcase",
+            Access::SignedIn,
+            post(pages::showcase::set_work),
+        ),
+        r(
+            M::POST,
+            "/activities/{activity_id}/showcase",
+            REPORT_ACTIVITIES,
+            post(pages::showcase::set_activity),
+        ),
     ]
 }
 

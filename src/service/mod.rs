@@ -24,6 +24,8 @@ pub mod photos;
 pub mod progress;
 pub mod propagandists;
 pub mod publicity;
+pub mod reach;
 pub mod reminders;
 pub mod selection;
+pub mod showcase;
 pub mod works;

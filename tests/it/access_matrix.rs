@@ -79,6 +79,12 @@ async fn snapshot(app: &TestApp, secret_path: &str) -> Vec<String> {
         "SELECT CAST(l.id AS TEXT) || '|' || l.status || '|' || l.topic || '|' || COALESCE(CAST(l.member_id AS TEXT), '') || '|' || COALESCE(CAST(l.activity_id AS TEXT), '') \
          FROM lectures l JOIN orgs o ON o.id = l.org_id WHERE o.path LIKE '{secret_path}%' ORDER BY l.id"
     );
+    // The showcase choices (issue 15): nobody outside the subtree shows its works or activities.
+    let shown = format!(
+        "SELECT s.kind || '|' || CAST(s.item_id AS TEXT) FROM showcase_items s \
+         LEFT JOIN works w ON s.kind = 'work' AND w.id = s.item_id LEFT JOIN activities a ON s.kind = 'activity' AND a.id = s.item_id \
+         JOIN orgs o ON o.id = COALESCE(w.org_id, a.org_id) WHERE o.path LIKE '{secret_path}%' ORDER BY 1"
+    );
     let mut rows = Vec::new();
     for q in [
         nominations,
@@ -93,6 +99,7 @@ async fn snapshot(app: &TestApp, secret_path: &str) -> Vec<String> {
         participations,
         reminders,
         photos,
+        shown,
     ] {
         let part: Vec<String> = wangju::db::testing::column(&app.state.db, &q)
             .await

@@ -30,5 +30,6 @@ mod reminders;
 mod report_browser;
 mod seam;
 mod selection;
+mod showcase;
 mod works;
 mod works_browser;

@@ -31,6 +31,7 @@ use utoipa::OpenApi;
         works::list, works::submit, works::show, works::resubmit, works::decide,
         works::participations, works::record_participation,
         reminders::list, reminders::mark_read, reminders::send,
+        crate::http::pages::reach::api,
     ),
     components(schemas(crate::error::ErrorBody, crate::error::FieldError)),
     tags((name = "auth", description = "登录与会话"), (name = "campaign", description = "活动概况"),

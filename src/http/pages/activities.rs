@@ -707,6 +707,8 @@ struct ShowPage {
     message: Option<String>,
     doubtful: bool,
     photos: Vec<crate::service::photos::Photo>,
+    /// Whether the activity is chosen for the showcase, for the unit admins who may choose.
+    showcase: Option<bool>,
 }
 
 #[derive(Deserialize, Default)]
@@ -805,7 +807,20 @@ pub(crate) async fn show_page(
         })
         .collect();
     let photos = crate::service::photos::list(&state.db, &acting, a.row.id).await?;
+    let showcase = if session.role.may_report_activities() {
+        Some(
+            crate::service::showcase::is_shown(
+                &state.db,
+                crate::db::reach::Kind::Activity,
+                a.row.id.get(),
+            )
+            .await?,
+        )
+    } else {
+        None
+    };
     render(&ShowPage {
+        showcase,
         photos,
         nav: Nav::for_session(session),
         csrf: session.csrf.clone(),

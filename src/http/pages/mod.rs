@@ -15,9 +15,11 @@ pub mod propagandists;
 pub mod publicity;
 pub mod qr;
 pub mod quotas;
+pub mod reach;
 pub mod reminders;
 pub mod review;
 pub mod selection;
+pub mod showcase;
 pub mod users;
 pub mod works;
 

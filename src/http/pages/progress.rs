@@ -27,6 +27,8 @@ struct ProgressPage {
     errors: Vec<FieldError>,
     /// The circular's settings, for the city: (document number, first paragraph, edited?).
     circular: Option<(String, String, bool)>,
+    /// Reach measured through share links in this scope (beside the claimed online views).
+    measured: crate::db::reach::Totals,
 }
 
 #[derive(Deserialize, Default)]
@@ -78,7 +80,11 @@ pub(super) async fn render_progress(
     } else {
         None
     };
+    let campaign = state.campaign.get(&state.db).await?;
+    let measured =
+        crate::service::reach::measured(&state.db, campaign.id, &session.scope()).await?;
     render(&ProgressPage {
+        measured,
         nav: Nav::for_session(session),
         csrf: session.csrf.clone(),
         p,

@@ -32,6 +32,9 @@ struct WorkPage {
     submitted_at: String,
     message: Option<&'static str>,
     errors: Vec<FieldError>,
+    /// Whether the work is chosen for the showcase, for those who may choose (the author, the
+    /// unit's admins); `None` for everyone else.
+    showcase: Option<bool>,
 }
 
 fn findings_of(report: Option<&serde_json::Value>) -> Vec<(String, &'static str)> {
@@ -129,7 +132,20 @@ pub(super) async fn work_page(
         ),
     ];
     let status = crate::http::pages::form_status(&errors);
+    let showcase = if w.row.owner_id == session.user.id || session.role.may_report_activities() {
+        Some(
+            crate::service::showcase::is_shown(
+                &state.db,
+                crate::db::reach::Kind::Work,
+                w.row.id.get(),
+            )
+            .await?,
+        )
+    } else {
+        None
+    };
     let page = render(&WorkPage {
+        showcase,
         nav: Nav::for_session(session),
         csrf: session.csrf.clone(),
         findings: findings_of(w.report.as_ref()),
