@@ -17,6 +17,7 @@ pub mod photos;
 pub mod propagandists;
 pub mod publicity;
 pub mod quotas;
+pub mod recommendation;
 pub mod reminders;
 pub mod schema;
 pub mod selection;
@@ -327,6 +328,7 @@ pub fn statements() -> Vec<&'static sql::Sql> {
         sessions::STATEMENTS,
         users::STATEMENTS,
         works::STATEMENTS,
+        recommendation::STATEMENTS,
     ]
     .concat()
 }

@@ -10,6 +10,7 @@ pub mod mask;
 pub mod org;
 pub mod password;
 pub mod publicity;
+pub mod recommendation;
 pub mod reminder;
 pub mod role;
 pub mod selection;

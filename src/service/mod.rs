@@ -21,6 +21,7 @@ pub mod photos;
 pub mod progress;
 pub mod propagandists;
 pub mod publicity;
+pub mod recommendation;
 pub mod reminders;
 pub mod selection;
 pub mod works;

@@ -13,6 +13,7 @@ pub mod propagandists;
 pub mod publicity;
 pub mod qr;
 pub mod quotas;
+pub mod recommendation;
 pub mod reminders;
 pub mod review;
 pub mod selection;
