@@ -38,9 +38,9 @@ statements! {
     RESULTS = "SELECT n.work_id, n.award, w.title, o.name AS unit, w.sub_project
      FROM national_results n JOIN works w ON w.id = n.work_id JOIN orgs o ON o.id = w.org_id
      WHERE n.campaign_id = $1 ORDER BY w.sub_project, n.work_id";
-    /// Awarded works per unit (its own, not its subtree's), for the progress figures.
-    AWARDS_BY_ORG = "SELECT w.org_id, COUNT(*) FROM national_results n JOIN works w ON w.id = n.work_id
-     WHERE n.campaign_id = $1 GROUP BY w.org_id";
+    /// Awarded works per level within a scope (a unit's subtree), for the progress figures.
+    AWARDS_IN_SCOPE = "SELECT n.award, COUNT(*) FROM national_results n JOIN works w ON w.id = n.work_id
+     JOIN orgs o ON o.id = w.org_id WHERE n.campaign_id = $1 AND o.path LIKE $2 GROUP BY n.award";
 }
 
 /// A recommended work with what the package needs.
@@ -213,9 +213,14 @@ pub async fn results(db: &Db, campaign_id: CampaignId) -> Result<Vec<NationalRes
     on_pool!(db, pool => query_as(&RESULTS).bind(campaign_id).fetch_all(pool).await)
 }
 
-pub async fn awards_by_org(
+/// (level, works) within the subtree whose path starts with `prefix`, best level first.
+pub async fn awards_in_scope(
     db: &Db,
     campaign_id: CampaignId,
-) -> Result<Vec<(crate::domain::ids::OrgId, i64)>, sqlx::Error> {
-    on_pool!(db, pool => query_as(&AWARDS_BY_ORG).bind(campaign_id).fetch_all(pool).await)
+    prefix: &str,
+) -> Result<Vec<(String, i64)>, sqlx::Error> {
+    let mut rows: Vec<(String, i64)> = on_pool!(db, pool => query_as(&AWARDS_IN_SCOPE)
+        .bind(campaign_id).bind(format!("{prefix}%")).fetch_all(pool).await)?;
+    rows.sort_by_key(|(a, _)| crate::domain::recommendation::award_order(a));
+    Ok(rows)
 }

@@ -22,6 +22,7 @@ mod papers;
 mod photos;
 mod platform;
 mod publicity;
+mod recommendation;
 mod register;
 mod reminders;
 mod report_browser;

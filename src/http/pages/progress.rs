@@ -27,6 +27,9 @@ struct ProgressPage {
     errors: Vec<FieldError>,
     /// The circular's settings, for the city: (document number, first paragraph, edited?).
     circular: Option<(String, String, bool)>,
+    /// National results within the scope: (level, works), best first; and the total.
+    awards: Vec<(String, i64)>,
+    awarded: i64,
 }
 
 #[derive(Deserialize, Default)]
@@ -78,7 +81,20 @@ pub(super) async fn render_progress(
     } else {
         None
     };
+    let awards = match crate::db::campaigns::current(&state.db).await? {
+        Some(c) => {
+            crate::db::recommendation::awards_in_scope(
+                &state.db,
+                crate::domain::ids::CampaignId(c.id),
+                &session.scope().prefix,
+            )
+            .await?
+        }
+        None => Vec::new(),
+    };
     render(&ProgressPage {
+        awarded: awards.iter().map(|(_, n)| n).sum(),
+        awards,
         nav: Nav::for_session(session),
         csrf: session.csrf.clone(),
         p,

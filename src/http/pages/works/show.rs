@@ -32,6 +32,8 @@ struct WorkPage {
     submitted_at: String,
     message: Option<&'static str>,
     errors: Vec<FieldError>,
+    /// The national result (全国评选结果), once the city imported it.
+    award: Option<String>,
 }
 
 fn findings_of(report: Option<&serde_json::Value>) -> Vec<(String, &'static str)> {
@@ -129,7 +131,9 @@ pub(super) async fn work_page(
         ),
     ];
     let status = crate::http::pages::form_status(&errors);
+    let award = crate::db::recommendation::result_of(&state.db, id).await?;
     let page = render(&WorkPage {
+        award,
         nav: Nav::for_session(session),
         csrf: session.csrf.clone(),
         findings: findings_of(w.report.as_ref()),
