@@ -48,14 +48,17 @@ const LABEL: usize = 1700;
 const SHORT_VALUE: usize = 2600;
 
 fn label(s: &str) -> TableCell {
-    TableCell::new()
+    let mut cell = TableCell::new()
         .width(LABEL, WidthType::Dxa)
-        .vertical_align(VAlignType::Center)
-        .add_paragraph(
+        .vertical_align(VAlignType::Center);
+    for line in s.split('\n') {
+        cell = cell.add_paragraph(
             Paragraph::new()
-                .add_run(run(s, HEADING_FONT, SIZE_TABLE))
+                .add_run(run(line, HEADING_FONT, SIZE_TABLE))
                 .align(AlignmentType::Center),
-        )
+        );
+    }
+    cell
 }
 
 fn value(s: &str, width: usize, span: usize) -> TableCell {

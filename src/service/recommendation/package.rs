@@ -49,6 +49,8 @@ pub struct Plan {
     /// `wangju-2020-recommendation-20200930.zip`.
     pub ascii_name: String,
     entries: Vec<Entry>,
+    /// The date the entries carry (the package's day, noon).
+    day: NaiveDate,
     /// Works and the bytes of their files.
     pub works: usize,
     pub file_bytes: u64,
@@ -306,6 +308,7 @@ pub async fn plan(
         name,
         ascii_name,
         entries,
+        day: today,
         works,
         file_bytes,
     })
@@ -357,6 +360,16 @@ fn write_zip(
     use zip::CompressionMethod;
     use zip::write::SimpleFileOptions;
     let io = |e: zip::result::ZipError| std::io::Error::other(e.to_string());
+    use chrono::Datelike;
+    let stamp = zip::DateTime::from_date_and_time(
+        u16::try_from(plan.day.year()).unwrap_or(2020),
+        plan.day.month() as u8,
+        plan.day.day() as u8,
+        12,
+        0,
+        0,
+    )
+    .unwrap_or_default();
     let mut zip = zip::ZipWriter::new_stream(out);
     for entry in plan.entries {
         let (method, large) = match &entry.source {
@@ -372,6 +385,7 @@ fn write_zip(
         let options = SimpleFileOptions::default()
             .compression_method(method)
             .large_file(large)
+            .last_modified_time(stamp)
             .unix_permissions(0o644);
         zip.start_file(entry.path.as_str(), options).map_err(io)?;
         match entry.source {
