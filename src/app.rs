@@ -49,6 +49,8 @@ pub struct App {
     pub progress: crate::service::progress::ProgressCache,
     /// The current campaign, parsed once per node (see `CampaignCache`).
     pub campaign: crate::service::campaigns::CampaignCache,
+    /// Open review rounds' live rankings (see `RankingCache`).
+    pub rankings: crate::service::selection::RankingCache,
 }
 
 impl App {
@@ -86,6 +88,7 @@ impl App {
             upload_progress: crate::db::group_commit::GroupCommit::start(&db_for_writer, "uploads"),
             checkin_limits: Default::default(),
             progress: Default::default(),
+            rankings: Default::default(),
         };
         Ok((AppState(Arc::new(app)), first_admin))
     }

@@ -32,3 +32,8 @@ CREATE TABLE national_results (
     PRIMARY KEY (campaign_id, work_id)
 );
 CREATE INDEX national_results_work ON national_results(work_id);
+
+-- The round page's counts and the live ranking's freshness stamp read only this index.
+CREATE INDEX review_assignments_round_status ON review_assignments(round_id, status, updated_at);
+-- The top of a closed round's frozen ranking without sorting the round.
+CREATE INDEX round_works_rank ON round_works(round_id, rank);
