@@ -207,6 +207,8 @@ pub struct LiveRanking {
 }
 
 type Ranking = std::sync::Arc<Vec<(WorkResult, String)>>;
+/// (submitted scores, latest change) of a round when its ranking was computed.
+type Stamp = (i64, i64);
 
 /// Per node: each open round's live ranking with the stamp it was computed at (submitted
 /// scores and the latest change, read from an index), so 32 admins on a round of 150,000
@@ -214,7 +216,7 @@ type Ranking = std::sync::Arc<Vec<(WorkResult, String)>>;
 /// of requests after a change computes once.
 #[derive(Default)]
 pub struct RankingCache {
-    rounds: tokio::sync::Mutex<std::collections::HashMap<i64, ((i64, i64), Ranking)>>,
+    rounds: tokio::sync::Mutex<std::collections::HashMap<i64, (Stamp, Ranking)>>,
 }
 
 /// The live ranking of an open round, for the city (computed, not frozen).
