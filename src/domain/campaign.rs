@@ -763,7 +763,8 @@ mod tests {
     fn bad_rounds_are_named() {
         let broken = TIANJIN_2020
             .replacen("reviewers_per_work = 3", "reviewers_per_work = 0", 1)
-            .replacen("max = 10", "max = 0", 1)
+            .replacen("weight = 30, max = 10", "weight = 30, max = 0", 1)
+            .replacen("recommend_max = 10", "recommend_max = 0", 1)
             .replacen(
                 "rule = \"top_share\", percent = 50",
                 "rule = \"top_share\", percent = 150",
@@ -781,6 +782,10 @@ mod tests {
         );
         assert!(
             fields.contains(&"sub_projects[0].rounds[0].advance"),
+            "{errors:?}"
+        );
+        assert!(
+            fields.contains(&"sub_projects[0].recommend_max"),
             "{errors:?}"
         );
         let unknown = TIANJIN_2020.replacen("reviewers_per_work = 3", "reviewers = 3", 1);
