@@ -51,6 +51,8 @@ pub struct App {
     pub campaign: crate::service::campaigns::CampaignCache,
     /// Counts visits through share links off the request path (see `service::reach`).
     pub reach: crate::service::reach::Reach,
+    /// Open review rounds' live rankings (see `RankingCache`).
+    pub rankings: crate::service::selection::RankingCache,
 }
 
 impl App {
@@ -89,6 +91,7 @@ impl App {
             checkin_limits: Default::default(),
             progress: Default::default(),
             reach: crate::service::reach::Reach::new(&db_for_writer, settings_group_commit),
+            rankings: Default::default(),
         };
         Ok((AppState(Arc::new(app)), first_admin))
     }

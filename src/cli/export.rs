@@ -1,5 +1,6 @@
 //! `wangju export`: the progress sheets of the whole campaign (statistics, allocation, the
-//! circular as Excel or Word) and the streamed activity list.
+//! circular as Excel or Word), the streamed activity list and the streamed recommendation
+//! package.
 
 use chrono::NaiveDate;
 
@@ -74,6 +75,42 @@ pub(super) async fn run(
             .await
             .map_err(report)?;
             println!("已导出 {}（{rows} 个活动）。", out.display());
+        }
+        ExportCommand::Recommendation {
+            out,
+            sub_project,
+            base_url,
+        } => {
+            use crate::service::recommendation::package;
+            let base_url = base_url
+                .or_else(|| (!settings.public_url.is_empty()).then(|| settings.public_url.clone()))
+                .unwrap_or_else(|| format!("http://{}", settings.listen));
+            let store = crate::store::FileStore::from_settings(settings)?;
+            let code = sub_project.unwrap_or_default();
+            let plan = package::plan(
+                db,
+                &store,
+                code.trim(),
+                base_url.trim_end_matches('/'),
+                today,
+            )
+            .await
+            .map_err(report)?;
+            let out = if out.is_dir() {
+                out.join(&plan.name)
+            } else {
+                out
+            };
+            let (works, file_bytes) = (plan.works, plan.file_bytes);
+            let written = package::write_file(store, plan, &out)
+                .await
+                .map_err(report)?;
+            println!(
+                "已导出 {}（{works} 件作品，作品文件 {:.1} MB，压缩包 {:.1} MB）。",
+                out.display(),
+                file_bytes as f64 / 1_048_576.0,
+                written as f64 / 1_048_576.0
+            );
         }
     }
     Ok(())

@@ -227,6 +227,18 @@ enum ExportCommand {
         #[arg(long, value_name = "URL")]
         base_url: Option<String>,
     },
+    /// The recommendation package (推荐材料) as one zip: the 推荐汇总表 (.xlsx), the 推荐表 (.docx,
+    /// a page per work) and each work's clean file named 序号-作品名.扩展名 (streamed: flat memory).
+    Recommendation {
+        #[arg(long, value_name = "FILE.zip")]
+        out: PathBuf,
+        /// One sub-project's code (e.g. micro-video); default: every sub-project with a list.
+        #[arg(long, value_name = "CODE")]
+        sub_project: Option<String>,
+        /// Address the links point to. Default: `public_url`, else http:// and `listen`.
+        #[arg(long, value_name = "URL")]
+        base_url: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]

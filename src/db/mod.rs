@@ -20,6 +20,7 @@ pub mod propagandists;
 pub mod publicity;
 pub mod quotas;
 pub mod reach;
+pub mod recommendation;
 pub mod reminders;
 pub mod schema;
 pub mod selection;
@@ -333,6 +334,7 @@ pub fn statements() -> Vec<&'static sql::Sql> {
         lecture_team::STATEMENTS,
         lectures::STATEMENTS,
         reach::STATEMENTS,
+        recommendation::STATEMENTS,
     ]
     .concat()
 }

@@ -68,6 +68,19 @@ statements! {
            a.score_centi, a.assigned_by
          FROM review_assignments a JOIN works w ON w.id = a.work_id JOIN users u ON u.id = a.reviewer_id
          WHERE a.round_id = $1 ORDER BY a.work_id, a.reviewer_id";
+    /// One page of a round's assignments: `$3` rows from the work after `$2` on.
+    ROUND_ASSIGNMENTS_PAGE = "SELECT a.id, a.work_id, w.title, a.reviewer_id, u.display_name AS reviewer_name, a.status,
+           a.score_centi, a.assigned_by
+         FROM review_assignments a JOIN works w ON w.id = a.work_id JOIN users u ON u.id = a.reviewer_id
+         WHERE a.round_id = $1 AND a.work_id > $2 ORDER BY a.work_id, a.reviewer_id LIMIT $3";
+    /// The first `$2` of a closed round's frozen ranking.
+    ROUND_RESULTS_TOP = "SELECT rw.work_id, w.title, o.name AS org_name, rw.rank, rw.score_centi, rw.normalised_milli, rw.advanced
+         FROM round_works rw JOIN works w ON w.id = rw.work_id JOIN orgs o ON o.id = w.org_id
+         WHERE rw.round_id = $1 ORDER BY rw.rank, rw.work_id LIMIT $2";
+    /// Changes whenever a score is submitted (the live ranking's freshness; index-only).
+    ROUND_STAMP = "SELECT COUNT(*), COALESCE(MAX(updated_at), 0) FROM review_assignments
+         WHERE round_id = $1 AND status = 'submitted'";
+    ROUND_TITLES = "SELECT rw.work_id, w.title FROM round_works rw JOIN works w ON w.id = rw.work_id WHERE rw.round_id = $1";
     ROUND_SCORES = "SELECT work_id, reviewer_id, score_centi FROM review_assignments
          WHERE round_id = $1 AND status = 'submitted' AND score_centi IS NOT NULL";
     ROUND_RESULTS = "SELECT rw.work_id, w.title, o.name AS org_name, rw.rank, rw.score_centi, rw.normalised_milli, rw.advanced
@@ -447,4 +460,31 @@ pub async fn round_assignment_ids(
     round_id: i64,
 ) -> Result<Vec<(i64, UserId)>, sqlx::Error> {
     on_tx!(tx, c => query_as::<_, (i64, UserId)>(&ASSIGNMENT_IDS).bind(round_id).fetch_all(c).await)
+}
+
+pub async fn round_assignments_page(
+    db: &Db,
+    round_id: i64,
+    after_work: i64,
+    limit: i64,
+) -> Result<Vec<RoundAssignment>, sqlx::Error> {
+    on_pool!(db, p => query_as::<_, RoundAssignment>(&ROUND_ASSIGNMENTS_PAGE)
+        .bind(round_id).bind(after_work).bind(limit).fetch_all(p).await)
+}
+
+pub async fn round_results_top(
+    db: &Db,
+    round_id: i64,
+    limit: i64,
+) -> Result<Vec<ResultRow>, sqlx::Error> {
+    on_pool!(db, p => query_as::<_, ResultRow>(&ROUND_RESULTS_TOP).bind(round_id).bind(limit).fetch_all(p).await)
+}
+
+/// (submitted scores, latest change) of a round.
+pub async fn round_stamp(db: &Db, round_id: i64) -> Result<(i64, i64), sqlx::Error> {
+    on_pool!(db, p => query_as::<_, (i64, i64)>(&ROUND_STAMP).bind(round_id).fetch_one(p).await)
+}
+
+pub async fn round_titles(db: &Db, round_id: i64) -> Result<Vec<(WorkId, String)>, sqlx::Error> {
+    on_pool!(db, p => query_as::<_, (WorkId, String)>(&ROUND_TITLES).bind(round_id).fetch_all(p).await)
 }

@@ -167,6 +167,18 @@ pub struct SubProject {
     /// Review rounds in order (初评 → 复评 → 终评); none when the city does not judge it.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub rounds: Vec<Round>,
+    /// The most works the city may recommend upward from this sub-project's final ranking
+    /// (推荐名额); [`super::recommendation::DEFAULT_CAP`] when a judged sub-project names none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recommend_max: Option<u32>,
+}
+
+impl SubProject {
+    /// The recommendation cap: the file's `recommend_max`, else the default.
+    pub fn recommend_cap(&self) -> u32 {
+        self.recommend_max
+            .unwrap_or(super::recommendation::DEFAULT_CAP)
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -452,6 +464,22 @@ impl Campaign {
             }
             for (field, message) in super::selection::round_problems(&sp.rounds) {
                 err(line, format!("sub_projects[{i}].{field}"), message);
+            }
+            if let Some(cap) = sp.recommend_max {
+                let max = super::recommendation::MAX_CAP;
+                if sp.rounds.is_empty() {
+                    err(
+                        line,
+                        format!("sub_projects[{i}].recommend_max"),
+                        "推荐名额只能设在有评审轮次的子项目上（推荐名单从终评排名中选出）".into(),
+                    );
+                } else if !(1..=max).contains(&cap) {
+                    err(
+                        line,
+                        format!("sub_projects[{i}].recommend_max"),
+                        format!("推荐名额须为 1 至 {max}"),
+                    );
+                }
             }
         }
 
@@ -764,7 +792,8 @@ mod tests {
     fn bad_rounds_are_named() {
         let broken = TIANJIN_2020
             .replacen("reviewers_per_work = 3", "reviewers_per_work = 0", 1)
-            .replacen("max = 10", "max = 0", 1)
+            .replacen("weight = 30, max = 10", "weight = 30, max = 0", 1)
+            .replacen("recommend_max = 10", "recommend_max = 0", 1)
             .replacen(
                 "rule = \"top_share\", percent = 50",
                 "rule = \"top_share\", percent = 150",
@@ -782,6 +811,10 @@ mod tests {
         );
         assert!(
             fields.contains(&"sub_projects[0].rounds[0].advance"),
+            "{errors:?}"
+        );
+        assert!(
+            fields.contains(&"sub_projects[0].recommend_max"),
             "{errors:?}"
         );
         let unknown = TIANJIN_2020.replacen("reviewers_per_work = 3", "reviewers = 3", 1);

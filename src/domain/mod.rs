@@ -12,6 +12,7 @@ pub mod org;
 pub mod password;
 pub mod publicity;
 pub mod reach;
+pub mod recommendation;
 pub mod reminder;
 pub mod role;
 pub mod selection;

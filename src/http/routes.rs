@@ -37,7 +37,7 @@ pub fn route_table() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
     use Method as M;
     use pages::{
         activities, audit, auth, checkin, exports, home, orgs, photos, progress, propagandists,
-        publicity, quotas, reminders, review, selection, users, works,
+        publicity, quotas, recommendation, reminders, review, selection, users, works,
     };
     use pages::{lecture_team, lectures};
     vec![
@@ -512,6 +512,51 @@ pub fn route_table() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
             "/selection/assignments/{assignment_id}/move",
             RUN_SELECTION,
             post(selection::move_assignment),
+        ),
+        // Recommendation: the list, its 公示, the package and the national results.
+        r(
+            M::GET,
+            "/recommendation",
+            RUN_SELECTION,
+            get(recommendation::page),
+        ),
+        r(
+            M::POST,
+            "/recommendation/{code}/pick",
+            RUN_SELECTION,
+            post(recommendation::pick),
+        ),
+        r(
+            M::POST,
+            "/recommendation/{code}/fill",
+            RUN_SELECTION,
+            post(recommendation::fill),
+        ),
+        r(
+            M::POST,
+            "/recommendation/works/{work_id}/remove",
+            RUN_SELECTION,
+            post(recommendation::remove),
+        ),
+        r(
+            M::POST,
+            "/recommendation/{code}/publicity",
+            RUN_SELECTION,
+            post(recommendation::publicise),
+        ),
+        r(
+            M::GET,
+            "/recommendation/package",
+            RUN_SELECTION,
+            get(recommendation::download),
+        ),
+        r(
+            M::POST,
+            "/recommendation/results/import",
+            RUN_SELECTION,
+            post(recommendation::import_results).layer(DefaultBodyLimit::max(
+                crate::office::tabular::MAX_UPLOAD_BYTES + 64 * 1024,
+            )),
         ),
         // Audit log.
         r(M::GET, "/audit", READ_AUDIT, get(audit::list)),

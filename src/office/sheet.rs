@@ -56,6 +56,10 @@ pub enum Cell {
     /// A ratio (0.5 shows as 50.0%).
     Ratio(f64),
     Date(NaiveDate),
+    /// A score shown with two decimals (86.50); never added up.
+    Score(f64),
+    /// A web address written as a hyperlink (its text is the address).
+    Link(String),
 }
 
 impl Cell {
@@ -168,6 +172,8 @@ struct Formats {
     count: Format,
     ratio: Format,
     date: Format,
+    score: Format,
+    link: Format,
     group: Format,
     bold_text: Format,
     bold_count: Format,
@@ -204,6 +210,11 @@ impl Formats {
             count: cell.clone().set_num_format("#,##0"),
             ratio: cell.clone().set_num_format("0.0%"),
             date: cell.clone().set_num_format("yyyy\"年\"m\"月\"d\"日\""),
+            score: cell.clone().set_num_format("0.00"),
+            link: cell
+                .clone()
+                .set_font_color("0563C1")
+                .set_underline(rust_xlsxwriter::FormatUnderline::Single),
             group: cell.clone().set_bold().set_background_color("EDEDED"),
             bold_text: bold.clone(),
             bold_count: bold.clone().set_num_format("#,##0"),
@@ -415,6 +426,17 @@ fn write_cell(
                 d.day() as u8,
             )?;
             ws.write_datetime_with_format(r, c, &day, &f.date)?;
+        }
+        Cell::Score(x) => {
+            ws.write_number_with_format(r, c, *x, &f.score)?;
+        }
+        Cell::Link(url) => {
+            // Only web addresses become links; anything else stays plain text.
+            if (url.starts_with("http://") || url.starts_with("https://")) && url.len() < 2_000 {
+                ws.write_url_with_format(r, c, url.as_str(), &f.link)?;
+            } else {
+                ws.write_string_with_format(r, c, cut(url), text)?;
+            }
         }
     }
     Ok(())

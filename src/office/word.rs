@@ -53,27 +53,27 @@ pub const FALLBACKS: [(&str, &str); 3] = [
 ];
 
 /// Half-points: 3号 16 pt, 2号 22 pt, 4号 14 pt, 小四 12 pt.
-const SIZE_3: usize = 32;
-const SIZE_2: usize = 44;
-const SIZE_4: usize = 28;
-const SIZE_TABLE: usize = 24;
+pub(super) const SIZE_3: usize = 32;
+pub(super) const SIZE_2: usize = 44;
+pub(super) const SIZE_4: usize = 28;
+pub(super) const SIZE_TABLE: usize = 24;
 const RED: &str = "FF0000";
 /// A 3号 character is 16 pt = 320 twips: the first line is indented by two.
 const INDENT_2: i32 = 640;
 
-fn fonts(east_asia: &str) -> RunFonts {
+pub(super) fn fonts(east_asia: &str) -> RunFonts {
     RunFonts::new()
         .east_asia(east_asia)
         .ascii("Times New Roman")
         .hi_ansi("Times New Roman")
 }
 
-fn run(s: &str, font: &str, size: usize) -> Run {
+pub(super) fn run(s: &str, font: &str, size: usize) -> Run {
     Run::new().add_text(s).size(size).fonts(fonts(font))
 }
 
 /// The title, its lines (split at `\n`, where the meaning breaks) kept in one paragraph.
-fn title_run(title: &str) -> Run {
+pub(super) fn title_run(title: &str) -> Run {
     let mut r = Run::new().size(SIZE_2).fonts(fonts(TITLE_FONT));
     for (i, line) in title.split('\n').enumerate() {
         if i > 0 {
@@ -130,7 +130,7 @@ fn cell(s: &str, header: bool, width: usize) -> TableCell {
 }
 
 /// The text block's width in twips (A4 less the left and right margins).
-const TEXT_WIDTH: usize = 11906 - 1588 - 1474;
+pub(super) const TEXT_WIDTH: usize = 11906 - 1588 - 1474;
 
 /// Column widths: a rate takes 1,500 twips ("1620.0%" on one line), other figures 1,000, and
 /// the unit's name (the second column) what they leave.
@@ -155,7 +155,7 @@ fn column_widths(header: &[&str]) -> Vec<usize> {
         .collect()
 }
 
-fn borders() -> TableBorders {
+pub(super) fn borders() -> TableBorders {
     let mut b = TableBorders::new();
     for position in [
         TableBorderPosition::Top,
@@ -327,7 +327,7 @@ pub fn circular_docx(c: &Circular<'_>) -> Result<Vec<u8>, String> {
 
 /// Adds what docx-rs cannot write: the repeated header row of each table (`w:tblHeader`, on the
 /// rows marked `cantSplit`) and the fallback fonts in the font table (`w:altName`).
-fn finish(packed: &[u8]) -> Result<Vec<u8>, String> {
+pub(super) fn finish(packed: &[u8]) -> Result<Vec<u8>, String> {
     let mut archive = zip::ZipArchive::new(Cursor::new(packed)).map_err(|e| e.to_string())?;
     let mut out = zip::ZipWriter::new(Cursor::new(Vec::new()));
     let options = zip::write::SimpleFileOptions::default()

@@ -25,6 +25,7 @@ pub mod progress;
 pub mod propagandists;
 pub mod publicity;
 pub mod reach;
+pub mod recommendation;
 pub mod reminders;
 pub mod selection;
 pub mod showcase;

@@ -136,6 +136,22 @@ pub async fn create(
     input: &DraftInput,
     entries: Vec<NewEntry>,
 ) -> Result<i64, AppError> {
+    let mut tx = db_.begin().await?;
+    let id = create_in(&mut tx, actor, campaign_id, kind, input, &entries).await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// [`create`] inside the caller's transaction (the recommendation drafts its 公示 and fixes its
+/// list in one).
+pub async fn create_in(
+    tx: &mut Tx,
+    actor: &Actor,
+    campaign_id: CampaignId,
+    kind: PublicityKind,
+    input: &DraftInput,
+    entries: &[NewEntry],
+) -> Result<i64, AppError> {
     let (title, notice, contact) = check_draft(input)?;
     if entries.is_empty() {
         return Err(AppError::invalid("works", "请至少选择一项列入公示"));
@@ -146,15 +162,14 @@ pub async fn create(
             format!("一次公示最多 {} 项", rules::MAX_ENTRIES),
         ));
     }
-    let mut tx = db_.begin().await?;
-    if db::lock_and_count(&mut tx, campaign_id).await? >= rules::MAX_PUBLICITIES {
+    if db::lock_and_count(tx, campaign_id).await? >= rules::MAX_PUBLICITIES {
         return Err(AppError::Conflict(
             Conflict::TooManyOpen,
             format!("本届活动已有 {} 个公示，已达上限", rules::MAX_PUBLICITIES),
         ));
     }
     let id = db::insert(
-        &mut tx,
+        tx,
         &NewPublicity {
             campaign_id,
             kind,
@@ -168,10 +183,10 @@ pub async fn create(
     )
     .await?;
     for (i, entry) in entries.iter().enumerate() {
-        db::insert_entry(&mut tx, id, i as i64 + 1, entry).await?;
+        db::insert_entry(tx, id, i as i64 + 1, entry).await?;
     }
     audit::append(
-        &mut tx,
+        tx,
         actor,
         Event {
             action: "publicity.create",
@@ -187,7 +202,6 @@ pub async fn create(
         },
     )
     .await?;
-    tx.commit().await?;
     Ok(id)
 }
 

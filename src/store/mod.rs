@@ -349,6 +349,24 @@ impl FileStore {
         Ok(stream)
     }
 
+    /// The whole object at `key` (`size` bytes) as a stream of chunks of at most `chunk`
+    /// bytes, so a reader that writes each chunk on holds one chunk at a time.
+    pub async fn read_chunks(
+        &self,
+        key: &str,
+        size: u64,
+        chunk: usize,
+    ) -> Result<impl Stream<Item = std::io::Result<Bytes>> + Send + use<>, StoreError> {
+        let stream = self
+            .op
+            .reader_with(key)
+            .chunk(chunk)
+            .await?
+            .into_bytes_stream(0..size)
+            .await?;
+        Ok(stream)
+    }
+
     /// Keys under `prefix` (one level, files only), sorted.
     pub async fn list(&self, prefix: &str) -> Result<Vec<String>, StoreError> {
         let mut keys: Vec<String> = match self.op.list(prefix).await {

@@ -25,6 +25,7 @@ mod phone_browser;
 mod photos;
 mod platform;
 mod publicity;
+mod recommendation;
 mod register;
 mod reminders;
 mod report_browser;

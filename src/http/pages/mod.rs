@@ -16,6 +16,7 @@ pub mod publicity;
 pub mod qr;
 pub mod quotas;
 pub mod reach;
+pub mod recommendation;
 pub mod reminders;
 pub mod review;
 pub mod selection;

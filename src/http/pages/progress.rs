@@ -29,6 +29,9 @@ struct ProgressPage {
     circular: Option<(String, String, bool)>,
     /// Reach measured through share links in this scope (beside the claimed online views).
     measured: crate::db::reach::Totals,
+    /// National results within the scope: (level, works), best first; and the total.
+    awards: Vec<(String, i64)>,
+    awarded: i64,
 }
 
 #[derive(Deserialize, Default)]
@@ -83,8 +86,16 @@ pub(super) async fn render_progress(
     let campaign = state.campaign.get(&state.db).await?;
     let measured =
         crate::service::reach::measured(&state.db, campaign.id, &session.scope()).await?;
+    let awards = crate::db::recommendation::awards_in_scope(
+        &state.db,
+        crate::domain::ids::CampaignId(campaign.id),
+        &session.scope().prefix,
+    )
+    .await?;
     render(&ProgressPage {
         measured,
+        awarded: awards.iter().map(|(_, n)| n).sum(),
+        awards,
         nav: Nav::for_session(session),
         csrf: session.csrf.clone(),
         p,

@@ -10,7 +10,7 @@ use super::{Nav, render};
 use crate::app::AppState;
 use crate::db::selection::{self as db, ConflictRow, ReviewerRow};
 use crate::domain::ids::{OrgId, UserId};
-use crate::domain::selection::{TIE_RULE_ZH, WorkResult};
+use crate::domain::selection::TIE_RULE_ZH;
 use crate::error::AppResult;
 use crate::http::extract::{Form, Path, Query};
 use crate::http::session::CurrentUser;
@@ -133,36 +133,34 @@ struct RoundPage {
     nav: Nav,
     csrf: String,
     view: RoundView,
-    live: Vec<WorkResult>,
+    live: Option<service::LiveRanking>,
     tie_rule: &'static str,
-}
-
-impl RoundPage {
-    fn title_of(&self, work: &crate::domain::ids::WorkId) -> String {
-        self.view
-            .assignments
-            .iter()
-            .find(|a| a.work_id == *work)
-            .map(|a| a.title.clone())
-            .unwrap_or_default()
-    }
+    shown: i64,
 }
 
 pub fn points(centi: &Option<i64>) -> String {
     centi.map_or("—".into(), |c| format!("{:.2}", c as f64 / 100.0))
 }
 
+#[derive(Debug, Default, Deserialize)]
+pub struct RoundQuery {
+    /// The work the page of assignments continues after.
+    #[serde(default)]
+    from: Option<i64>,
+}
+
 pub async fn round(
     State(state): State<AppState>,
     CurrentUser(session): CurrentUser,
     Path(round_id): Path<i64>,
+    Query(q): Query<RoundQuery>,
 ) -> AppResult<Html<String>> {
     let acting = session.acting();
-    let view = service::round_view(&state.db, &acting, round_id).await?;
+    let view = service::round_view(&state.db, &acting, round_id, q.from.unwrap_or(0)).await?;
     let live = if view.round.status == "open" {
-        service::live_ranking(&state.db, &acting, round_id).await?
+        Some(service::live_ranking(&state.db, &state.rankings, &acting, round_id).await?)
     } else {
-        Vec::new()
+        None
     };
     render(&RoundPage {
         nav: Nav::for_session(&session),
@@ -170,6 +168,7 @@ pub async fn round(
         view,
         live,
         tie_rule: TIE_RULE_ZH,
+        shown: service::RANKING_SHOWN,
     })
 }
 

@@ -4,26 +4,54 @@ use super::*;
 
 // Results and closing.
 
-/// A round with its assignments and (while open, for the city only) its live results.
+/// Rows of a ranking shown on the round page, and works per page of assignments: a round of
+/// 50,000 works stays a page a phone can load (the whole ranking is in the package and the
+/// frozen results).
+pub const RANKING_SHOWN: i64 = 100;
+pub const WORKS_PER_PAGE: i64 = 50;
+
+/// A round with one page of its assignments and (once closed) the top of its frozen ranking.
 pub struct RoundView {
     pub round: RoundRow,
     pub definition: Round,
     pub sub_name: String,
+    /// Assignments of up to [`WORKS_PER_PAGE`] works after `from`.
     pub assignments: Vec<db::RoundAssignment>,
+    /// The work to continue after on the next page, when there is one.
+    pub next_from: Option<i64>,
     pub results: Vec<db::ResultRow>,
     pub pool: Vec<ReviewerRow>,
 }
 
-pub async fn round_view(db: &Db, acting: &Acting, round_id: i64) -> Result<RoundView, AppError> {
+pub async fn round_view(
+    db: &Db,
+    acting: &Acting,
+    round_id: i64,
+    from: i64,
+) -> Result<RoundView, AppError> {
     city_only(acting)?;
     let campaign = current_campaign(db).await?;
     let round = db::round(db, round_id).await?.ok_or(AppError::NotFound)?;
     let definition = definition(&campaign, &round)?.clone();
     let sub_name = judged(&campaign, &round.sub_project)?.name.clone();
+    let per_page = WORKS_PER_PAGE * i64::from(definition.reviewers_per_work.max(1));
+    let mut assignments = db::round_assignments_page(db, round_id, from, per_page + 1).await?;
+    let next_from = if assignments.len() as i64 > per_page {
+        assignments.truncate(per_page as usize);
+        // The last work may go on past the page: it starts the next page instead.
+        let last = assignments.last().map(|a| a.work_id);
+        if assignments.iter().any(|a| Some(a.work_id) != last) {
+            assignments.retain(|a| Some(a.work_id) != last);
+        }
+        assignments.last().map(|a| a.work_id.get())
+    } else {
+        None
+    };
     Ok(RoundView {
-        assignments: db::round_assignments(db, round_id).await?,
+        assignments,
+        next_from,
         results: if round.status == "closed" {
-            db::round_results(db, round_id).await?
+            db::round_results_top(db, round_id, RANKING_SHOWN).await?
         } else {
             Vec::new()
         },
@@ -170,18 +198,70 @@ pub async fn final_ranking(db: &Db, code: &str) -> Result<Option<(String, Vec<Ra
     )))
 }
 
+/// The live ranking of an open round as the page shows it: the first rows with their titles,
+/// how many works it ranks and how many are flagged.
+pub struct LiveRanking {
+    pub top: Vec<(WorkResult, String)>,
+    pub total: usize,
+    pub disagreements: usize,
+}
+
+type Ranking = std::sync::Arc<Vec<(WorkResult, String)>>;
+/// (submitted scores, latest change) of a round when its ranking was computed.
+type Stamp = (i64, i64);
+
+/// Per node: each open round's live ranking with the stamp it was computed at (submitted
+/// scores and the latest change, read from an index), so 32 admins on a round of 150,000
+/// scores share one computation until a score changes. Computing holds the lock, so a burst
+/// of requests after a change computes once.
+#[derive(Default)]
+pub struct RankingCache {
+    rounds: tokio::sync::Mutex<std::collections::HashMap<i64, (Stamp, Ranking)>>,
+}
+
 /// The live ranking of an open round, for the city (computed, not frozen).
 pub async fn live_ranking(
     db: &Db,
+    cache: &RankingCache,
     acting: &Acting,
     round_id: i64,
-) -> Result<Vec<WorkResult>, AppError> {
+) -> Result<LiveRanking, AppError> {
     city_only(acting)?;
     let round = db::round(db, round_id).await?.ok_or(AppError::NotFound)?;
-    let assignments = db::round_assignments(db, round.id).await?;
-    let mut works: Vec<WorkId> = assignments.iter().map(|a| a.work_id).collect();
-    works.sort();
-    works.dedup();
-    let scores = db::round_scores_now(db, round_id).await?;
-    Ok(compute(&works, &scores))
+    let mut rounds = cache.rounds.lock().await;
+    let stamp = db::round_stamp(db, round.id).await?;
+    let ranking = match rounds.get(&round.id) {
+        Some((s, ranking)) if *s == stamp => ranking.clone(),
+        _ => {
+            let titles: std::collections::HashMap<WorkId, String> =
+                db::round_titles(db, round.id).await?.into_iter().collect();
+            let mut works: Vec<WorkId> = titles.keys().copied().collect();
+            works.sort();
+            let scores = db::round_scores_now(db, round_id).await?;
+            let computed = tokio::task::spawn_blocking(move || compute(&works, &scores))
+                .await
+                .map_err(|e| AppError::Internal(e.into()))?;
+            let ranking: Ranking = std::sync::Arc::new(
+                computed
+                    .into_iter()
+                    .map(|r| {
+                        let title = titles.get(&r.work).cloned().unwrap_or_default();
+                        (r, title)
+                    })
+                    .collect(),
+            );
+            rounds.insert(round.id, (stamp, ranking.clone()));
+            ranking
+        }
+    };
+    drop(rounds);
+    Ok(LiveRanking {
+        top: ranking
+            .iter()
+            .take(RANKING_SHOWN as usize)
+            .cloned()
+            .collect(),
+        total: ranking.len(),
+        disagreements: ranking.iter().filter(|(r, _)| r.disagreement).count(),
+    })
 }

@@ -35,6 +35,8 @@ struct WorkPage {
     /// Whether the work is chosen for the showcase, for those who may choose (the author, the
     /// unit's admins); `None` for everyone else.
     showcase: Option<bool>,
+    /// The national result (全国评选结果), once the city imported it.
+    award: Option<String>,
 }
 
 fn findings_of(report: Option<&serde_json::Value>) -> Vec<(String, &'static str)> {
@@ -144,8 +146,10 @@ pub(super) async fn work_page(
     } else {
         None
     };
+    let award = crate::db::recommendation::result_of(&state.db, id).await?;
     let page = render(&WorkPage {
         showcase,
+        award,
         nav: Nav::for_session(session),
         csrf: session.csrf.clone(),
         findings: findings_of(w.report.as_ref()),
