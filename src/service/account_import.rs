@@ -93,28 +93,16 @@ pub async fn import_accounts(
     for (line, cells) in &table.rows {
         let at = format!("第 {line} 行");
         let before = errors.len();
-        let login = cell(cells, Some(c_login));
-        if !valid_login(&login) {
-            errors.push(FieldError::new(
-                &at,
-                format!("登录名“{login}”须为 3 至 64 个字母、数字或 . _ @ -"),
-            ));
-        } else if !seen.insert(login.to_ascii_lowercase()) {
-            errors.push(FieldError::new(&at, format!("登录名“{login}”在文件中重复")));
-        } else if users::by_login(db, &login).await?.is_some() {
-            errors.push(FieldError::new(
-                &at,
-                format!("登录名“{login}”已被使用，请换一个"),
-            ));
-        }
-        let name = crate::domain::text::name(
+        let (login, name, phone) = check_person(
+            db,
+            &at,
+            cell(cells, Some(c_login)),
             &cell(cells, Some(c_name)),
-            crate::domain::text::limits::PERSON_NAME,
+            cell(cells, c_phone),
+            &mut seen,
+            &mut errors,
         )
-        .unwrap_or_else(|m| {
-            errors.push(FieldError::new(&at, format!("姓名{m}")));
-            String::new()
-        });
+        .await?;
         let role_text = cell(cells, Some(c_role));
         let role = match Role::parse(&role_text) {
             None => {
@@ -160,15 +148,6 @@ pub async fn import_accounts(
             errors.push(FieldError::new(
                 &at,
                 format!("电子邮箱“{e}”格式不对，应写成 name@example.cn"),
-            ));
-        }
-        let phone = Some(cell(cells, c_phone)).filter(|p| !p.is_empty());
-        if let Some(p) = &phone
-            && !valid_phone(p)
-        {
-            errors.push(FieldError::new(
-                &at,
-                format!("手机号“{p}”应为 11 位数字，座机写成 022-12345678"),
             ));
         }
         if let (true, Some(role), Some((org_id, org_name))) = (errors.len() == before, role, org) {
@@ -256,6 +235,48 @@ pub async fn import_accounts(
     }
     tx.commit().await?;
     Ok(made)
+}
+
+/// A roster row's login, name and phone, each checked: the login well-formed, once in the file
+/// (`seen`, case-insensitive) and not taken; the name within its limit; the phone, if any, a
+/// mobile or a landline. Problems go to `errors` under `at` (第 N 行).
+pub(crate) async fn check_person(
+    db: &Db,
+    at: &str,
+    login: String,
+    name: &str,
+    phone: String,
+    seen: &mut HashSet<String>,
+    errors: &mut Vec<FieldError>,
+) -> Result<(String, String, Option<String>), AppError> {
+    if !valid_login(&login) {
+        errors.push(FieldError::new(
+            at,
+            format!("登录名“{login}”须为 3 至 64 个字母、数字或 . _ @ -"),
+        ));
+    } else if !seen.insert(login.to_ascii_lowercase()) {
+        errors.push(FieldError::new(at, format!("登录名“{login}”在文件中重复")));
+    } else if users::by_login(db, &login).await?.is_some() {
+        errors.push(FieldError::new(
+            at,
+            format!("登录名“{login}”已被使用，请换一个"),
+        ));
+    }
+    let name = crate::domain::text::name(name, crate::domain::text::limits::PERSON_NAME)
+        .unwrap_or_else(|m| {
+            errors.push(FieldError::new(at, format!("姓名{m}")));
+            String::new()
+        });
+    let phone = Some(phone).filter(|p| !p.is_empty());
+    if let Some(p) = &phone
+        && !valid_phone(p)
+    {
+        errors.push(FieldError::new(
+            at,
+            format!("手机号“{p}”应为 11 位数字，座机写成 022-12345678"),
+        ));
+    }
+    Ok((login, name, phone))
 }
 
 /// The one-time passwords as an Excel sheet for the importer to hand out: typed, titled, A4,

@@ -63,34 +63,16 @@ pub async fn import_reviewers(
     for (line, cells) in &table.rows {
         let at = format!("第 {line} 行");
         let before = errors.len();
-        let login = cell(cells, Some(c_login));
-        if !crate::service::accounts::valid_login(&login) {
-            errors.push(FieldError::new(
-                &at,
-                format!("登录名“{login}”须为 3 至 64 个字母、数字或 . _ @ -"),
-            ));
-        } else if !seen.insert(login.clone()) {
-            errors.push(FieldError::new(&at, format!("登录名“{login}”在文件中重复")));
-        } else if users::by_login(db, &login).await?.is_some() {
-            errors.push(FieldError::new(
-                &at,
-                format!("登录名“{login}”已被使用，请换一个"),
-            ));
-        }
-        let name = crate::domain::text::name(
+        let (login, name, phone) = crate::service::account_import::check_person(
+            db,
+            &at,
+            cell(cells, Some(c_login)),
             &cell(cells, Some(c_name)),
-            crate::domain::text::limits::PERSON_NAME,
+            cell(cells, c_phone),
+            &mut seen,
+            &mut errors,
         )
-        .unwrap_or_else(|m| {
-            errors.push(FieldError::new(&at, format!("姓名{m}")));
-            String::new()
-        });
-        let phone = Some(cell(cells, c_phone)).filter(|p| !p.is_empty());
-        if let Some(p) = &phone
-            && !crate::domain::mask::valid_phone(p)
-        {
-            errors.push(FieldError::new(&at, format!("手机号“{p}”应为 11 位数字")));
-        }
+        .await?;
         let org_name = Some(cell(cells, c_org))
             .filter(|o| !o.is_empty())
             .unwrap_or_else(|| city.clone());
