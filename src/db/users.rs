@@ -45,6 +45,12 @@ statements! {
          WHERE id = $5 AND role = $6 AND org_id = $7";
     SET_DISABLED = "UPDATE users SET disabled = $1, updated_at = $2 WHERE id = $3";
     COUNT = "SELECT COUNT(*) FROM users";
+    /// A page of the accounts in scope matching a search (login or name), in the order they
+    /// were made, after id `$5`.
+    PAGE = concatcp!(ROW_SELECT, " AND ($3 = '' OR u.login LIKE $4 ESCAPE '\\' OR u.display_name LIKE $4 ESCAPE '\\')
+         AND u.id > $5 ORDER BY u.id LIMIT $6");
+    COUNT_MATCHING = "SELECT COUNT(*) FROM users u JOIN orgs o ON o.id = u.org_id WHERE o.path LIKE $1
+         AND ($2 = '' OR u.login LIKE $3 ESCAPE '\\' OR u.display_name LIKE $3 ESCAPE '\\')";
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -108,6 +114,37 @@ pub async fn list(db: &Db, scope: &Scope) -> Result<Vec<UserRow>, sqlx::Error> {
         .bind(unix_now())
         .fetch_all(pool)
         .await)
+}
+
+/// Accounts in scope whose login or name contains `needle`, `limit` at a time in the order
+/// they were made (after id `after`; ids, not logins, so a worker's login — a mobile — never
+/// travels in a link), and how many match in all.
+pub async fn page(
+    db: &Db,
+    scope: &Scope,
+    needle: &str,
+    after: i64,
+    limit: i64,
+) -> Result<(Vec<UserRow>, i64), sqlx::Error> {
+    let needle = needle.trim();
+    let pattern = format!("%{}%", super::orgs::escape_like(needle));
+    let prefix = format!("{}%", scope.prefix);
+    let rows = on_pool!(db, pool => query_as::<_, UserRow>(&PAGE)
+        .bind(&prefix)
+        .bind(unix_now())
+        .bind(needle)
+        .bind(&pattern)
+        .bind(after)
+        .bind(limit)
+        .fetch_all(pool)
+        .await)?;
+    let total = on_pool!(db, pool => query_scalar::<_, i64>(&COUNT_MATCHING)
+        .bind(&prefix)
+        .bind(needle)
+        .bind(&pattern)
+        .fetch_one(pool)
+        .await)?;
+    Ok((rows, total))
 }
 
 /// One account, if its org lies in scope.

@@ -110,6 +110,23 @@ async fn a_roster_makes_every_account_or_none_and_names_each_bad_row() {
         let mut newcomer = app.agent();
         let r = newcomer.login("hexi-a", &otp).await;
         assert_eq!(location(&r), "/account/password");
+        // The list finds them by login or name, and pages by id (no login in the link).
+        let (_, page) = admin.text("/users?q=%E6%9D%8E%E4%B8%89").await;
+        assert!(
+            page.contains("nk-b") && !page.contains(">hexi-a<"),
+            "{page}"
+        );
+        assert!(page.contains("“李三”：1 个账号"), "{page}");
+        let (_, page) = admin.text("/users?q=hexi-").await;
+        assert!(page.contains(">hexi-a<") && page.contains("：1 个账号"));
+        let last = wangju::db::testing::scalar::<i64>(&app.state.db, "SELECT MAX(id) FROM users")
+            .await
+            .expect("max id");
+        let (status, page) = admin.text(&format!("/users?after={last}")).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(!page.contains(">hexi-a<") && !page.contains("id=\"next-page\""));
+        let (status, _) = admin.text("/users?after=abc").await;
+        assert!(status.is_client_error(), "{status}");
         // Every account made is in the audit log, saying it came from an import.
         let (_, entries) = admin.json("/api/v1/audit?action=user.create").await;
         let via_import = entries

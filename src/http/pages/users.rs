@@ -53,11 +53,28 @@ struct UsersPage {
     orgs: Vec<OrgOption>,
     errors: Vec<FieldError>,
     form: NewAccount,
+    /// The search, how many accounts match it, and where the next page starts.
+    q: String,
+    total: i64,
+    next_after: Option<i64>,
+}
+
+/// Accounts per page of the list.
+pub const PAGE_SIZE: i64 = 200;
+
+#[derive(Deserialize, Default)]
+pub struct ListQuery {
+    #[serde(default)]
+    q: String,
+    /// The last account id of the previous page.
+    #[serde(default)]
+    after: i64,
 }
 
 pub async fn list(
     State(state): State<AppState>,
     CurrentUser(session): CurrentUser,
+    Query(query): Query<ListQuery>,
 ) -> AppResult<Html<String>> {
     let empty = NewAccount {
         login: String::new(),
@@ -67,7 +84,7 @@ pub async fn list(
         role: String::new(),
         org_id: session.org.id,
     };
-    users_page(&state, &session, Vec::new(), empty)
+    users_page(&state, &session, Vec::new(), empty, &query)
         .await
         .map(|(_, h)| h)
 }
@@ -77,10 +94,17 @@ async fn users_page(
     session: &Session,
     errors: Vec<FieldError>,
     form: NewAccount,
+    query: &ListQuery,
 ) -> AppResult<(StatusCode, Html<String>)> {
     let scope = session.scope();
-    let users = users::list(&state.db, &scope)
-        .await?
+    let q = crate::domain::text::line(&query.q, crate::domain::text::limits::LOGIN)
+        .map_err(|m| AppError::invalid("搜索", format!("搜索内容{m}")))?;
+    let (rows, total) = users::page(&state.db, &scope, &q, query.after, PAGE_SIZE).await?;
+    let next_after = (rows.len() as i64 == PAGE_SIZE)
+        .then(|| rows.last().map(|u| u.id.get()))
+        .flatten();
+    // Peer admins of one's own unit are in scope but not one's to manage: not listed.
+    let users = rows
         .into_iter()
         .filter(|u| u.id == session.user.id || manages(session, u))
         .map(|u| present(u, session))
@@ -100,6 +124,9 @@ async fn users_page(
         orgs,
         errors,
         form,
+        q,
+        total,
+        next_after,
     })?;
     Ok((status, html))
 }
@@ -160,9 +187,13 @@ pub async fn create(
             reset: false,
         })?
         .into_response()),
-        Err(AppError::Invalid(errors)) => Ok(users_page(&state, &session, errors, input)
-            .await?
-            .into_response()),
+        Err(AppError::Invalid(errors)) => {
+            Ok(
+                users_page(&state, &session, errors, input, &ListQuery::default())
+                    .await?
+                    .into_response(),
+            )
+        }
         Err(e) => Err(e),
     }
 }
@@ -492,7 +523,8 @@ pub async fn import(
                 role: String::new(),
                 org_id: session.org.id,
             };
-            let (status, html) = users_page(&state, &session, errors, empty).await?;
+            let (status, html) =
+                users_page(&state, &session, errors, empty, &ListQuery::default()).await?;
             return Ok((status, html).into_response());
         }
         Err(e) => return Err(e),
