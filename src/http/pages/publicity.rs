@@ -340,7 +340,7 @@ pub async fn close(
     Path(id): Path<i64>,
     Form(form): Form<VersionForm>,
 ) -> AppResult<Response> {
-    publicity_of_campaign(&state, id).await?;
+    let p = publicity_of_campaign(&state, id).await?;
     publicity::close(
         &state.db,
         &session.actor(),
@@ -349,6 +349,19 @@ pub async fn close(
         form.version,
     )
     .await?;
+    // The models' 公示 decides the team: entries still listed join it as the 公示 closes
+    // (idempotent; the lecture team page keeps a button to apply it again).
+    if p.kind == crate::domain::publicity::PublicityKind::Models {
+        let campaign = current_campaign(&state.db).await?;
+        crate::service::lecture_team::apply_publicity(
+            &state.db,
+            &session.actor(),
+            session.user.id,
+            &campaign,
+            id,
+        )
+        .await?;
+    }
     Ok(Redirect::to(&format!("/publicity/{id}?done=close")).into_response())
 }
 
