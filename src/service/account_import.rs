@@ -313,7 +313,7 @@ pub async fn password_workbook(
         .collect();
     let sheet = Sheet {
         name: "账号与一次性密码".into(),
-        title: "新建账号与一次性密码".into(),
+        title: "账号密码表".into(),
         columns: vec![
             Column::new("序号", Kind::Ordinal),
             Column::new("登录名", Kind::Text),
