@@ -3,8 +3,9 @@
 //!
 //! Run with `cargo bench --bench bulk` (see docs/benchmarks.md). For each backend it builds
 //! the app in-process over a fresh database (SQLite in a temporary folder; PostgreSQL as a new
-//! database on `WANGJU_BENCH_PG`, dropped afterwards), seeds `wangju demo seed --scale city`
-//! (~2,000 activities, ~300 waiting at the city), serves it on a loopback port, signs in as
+//! database on `WANGJU_BENCH_PG`, dropped afterwards), seeds `wangju demo seed --scale national`
+//! (~100,000 activities, tens of thousands waiting at the city; the city scale's ~200 hold too
+//! few), serves it on a loopback port, signs in as
 //! the city admin, reads the waiting reports with their versions from the API, and times
 //! `POST /api/v1/activities/bulk-transitions` confirming 300 of them. It then checks that all
 //! 300 were done and that each has its own audit entry, and times the same request again (a
@@ -40,7 +41,7 @@ async fn run(database_url: String) -> Result<Figures, String> {
     let db = state.db.clone();
     wangju::service::demo::seed(
         &db,
-        wangju::service::demo::Scale::City,
+        wangju::service::demo::Scale::National,
         false,
         &Actor::cli(),
     )
@@ -129,7 +130,7 @@ fn main() -> ExitCode {
         },
         common::load_average()
     );
-    println!("  data: `wangju demo seed --scale city`; one request confirming {ITEMS} reports");
+    println!("  data: `wangju demo seed --scale national`; one request confirming {ITEMS} reports");
     let mut backends = vec![("SQLite", String::new(), None)];
     if pg_server != "off" {
         let name = format!("wangju_bench_bulk_{}", std::process::id());

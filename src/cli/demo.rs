@@ -2,12 +2,18 @@
 //! and prints what it made, with the demo admins' one-time password.
 
 use anyhow::Context;
+use chrono::NaiveDate;
 
 use super::{DemoCommand, report};
 use crate::db::Db;
 use crate::db::audit::Actor;
 
-pub(super) async fn run(db: &Db, actor: &Actor, command: DemoCommand) -> anyhow::Result<()> {
+pub(super) async fn run(
+    db: &Db,
+    actor: &Actor,
+    today: NaiveDate,
+    command: DemoCommand,
+) -> anyhow::Result<()> {
     match command {
         DemoCommand::Seed { scale, force } => {
             use crate::service::demo;
@@ -22,7 +28,9 @@ pub(super) async fn run(db: &Db, actor: &Actor, command: DemoCommand) -> anyhow:
                     "全国规模的"
                 }
             );
-            let r = demo::seed(db, scale, force, actor).await.map_err(report)?;
+            let r = demo::seed_as_of(db, scale, force, actor, today)
+                .await
+                .map_err(report)?;
             print_seed_report(&r);
         }
     }

@@ -103,8 +103,9 @@ enum Command {
 #[derive(Subcommand)]
 enum DemoCommand {
     /// Fill the database with generated data (the same every time): `city` is the Tianjin tree
-    /// with ~300 units, ~2,000 activities and ~50,000 check-ins; `national` is 31 provinces,
-    /// ~3,000 units, ~100,000 activities and ~1,000,000 check-ins.
+    /// with ~300 units, activities at 40–130% of each unit's Annex 1 quota (~200) and ~12,000
+    /// check-ins, those reported held before today (`WANGJU_TODAY`); `national` is 31
+    /// provinces, ~3,000 units, ~100,000 activities and ~1,000,000 check-ins.
     Seed {
         /// `city` or `national`.
         #[arg(long, default_value = "city")]
@@ -352,7 +353,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Audit(command) => return audit::run(db, command).await,
         Command::Media(command) => return crate::media::command::run(db, command).await,
-        Command::Demo(command) => demo::run(db, &actor, command).await?,
+        Command::Demo(command) => demo::run(db, &actor, state.clock.today(), command).await?,
         Command::Backup { out } => backup::backup(db, &settings, &out).await?,
         Command::Restore { .. } => {}
     }

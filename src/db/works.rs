@@ -28,6 +28,23 @@ statements! {
          AND ($6 = 0 OR EXISTS (SELECT 1 FROM moderator_assignments m WHERE m.user_id = $6
               AND m.campaign_id = w.campaign_id AND m.sub_project = w.sub_project))
          ORDER BY w.submitted_at, w.id");
+    /// One keyset page of `LIST` (same `$1`..`$6`), also narrowed by words in the title, an
+    /// author's name or the unit's name (`$7`, a LIKE pattern; empty: any), after
+    /// (`$9`, `$10`) unless `$8` = 0.
+    PAGE = concatcp!(WORK, " WHERE w.campaign_id = $1 AND ($2 = '' OR w.sub_project = $2) AND ($3 = '' OR w.status = $3)
+         AND ($4 = 0 OR w.owner_id = $4) AND o.path LIKE $5
+         AND ($6 = 0 OR EXISTS (SELECT 1 FROM moderator_assignments m WHERE m.user_id = $6
+              AND m.campaign_id = w.campaign_id AND m.sub_project = w.sub_project))
+         AND ($7 = '' OR w.title LIKE $7 ESCAPE '\\' OR w.authors LIKE $7 ESCAPE '\\' OR o.name LIKE $7 ESCAPE '\\')
+         AND ($8 = 0 OR w.submitted_at > $9 OR (w.submitted_at = $9 AND w.id > $10))
+         ORDER BY w.submitted_at, w.id LIMIT $11");
+    /// How many works `PAGE`'s filter matches (`$1`..`$7`).
+    COUNT_MATCHING = "SELECT CAST(COUNT(*) AS BIGINT) FROM works w JOIN orgs o ON o.id = w.org_id
+         WHERE w.campaign_id = $1 AND ($2 = '' OR w.sub_project = $2) AND ($3 = '' OR w.status = $3)
+         AND ($4 = 0 OR w.owner_id = $4) AND o.path LIKE $5
+         AND ($6 = 0 OR EXISTS (SELECT 1 FROM moderator_assignments m WHERE m.user_id = $6
+              AND m.campaign_id = w.campaign_id AND m.sub_project = w.sub_project))
+         AND ($7 = '' OR w.title LIKE $7 ESCAPE '\\' OR w.authors LIKE $7 ESCAPE '\\' OR o.name LIKE $7 ESCAPE '\\')";
     INSERT_UPLOAD = "INSERT INTO uploads (id, owner_id, campaign_id, sub_project, file_name, size_bytes, state, created_at, updated_at)
          VALUES ($1, $2, $3, $4, $5, $6, 'receiving', $7, $7)";
     ADVANCE = "UPDATE uploads SET received = $1, updated_at = $2 WHERE id = $3 AND received = $4 AND state = 'receiving'";
@@ -425,6 +442,73 @@ pub async fn list(
     on_pool!(db, pool => query_as::<_, WorkRow>(&LIST)
         .bind(campaign_id).bind(sub_project).bind(status).bind(owner).bind(prefix).bind(moderator)
         .fetch_all(pool).await)
+}
+
+/// What a paged works list is narrowed to; empty strings mean "any".
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ListFilter {
+    pub sub_project: String,
+    pub status: String,
+    /// The materialised path of a unit in the caller's scope: its subtree only.
+    pub under: String,
+    /// Words in the title, an author's name or the unit's name (matched literally).
+    pub search: String,
+}
+
+/// Where a keyset page starts: after the work with this (submitted_at, id).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct After {
+    pub submitted_at: i64,
+    pub id: WorkId,
+}
+
+/// The binds `$1`..`$7` of `PAGE` and `COUNT_MATCHING`.
+fn page_binds(filter: &Filter<'_>, list: &ListFilter) -> (i64, String, i64, String) {
+    let (owner, base, moderator) = match filter {
+        Filter::Owner(id) => (id.get(), "/".to_string(), 0),
+        Filter::Scope(scope) => (0, scope.prefix.clone(), 0),
+        Filter::Assigned(id) => (0, "/".to_string(), id.get()),
+        Filter::All => (0, "/".to_string(), 0),
+    };
+    // A unit filter narrows the scope, never widens it.
+    let prefix = if !list.under.is_empty() && list.under.starts_with(&base) {
+        list.under.clone()
+    } else {
+        base
+    };
+    let needle = list.search.trim();
+    let pattern = if needle.is_empty() {
+        String::new()
+    } else {
+        format!("%{}%", super::orgs::escape_like(needle))
+    };
+    (owner, format!("{prefix}%"), moderator, pattern)
+}
+
+/// One keyset page of at most `limit` works, oldest submission first, after `after`; and how
+/// many the filter matches in all.
+pub async fn page(
+    db: &Db,
+    campaign_id: i64,
+    filter: Filter<'_>,
+    list: &ListFilter,
+    after: Option<After>,
+    limit: i64,
+) -> Result<(Vec<WorkRow>, i64), sqlx::Error> {
+    let (owner, prefix, moderator, pattern) = page_binds(&filter, list);
+    let (first, at, id) = match after {
+        Some(a) => (1_i64, a.submitted_at, a.id.get()),
+        None => (0, 0, 0),
+    };
+    let rows = on_pool!(db, pool => query_as::<_, WorkRow>(&PAGE)
+        .bind(campaign_id).bind(&list.sub_project).bind(&list.status).bind(owner).bind(&prefix)
+        .bind(moderator).bind(&pattern).bind(first).bind(at).bind(id).bind(limit.max(0))
+        .fetch_all(pool).await)?;
+    let total = on_pool!(db, pool => query_scalar::<_, i64>(&COUNT_MATCHING)
+        .bind(campaign_id).bind(&list.sub_project).bind(&list.status).bind(owner).bind(&prefix)
+        .bind(moderator).bind(&pattern)
+        .fetch_one(pool).await)?;
+    Ok((rows, total))
 }
 
 /// The sub-projects a moderator checks in a campaign, in code order.

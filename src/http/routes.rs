@@ -399,6 +399,7 @@ pub fn route_table() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
             post(works::submit),
         ),
         r(M::GET, "/works", READ_WORKS, get(works::list)),
+        r(M::GET, "/works/export", READ_WORKS, get(works::export)),
         r(M::GET, "/works/{work_id}", READ_WORKS, get(works::show)),
         r(
             M::GET,

@@ -99,6 +99,19 @@ pub fn file_names(
     as_of: NaiveDate,
     ext: &str,
 ) -> (String, String) {
+    named_file(year, which.label_zh(), which.code(), issuer, as_of, ext)
+}
+
+/// Any paper's names: `{year}网聚-{label}-{unit}-{YYYYMMDD}.{ext}`, and
+/// `wangju-{year}-{code}-{YYYYMMDD}.{ext}` for clients that cannot read `filename*`.
+pub fn named_file(
+    year: i32,
+    label: &str,
+    code: &str,
+    issuer: &str,
+    as_of: NaiveDate,
+    ext: &str,
+) -> (String, String) {
     let day = as_of.format("%Y%m%d");
     // Characters no file system takes are dropped from the unit's name.
     let unit: String = issuer
@@ -108,8 +121,8 @@ pub fn file_names(
         })
         .collect();
     (
-        format!("{year}网聚-{}-{unit}-{day}.{ext}", which.label_zh()),
-        format!("wangju-{year}-{}-{day}.{ext}", which.code()),
+        format!("{year}网聚-{label}-{unit}-{day}.{ext}"),
+        format!("wangju-{year}-{code}-{day}.{ext}"),
     )
 }
 

@@ -3,6 +3,7 @@
 use std::io::Cursor;
 
 use calamine::{Data, Reader, Xlsx};
+use chrono::NaiveDate;
 use reqwest::StatusCode;
 use serde_json::Value;
 use wangju::db::audit::Actor;
@@ -77,20 +78,37 @@ fn rows_named<'a>(p: &'a Value, kind: &str) -> Vec<&'a Value> {
 async fn city_demo_data_fills_a_consistent_dashboard_and_exports_by_scope() {
     each_backend(|app| async move {
         let db = &app.state.db;
-        let report = demo::seed(db, Scale::City, false, &Actor::cli())
+        let today = NaiveDate::from_ymd_opt(2020, 9, 10).expect("date");
+        let report = demo::seed_as_of(db, Scale::City, false, &Actor::cli(), today)
             .await
             .expect("seed");
-        // The promised orders of magnitude.
+        // The promised orders of magnitude: Annex 1 asks Tianjin for 100 activities.
         assert!(
             (250..=400).contains(&report.units),
             "{} units",
             report.units
         );
-        assert!((1_500..=2_500).contains(&report.activities));
         assert!(
-            (35_000..=65_000).contains(&report.checkins),
+            (120..=400).contains(&report.activities),
+            "{}",
+            report.activities
+        );
+        assert!(
+            (8_000..=16_000).contains(&report.checkins),
             "{}",
             report.checkins
+        );
+        // What has been reported was held before "today"; only drafts may lie ahead.
+        assert_eq!(
+            app.count("activities WHERE status <> 'draft' AND starts_at >= '2020-09-10'")
+                .await,
+            0
+        );
+        assert!(
+            app.count("activities WHERE status = 'draft' AND starts_at >= '2020-09-10'")
+                .await
+                > 0,
+            "plans ahead"
         );
         assert!(report.propagandists >= 1_000);
         assert!(report.by_status.iter().all(|(_, n)| *n > 0), "every status");
@@ -195,6 +213,16 @@ async fn city_demo_data_fills_a_consistent_dashboard_and_exports_by_scope() {
             .find(|(s, _)| s.code() == "confirmed")
             .map(|(_, n)| *n as i64);
         assert_eq!(p["totals"]["confirmed"].as_i64(), confirmed);
+        // A real campaign's completion: every Annex 1 unit between 40% and 130% of its quota.
+        let annex: Vec<&&Value> = top
+            .iter()
+            .filter(|r| r["quota"].as_i64() > Some(0))
+            .collect();
+        assert!(annex.len() >= 16, "{}", annex.len());
+        for r in &annex {
+            let percent = r["completion_percent"].as_i64().unwrap_or(-1);
+            assert!((40..=130).contains(&percent), "{}: {percent}%", r["name"]);
+        }
         // Someone to chase: a district behind its quota, and 零报送 units below the districts.
         assert!(
             districts

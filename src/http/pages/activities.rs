@@ -308,7 +308,7 @@ pub async fn list(
 
 /// The units a list can be narrowed to: the districts and bureaus for the city, the units
 /// right under their own for others (each with its subtree).
-async fn unit_choices(
+pub(crate) async fn unit_choices(
     state: &AppState,
     session: &Session,
     chosen: Option<OrgId>,

@@ -19,6 +19,7 @@ use super::tree::Tree;
 use crate::db::Tx;
 use crate::db::demo::{self as demo_db, Value as V};
 use crate::domain::activity::{ActivityInput, Status};
+use crate::domain::org::OrgKind;
 use crate::error::{AppError, Doing};
 use crate::service::checkin::CONSENT_VERSION;
 
@@ -32,49 +33,122 @@ pub(super) struct Made {
 /// Activities this many at a time: generated, inserted, then their check-ins.
 const ACTIVITY_BATCH: usize = 5_000;
 
-/// Activities spread over the push phase in every status, weighted by how busy each unit is,
-/// and for each reported one the check-ins of the people who came.
+/// The notice's push phase: activities are held from 6/1 to 9/15.
+const FIRST_DAY: (i32, u32, u32) = (2020, 6, 1);
+const LAST_DAY: (i32, u32, u32) = (2020, 9, 15);
+
+/// For each confirmed activity, how many others a unit has in each earlier status (drafts,
+/// waiting for its district, returned, approved and waiting for the city), as in a campaign's
+/// last weeks.
+const OTHERS_PER_CONFIRMED: [(Status, f64); 4] = [
+    (Status::Draft, 0.40),
+    (Status::Submitted, 0.28),
+    (Status::Returned, 0.10),
+    (Status::Approved, 0.32),
+];
+
+/// One activity to make: the unit holding it (index in the tree) and its status.
+struct Planned {
+    holder: usize,
+    status: Status,
+}
+
+/// What each Annex 1 unit (a district, bureau or group company; a province at national scale)
+/// holds: confirmed activities at 40–130% of its quota, spread over the busy units of its
+/// subtree, and the others in proportion. So completion reads as a real campaign's does.
+fn plan(tree: &Tree, annex: &HashMap<i64, i64>, rng: &mut StdRng) -> Vec<Planned> {
+    let Some(root) = tree
+        .nodes
+        .iter()
+        .position(|n| n.parent.is_none() && n.kind == OrgKind::CityUnion)
+    else {
+        return Vec::new();
+    };
+    let mut planned = Vec::new();
+    for top in (0..tree.nodes.len()).filter(|&i| tree.nodes[i].parent == Some(root)) {
+        let node = &tree.nodes[top];
+        let Some(quota) = node.quota.or_else(|| annex.get(&node.id).copied()) else {
+            continue;
+        };
+        let prefix = format!("{}/", node.path);
+        let holders: Vec<usize> = (0..tree.nodes.len())
+            .filter(|&i| {
+                let n = &tree.nodes[i];
+                n.weight > 0.0 && (i == top || n.path.starts_with(&prefix))
+            })
+            .collect();
+        let Ok(pick) = WeightedIndex::new(holders.iter().map(|&i| tree.nodes[i].weight)) else {
+            continue;
+        };
+        // Rounded into the band, so a quota of 1 is met and none reads 33% or 150%.
+        let low = (quota as f64 * 0.4).ceil();
+        let high = (quota as f64 * 1.3).floor().max(low);
+        let confirmed = (quota as f64 * rng.random_range(0.4..1.3))
+            .round()
+            .clamp(low, high) as usize;
+        let mut statuses = vec![Status::Confirmed; confirmed];
+        for (status, per) in OTHERS_PER_CONFIRMED {
+            // Rounded at random so small units still get some of each now and then.
+            let n = (confirmed as f64 * per + rng.random_range(0.0..1.0)).floor() as usize;
+            statuses.extend(std::iter::repeat_n(status, n));
+        }
+        planned.extend(statuses.into_iter().map(|status| Planned {
+            holder: holders[pick.sample(rng)],
+            status,
+        }));
+    }
+    planned
+}
+
+/// Activities for every Annex 1 unit by `plan`, dated in the push phase — those already
+/// reported on a day before `today`, drafts any day — and for each reported one the check-ins
+/// of the people who came.
+#[allow(clippy::too_many_arguments)]
 pub(super) async fn insert_activities(
     tx: &mut Tx,
     campaign_id: i64,
     scale: Scale,
     tree: &Tree,
+    annex: &HashMap<i64, i64>,
+    today: NaiveDate,
     rng: &mut StdRng,
 ) -> Result<Made, AppError> {
-    let holders: Vec<usize> = (0..tree.nodes.len())
-        .filter(|&i| tree.nodes[i].weight > 0.0)
-        .collect();
-    let weights: Vec<f64> = holders.iter().map(|&i| tree.nodes[i].weight).collect();
-    let pick = WeightedIndex::new(&weights).doing("weighting the demo units")?;
+    let planned = plan(tree, annex, rng);
     // The admin who files each unit's reports: the nearest demo admin above it.
     let creator = admin_ids(tx, tree).await?;
-    let total = scale.activities();
+    let reported_total = planned.iter().filter(|p| p.status != Status::Draft).count();
     // Claimed attendance sized so that verified check-ins come to the promised total.
-    let reported_share = 0.8;
-    let mean_verified = scale.checkins() as f64 / (total as f64 * reported_share);
+    let mean_verified = scale.checkins() as f64 / reported_total.max(1) as f64;
     let mean_claimed = mean_verified / 0.6;
-    let first_day = NaiveDate::from_ymd_opt(2020, 6, 1).unwrap_or_default();
-    let days = 107; // 6/1 ..= 9/15
+    let date = |(y, m, d): (i32, u32, u32)| NaiveDate::from_ymd_opt(y, m, d).unwrap_or_default();
+    let first_day = date(FIRST_DAY);
+    let phase_days = (date(LAST_DAY) - first_day).num_days() + 1;
+    // Reported activities were held before today (when today falls in the push phase).
+    let reported_days = ((today - first_day).num_days()).clamp(1, phase_days);
+    // Nothing was last touched after today's end (China time).
+    let today_ends = today
+        .succ_opt()
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .map_or(i64::MAX, |t| t.and_utc().timestamp() - 8 * 3600 - 1);
     let mut next_id: i64 = demo_db::next_activity_id(tx).await?;
     let mut made = Made {
         activities: 0,
         by_status: [0; 5],
         checkins: 0,
     };
-    while made.activities < total {
-        let n = ACTIVITY_BATCH.min(total - made.activities);
+    for chunk in planned.chunks(ACTIVITY_BATCH) {
+        let n = chunk.len();
         let mut rows = Vec::with_capacity(n * demo_db::ACTIVITIES.columns.len());
         let mut checkins = Vec::new();
-        for _ in 0..n {
-            let unit = &tree.nodes[holders[pick.sample(rng)]];
+        for p in chunk {
+            let unit = &tree.nodes[p.holder];
+            let status = p.status;
             let id = next_id;
             next_id += 1;
-            let status = match rng.random_range(0..100) {
-                0..20 => Status::Draft,
-                20..33 => Status::Submitted,
-                33..38 => Status::Returned,
-                38..53 => Status::Approved,
-                _ => Status::Confirmed,
+            let days = if status == Status::Draft {
+                phase_days
+            } else {
+                reported_days
             };
             let day = first_day + chrono::Duration::days(rng.random_range(0..days));
             let time = START_TIMES.choose(rng).copied().unwrap_or("09:00");
@@ -145,7 +219,7 @@ pub(super) async fn insert_activities(
             let document = serde_json::to_string(&input).doing("encoding a demo report")?;
             let created = starts - rng.random_range(3..20) * 86_400;
             let updated = if reported {
-                starts + rng.random_range(1..10) * 86_400
+                (starts + rng.random_range(1..10) * 86_400).min(today_ends.max(starts))
             } else {
                 created
             };

@@ -27,14 +27,19 @@ mod people;
 mod selection;
 mod tree;
 
+use std::collections::HashMap;
 use std::time::{Duration, Instant};
+
+use chrono::NaiveDate;
 
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 
+use crate::clock::Clock;
 use crate::db::audit::{self, Actor, Event};
 use crate::db::demo as demo_db;
 use crate::db::orgs::{self as org_rows, Scope};
+use crate::db::quotas as quota_rows;
 use crate::db::{Backend, Db};
 use crate::domain::activity::Status;
 use crate::domain::org::OrgKind;
@@ -46,9 +51,11 @@ use tree::{Tree, grow_provinces, grow_tianjin};
 /// How much to make.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scale {
-    /// The Tianjin tree, ~300 units, ~2,000 activities, ~50,000 check-ins.
+    /// The Tianjin tree, ~300 units, activities at 40–130% of Annex 1's 100 (~200 in all),
+    /// ~12,000 check-ins.
     City,
-    /// 31 provinces, ~3,000 units, ~100,000 activities, ~1,000,000 check-ins.
+    /// 31 provinces with quotas of 600–3,000 each, ~3,000 units, ~100,000 activities,
+    /// ~1,000,000 check-ins.
     National,
 }
 
@@ -68,16 +75,9 @@ impl Scale {
         }
     }
 
-    pub(super) fn activities(self) -> usize {
-        match self {
-            Scale::City => 2_000,
-            Scale::National => 100_000,
-        }
-    }
-
     pub(super) fn checkins(self) -> usize {
         match self {
-            Scale::City => 50_000,
+            Scale::City => 12_000,
             Scale::National => 1_000_000,
         }
     }
@@ -126,6 +126,18 @@ pub async fn seed(
     force: bool,
     actor: &Actor,
 ) -> Result<SeedReport, AppError> {
+    seed_as_of(db, scale, force, actor, Clock::new(None).today()).await
+}
+
+/// `seed`, standing on `today` (the campaign's day, `WANGJU_TODAY` for a demo): activities
+/// already reported were held before it.
+pub async fn seed_as_of(
+    db: &Db,
+    scale: Scale,
+    force: bool,
+    actor: &Actor,
+    today: NaiveDate,
+) -> Result<SeedReport, AppError> {
     let started = Instant::now();
     let campaign = current_campaign(db).await?;
     let existing = demo_db::count_activities(db).await?;
@@ -155,6 +167,14 @@ pub async fn seed(
     let password = one_time_password();
     let hash = hash_password(&password).await?;
 
+    // Annex 1's quotas, which the districts and bureaus keep (the seeding sets the others).
+    let annex: HashMap<i64, i64> = quota_rows::list(db, campaign.id)
+        .await?
+        .into_iter()
+        .filter(|q| q.annex_level == 1)
+        .map(|q| (q.org_id.get(), q.min_activities))
+        .collect();
+
     let mut tx = db.begin().await?;
     if existing > 0 {
         demo_db::clear_activities(&mut tx).await?;
@@ -162,7 +182,9 @@ pub async fn seed(
     let orgs_created = orgs::insert_orgs(&mut tx, &tree).await?;
     let quotas = orgs::insert_quotas(&mut tx, campaign.id, &tree).await?;
     let admins = orgs::upsert_admins(&mut tx, &tree, &hash).await?;
-    let made = activities::insert_activities(&mut tx, campaign.id, scale, &tree, &mut rng).await?;
+    let made =
+        activities::insert_activities(&mut tx, campaign.id, scale, &tree, &annex, today, &mut rng)
+            .await?;
     let propagandists =
         people::insert_propagandists(&mut tx, campaign.id, scale, &tree, &mut rng).await?;
     let selection =

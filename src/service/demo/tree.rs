@@ -218,7 +218,8 @@ pub(super) fn grow_provinces(tree: &mut Tree, city: &Org, rng: &mut StdRng) {
             OrgKind::DistrictUnion,
             busy * 0.5,
         );
-        let province_quota = rng.random_range(6..=20) * 5;
+        // A province's unions hold thousands: ~100,000 activities over the 31.
+        let province_quota = rng.random_range(24..=120) * 25;
         tree.nodes[p].quota = Some(province_quota);
         tree.nodes[p].admin_login = Some(format!("sheng-{login}"));
         tree.nodes[p].contact = Some((person_name(rng), mobile(rng)));

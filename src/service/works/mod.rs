@@ -14,6 +14,7 @@
 //! share about sub-projects and re-exports their public items, so callers keep writing
 //! `service::works::submit`.
 
+pub mod export;
 mod moderation;
 mod participations;
 mod read;
@@ -29,7 +30,7 @@ pub use moderation::{
 pub use participations::{
     ParticipationInput, participation_summary, participations, record_participation,
 };
-pub use read::{ServedFile, Work, file, get, history, list};
+pub use read::{ServedFile, Work, WorksPage, file, get, history, list, page};
 pub use registration::{Registration, register, union_by_invite};
 pub use submit::{Submission, resubmit, submit};
 pub use sweep::{Swept, sweep_abandoned, sweep_ticker};

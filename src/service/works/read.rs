@@ -131,7 +131,16 @@ pub async fn list(
     status: &str,
 ) -> Result<Vec<Work>, AppError> {
     let campaign = current_campaign(db).await?;
-    let filter = if acting.role == Role::Moderator {
+    let rows = works::list(db, campaign.id, filter_for(acting), sub_project, status).await?;
+    Ok(rows
+        .into_iter()
+        .map(|row| decorate(acting, row, false))
+        .collect())
+}
+
+/// Which works the account's role lists: its own, its units', a moderator's sub-projects', all.
+fn filter_for(acting: &Acting) -> Filter<'_> {
+    if acting.role == Role::Moderator {
         Filter::Assigned(acting.user_id)
     } else if acting.role.may_moderate() {
         Filter::All
@@ -139,12 +148,78 @@ pub async fn list(
         Filter::Scope(&acting.scope)
     } else {
         Filter::Owner(acting.user_id)
+    }
+}
+
+/// One page of a works list.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct WorksPage {
+    pub items: Vec<Work>,
+    /// How many works match the filter (all pages).
+    pub total: i64,
+    /// Pass as `cursor` for the next page; absent on the last page.
+    pub next: Option<String>,
+}
+
+/// The text a works cursor is bound to: the filter, in the account's reach.
+fn cursor_key(acting: &Acting, filter: &works::ListFilter) -> String {
+    format!(
+        "works|{}|{}|{}|{}|{}|{}|{}",
+        acting.scope.prefix,
+        acting.role.code(),
+        acting.user_id,
+        filter.sub_project,
+        filter.status,
+        filter.under,
+        filter.search.trim()
+    )
+}
+
+/// One keyset page of `size` works (oldest submission first) after `cursor`, from the
+/// previous page's `next`. A cursor that was tampered with or made for another filter is
+/// refused (422).
+pub async fn page(
+    db: &Db,
+    acting: &Acting,
+    filter: &works::ListFilter,
+    cursor: Option<&str>,
+    size: i64,
+) -> Result<WorksPage, AppError> {
+    let key = cursor_key(acting, filter);
+    let after = match cursor.map(str::trim).filter(|c| !c.is_empty()) {
+        Some(c) => {
+            let (at, id) = crate::service::cursor::decode(&key, c)?;
+            Some(works::After {
+                submitted_at: at
+                    .parse()
+                    .map_err(|_| AppError::invalid("翻页", "翻页参数无效：请回到第一页重新查看"))?,
+                id: WorkId(id),
+            })
+        }
+        None => None,
     };
-    let rows = works::list(db, campaign.id, filter, sub_project, status).await?;
-    Ok(rows
-        .into_iter()
-        .map(|row| decorate(acting, row, false))
-        .collect())
+    let campaign = current_campaign(db).await?;
+    let size = size.clamp(1, 1_000);
+    let (mut rows, total) =
+        works::page(db, campaign.id, filter_for(acting), filter, after, size + 1).await?;
+    let more = rows.len() as i64 > size;
+    rows.truncate(size as usize);
+    let next = match rows.last() {
+        Some(last) if more => Some(crate::service::cursor::encode(
+            &key,
+            &last.submitted_at.to_string(),
+            last.id.get(),
+        )),
+        _ => None,
+    };
+    Ok(WorksPage {
+        items: rows
+            .into_iter()
+            .map(|row| decorate(acting, row, false))
+            .collect(),
+        total,
+        next,
+    })
 }
 
 /// The stored file a viewer may fetch: the metadata-free copy, never the original.

@@ -18,7 +18,7 @@ mod submit;
 
 pub use decision::decide;
 pub use file::file;
-pub use list::list;
+pub use list::{export, list};
 pub use participations::{participations, record_participation};
 pub use projects::{project, projects};
 pub use registration::{register, register_form};
