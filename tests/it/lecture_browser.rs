@@ -303,7 +303,7 @@ async fn the_lecture_team_strand_at_phone_size() {
         // 9. The team's record counts it under 进校园 (2 checked in of 35 claimed) ...
         c.goto(&format!("{base}/lecture-team/lectures#record")).await.expect("record");
         let page = c.source().await.expect("source");
-        let row = page.split("<tr><td>王建国").nth(1).expect("王建国's row");
+        let row = page.split("<td class=\"lead\">王建国").nth(1).expect("王建国's row");
         let row = row.split("</tr>").next().unwrap_or_default();
         assert!(row.contains("1 · 2/35"), "{row}");
         fits(&c, "record", &label).await;

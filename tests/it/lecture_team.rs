@@ -377,9 +377,9 @@ async fn a_requested_lecture_is_assigned_confirmed_reported_and_counted() {
 
         // The team's record counts it under 进校园 (2 checked in of 80 claimed); 进机关 is a gap.
         let page = text(city.get("/lecture-team/lectures").await).await;
-        let row = page.split("<tr><td>张讲").nth(1).expect("张讲's row");
+        let row = page.split("<td class=\"lead\">张讲").nth(1).expect("张讲's row");
         let row = row.split("</tr>").next().unwrap_or_default();
-        assert_eq!(row.matches("<td>").count(), 5, "{row}");
+        assert_eq!(row.matches("<td data-label=").count(), 5, "{row}");
         assert!(row.contains("1 · 2/80"), "{row}");
         assert!(page.contains("进机关: 0") && !page.contains("进校园: 0"), "gaps");
         // And the school's quota counts it as a confirmed activity.
@@ -424,7 +424,7 @@ async fn a_requested_lecture_is_assigned_confirmed_reported_and_counted() {
         }
         let page = text(city.get("/lecture-team/lectures").await).await;
         assert!(page.contains("不计入单位任务数"), "the page says so");
-        let row = page.split("<tr><td>张讲").nth(1).expect("张讲's row");
+        let row = page.split("<td class=\"lead\">张讲").nth(1).expect("张讲's row");
         assert!(row.split("</tr>").next().unwrap_or_default().contains("1 · 2/80"));
     })
     .await;

@@ -235,7 +235,10 @@ pub async fn assign(
         .parse()
         .map_err(|_| AppError::invalid("member_id", "请选择讲师"))?;
     lectures::assign(&state.db, &session.acting(), &campaign, id, member).await?;
-    Ok(Redirect::to("/lecture-team/lectures?done=assigned").into_response())
+    Ok(Redirect::to(&format!(
+        "/lecture-team/lectures?done=assigned#lecture-{id}"
+    ))
+    .into_response())
 }
 
 #[derive(Template)]
