@@ -381,12 +381,19 @@ pub fn team_sheet(
         Column::new("成员", Kind::Text),
         Column::new("类别", Kind::Text),
     ];
+    // Narrow count columns whose headers wrap onto the header's two lines: 15 of them still
+    // fit one landscape page wide at a legible size.
+    let narrow = |title: String| Column {
+        title,
+        kind: Kind::Count,
+        width: Some(9.0),
+    };
     for v in &record.venues {
-        columns.push(Column::new(&format!("{v}场次"), Kind::Count));
-        columns.push(Column::new(&format!("{v}签到人数"), Kind::Count));
-        columns.push(Column::new(&format!("{v}报告人数"), Kind::Count));
+        columns.push(narrow(format!("{v}场次")));
+        columns.push(narrow(format!("{v}签到人数")));
+        columns.push(narrow(format!("{v}报告人数")));
     }
-    columns.push(Column::new("合计场次", Kind::Count));
+    columns.push(narrow("合计场次".into()));
     let cells = |c: &[(i64, i64, i64)]| -> Vec<Cell> {
         let mut out = Vec::new();
         for (n, checked, claimed) in c {

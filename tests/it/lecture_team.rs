@@ -391,12 +391,16 @@ async fn a_requested_lecture_is_assigned_confirmed_reported_and_counted() {
         let r = city.get("/progress/export?sheet=progress").await;
         assert_eq!(r.status(), StatusCode::OK);
         let bytes = r.bytes().await.expect("xlsx").to_vec();
+        // Kept for a look through LibreOffice.
+        let kept = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+            .join(format!("lecture-team-statistics-{:?}.xlsx", app.state.db.backend()).to_lowercase());
+        std::fs::write(&kept, &bytes).expect("keep the workbook");
         let grid = team_sheet(&bytes);
         assert!(cell_text(&grid, 0, 0).contains("网聚职工正能量"), "the campaign's title");
         assert!(grid.iter().any(|row| row.iter().any(|c| c.to_string().contains("天津市好网民宣讲团宣讲记录"))));
-        let header = grid.iter().position(|row| row.iter().any(|c| c.to_string() == "进校园场次")).expect("the header");
-        let col = grid[header].iter().position(|c| c.to_string() == "进校园场次").expect("进校园");
-        let row = grid.iter().find(|row| row.get(1).is_some_and(|c| c.to_string() == "张讲")).expect("张讲's row");
+        let header = grid.iter().position(|row| row.iter().any(|c| is_text(c, "进校园场次"))).expect("the header");
+        let col = grid[header].iter().position(|c| is_text(c, "进校园场次")).expect("进校园");
+        let row = grid.iter().find(|row| row.get(1).is_some_and(|c| is_text(c, "张讲"))).expect("张讲's row");
         assert_eq!((num(&row[col]), num(&row[col + 1]), num(&row[col + 2])), (1.0, 2.0, 80.0));
         let total = grid.iter().find(|row| row.get(1).is_some_and(|c| c.to_string().starts_with("合计"))).expect("合计");
         assert_eq!(num(&total[col]), 1.0);
@@ -442,6 +446,10 @@ fn team_sheet(bytes: &[u8]) -> Vec<Vec<calamine::Data>> {
     );
     let range = book.worksheet_range("宣讲团记录").expect("the sheet");
     range.rows().map(|r| r.to_vec()).collect()
+}
+
+fn is_text(c: &calamine::Data, text: &str) -> bool {
+    matches!(c, calamine::Data::String(s) if s == text)
 }
 
 fn cell_text(grid: &[Vec<calamine::Data>], r: usize, c: usize) -> String {

@@ -396,9 +396,11 @@ pub async fn report_views(
         &acting,
         &campaign,
         id,
-        &views,
-        &link,
-        bytes,
+        lectures::ViewsClaim {
+            views,
+            link,
+            screenshot: bytes,
+        },
     )
     .await?;
     Ok(Redirect::to("/lecture-team/lectures?done=views").into_response())

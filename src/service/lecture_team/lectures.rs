@@ -572,6 +572,15 @@ async fn make_activity(
     .await?)
 }
 
+/// An open class's claimed views as the form sends them.
+pub struct ViewsClaim {
+    pub views: String,
+    /// Empty: the link the request gave.
+    pub link: String,
+    /// The screenshot's bytes (at most [`MAX_SCREENSHOT_BYTES`], checked here too).
+    pub screenshot: Vec<u8>,
+}
+
 /// The views an open class claims, with the screenshot that shows them (and its link, which
 /// the request may not have had yet): the requesting unit, or the city, once the lecture is
 /// confirmed. The screenshot is re-encoded without metadata like activity photos.
@@ -581,10 +590,14 @@ pub async fn report_views(
     acting: &Acting,
     campaign: &StoredCampaign,
     id: i64,
-    views: &str,
-    link: &str,
-    screenshot: Vec<u8>,
+    claim: ViewsClaim,
 ) -> Result<(), AppError> {
+    let ViewsClaim {
+        views,
+        link,
+        screenshot,
+    } = claim;
+    let (views, link) = (views.as_str(), link.as_str());
     let campaign_id = CampaignId(campaign.id);
     if !db::in_scope(db_, campaign_id, &acting.scope, id).await? {
         return Err(AppError::NotFound);
@@ -658,6 +671,10 @@ pub async fn report_views(
     store.put_bytes(&key, prepared.image).await?;
     let mut tx = db_.begin().await?;
     db::lock_and_count(&mut tx, campaign_id).await?;
+    // The screenshot replaced is the one stored now (another claim may have come meanwhile).
+    let old_shot = db::one_tx(&mut tx, campaign_id, id)
+        .await?
+        .and_then(|x| x.views_screenshot);
     if !db::set_views(&mut tx, campaign_id, id, views, &key, &link).await? {
         drop(tx);
         let _ = store.delete(&key).await;
@@ -670,13 +687,13 @@ pub async fn report_views(
             action: "lecture.views",
             object_type: "lecture",
             object_id: id.to_string(),
-            before: Some(json!({ "views": l.views_claimed, "screenshot": l.views_screenshot, "link": l.online_link })),
+            before: Some(json!({ "views": l.views_claimed, "link": l.online_link })),
             after: Some(json!({ "views": views, "screenshot": key, "link": link })),
         },
     )
     .await?;
     tx.commit().await?;
-    if let Some(old) = l.views_screenshot {
+    if let Some(old) = old_shot {
         let _ = store.delete(&old).await;
     }
     Ok(())
