@@ -697,6 +697,33 @@ async fn an_open_class_records_platform_link_and_claimed_views_with_a_screenshot
             &[0xFF, 0xD8],
             "re-encoded as JPEG"
         );
+        // Wangju hosts the class page (the lecture's activity on the showcase): a visit through
+        // a share link is measured and shown beside the claim, never added to it. (The approval
+        // chain is the activities' own and tested there; here the city's confirmation is set.)
+        app.sql(&format!("UPDATE activities SET status = 'confirmed' WHERE id = {activity}")).await;
+        let r = unit.post_form(&format!("/activities/{activity}/showcase"), &[("show", "1")]).await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        let r = unit.post_form("/share", &[("target", &format!("/showcase/activities/{activity}"))]).await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        let code = location(&r).rsplit("#l-").next().expect("code").to_string();
+        let visitor = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent("Mozilla/5.0 (Linux; Android 10) AppleWebKit/537.36 Mobile Safari/537.36 MicroMessenger/7.0.19")
+            .build()
+            .expect("client");
+        let r = visitor.get(format!("{}/s/{code}", app.base)).send().await.expect("visit");
+        assert_eq!(r.status(), StatusCode::FOUND);
+        let mut measured = false;
+        for _ in 0..100 {
+            let page = text(city.get("/lecture-team/lectures").await).await;
+            if page.contains("网聚展示页实测访问 1") {
+                assert!(page.contains("填报浏览量 1200"), "the claim stays as it was");
+                measured = true;
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        assert!(measured, "the visit is measured on the lecture");
         // Another district's union neither sees the screenshot nor claims for the lecture.
         let other = app
             .signed_in(&app.user(Role::UnitAdmin, "南开区总工会").await)
