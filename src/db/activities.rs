@@ -118,6 +118,7 @@ statements! {
             CAST(SUM(COALESCE(v.n, 0)) AS BIGINT) AS verified
          FROM activities a LEFT JOIN (SELECT activity_id, COUNT(*) AS n FROM checkins GROUP BY activity_id) v ON v.activity_id = a.id
          WHERE a.campaign_id = $1 AND substr(a.starts_at, 1, 10) BETWEEN $2 AND $3
+         AND ($4 = 1 OR NOT EXISTS (SELECT 1 FROM lectures l WHERE l.activity_id = a.id))
          GROUP BY a.org_id, a.status";
 }
 
@@ -402,16 +403,20 @@ pub struct OrgTally {
 
 /// Per-org sums of the campaign's activities by status, counting only activities dated from
 /// `first` to `last` (`YYYY-MM-DD`): a stray date outside the campaign counts nowhere.
+/// Each org's activities by status. `with_lectures`: whether lectures' activities count (the
+/// campaign's `lectures_count_toward_quota`).
 pub async fn tallies(
     db: &Db,
     campaign_id: i64,
     first: &str,
     last: &str,
+    with_lectures: bool,
 ) -> Result<Vec<OrgTally>, sqlx::Error> {
     on_pool!(db, pool => query_as::<_, OrgTally>(&TALLIES)
         .bind(campaign_id)
         .bind(first)
         .bind(last)
+        .bind(i64::from(with_lectures))
         .fetch_all(pool)
         .await)
 }

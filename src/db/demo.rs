@@ -15,6 +15,7 @@ statements! {
     DELETE_ACTIVITY_VERSIONS = "DELETE FROM activity_versions";
     DELETE_ACTIVITIES = "DELETE FROM activities";
     DELETE_PROPAGANDISTS = "DELETE FROM propagandists";
+    DELETE_LECTURE_ASSIGNMENTS = "DELETE FROM lecture_assignments";
     DELETE_LECTURES = "DELETE FROM lectures";
     DELETE_LECTURE_MEMBERS = "DELETE FROM lecture_members";
     DELETE_MODEL_NOMINATIONS = "DELETE FROM model_nominations";
@@ -43,7 +44,8 @@ statements! {
 
 /// What `--force` removes, children first: every lecture (they name activities), team member
 /// and model nomination, activity, check-in and propagandist.
-const CLEAR: [&Sql; 8] = [
+const CLEAR: [&Sql; 9] = [
+    &DELETE_LECTURE_ASSIGNMENTS,
     &DELETE_LECTURES,
     &DELETE_LECTURE_MEMBERS,
     &DELETE_MODEL_NOMINATIONS,

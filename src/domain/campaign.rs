@@ -248,6 +248,14 @@ pub struct LectureTeam {
     /// Candidates each district, bureau or group-company union may nominate (推荐名额).
     #[serde(default = "default_nominations_per_unit")]
     pub nominations_per_unit: u32,
+    /// Whether a lecture held by a union unit (its confirmed activity) counts toward the unit's
+    /// Annex 1 quota and the progress figures; it always counts toward the team's record.
+    #[serde(default = "default_true")]
+    pub lectures_count_toward_quota: bool,
+}
+
+fn default_true() -> bool {
+    true
 }
 
 fn default_nominations_per_unit() -> u32 {

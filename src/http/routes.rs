@@ -912,7 +912,8 @@ pub fn route_table() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
             CO_SELECT,
             post(lecture_team::retire),
         ),
-        // 五进 lectures: requests, assignment, the lecturer's confirmation, the team's record.
+        // 五进 lectures: requests, assignment (one or more lecturers), each lecturer's
+        // confirmation or decline, the team's record.
         r(
             M::GET,
             "/lecture-team/lectures",
@@ -942,6 +943,25 @@ pub fn route_table() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
             "/lecture-team/confirm/{token}",
             Access::Public,
             post(lectures::confirm),
+        ),
+        r(
+            M::POST,
+            "/lecture-team/confirm/{token}/decline",
+            Access::Public,
+            post(lectures::decline),
+        ),
+        // 网络公开课: the views claimed with a screenshot, and the screenshot.
+        r(
+            M::POST,
+            "/lecture-team/lectures/{lecture_id}/views",
+            REPORT_ACTIVITIES,
+            post(lectures::report_views).layer(DefaultBodyLimit::max(lectures::VIEWS_BODY_LIMIT)),
+        ),
+        r(
+            M::GET,
+            "/lecture-team/lectures/{lecture_id}/screenshot",
+            READ_ACTIVITIES,
+            get(lectures::screenshot),
         ),
         // The showcase (public), share links and the reach dashboard (issue 15).
         r(

@@ -146,7 +146,17 @@ pub async fn workbook(
         issuer: issuer.name.clone(),
     };
     let sheets = match which {
-        Which::Statistics => statistics(p, &paper),
+        Which::Statistics => {
+            let mut sheets = statistics(p, &paper);
+            let record =
+                crate::service::lecture_team::lectures::record(db, &campaign, as_of).await?;
+            sheets.push(team_sheet(
+                &record,
+                &campaign.campaign.lecture_team.name,
+                &paper,
+            ));
+            sheets
+        }
         Which::Allocation => allocation(p, &paper),
         Which::Circular => circular(p, &paper),
     };
@@ -369,6 +379,94 @@ fn statistics(p: &Progress, paper: &Paper) -> Vec<Sheet> {
         });
     }
     sheets
+}
+
+/// The lecture team's record (宣讲团记录): members × 五进 venue types, each with the lectures,
+/// the attendees who checked in and the audience the reports claim, and a 合计 row counted per
+/// lecture (a lecture given by two members counts once, so it is not the sum of the rows).
+pub fn team_sheet(
+    record: &crate::service::lecture_team::lectures::Record,
+    team: &str,
+    paper: &Paper,
+) -> Sheet {
+    let mut columns = vec![
+        Column::new("序号", Kind::Ordinal),
+        Column::new("成员", Kind::Text),
+        Column::new("类别", Kind::Text),
+    ];
+    // Narrow count columns whose headers wrap onto the header's two lines: 15 of them still
+    // fit one landscape page wide at a legible size.
+    let narrow = |title: String| Column {
+        title,
+        kind: Kind::Count,
+        width: Some(9.0),
+    };
+    for v in &record.venues {
+        columns.push(narrow(format!("{v}场次")));
+        columns.push(narrow(format!("{v}签到人数")));
+        columns.push(narrow(format!("{v}报告人数")));
+    }
+    columns.push(narrow("合计场次".into()));
+    let cells = |c: &[(i64, i64, i64)]| -> Vec<Cell> {
+        let mut out = Vec::new();
+        for (n, checked, claimed) in c {
+            out.extend([Cell::Int(*n), Cell::Int(*checked), Cell::Int(*claimed)]);
+        }
+        out.push(Cell::Int(c.iter().map(|x| x.0).sum()));
+        out
+    };
+    let mut rows: Vec<Row> = record
+        .rows
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            let mut row = vec![
+                Cell::Int(i as i64 + 1),
+                Cell::text(&r.name),
+                Cell::text(if r.retired {
+                    format!("{}（已退出）", r.category)
+                } else {
+                    r.category.clone()
+                }),
+            ];
+            row.extend(cells(&r.cells));
+            Row {
+                kind: RowKind::Data { counted: false },
+                cells: row,
+            }
+        })
+        .collect();
+    let mut total = vec![Cell::Empty, Cell::text("合计（按场次）"), Cell::Empty];
+    total.extend(cells(&record.totals));
+    rows.push(Row {
+        kind: RowKind::Data { counted: false },
+        cells: total,
+    });
+    let gaps = if record.gaps_this_month.is_empty() {
+        format!("{}五进各方向均有宣讲安排。", record.month)
+    } else {
+        format!(
+            "{}尚无宣讲：{}。",
+            record.month,
+            record.gaps_this_month.join("、")
+        )
+    };
+    Sheet {
+        name: "宣讲团记录".into(),
+        title: format!("{team}宣讲记录"),
+        columns,
+        rows,
+        total: false,
+        notes: vec![
+            "说明：只计讲师已确认、活动已经市总确认的宣讲；签到人数为扫码签到实数，报告人数为活动报告填报数。一场宣讲有几名讲师时每人各计一场，合计行按场次只计一次。".into(),
+            gaps,
+            format!(
+                "制表单位：{}　　制表日期：{}",
+                paper.issuer,
+                sheet::date_zh(paper.as_of)
+            ),
+        ],
+    }
 }
 
 /// Annex 1's three columns.

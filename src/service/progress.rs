@@ -1,6 +1,7 @@
 //! Quotas down the org tree and progress against them. A unit's progress counts the confirmed
-//! activities anywhere in its subtree; bureau/group-company unions hold the campaign's minimum
-//! unless given more.
+//! activities anywhere in its subtree (a lecture's activity only when the campaign's
+//! `lecture_team.lectures_count_toward_quota` says so); bureau/group-company unions hold the
+//! campaign's minimum unless given more.
 
 use crate::domain::ids::OrgId;
 use std::collections::HashMap;
@@ -156,7 +157,8 @@ pub async fn snapshot(db: &Db) -> Result<Snapshot, AppError> {
         .activity_dates()
         .map(|(f, l)| (f.to_string(), l.to_string()))
         .unwrap_or_default();
-    for t in activities::tallies(db, campaign.id, &first, &last).await? {
+    let with_lectures = campaign.campaign.lecture_team.lectures_count_toward_quota;
+    for t in activities::tallies(db, campaign.id, &first, &last, with_lectures).await? {
         own.entry(t.org_id).or_default().add(&t);
     }
     for (org_id, n) in crate::db::propagandists::counts(db, campaign.id).await? {

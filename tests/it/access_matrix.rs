@@ -76,7 +76,9 @@ async fn snapshot(app: &TestApp, secret_path: &str) -> Vec<String> {
          FROM model_nominations n JOIN orgs o ON o.id = n.org_id WHERE o.path LIKE '{secret_path}%' ORDER BY n.id"
     );
     let lectures = format!(
-        "SELECT CAST(l.id AS TEXT) || '|' || l.status || '|' || l.topic || '|' || COALESCE(CAST(l.member_id AS TEXT), '') || '|' || COALESCE(CAST(l.activity_id AS TEXT), '') \
+        "SELECT CAST(l.id AS TEXT) || '|' || l.status || '|' || l.topic || '|' || COALESCE(CAST(l.activity_id AS TEXT), '') || '|' || \
+         COALESCE(CAST(l.views_claimed AS TEXT), '') || '|' || COALESCE(l.views_screenshot, '') || '|' || l.online_link || '|' || \
+         CAST((SELECT COUNT(*) FROM lecture_assignments x WHERE x.lecture_id = l.id) AS TEXT) \
          FROM lectures l JOIN orgs o ON o.id = l.org_id WHERE o.path LIKE '{secret_path}%' ORDER BY l.id"
     );
     // The showcase choices (issue 15): nobody outside the subtree shows its works or activities.

@@ -270,6 +270,8 @@ async fn request(
                 ("place", "天津某中学报告厅"),
                 ("starts_at", from),
                 ("ends_at", to),
+                // Read only for a 网络公开课.
+                ("online_platform", "抖音"),
             ],
         )
         .await
@@ -330,7 +332,7 @@ async fn a_requested_lecture_is_assigned_confirmed_reported_and_counted() {
         let r = assign(b, teacher).await;
         assert_eq!(r.status(), StatusCode::CONFLICT);
         assert!(text(r).await.contains("时间不能重叠"));
-        assert_eq!(scalar(&app, &format!("SELECT COUNT(*) FROM lectures WHERE id = {b} AND member_id IS NULL")).await, 1);
+        assert_eq!(scalar(&app, &format!("SELECT COUNT(*) FROM lecture_assignments WHERE lecture_id = {b}")).await, 0);
         // A unit cannot assign.
         assert_eq!(unit.post_form(&format!("/lecture-team/lectures/{b}/assign"), &[("member_id", "1")]).await.status(), StatusCode::FORBIDDEN);
 
@@ -375,15 +377,375 @@ async fn a_requested_lecture_is_assigned_confirmed_reported_and_counted() {
 
         // The team's record counts it under 进校园 (2 checked in of 80 claimed); 进机关 is a gap.
         let page = text(city.get("/lecture-team/lectures").await).await;
-        let row = page.split("<tr><td>张讲").nth(1).expect("张讲's row");
+        let row = page.split("<td class=\"lead\">张讲").nth(1).expect("张讲's row");
         let row = row.split("</tr>").next().unwrap_or_default();
-        assert_eq!(row.matches("<td>").count(), 5, "{row}");
+        assert_eq!(row.matches("<td data-label=").count(), 5, "{row}");
         assert!(row.contains("1 · 2/80"), "{row}");
         assert!(page.contains("进机关: 0") && !page.contains("进校园: 0"), "gaps");
         // And the school's quota counts it as a confirmed activity.
         let (_, p) = city.json("/api/v1/progress").await;
         let school_row = p["rows"].as_array().and_then(|rows| rows.iter().find(|r| r["name"] == "河西区总工会")).cloned().unwrap_or_default();
         assert_eq!(school_row["counts"]["confirmed"], 1, "{school_row}");
+
+        // The statistics workbook carries the team's record: numeric cells, a title, 合计.
+        let r = city.get("/progress/export?sheet=progress").await;
+        assert_eq!(r.status(), StatusCode::OK);
+        let bytes = r.bytes().await.expect("xlsx").to_vec();
+        // Kept for a look through LibreOffice.
+        let kept = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+            .join(format!("lecture-team-statistics-{:?}.xlsx", app.state.db.backend()).to_lowercase());
+        std::fs::write(&kept, &bytes).expect("keep the workbook");
+        let grid = team_sheet(&bytes);
+        assert!(cell_text(&grid, 0, 0).contains("网聚职工正能量"), "the campaign's title");
+        assert!(grid.iter().any(|row| row.iter().any(|c| c.to_string().contains("天津市好网民宣讲团宣讲记录"))));
+        let header = grid.iter().position(|row| row.iter().any(|c| is_text(c, "进校园场次"))).expect("the header");
+        let col = grid[header].iter().position(|c| is_text(c, "进校园场次")).expect("进校园");
+        let row = grid.iter().find(|row| row.get(1).is_some_and(|c| is_text(c, "张讲"))).expect("张讲's row");
+        assert_eq!((num(&row[col]), num(&row[col + 1]), num(&row[col + 2])), (1.0, 2.0, 80.0));
+        let total = grid.iter().find(|row| row.get(1).is_some_and(|c| c.to_string().starts_with("合计"))).expect("合计");
+        assert_eq!(num(&total[col]), 1.0);
+
+        // A campaign that keeps lectures out of the quota: the same lecture no longer counts in
+        // progress (nor in the papers built on it); the team's record still has it.
+        let changed = wangju::domain::campaign::TIANJIN_2020.replacen(
+            "lectures_count_toward_quota = true",
+            "lectures_count_toward_quota = false",
+            1,
+        );
+        assert_ne!(changed, wangju::domain::campaign::TIANJIN_2020, "the 2020 file says yes");
+        wangju::service::campaigns::import_toml(&app.state.db, &changed, &wangju::db::audit::Actor::cli())
+            .await
+            .expect("import");
+        let started = std::time::Instant::now();
+        loop {
+            let p = wangju::service::progress::progress(&app.state.db, &wangju::db::orgs::Scope::everything()).await.expect("progress");
+            let hexi_row = p.rows.iter().find(|r| r.name == "河西区总工会").expect("河西");
+            if hexi_row.counts.confirmed == 0 {
+                break;
+            }
+            assert!(started.elapsed().as_secs() < 15, "the setting takes effect");
+            tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+        }
+        let page = text(city.get("/lecture-team/lectures").await).await;
+        assert!(page.contains("不计入单位任务数"), "the page says so");
+        let row = page.split("<td class=\"lead\">张讲").nth(1).expect("张讲's row");
+        assert!(row.split("</tr>").next().unwrap_or_default().contains("1 · 2/80"));
     })
     .await;
+}
+
+/// The 宣讲团记录 sheet of a statistics workbook.
+fn team_sheet(bytes: &[u8]) -> Vec<Vec<calamine::Data>> {
+    use calamine::Reader;
+    let mut book: calamine::Xlsx<_> =
+        calamine::open_workbook_from_rs(std::io::Cursor::new(bytes.to_vec())).expect("a workbook");
+    assert!(
+        book.sheet_names().iter().any(|n| n == "宣讲团记录"),
+        "{:?}",
+        book.sheet_names()
+    );
+    let range = book.worksheet_range("宣讲团记录").expect("the sheet");
+    range.rows().map(|r| r.to_vec()).collect()
+}
+
+fn is_text(c: &calamine::Data, text: &str) -> bool {
+    matches!(c, calamine::Data::String(s) if s == text)
+}
+
+fn cell_text(grid: &[Vec<calamine::Data>], r: usize, c: usize) -> String {
+    grid.get(r)
+        .and_then(|row| row.get(c))
+        .map(|d| d.to_string())
+        .unwrap_or_default()
+}
+
+fn num(d: &calamine::Data) -> f64 {
+    match d {
+        calamine::Data::Float(f) => *f,
+        calamine::Data::Int(i) => *i as f64,
+        other => panic!("a number cell, found {other:?}"),
+    }
+}
+
+async fn tokens(app: &TestApp, member: i64) -> Vec<String> {
+    wangju::db::testing::column(
+        &app.state.db,
+        &format!("SELECT token FROM lecture_assignments WHERE member_id = {member} ORDER BY id"),
+    )
+    .await
+    .expect("tokens")
+}
+
+#[tokio::test]
+async fn several_lecturers_answer_each_and_a_decline_is_replaced() {
+    each_backend(|app| async move {
+        let city = app.admin().await;
+        let (jia, yi, bing) = (
+            member(&app, &city, "讲师", "甲讲师").await,
+            member(&app, &city, "专家", "乙专家").await,
+            member(&app, &city, "讲师", "丙讲师").await,
+        );
+        let unit = app.signed_in(&app.user(Role::UnitAdmin, "河西区总工会").await).await;
+        let r = request(&unit, "网络安全进机关", "巡回宣讲", "进机关", "2020-07-02T09:00", "2020-07-02T11:00").await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        let r = request(&unit, "同时段另一场", "专题培训", "进社区", "2020-07-02T10:00", "2020-07-02T12:00").await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        let a = scalar(&app, "SELECT id FROM lectures WHERE topic = '网络安全进机关'").await;
+        let b = scalar(&app, "SELECT id FROM lectures WHERE topic = '同时段另一场'").await;
+        let assign = |id: i64, m: i64| {
+            let city = &city;
+            async move { city.post_form(&format!("/lecture-team/lectures/{id}/assign"), &[("member_id", &m.to_string())]).await }
+        };
+        // Two lecturers on one lecture; neither twice, neither at an overlapping time elsewhere.
+        assert_eq!(assign(a, jia).await.status(), StatusCode::SEE_OTHER);
+        assert_eq!(assign(a, yi).await.status(), StatusCode::SEE_OTHER);
+        let r = assign(a, jia).await;
+        assert_eq!(r.status(), StatusCode::CONFLICT);
+        assert!(text(r).await.contains("已在这场宣讲的讲师名单中"));
+        let r = assign(b, yi).await;
+        assert_eq!(r.status(), StatusCode::CONFLICT);
+        assert!(text(r).await.contains("时间不能重叠"));
+        let page = text(city.get("/lecture-team/lectures").await).await;
+        assert_eq!(page.matches("class=\"confirm-link\"").count(), 2, "a link per lecturer");
+
+        // 乙 declines: a reason is required; then the unit and the city both see it.
+        let yi_link = format!("/lecture-team/confirm/{}", tokens(&app, yi).await[0]);
+        let mut phone = app.agent();
+        let page = text(phone.get(&yi_link).await).await;
+        assert!(page.contains("网络安全进机关") && page.contains("甲讲师、乙专家"), "{page}");
+        phone.refresh_csrf().await;
+        let r = phone.post_form(&format!("{yi_link}/decline"), &[("reason", " ")]).await;
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(text(r).await.contains("请写明不能参加的原因"));
+        let r = phone.post_form(&format!("{yi_link}/decline"), &[("reason", "当天另有培训任务")]).await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        assert_eq!(phone.post_form(&yi_link, &[]).await.status(), StatusCode::CONFLICT, "declined, not confirmable");
+        for who in [&unit, &city] {
+            let page = text(who.get("/lecture-team/lectures").await).await;
+            assert!(page.contains("已婉拒") && page.contains("当天另有培训任务") && page.contains("有讲师婉拒"), "{page}");
+        }
+        assert_eq!(scalar(&app, "SELECT COUNT(*) FROM audit_log WHERE action = 'lecture.decline'").await, 1);
+        // 乙 is free again at that time.
+        assert_eq!(assign(b, yi).await.status(), StatusCode::SEE_OTHER);
+
+        // The city assigns 丙 in 乙's place; the lecture is confirmed once 甲 and 丙 both are.
+        assert_eq!(assign(a, bing).await.status(), StatusCode::SEE_OTHER);
+        let mut lecturer = app.agent();
+        let jia_link = format!("/lecture-team/confirm/{}", tokens(&app, jia).await[0]);
+        lecturer.get(&jia_link).await;
+        lecturer.refresh_csrf().await;
+        assert_eq!(lecturer.post_form(&jia_link, &[]).await.status(), StatusCode::SEE_OTHER);
+        assert_eq!(scalar(&app, &format!("SELECT COUNT(*) FROM lectures WHERE id = {a} AND status = 'assigned' AND activity_id IS NULL")).await, 1, "丙 has not answered");
+        let bing_link = format!("/lecture-team/confirm/{}", tokens(&app, bing).await[0]);
+        assert_eq!(lecturer.post_form(&bing_link, &[]).await.status(), StatusCode::SEE_OTHER);
+        assert_eq!(scalar(&app, &format!("SELECT COUNT(*) FROM lectures WHERE id = {a} AND status = 'confirmed' AND activity_id IS NOT NULL")).await, 1);
+        assert_eq!(scalar(&app, "SELECT COUNT(*) FROM audit_log WHERE action = 'lecture.confirm'").await, 2);
+        // The public calendar names the lecturers who confirmed, not the one who declined.
+        let public = text(app.agent().get("/lecture-team").await).await;
+        assert!(public.contains("讲师 甲讲师、丙讲师"), "{public}");
+        assert!(!public.contains("当天另有培训任务"), "a decline's reason is not public");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn an_open_class_records_platform_link_and_claimed_views_with_a_screenshot() {
+    each_backend(|app| async move {
+        let city = app.admin().await;
+        let jia = member(&app, &city, "讲师", "网课讲师").await;
+        let unit = app
+            .signed_in(&app.user(Role::UnitAdmin, "河西区总工会").await)
+            .await;
+        let open = |platform: &'static str, link: &'static str| {
+            let unit = &unit;
+            async move {
+                unit.post_form(
+                    "/lecture-team/lectures",
+                    &[
+                        ("topic", "网络素养公开课"),
+                        ("form", "网络公开课"),
+                        ("venue_type", "进网络"),
+                        ("place", "线上直播间"),
+                        ("starts_at", "2020-07-03T19:00"),
+                        ("ends_at", "2020-07-03T20:00"),
+                        ("online_platform", platform),
+                        ("online_link", link),
+                    ],
+                )
+                .await
+            }
+        };
+        let r = open("", "").await;
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(text(r).await.contains("网络公开课请填写直播或发布平台"));
+        let r = open("抖音", "javascript:alert(1)").await;
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(
+            text(r)
+                .await
+                .contains("公开课链接须以 http:// 或 https:// 开头")
+        );
+        assert_eq!(open("抖音", "").await.status(), StatusCode::SEE_OTHER);
+        let id = scalar(
+            &app,
+            "SELECT id FROM lectures WHERE topic = '网络素养公开课'",
+        )
+        .await;
+        let views = |views: &'static str, link: &'static str, shot: Vec<u8>| {
+            let unit = &unit;
+            async move {
+                let form = reqwest::multipart::Form::new()
+                    .text("views", views)
+                    .text("online_link", link)
+                    .part(
+                        "screenshot",
+                        reqwest::multipart::Part::bytes(shot).file_name("shot.png"),
+                    );
+                unit.client
+                    .post(format!(
+                        "{}/lecture-team/lectures/{id}/views?_csrf={}",
+                        unit.base, unit.csrf
+                    ))
+                    .multipart(form)
+                    .send()
+                    .await
+                    .expect("views")
+            }
+        };
+        // Not before the lecturer confirmed.
+        assert_eq!(
+            views("100", "https://live.example.cn/1", screenshot())
+                .await
+                .status(),
+            StatusCode::CONFLICT
+        );
+        let r = city
+            .post_form(
+                &format!("/lecture-team/lectures/{id}/assign"),
+                &[("member_id", &jia.to_string())],
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        let link = format!("/lecture-team/confirm/{}", tokens(&app, jia).await[0]);
+        let mut lecturer = app.agent();
+        lecturer.get(&link).await;
+        lecturer.refresh_csrf().await;
+        assert_eq!(
+            lecturer.post_form(&link, &[]).await.status(),
+            StatusCode::SEE_OTHER
+        );
+        let activity = scalar(
+            &app,
+            &format!("SELECT activity_id FROM lectures WHERE id = {id}"),
+        )
+        .await;
+        let (_, a) = unit.json(&format!("/api/v1/activities/{activity}")).await;
+        assert!(
+            a.to_string().contains("抖音"),
+            "the activity carries the platform: {a}"
+        );
+
+        // A claim needs a number, a link and a screenshot.
+        let r = views("很多", "https://live.example.cn/1", screenshot()).await;
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(text(r).await.contains("浏览量请填 0 到 1 亿之间的整数"));
+        let r = views("1200", "", screenshot()).await;
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "no link yet");
+        let r = views("1200", "https://live.example.cn/1", Vec::new()).await;
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(text(r).await.contains("请上传显示浏览量的平台截图"));
+        let r = views(
+            "1200",
+            "https://live.example.cn/1",
+            b"not an image".to_vec(),
+        )
+        .await;
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(
+            views("1200", "https://live.example.cn/1", screenshot())
+                .await
+                .status(),
+            StatusCode::SEE_OTHER
+        );
+        assert_eq!(
+            scalar(
+                &app,
+                &format!("SELECT views_claimed FROM lectures WHERE id = {id}")
+            )
+            .await,
+            1200
+        );
+        assert_eq!(
+            scalar(
+                &app,
+                "SELECT COUNT(*) FROM audit_log WHERE action = 'lecture.views'"
+            )
+            .await,
+            1
+        );
+        let page = text(city.get("/lecture-team/lectures").await).await;
+        assert!(
+            page.contains("填报浏览量 1200") && page.contains("网聚展示页实测访问 0"),
+            "{page}"
+        );
+        let r = city
+            .get(&format!("/lecture-team/lectures/{id}/screenshot"))
+            .await;
+        assert_eq!(r.status(), StatusCode::OK);
+        assert_eq!(
+            &r.bytes().await.expect("jpeg")[..2],
+            &[0xFF, 0xD8],
+            "re-encoded as JPEG"
+        );
+        // Wangju hosts the class page (the lecture's activity on the showcase): a visit through
+        // a share link is measured and shown beside the claim, never added to it. (The approval
+        // chain is the activities' own and tested there; here the city's confirmation is set.)
+        app.sql(&format!("UPDATE activities SET status = 'confirmed' WHERE id = {activity}")).await;
+        let r = unit.post_form(&format!("/activities/{activity}/showcase"), &[("show", "1")]).await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        let r = unit.post_form("/share", &[("target", &format!("/showcase/activities/{activity}"))]).await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        let code = location(&r).rsplit("#l-").next().expect("code").to_string();
+        let visitor = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent("Mozilla/5.0 (Linux; Android 10) AppleWebKit/537.36 Mobile Safari/537.36 MicroMessenger/7.0.19")
+            .build()
+            .expect("client");
+        let r = visitor.get(format!("{}/s/{code}", app.base)).send().await.expect("visit");
+        assert_eq!(r.status(), StatusCode::FOUND);
+        let mut measured = false;
+        for _ in 0..100 {
+            let page = text(city.get("/lecture-team/lectures").await).await;
+            if page.contains("网聚展示页实测访问 1") {
+                assert!(page.contains("填报浏览量 1200"), "the claim stays as it was");
+                measured = true;
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        assert!(measured, "the visit is measured on the lecture");
+        // Another district's union neither sees the screenshot nor claims for the lecture.
+        let other = app
+            .signed_in(&app.user(Role::UnitAdmin, "南开区总工会").await)
+            .await;
+        assert_eq!(
+            other
+                .get(&format!("/lecture-team/lectures/{id}/screenshot"))
+                .await
+                .status(),
+            StatusCode::NOT_FOUND
+        );
+    })
+    .await;
+}
+
+/// A small PNG standing for a platform's screenshot.
+fn screenshot() -> Vec<u8> {
+    let img = image::DynamicImage::ImageRgb8(image::RgbImage::from_fn(120, 200, |x, y| {
+        image::Rgb([(x * 2) as u8, (y) as u8, 90])
+    }));
+    let mut out = std::io::Cursor::new(Vec::new());
+    img.write_to(&mut out, image::ImageFormat::Png)
+        .expect("encode");
+    out.into_inner()
 }

@@ -14,6 +14,7 @@ mod cli;
 mod demo;
 mod harness;
 mod hostile;
+mod lecture_browser;
 mod lecture_team;
 mod lists;
 mod media;

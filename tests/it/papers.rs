@@ -127,7 +127,7 @@ async fn statistics_sheets_are_typed_titled_totalled_and_ranked_within_levels() 
         assert_eq!(name, "2020网聚-统计表-天津市总工会-20200915.xlsx");
         let book = sheets(&bytes);
         let names: Vec<&str> = book.iter().map(|(n, _)| n.as_str()).collect();
-        assert_eq!(names, vec!["统计表", "下级单位"]);
+        assert_eq!(names, vec!["统计表", "下级单位", "宣讲团记录"]);
         // The API gives the same paper under the same name.
         let (api_name, api_bytes) =
             download(&admin, "/api/v1/progress/export?sheet=progress").await;

@@ -89,7 +89,7 @@ async fn sign_in_changing_password(c: &Client, base: &str, login: &str, one_time
     wait_for_path(c, "/dashboard").await;
 }
 
-async fn sign_out(c: &Client) {
+pub(crate) async fn sign_out(c: &Client) {
     c.find(Locator::Css("form[action='/logout'] button"))
         .await
         .expect("logout")
@@ -100,7 +100,7 @@ async fn sign_out(c: &Client) {
     wait_for_path(c, "/").await;
 }
 
-async fn press(c: &Client, step: &str) {
+pub(crate) async fn press(c: &Client, step: &str) {
     c.find(Locator::Css(&format!(
         "form.step input[name='step'][value='{step}'] ~ button"
     )))

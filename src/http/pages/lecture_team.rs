@@ -52,6 +52,7 @@ struct TeamPage {
 /// A confirmed upcoming lecture as the public calendar shows it (no contacts, no private data).
 pub struct CalendarLine {
     pub u: crate::db::lectures::Upcoming,
+    pub lecturers: String,
     pub venue: String,
 }
 
@@ -83,9 +84,10 @@ pub async fn team(
         calendar: service::lectures::calendar(&state.db, &campaign, state.clock.today())
             .await?
             .into_iter()
-            .map(|u| CalendarLine {
-                venue: service::lectures::venue_label(&u.venue_type),
-                u,
+            .map(|e| CalendarLine {
+                venue: service::lectures::venue_label(&e.u.venue_type),
+                lecturers: e.lecturers,
+                u: e.u,
             })
             .collect(),
     })

@@ -179,6 +179,8 @@ pub(super) async fn insert_lecture_team(
     if forms.is_empty() || venues.is_empty() {
         return Ok(made);
     }
+    // Open classes (网络公开课) carry a platform and a link; the seventh request has two
+    // lecturers, one of whom declined (the city has not yet replaced them).
     for (i, d) in districts.iter().take(12).enumerate() {
         let day = 10 + i % 20;
         let (starts, ends) = (
@@ -186,28 +188,43 @@ pub(super) async fn insert_lecture_team(
             format!("2020-07-{day:02}T11:00"),
         );
         let topic = format!("网络素养教育{}", venues[i % venues.len()]);
+        let form = &forms[i % forms.len()];
+        let open_class = form == crate::service::lecture_team::lectures::OPEN_CLASS_FORM;
         let id = lectures::insert(
             tx,
             &NewLecture {
                 campaign_id,
                 org_id: d.id,
                 topic: &topic,
-                form: &forms[i % forms.len()],
+                form,
                 venue_type: &venues[i % venues.len()],
                 place: &format!("{}职工之家", d.name.trim_end_matches("总工会")),
                 starts_at: &starts,
                 ends_at: &ends,
                 requested_by: None,
                 created_at: now,
+                online_platform: if open_class { "抖音" } else { "" },
+                online_link: if open_class {
+                    "https://live.example.cn/wangju-demo"
+                } else {
+                    ""
+                },
             },
         )
         .await?;
         made.lectures += 1;
         if i.is_multiple_of(2) && !member_ids.is_empty() {
-            let member = member_ids[i / 2 % member_ids.len()];
-            // 128 bits from the seeded generator: unguessable from outside, same on every run.
-            let token = format!("{:016x}{:016x}", rng.random::<u64>(), rng.random::<u64>());
-            lectures::assign(tx, campaign_id, id, member, &token, None).await?;
+            let n = if i == 6 { 2 } else { 1 };
+            for k in 0..n.min(member_ids.len()) {
+                let member = member_ids[(i / 2 + k) % member_ids.len()];
+                // 128 bits from the seeded generator: unguessable from outside, same on every run.
+                let token = format!("{:016x}{:016x}", rng.random::<u64>(), rng.random::<u64>());
+                let a = lectures::insert_assignment(tx, id, member, &token, None, now).await?;
+                if k == 1 {
+                    lectures::respond(tx, a, "declined", Some("当天另有培训任务"), now).await?;
+                }
+            }
+            lectures::set_status(tx, id, "assigned").await?;
         }
     }
     Ok(made)
