@@ -581,3 +581,54 @@ async fn closing_needs_a_fresh_archive_and_the_page_confirms() {
     })
     .await;
 }
+
+/// Every write route is a campaign write but the account ones, which are named exactly (a typo
+/// there would leave nothing exempt rather than something open).
+#[test]
+fn every_write_route_but_accounts_stops_at_a_closed_campaign() {
+    use wangju::http::{route_table, writes_campaign};
+    let table = route_table();
+    let writes: Vec<_> = table
+        .iter()
+        .map(|(spec, _)| spec)
+        .filter(|s| !matches!(s.method.as_str(), "GET" | "HEAD" | "OPTIONS"))
+        .collect();
+    let mut exempt: Vec<&str> = writes
+        .iter()
+        .filter(|s| !writes_campaign(s))
+        .map(|s| s.path)
+        .collect();
+    exempt.dedup();
+    // Each of the 20 named paths is a route (`/api/v1/session` takes POST and DELETE).
+    assert_eq!(exempt.len(), 20, "{exempt:?}");
+    for path in [
+        "/login",
+        "/logout",
+        "/account/password",
+        "/users",
+        "/orgs/{org_id}",
+    ] {
+        assert!(exempt.contains(&path), "{path}");
+    }
+    for path in [
+        "/api/v1/activities",
+        "/activities/{activity_id}/photos",
+        "/c/{token}",
+        "/api/v1/uploads",
+        "/api/v1/works",
+        "/quotas/{org_id}",
+        "/propagandists",
+        "/publicity",
+        "/lecture-team/nominations",
+        "/selection/{code}/start",
+        "/api/v1/orgs/{org_id}/reminders",
+        "/users/{user_id}/sub-projects",
+        "/campaign/close",
+    ] {
+        let spec = writes
+            .iter()
+            .find(|s| s.path == path)
+            .unwrap_or_else(|| panic!("{path} is a write route"));
+        assert!(writes_campaign(spec), "{path}");
+    }
+}

@@ -288,9 +288,13 @@ impl Sink {
 
 /// What the data workbook's thread is told.
 enum XMsg {
-    Sheet { name: &'static str, title: String },
+    Sheet {
+        name: &'static str,
+        title: String,
+    },
     Header(Vec<String>),
-    Row(Vec<Value>),
+    /// A batch of rows (sending rows one by one costs more than writing them).
+    Rows(Vec<Vec<Value>>),
 }
 
 /// `数据明细.xlsx`: one sheet per table, written in constant memory (rows go to disk as they
@@ -300,6 +304,9 @@ fn write_workbook(path: &Path, mut rx: mpsc::Receiver<XMsg>) -> Result<(), Strin
     let e = |e: rust_xlsxwriter::XlsxError| e.to_string();
     let mut book = Workbook::new();
     let bold = Format::new().set_bold();
+    let when = Format::new().set_num_format("yyyy-mm-dd hh:mm:ss");
+    // Columns holding a time (`*_at`, `at`): Unix seconds in the JSON, China time here.
+    let mut times: Vec<bool> = Vec::new();
     let mut row: u32 = 0;
     let mut rows_in_sheet: u64 = 0;
     let mut has_sheet = false;
@@ -312,6 +319,8 @@ fn write_workbook(path: &Path, mut rx: mpsc::Receiver<XMsg>) -> Result<(), Strin
                 }
                 let sheet = book.add_worksheet_with_constant_memory();
                 sheet.set_name(name).map_err(e)?;
+                sheet.set_landscape().set_print_fit_to_pages(1, 0);
+                sheet.set_freeze_panes(3, 0).map_err(e)?;
                 sheet
                     .write_string_with_format(0, 0, &title, &bold)
                     .map_err(e)?;
@@ -327,40 +336,62 @@ fn write_workbook(path: &Path, mut rx: mpsc::Receiver<XMsg>) -> Result<(), Strin
                 has_sheet = true;
             }
             XMsg::Header(columns) => {
+                times = columns
+                    .iter()
+                    .map(|c| c == "at" || c.ends_with("_at"))
+                    .collect();
                 let sheet = book.worksheet_from_index(index).map_err(e)?;
                 for (c, name) in columns.iter().enumerate() {
                     let c = u16::try_from(c).map_err(|_| "too many columns".to_string())?;
                     sheet
                         .write_string_with_format(2, c, name, &bold)
                         .map_err(e)?;
-                    sheet.set_column_width(c, 14).map_err(e)?;
+                    let wide = times.get(usize::from(c)) == Some(&true);
+                    sheet
+                        .set_column_width(c, if wide { 20 } else { 14 })
+                        .map_err(e)?;
                 }
             }
-            XMsg::Row(values) => {
-                if !has_sheet || rows_in_sheet >= MAX_SHEET_ROWS {
-                    continue;
-                }
-                let sheet = book.worksheet_from_index(index).map_err(e)?;
-                for (c, value) in values.iter().enumerate() {
-                    let c = u16::try_from(c).map_err(|_| "too many columns".to_string())?;
-                    match value {
-                        Value::Null => {}
-                        Value::Number(n) => {
-                            sheet
-                                .write_number(row, c, n.as_f64().unwrap_or_default())
-                                .map_err(e)?;
-                        }
-                        Value::String(s) => {
-                            let s: String = s.chars().take(MAX_CELL_CHARS).collect();
-                            sheet.write_string(row, c, s).map_err(e)?;
-                        }
-                        other => {
-                            sheet.write_string(row, c, other.to_string()).map_err(e)?;
+            XMsg::Rows(batch) => {
+                for values in batch {
+                    if !has_sheet || rows_in_sheet >= MAX_SHEET_ROWS {
+                        break;
+                    }
+                    let sheet = book.worksheet_from_index(index).map_err(e)?;
+                    for (c, value) in values.iter().enumerate() {
+                        let c = u16::try_from(c).map_err(|_| "too many columns".to_string())?;
+                        match value {
+                            Value::Null => {}
+                            Value::Number(n) if times.get(usize::from(c)) == Some(&true) => {
+                                let at = n.as_i64().unwrap_or_default() + 8 * 3600;
+                                match rust_xlsxwriter::ExcelDateTime::from_timestamp(at) {
+                                    Ok(dt) => {
+                                        sheet
+                                            .write_datetime_with_format(row, c, &dt, &when)
+                                            .map_err(e)?;
+                                    }
+                                    Err(_) => {
+                                        sheet.write_number(row, c, at as f64).map_err(e)?;
+                                    }
+                                }
+                            }
+                            Value::Number(n) => {
+                                sheet
+                                    .write_number(row, c, n.as_f64().unwrap_or_default())
+                                    .map_err(e)?;
+                            }
+                            Value::String(s) => {
+                                let s: String = s.chars().take(MAX_CELL_CHARS).collect();
+                                sheet.write_string(row, c, s).map_err(e)?;
+                            }
+                            other => {
+                                sheet.write_string(row, c, other.to_string()).map_err(e)?;
+                            }
                         }
                     }
+                    row += 1;
+                    rows_in_sheet += 1;
                 }
-                row += 1;
-                rows_in_sheet += 1;
             }
         }
     }
@@ -585,6 +616,7 @@ async fn json_entry(
     let mut buf: Vec<u8> = Vec::with_capacity(CHUNK + 4096);
     buf.extend_from_slice(b"[");
     let mut count = 0u64;
+    let mut batch: Vec<Vec<Value>> = Vec::new();
     while let Some(row) = rows.next().await {
         let mut row = row?;
         let header = each(&mut row);
@@ -594,9 +626,12 @@ async fn json_entry(
         buf.extend_from_slice(if count == 0 { b"\n" } else { b",\n" });
         encode(&row, &mut buf);
         if let Some(x) = xlsx {
-            x.send(XMsg::Row(row.into_iter().map(|(_, v)| v).collect()))
-                .await
-                .map_err(internal)?;
+            batch.push(row.into_iter().map(|(_, v)| v).collect());
+            if batch.len() >= 256 {
+                x.send(XMsg::Rows(std::mem::take(&mut batch)))
+                    .await
+                    .map_err(internal)?;
+            }
         }
         count += 1;
         if buf.len() >= CHUNK {
@@ -604,6 +639,9 @@ async fn json_entry(
                 .await?;
             buf.reserve(CHUNK + 4096);
         }
+    }
+    if let (Some(x), false) = (xlsx, batch.is_empty()) {
+        x.send(XMsg::Rows(batch)).await.map_err(internal)?;
     }
     buf.extend_from_slice(b"\n]\n");
     sink.send(Msg::Data(Bytes::from(buf))).await?;
@@ -629,7 +667,7 @@ async fn produce(
 
     // The tables, each into its JSON file and a sheet of the data workbook.
     let book_path = scratch.join("数据明细.xlsx");
-    let (xtx, xrx) = mpsc::channel::<XMsg>(256);
+    let (xtx, xrx) = mpsc::channel::<XMsg>(4);
     let book_out = book_path.clone();
     let book = tokio::task::spawn_blocking(move || write_workbook(&book_out, xrx));
     let mut rows = BTreeMap::new();
