@@ -487,6 +487,9 @@ async fn a_campaign_is_archived_verified_tampered_with_and_closed() {
         let (s, html) = built.admin.text("/dashboard").await;
         assert_eq!(s, StatusCode::OK);
         assert!(html.contains("已归档"));
+        let (s, html) = app.agent().text("/").await;
+        assert_eq!(s, StatusCode::OK);
+        assert!(html.contains("已归档"), "the public overview says so");
         let (s, html) = built.admin.text("/campaign/archive").await;
         assert_eq!(s, StatusCode::OK);
         assert!(html.contains("已归档") && !html.contains("结束活动并设为只读"));
