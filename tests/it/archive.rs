@@ -635,3 +635,46 @@ fn every_write_route_but_accounts_stops_at_a_closed_campaign() {
         assert!(writes_campaign(spec), "{path}");
     }
 }
+
+/// The archive reads works and photos from S3-compatible storage as well (streamed the same
+/// way), and the result verifies.
+#[tokio::test]
+async fn works_and_photos_are_archived_from_s3_storage() {
+    let endpoint = crate::works::moto_endpoint().to_string();
+    for backend in crate::harness::backends() {
+        let bucket = format!("wangju-archive-{}", std::process::id() ^ backend as u32);
+        let r = reqwest::Client::new()
+            .put(format!("{endpoint}/{bucket}"))
+            .send()
+            .await
+            .expect("create bucket");
+        assert!(r.status().is_success(), "moto created the bucket");
+        let app = TestApp::spawn_with(backend, day(), |s| {
+            s.storage = "s3".into();
+            s.s3_endpoint = endpoint.clone();
+            s.s3_bucket = bucket.clone();
+            s.s3_region = "us-east-1".into();
+            s.s3_access_key_id = "test".into();
+            s.s3_secret_access_key = "test".into();
+        })
+        .await;
+        build(&app).await;
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("s3.zip");
+        let written = wangju::service::archive::write(
+            &app.state.db,
+            &app.state.store,
+            CODE,
+            &path,
+            &wangju::db::audit::Actor::cli(),
+            day(),
+        )
+        .await
+        .expect("archive from S3");
+        assert_eq!((written.work_files, written.photo_files), (2, 2));
+        assert!(written.missing.is_empty(), "{:?}", written.missing);
+        let report = wangju::service::archive::verify(&path);
+        assert!(report.ok(), "{:?}", report.problems);
+        app.finish().await;
+    }
+}
