@@ -441,6 +441,7 @@ async fn a_campaign_is_archived_verified_tampered_with_and_closed() {
             .await;
         assert_eq!(s, StatusCode::CONFLICT, "{body}");
         assert_eq!(body["error"], "conflict");
+        assert_eq!(body["reason"], "campaign_closed", "{body}");
         assert!(body["message"].as_str().is_some_and(|m| m.contains(CLOSED)), "{body}");
         let (s, body) = built
             .worker
