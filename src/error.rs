@@ -58,6 +58,8 @@ pub enum Conflict {
     AlreadyExists,
     /// The account has as many of these open as it may (e.g. uploads receiving).
     TooManyOpen,
+    /// The campaign was archived and closed: it can be read, not changed.
+    CampaignClosed,
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -139,6 +139,31 @@ enum CampaignCommand {
     },
     /// List campaigns.
     List,
+    /// Write everything of a campaign into one zip for the union's records (data as Excel and
+    /// JSON, the campaign file, the audit log with its chain, accepted works' files, photos, a
+    /// manifest with every entry's SHA-256); or, with --verify, check such a zip.
+    Archive {
+        /// The campaign (the current one).
+        #[arg(long, required_unless_present = "verify")]
+        code: Option<String>,
+        #[arg(long, value_name = "FILE.zip", required_unless_present = "verify")]
+        out: Option<PathBuf>,
+        /// Check an archive against its manifest and its audit chain; exits 1 on any mismatch.
+        #[arg(long, value_name = "FILE.zip", conflicts_with_all = ["code", "out"])]
+        verify: Option<PathBuf>,
+    },
+    /// Make a campaign read-only (结束活动) after its archive was written.
+    Close {
+        #[arg(long)]
+        code: String,
+    },
+    /// Reopen a closed campaign (only here, never from the web), with the reason audited.
+    Reopen {
+        #[arg(long)]
+        code: String,
+        #[arg(long)]
+        reason: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -323,6 +348,13 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     if let Command::Restore { dir } = &cli.command {
         return backup::restore(&settings, dir).await;
     }
+    // Checking an archive needs nothing but the file.
+    if let Command::Campaign(CampaignCommand::Archive {
+        verify: Some(file), ..
+    }) = &cli.command
+    {
+        return campaign::verify(file.clone()).await;
+    }
     let (state, first_admin) = App::build(settings.clone()).await?;
     let db = &state.db;
     let actor = Actor::cli();
@@ -341,7 +373,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Serve { .. } => serve::serve(state, &settings).await?,
         Command::Migrate => serve::migrate(),
-        Command::Campaign(command) => campaign::run(db, &actor, command).await?,
+        Command::Campaign(command) => campaign::run(&state, &actor, command).await?,
         Command::Calendar(command) => calendar::run(db, &actor, command).await?,
         Command::Org(command) => org::run(db, &actor, command).await?,
         Command::User(command) => user::run(db, &actor, command).await?,

@@ -4,6 +4,7 @@
 //! branches explicitly.
 
 pub mod activities;
+pub mod archive;
 pub mod audit;
 pub mod backup;
 pub mod calendars;
@@ -313,6 +314,7 @@ pub fn statements() -> Vec<&'static sql::Sql> {
     [
         STATEMENTS,
         activities::STATEMENTS,
+        archive::STATEMENTS,
         audit::STATEMENTS,
         backup::STATEMENTS,
         calendars::STATEMENTS,

@@ -85,9 +85,12 @@ pub fn router(state: AppState) -> Router {
     let mut router = Router::new();
     for (spec, handler) in route_table() {
         let (access, template) = (spec.access, spec.path);
+        let campaign_write = writes_campaign(&spec);
+        let db = state.db.clone();
         let gate = middleware::from_fn(move |request: Request, next: Next| {
             observe::RouteSlot::set(&request, template);
-            enforce(access, request, next)
+            let db = campaign_write.then(|| db.clone());
+            enforce(access, db, request, next)
         });
         router = router.route(spec.path, handler.route_layer(gate));
     }
@@ -160,7 +163,47 @@ async fn writes_refresh_progress(
     response
 }
 
-async fn enforce(access: Access, request: Request, next: Next) -> Response {
+/// Writes that are not the campaign's: signing in and out, one's own password, and the
+/// accounts and the org tree, which outlive a campaign (next year's campaign uses them).
+const ACCOUNT_WRITES: &[&str] = &[
+    "/login",
+    "/logout",
+    "/account/password",
+    "/api/v1/session",
+    "/orgs",
+    "/orgs/import",
+    "/orgs/{org_id}",
+    "/orgs/{org_id}/invite",
+    "/users",
+    "/users/import",
+    "/users/{user_id}/reset-password",
+    "/users/{user_id}/status",
+    "/users/{user_id}/email",
+    "/users/{user_id}/profile",
+    "/api/v1/orgs",
+    "/api/v1/orgs/{org_id}",
+    "/api/v1/users",
+    "/api/v1/users/import",
+    "/api/v1/users/{user_id}/email",
+    "/api/v1/users/{user_id}/profile",
+];
+
+/// Whether a route writes into the campaign: every method but GET/HEAD/OPTIONS, except the
+/// account writes above (listed exactly: a new route is a campaign write unless named there).
+/// A closed campaign refuses all of them in `enforce`.
+pub fn writes_campaign(spec: &RouteSpec) -> bool {
+    let reads = matches!(spec.method, Method::GET | Method::HEAD | Method::OPTIONS);
+    !reads && !ACCOUNT_WRITES.contains(&spec.path)
+}
+
+/// The gate of every route: its access, then — for a campaign write (`campaign_db` given) —
+/// the one check that a closed campaign is read-only (`acting::ensure_open`).
+async fn enforce(
+    access: Access,
+    campaign_db: Option<crate::db::Db>,
+    request: Request,
+    next: Next,
+) -> Response {
     let session = request.extensions().get::<Session>();
     let refusal = match (access, session) {
         (Access::Public, _) => None,
@@ -169,6 +212,10 @@ async fn enforce(access: Access, request: Request, next: Next) -> Response {
         (_, Some(s)) if s.user.must_change_password => Some(AppError::PasswordChangeRequired),
         (Access::SignedIn, Some(_)) => None,
         (Access::Role(_, check), Some(s)) => (!check(s.role)).then_some(AppError::Forbidden),
+    };
+    let refusal = match (refusal, campaign_db) {
+        (None, Some(db)) => crate::service::acting::ensure_open(&db).await.err(),
+        (refusal, _) => refusal,
     };
     match refusal {
         None => next.run(request).await,

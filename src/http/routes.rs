@@ -562,6 +562,19 @@ pub fn route_table() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
         // Audit log.
         r(M::GET, "/audit", READ_AUDIT, get(audit::list)),
         r(M::GET, "/audit/export", READ_AUDIT, get(audit::export)),
+        // The campaign's archive and closing it (结束活动).
+        r(
+            M::GET,
+            "/campaign/archive",
+            CITY_ADMIN,
+            get(pages::archive::show),
+        ),
+        r(
+            M::POST,
+            "/campaign/close",
+            CITY_ADMIN,
+            post(pages::archive::close),
+        ),
         // JSON API.
         r(
             M::GET,

@@ -25,3 +25,19 @@ pub struct Acting {
 pub async fn current_campaign(db: &Db) -> Result<StoredCampaign, AppError> {
     campaigns::current(db).await?.ok_or(AppError::NotFound)
 }
+
+/// What every refused write says once the campaign is closed.
+pub const CLOSED_MESSAGE: &str = "本次活动已结束并归档，只能查看，不能修改。";
+
+/// Refuses a write while the current campaign is closed (archived, read-only). Every write
+/// passes here: the router's gate calls it for each write route (`http::router`), the reminder
+/// job before each pass, and the command line before changing a campaign.
+pub async fn ensure_open(db: &Db) -> Result<(), AppError> {
+    if crate::db::archive::current_is_closed(db).await? {
+        return Err(AppError::conflict(
+            crate::error::Conflict::CampaignClosed,
+            CLOSED_MESSAGE,
+        ));
+    }
+    Ok(())
+}

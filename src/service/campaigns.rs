@@ -46,6 +46,13 @@ pub async fn store(db: &Db, campaign: &Campaign, actor: &Actor) -> Result<Import
     let existing = campaigns::by_code_tx(&mut tx, &campaign.code).await?;
     let (id, created) = match existing {
         Some(stored) => {
+            // A closed (archived) campaign's file is part of its record: it stays as archived.
+            if crate::db::archive::closed(db, stored.id).await?.is_some() {
+                return Err(AppError::conflict(
+                    crate::error::Conflict::CampaignClosed,
+                    crate::service::acting::CLOSED_MESSAGE,
+                ));
+            }
             campaigns::update(&mut tx, stored.id, campaign).await?;
             audit::append(
                 &mut tx,

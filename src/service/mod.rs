@@ -7,6 +7,7 @@ pub mod acting;
 pub mod activities;
 pub mod activity_bulk;
 pub mod activity_export;
+pub mod archive;
 pub mod audit_view;
 pub mod bootstrap;
 pub mod calendars;

@@ -22,6 +22,8 @@ pub struct Overview {
     pub organisers: Vec<String>,
     pub today: NaiveDate,
     pub current_phase: Option<String>,
+    /// The campaign was archived and closed: read-only (已归档).
+    pub archived: bool,
     pub phases: Vec<PhaseView>,
     pub targets: Vec<TargetView>,
     pub secondary_spread: String,
@@ -160,7 +162,9 @@ pub async fn current(db: &Db, today: NaiveDate, signed_in: bool) -> Result<Overv
         .into_iter()
         .filter(|q| q.annex_level == 1)
         .collect();
-    Ok(build(&stored.campaign, quotas, today, signed_in))
+    let mut overview = build(&stored.campaign, quotas, today, signed_in);
+    overview.archived = crate::db::archive::closed(db, stored.id).await?.is_some();
+    Ok(overview)
 }
 
 fn build(
@@ -235,6 +239,7 @@ fn build(
         organisers: c.organisers.iter().map(|o| o.name.clone()).collect(),
         today,
         current_phase: c.phase_on(today).map(|p| p.name.clone()),
+        archived: false,
         phases,
         targets,
         secondary_spread: t.secondary_spread.clone(),

@@ -267,6 +267,10 @@ pub async fn run_pass(
     today: NaiveDate,
     smtp: Option<&SmtpSettings>,
 ) -> Result<PassReport, AppError> {
+    // A closed (archived) campaign sends no reminders: nothing can be reported any more.
+    if crate::db::archive::current_is_closed(db).await? {
+        return Ok(PassReport::default());
+    }
     let created = create_due(db, today).await?;
     let mut report = deliver(db, today, smtp).await?;
     report.created = created;

@@ -5,6 +5,7 @@ mod access_matrix;
 mod account_import;
 mod accounts;
 mod activities;
+mod archive;
 mod audit;
 mod browser;
 mod bulk_browser;

@@ -96,6 +96,9 @@ struct DashboardPage {
     welcome: bool,
     worker: Option<WorkerHome>,
     figures: Option<StaffFigures>,
+    /// The campaign is closed (已归档): read-only.
+    archived: bool,
+    is_city_admin: bool,
 }
 
 #[derive(Debug, Default, serde::Deserialize)]
@@ -252,6 +255,8 @@ pub async fn dashboard(
     };
     let figures = staff_figures(&state, &session).await?;
     render(&DashboardPage {
+        archived: crate::db::archive::current_is_closed(&state.db).await?,
+        is_city_admin: session.role == Role::CityAdmin,
         nav: Nav::for_session(&session),
         org_name: session.org.name.clone(),
         org_kind: session.org.kind_label(),

@@ -1,6 +1,7 @@
 //! Server-rendered pages (askama templates under `templates/`).
 
 pub mod activities;
+pub mod archive;
 pub mod audit;
 pub mod auth;
 pub mod checkin;
