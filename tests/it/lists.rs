@@ -402,3 +402,194 @@ async fn lists_page_by_keyset_filter_search_and_export_what_they_show() {
     })
     .await;
 }
+
+/// Inserts `n` works of `org` (each with its own checked upload), titled `{title}{i}`, by the
+/// author `author`, all submitted at the same second `at` (the id breaks ties).
+async fn insert_works(
+    app: &TestApp,
+    org: &str,
+    title: &str,
+    author: &str,
+    n: usize,
+    at: i64,
+) -> Vec<i64> {
+    let owner = app.user(Role::Worker, org).await;
+    let mut ids = Vec::new();
+    for i in 0..n {
+        let upload = format!("{title}-{i}-{at}").replace(|c: char| !c.is_ascii_alphanumeric(), "x");
+        app.sql(&format!(
+            "INSERT INTO uploads (id, owner_id, campaign_id, sub_project, file_name, size_bytes, received, state, created_at, updated_at)
+             VALUES ('{upload}', (SELECT id FROM users WHERE login = '{owner}'), (SELECT MAX(id) FROM campaigns), 'micro-video',
+                     'v.mp4', 10, 10, 'checked', {at}, {at})"
+        ))
+        .await;
+        app.sql(&format!(
+            "INSERT INTO works (campaign_id, sub_project, org_id, owner_id, filed_by, title, authors, contact_phone, description,
+                 status, upload_id, originality_version, originality_at, portrait_version, portrait_at, subtitles_declared,
+                 submitted_at, created_at, updated_at)
+             VALUES ((SELECT MAX(id) FROM campaigns), 'micro-video', (SELECT id FROM orgs WHERE name = '{org}'),
+                 (SELECT id FROM users WHERE login = '{owner}'), (SELECT id FROM users WHERE login = '{owner}'),
+                 '{title}{i}', '[\"{author}\"]', '13800001111', '说明', 'submitted', '{upload}', 'v1', {at}, 'v1', {at}, 0,
+                 {at}, {at}, {at})"
+        ))
+        .await;
+        ids.push(
+            wangju::db::testing::scalar::<i64>(
+                &app.state.db,
+                &format!("SELECT id FROM works WHERE upload_id = '{upload}'"),
+            )
+            .await
+            .expect("inserted"),
+        );
+    }
+    ids
+}
+
+/// The work ids a works page links to, and its next page's address.
+fn works_page_of(html: &str) -> (Vec<i64>, Option<String>) {
+    let ids = html
+        .split("data-label=\"作品\"><a href=\"/works/")
+        .skip(1)
+        .filter_map(|rest| rest.split('"').next()?.parse().ok())
+        .collect();
+    let (_, next) = page_of(html);
+    (ids, next)
+}
+
+async fn walk_works(agent: &Agent, first: &str) -> Vec<i64> {
+    let mut all = Vec::new();
+    let mut next = Some(first.to_string());
+    let mut pages = 0;
+    while let Some(path) = next {
+        let (s, html) = agent.text(&path).await;
+        assert_eq!(s, StatusCode::OK, "{path}: {html}");
+        let (ids, n) = works_page_of(&html);
+        assert!(ids.len() <= 100, "a page holds at most 100");
+        all.extend(ids);
+        next = n;
+        pages += 1;
+        assert!(pages < 100, "the pages end");
+    }
+    all
+}
+
+#[tokio::test]
+async fn the_works_list_pages_searches_narrows_to_a_unit_and_exports_what_it_shows() {
+    each_backend(|app| async move {
+        let admin = app.admin().await;
+        // 150 works in 南开 and 60 in 东丽, most sharing one submission second.
+        let nankai = insert_works(
+            &app,
+            "南开区总工会",
+            "南开微视频",
+            "李南开",
+            150,
+            1_593_561_600,
+        )
+        .await;
+        let dongli = insert_works(
+            &app,
+            "东丽区总工会",
+            "东丽_专题片",
+            "王东丽",
+            60,
+            1_593_561_600,
+        )
+        .await;
+        let (s, html) = admin.text("/works").await;
+        assert_eq!(s, StatusCode::OK);
+        assert!(html.contains("共 210 件"), "{html}");
+        let seen = walk_works(&admin, "/works").await;
+        assert_eq!(seen.len(), 210, "every work once");
+        let all: HashSet<i64> = nankai.iter().chain(&dongli).copied().collect();
+        assert_eq!(seen.iter().copied().collect::<HashSet<_>>(), all);
+
+        // Search by title (literally: `_` is no wildcard), by author, and none.
+        let seen = walk_works(&admin, "/works?q=%E4%B8%9C%E4%B8%BD_").await;
+        assert_eq!(
+            seen.iter().copied().collect::<HashSet<_>>(),
+            dongli.iter().copied().collect()
+        );
+        let seen = walk_works(&admin, "/works?q=%E6%9D%8E%E5%8D%97%E5%BC%80").await;
+        assert_eq!(seen.len(), 150, "by the author's name");
+        let (_, html) = admin.text("/works?q=%E4%B8%9C%E4%B8%BDx").await;
+        assert!(html.contains("共 0 件"), "{html}");
+
+        // By unit: its subtree only.
+        let dongli_id = wangju::db::testing::scalar::<i64>(
+            &app.state.db,
+            "SELECT id FROM orgs WHERE name = '东丽区总工会'",
+        )
+        .await
+        .expect("org");
+        let seen = walk_works(&admin, &format!("/works?org={dongli_id}")).await;
+        assert_eq!(seen.len(), 60);
+
+        // A unit admin sees its own units' works, whatever it asks for.
+        let heping = app
+            .signed_in(&app.user(Role::UnitAdmin, "东丽区总工会").await)
+            .await;
+        let seen = walk_works(&heping, "/works").await;
+        assert_eq!(
+            seen.iter().copied().collect::<HashSet<_>>(),
+            dongli.iter().copied().collect()
+        );
+
+        // A tampered cursor, or one carried to another filter, is refused in Chinese.
+        let (_, html) = admin.text("/works").await;
+        let next = works_page_of(&html).1.expect("a second page");
+        let cursor = next.split("cursor=").nth(1).unwrap_or_default().to_string();
+        let mut tampered = cursor.clone();
+        let last = tampered
+            .pop()
+            .map_or('0', |c| if c == '0' { '1' } else { '0' });
+        tampered.push(last);
+        let (s, html) = admin.text(&format!("/works?cursor={tampered}")).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(html.contains("翻页参数无效"), "{html}");
+        let (s, _) = admin.text(&format!("/works?q=x&cursor={cursor}")).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+
+        // The export: the filtered works, titled, numbered, with each unit's district.
+        let r = admin.get(&format!("/works/export?org={dongli_id}")).await;
+        assert_eq!(r.status(), StatusCode::OK);
+        let disposition = r.headers()[reqwest::header::CONTENT_DISPOSITION]
+            .to_str()
+            .unwrap_or_default()
+            .to_string();
+        assert!(disposition.contains("wangju-2020-works-"), "{disposition}");
+        let bytes = r.bytes().await.expect("body");
+        let mut book: Xlsx<_> =
+            calamine::open_workbook_from_rs(Cursor::new(bytes.to_vec())).expect("a workbook");
+        let range = book.worksheet_range("作品清单").expect("sheet");
+        let rows: Vec<Vec<Data>> = range.rows().map(|r| r.to_vec()).collect();
+        let header_at = rows
+            .iter()
+            .position(|r| r.iter().any(|c| c.to_string() == "所属区"))
+            .expect("a header row");
+        assert!(header_at > 0, "a title above the header");
+        let header: Vec<String> = rows[header_at].iter().map(|c| c.to_string()).collect();
+        let district = header.iter().position(|h| h == "所属区").expect("所属区");
+        let data: Vec<&Vec<Data>> = rows[header_at + 1..]
+            .iter()
+            .filter(|r| matches!(r.first(), Some(Data::Float(_) | Data::Int(_))))
+            .collect();
+        assert_eq!(data.len(), 60, "one numbered row per work");
+        assert!(
+            data.iter()
+                .all(|r| r[district].to_string() == "东丽区总工会")
+        );
+        assert!(
+            data.iter()
+                .all(|r| r[1].to_string().starts_with("东丽_专题片"))
+        );
+
+        // A worker lists their own works but exports nothing.
+        let worker = app
+            .signed_in(&app.user(Role::Worker, "东丽区总工会").await)
+            .await;
+        let r = worker.get("/works/export").await;
+        assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    })
+    .await;
+}
