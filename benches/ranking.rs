@@ -112,6 +112,33 @@ async fn seed(db: &Db, works: i64) -> Result<i64, String> {
     )
     .await
     .map_err(e)?;
+    // The 1,000 reviewers form the sub-project's pool (the page lists it for moves by hand,
+    // and closing assigns the next round from it).
+    execute(
+        db,
+        &format!(
+            "INSERT INTO reviewer_pools (user_id, campaign_id, sub_project, added_at)
+             SELECT id, {campaign}, 'micro-video', 0 FROM users WHERE login LIKE 'bench-reviewer-%'"
+        ),
+    )
+    .await
+    .map_err(e)?;
+    // Seeded by SQL, so the counts the app keeps on the round row are set here once.
+    execute(
+        db,
+        &format!(
+            "UPDATE review_rounds SET
+                 works_count = (SELECT COUNT(*) FROM round_works WHERE round_id = {round}),
+                 assignments_count = (SELECT COUNT(*) FROM review_assignments WHERE round_id = {round}),
+                 submitted_count = (SELECT COUNT(*) FROM review_assignments WHERE round_id = {round} AND status = 'submitted')
+             WHERE id = {round}"
+        ),
+    )
+    .await
+    .map_err(e)?;
+    // Statistics, as autovacuum (PostgreSQL) or the demo seeding (both) would have taken after
+    // a bulk load: without them PostgreSQL plans the page's joins for nearly empty tables.
+    execute(db, "ANALYZE").await.map_err(e)?;
     Ok(round)
 }
 
