@@ -7,7 +7,12 @@ use super::{DemoCommand, report};
 use crate::db::Db;
 use crate::db::audit::Actor;
 
-pub(super) async fn run(db: &Db, actor: &Actor, command: DemoCommand) -> anyhow::Result<()> {
+pub(super) async fn run(
+    db: &Db,
+    store: &crate::store::FileStore,
+    actor: &Actor,
+    command: DemoCommand,
+) -> anyhow::Result<()> {
     match command {
         DemoCommand::Seed { scale, force } => {
             use crate::service::demo;
@@ -24,6 +29,13 @@ pub(super) async fn run(db: &Db, actor: &Actor, command: DemoCommand) -> anyhow:
             );
             let r = demo::seed(db, scale, force, actor).await.map_err(report)?;
             print_seed_report(&r);
+            // The demo works' files go to the file store after the rows are committed.
+            let files = demo::selection::store_files(db, store)
+                .await
+                .map_err(report)?;
+            if files > 0 {
+                println!("  演示作品文件：{files} 个（3 秒示例视频）");
+            }
         }
     }
     Ok(())

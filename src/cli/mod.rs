@@ -352,7 +352,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Audit(command) => return audit::run(db, command).await,
         Command::Media(command) => return crate::media::command::run(db, command).await,
-        Command::Demo(command) => demo::run(db, &actor, command).await?,
+        Command::Demo(command) => demo::run(db, &state.store, &actor, command).await?,
         Command::Backup { out } => backup::backup(db, &settings, &out).await?,
         Command::Restore { .. } => {}
     }
