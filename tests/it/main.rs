@@ -31,6 +31,7 @@ mod reminders;
 mod report_browser;
 mod seam;
 mod selection;
+mod selection_browser;
 mod showcase;
 mod works;
 mod works_browser;

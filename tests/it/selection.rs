@@ -521,6 +521,33 @@ async fn city_demo_data_has_works_reviewers_assignments_and_scores() {
         let (status, page) = admin.text(&format!("/selection/rounds/{round}")).await;
         assert_eq!(status, StatusCode::OK);
         assert!(page.contains("当前排名"), "{page}");
+        // The round row's counts match the rows the seeding wrote.
+        let kept = wangju::db::selection::round(db, round)
+            .await
+            .expect("q")
+            .expect("round");
+        assert_eq!(
+            (kept.works, kept.assignments, kept.submitted),
+            wangju::db::selection::recount(db, round).await.expect("q")
+        );
+        // Every demo work has a real file in the store (a short MP4), written once.
+        use wangju::service::demo::selection::{DEMO_VIDEO, store_files};
+        assert_eq!(store_files(db, &app.state.store).await.expect("files"), 60);
+        assert_eq!(store_files(db, &app.state.store).await.expect("files"), 0);
+        let keys: Vec<String> = wangju::db::testing::column(
+            db,
+            "SELECT clean_key FROM uploads WHERE id LIKE 'demo-%' ORDER BY id",
+        )
+        .await
+        .expect("q");
+        assert_eq!(keys.len(), 60);
+        for key in &keys {
+            assert_eq!(
+                app.state.store.size(key).await.expect("stored"),
+                DEMO_VIDEO.len() as u64
+            );
+        }
+        assert_eq!(DEMO_VIDEO.get(4..8), Some(&b"ftyp"[..]));
         // A forced second seeding keeps the judging as it is.
         let again = wangju::service::demo::seed(
             db,
