@@ -219,6 +219,8 @@ type Ranking = std::sync::Arc<Vec<(WorkResult, String)>>;
 /// never changed or deleted while the round is open).
 type Stamp = (i64, i64);
 type Pool = std::sync::Arc<Vec<ReviewerRow>>;
+/// (campaign, sub-project) of a pool.
+type PoolKey = (i64, String);
 
 /// Per node, the round page's caches: each open round's live ranking with the stamp it was
 /// computed at, so 32 admins on a round of 150,000 scores share one computation until a score
@@ -229,10 +231,9 @@ type Pool = std::sync::Arc<Vec<ReviewerRow>>;
 #[derive(Default)]
 pub struct RankingCache {
     rounds: tokio::sync::Mutex<std::collections::HashMap<i64, (Stamp, Ranking, usize)>>,
-    pools: tokio::sync::Mutex<std::collections::HashMap<(i64, String), (i64, Pool)>>,
+    pools: tokio::sync::Mutex<std::collections::HashMap<PoolKey, (i64, Pool)>>,
     /// Something made from a pool once per revision (the page's rendered `<datalist>`).
-    pool_renders:
-        std::sync::Mutex<std::collections::HashMap<(i64, String), (i64, std::sync::Arc<str>)>>,
+    pool_renders: std::sync::Mutex<std::collections::HashMap<PoolKey, (i64, std::sync::Arc<str>)>>,
 }
 
 impl RankingCache {
