@@ -10,7 +10,8 @@
 //! Environment: `WANGJU_BENCH_SECONDS` (measured seconds per phase, default 5),
 //! `WANGJU_BENCH_CONNECTIONS` (default 32), `WANGJU_BENCH_WORKS` (default 50,000),
 //! `WANGJU_BENCH_PG` (PostgreSQL server URL without a database, default
-//! `postgres://postgres@127.0.0.1:5432`; `off` to skip).
+//! `postgres://postgres@127.0.0.1:5432`; `off` to skip), `WANGJU_BENCH_POOL=off` (no reviewer
+//! pool: the page lists none and the close assigns no next round).
 
 mod common;
 
@@ -112,6 +113,36 @@ async fn seed(db: &Db, works: i64) -> Result<i64, String> {
     )
     .await
     .map_err(e)?;
+    // The 1,000 reviewers form the sub-project's pool (the page lists it for moves by hand,
+    // and closing assigns the next round from it). `WANGJU_BENCH_POOL=off` leaves the pool
+    // empty, as the first measurements did (the close then assigns nothing).
+    if std::env::var("WANGJU_BENCH_POOL").as_deref() != Ok("off") {
+        execute(
+            db,
+            &format!(
+                "INSERT INTO reviewer_pools (user_id, campaign_id, sub_project, added_at)
+                 SELECT id, {campaign}, 'micro-video', 0 FROM users WHERE login LIKE 'bench-reviewer-%'"
+            ),
+        )
+        .await
+        .map_err(e)?;
+    }
+    // Seeded by SQL, so the counts the app keeps on the round row are set here once.
+    execute(
+        db,
+        &format!(
+            "UPDATE review_rounds SET
+                 works_count = (SELECT COUNT(*) FROM round_works WHERE round_id = {round}),
+                 assignments_count = (SELECT COUNT(*) FROM review_assignments WHERE round_id = {round}),
+                 submitted_count = (SELECT COUNT(*) FROM review_assignments WHERE round_id = {round} AND status = 'submitted')
+             WHERE id = {round}"
+        ),
+    )
+    .await
+    .map_err(e)?;
+    // Statistics, as autovacuum (PostgreSQL) or the demo seeding (both) would have taken after
+    // a bulk load: without them PostgreSQL plans the page's joins for nearly empty tables.
+    execute(db, "ANALYZE").await.map_err(e)?;
     Ok(round)
 }
 

@@ -10,6 +10,7 @@ use crate::db::audit::Actor;
 
 pub(super) async fn run(
     db: &Db,
+    store: &crate::store::FileStore,
     actor: &Actor,
     today: NaiveDate,
     command: DemoCommand,
@@ -32,6 +33,13 @@ pub(super) async fn run(
                 .await
                 .map_err(report)?;
             print_seed_report(&r);
+            // The demo works' files go to the file store after the rows are committed.
+            let files = demo::selection::store_files(db, store)
+                .await
+                .map_err(report)?;
+            if files > 0 {
+                println!("  演示作品文件：{files} 个（3 秒示例视频）");
+            }
         }
     }
     Ok(())

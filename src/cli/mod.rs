@@ -385,7 +385,9 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Audit(command) => return audit::run(db, command).await,
         Command::Media(command) => return crate::media::command::run(db, command).await,
-        Command::Demo(command) => demo::run(db, &actor, state.clock.today(), command).await?,
+        Command::Demo(command) => {
+            demo::run(db, &state.store, &actor, state.clock.today(), command).await?
+        }
         Command::Backup { out } => backup::backup(db, &settings, &out).await?,
         Command::Restore { .. } => {}
     }

@@ -343,7 +343,13 @@ pub fn statements() -> Vec<&'static sql::Sql> {
 
 /// Every multi-row insert of the storage seam.
 pub fn bulk_inserts() -> Vec<&'static sql::Bulk> {
-    [demo::BULK, propagandists::BULK, reach::BULK].concat()
+    [
+        demo::BULK,
+        propagandists::BULK,
+        reach::BULK,
+        selection::BULK,
+    ]
+    .concat()
 }
 
 /// Whether an error is a unique-constraint violation (same code on both databases' drivers).

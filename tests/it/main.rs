@@ -33,6 +33,7 @@ mod reminders;
 mod report_browser;
 mod seam;
 mod selection;
+mod selection_browser;
 mod showcase;
 mod works;
 mod works_browser;

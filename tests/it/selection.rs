@@ -22,7 +22,7 @@ const FILE_NAME: &str = "标记文件名ZQX";
 const MARKERS: [&str; 6] = [AUTHOR, OWNER_NAME, UNIT, PHONE, LOGIN, FILE_NAME];
 
 /// 9/15: the last day works are taken and the first day of 初评.
-fn judging_day() -> NaiveDate {
+pub(crate) fn judging_day() -> NaiveDate {
     NaiveDate::from_ymd_opt(2020, 9, 15).expect("date")
 }
 
@@ -38,17 +38,17 @@ async fn account(
     app.account(login, name, phone, role, org).await.get()
 }
 
-struct Setup {
-    admin: Agent,
+pub(crate) struct Setup {
+    pub(crate) admin: Agent,
     /// Reviewer logins, in id order.
-    reviewers: Vec<(i64, String)>,
-    works: Vec<i64>,
-    round: i64,
+    pub(crate) reviewers: Vec<(i64, String)>,
+    pub(crate) works: Vec<i64>,
+    pub(crate) round: i64,
 }
 
 /// Three accepted micro-videos from a unit with the planted markers, four reviewers in 河西区
 /// in the pool, and the first round started.
-async fn setup(app: &TestApp) -> Setup {
+pub(crate) async fn setup(app: &TestApp) -> Setup {
     let admin = app.admin().await;
     let nankai = wangju::db::orgs::find_by_name(&app.state.db, "南开区总工会")
         .await
@@ -131,7 +131,7 @@ async fn setup(app: &TestApp) -> Setup {
     }
 }
 
-async fn assignments_of(app: &TestApp, reviewer: i64) -> Vec<i64> {
+pub(crate) async fn assignments_of(app: &TestApp, reviewer: i64) -> Vec<i64> {
     wangju::db::testing::column(
         &app.state.db,
         &format!("SELECT id FROM review_assignments WHERE reviewer_id = {reviewer} ORDER BY id"),
@@ -521,6 +521,33 @@ async fn city_demo_data_has_works_reviewers_assignments_and_scores() {
         let (status, page) = admin.text(&format!("/selection/rounds/{round}")).await;
         assert_eq!(status, StatusCode::OK);
         assert!(page.contains("当前排名"), "{page}");
+        // The round row's counts match the rows the seeding wrote.
+        let kept = wangju::db::selection::round(db, round)
+            .await
+            .expect("q")
+            .expect("round");
+        assert_eq!(
+            (kept.works, kept.assignments, kept.submitted),
+            wangju::db::selection::recount(db, round).await.expect("q")
+        );
+        // Every demo work has a real file in the store (a short MP4), written once.
+        use wangju::service::demo::selection::{DEMO_VIDEO, store_files};
+        assert_eq!(store_files(db, &app.state.store).await.expect("files"), 60);
+        assert_eq!(store_files(db, &app.state.store).await.expect("files"), 0);
+        let keys: Vec<String> = wangju::db::testing::column(
+            db,
+            "SELECT clean_key FROM uploads WHERE id LIKE 'demo-%' ORDER BY id",
+        )
+        .await
+        .expect("q");
+        assert_eq!(keys.len(), 60);
+        for key in &keys {
+            assert_eq!(
+                app.state.store.size(key).await.expect("stored"),
+                DEMO_VIDEO.len() as u64
+            );
+        }
+        assert_eq!(DEMO_VIDEO.get(4..8), Some(&b"ftyp"[..]));
         // A forced second seeding keeps the judging as it is.
         let again = wangju::service::demo::seed(
             db,
@@ -557,6 +584,127 @@ async fn reviewer_import_is_all_or_nothing() {
         let r = admin.upload("/selection/reviewers/import", "reviewers.csv", good.as_bytes().to_vec()).await;
         assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
         assert_eq!(app.count("users").await, before + 2);
+    })
+    .await;
+}
+
+/// The round row's counts (works, assignments, submitted sheets), kept by `n = n + k` in each
+/// writing transaction, equal a recount after every reviewer submits at once while one of them
+/// drops out (their unscored sheets deleted, the works assigned again), and after the close
+/// opens the next round.
+#[tokio::test]
+async fn round_counts_equal_a_recount_after_concurrent_scoring() {
+    each_backend_on(judging_day(), |app| async move {
+        let s = setup(&app).await;
+        let db = &app.state.db;
+        let kept = |round: i64| async move {
+            let row = wangju::db::selection::round(db, round)
+                .await
+                .expect("q")
+                .expect("round");
+            (row.works, row.assignments, row.submitted)
+        };
+        assert_eq!(
+            kept(s.round).await,
+            wangju::db::selection::recount(db, s.round)
+                .await
+                .expect("q")
+        );
+        assert_eq!(kept(s.round).await, (3, 9, 0));
+
+        let mut agents = Vec::new();
+        for (id, login) in &s.reviewers {
+            agents.push((app.signed_in(login).await, assignments_of(&app, *id).await));
+        }
+        let gone = s.reviewers[3].0;
+        let submits = agents.iter().flat_map(|(agent, sheets)| {
+            sheets.iter().map(move |x| async move {
+                agent
+                    .post_form(
+                        &format!("/review/{x}"),
+                        &[
+                            ("score_0", "7"),
+                            ("score_1", "4"),
+                            ("score_2", "3"),
+                            ("score_3", "3"),
+                            ("action", "submit"),
+                        ],
+                    )
+                    .await
+                    .status()
+            })
+        });
+        let withdraw_path = format!("/selection/micro-video/pool/{gone}/withdraw");
+        let withdraw = s.admin.post_form(&withdraw_path, &[]);
+        let (statuses, w) = tokio::join!(futures_util::future::join_all(submits), withdraw);
+        assert_eq!(w.status(), StatusCode::SEE_OTHER);
+        // A sheet of the reviewer who left is in (submitted first) or gone (404, or 409 when it
+        // went between reading and saving).
+        assert!(
+            statuses.iter().all(|s| [
+                StatusCode::SEE_OTHER,
+                StatusCode::NOT_FOUND,
+                StatusCode::CONFLICT
+            ]
+            .contains(s)),
+            "{statuses:?}"
+        );
+        let recount = wangju::db::selection::recount(db, s.round)
+            .await
+            .expect("q");
+        assert_eq!(kept(s.round).await, recount);
+        let ok = statuses
+            .iter()
+            .filter(|s| **s == StatusCode::SEE_OTHER)
+            .count() as i64;
+        assert_eq!(recount.2, ok, "every accepted submit counted once");
+        let (_, page) = s
+            .admin
+            .text(&format!("/selection/rounds/{}", s.round))
+            .await;
+        assert!(
+            page.contains(&format!("已提交评分 {}/{}", recount.2, recount.1)),
+            "{page}"
+        );
+
+        // The reassigned sheets are scored too, then the round closes into 复评.
+        for (id, login) in s.reviewers.iter().filter(|(id, _)| *id != gone) {
+            let agent = app.signed_in(login).await;
+            for x in assignments_of(&app, *id).await {
+                agent
+                    .post_form(
+                        &format!("/review/{x}"),
+                        &[
+                            ("score_0", "6"),
+                            ("score_1", "4"),
+                            ("score_2", "3"),
+                            ("score_3", "3"),
+                            ("action", "submit"),
+                        ],
+                    )
+                    .await;
+            }
+        }
+        assert_eq!(
+            kept(s.round).await,
+            wangju::db::selection::recount(db, s.round)
+                .await
+                .expect("q")
+        );
+        let r = s
+            .admin
+            .post_form(&format!("/selection/rounds/{}/close", s.round), &[])
+            .await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        let next: i64 = wangju::db::testing::scalar(db, "SELECT MAX(id) FROM review_rounds")
+            .await
+            .expect("q");
+        assert_ne!(next, s.round);
+        assert_eq!(
+            kept(next).await,
+            wangju::db::selection::recount(db, next).await.expect("q")
+        );
+        assert_eq!(kept(next).await.0, 2, "two works advance");
     })
     .await;
 }

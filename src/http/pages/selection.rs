@@ -136,6 +136,17 @@ struct RoundPage {
     live: Option<service::LiveRanking>,
     tie_rule: &'static str,
     shown: i64,
+    /// The pool's `<option>`s, rendered once per pool revision.
+    pool_options: std::sync::Arc<str>,
+}
+
+#[derive(Template)]
+#[template(
+    source = r#"{% for r in pool %}<option value="{{ r.id }}">{{ r.display_name }}</option>{% endfor %}"#,
+    ext = "html"
+)]
+struct PoolOptions<'a> {
+    pool: &'a [ReviewerRow],
 }
 
 pub fn points(centi: &Option<i64>) -> String {
@@ -156,17 +167,33 @@ pub async fn round(
     Query(q): Query<RoundQuery>,
 ) -> AppResult<Html<String>> {
     let acting = session.acting();
-    let view = service::round_view(&state.db, &acting, round_id, q.from.unwrap_or(0)).await?;
+    let view = service::round_view(
+        &state.db,
+        &state.campaign,
+        &state.rankings,
+        &acting,
+        round_id,
+        q.from.unwrap_or(0),
+    )
+    .await?;
     let live = if view.round.status == "open" {
-        Some(service::live_ranking(&state.db, &state.rankings, &acting, round_id).await?)
+        Some(service::live_ranking(&state.db, &state.rankings, &acting, &view.round).await?)
     } else {
         None
     };
+    let pool_options = state
+        .rankings
+        .pool_rendered(&view.round, &view.pool, |pool| {
+            PoolOptions { pool }
+                .render()
+                .map_err(|e| crate::error::AppError::Internal(e.into()))
+        })?;
     render(&RoundPage {
         nav: Nav::for_session(&session),
         csrf: session.csrf.clone(),
         view,
         live,
+        pool_options,
         tie_rule: TIE_RULE_ZH,
         shown: service::RANKING_SHOWN,
     })

@@ -24,7 +24,7 @@ mod lecture_team;
 mod names;
 mod orgs;
 mod people;
-mod selection;
+pub mod selection;
 mod tree;
 
 use std::collections::HashMap;

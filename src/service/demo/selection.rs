@@ -2,17 +2,25 @@
 //! reviewer accounts in the micro-video pool, the first round opened and assigned (k from the
 //! campaign, conflict-free and balanced by `domain::assignment`), and about three quarters of
 //! the score sheets submitted, from reviewers of different strictness, so the review pages and
-//! the ranking have something to show. The demo works have measurements but no stored file.
+//! the ranking have something to show.
+//!
+//! Every demo work has a real file: the same 3-second 320×180 MP4 (`demo-work.mp4`, 15 KB,
+//! blue frame reading “演示作品 · 网聚 / DEMO”, a 440 Hz tone, no metadata), stored once per
+//! work under `demo/works/<upload>.mp4` as both the original and the clean copy, so the review
+//! sheet plays it, the showcase shows it and the recommendation package carries it. Its upload
+//! report states the file's true measurements and says it is a demo file. The seeding records
+//! the keys in its transaction; [`store_files`] writes the bytes (`wangju demo seed` calls it
+//! after the commit, and again harmlessly on any later run).
 
 use rand::Rng;
 use rand::rngs::StdRng;
 
-use crate::db::Tx;
 use crate::db::campaigns::StoredCampaign;
 use crate::db::demo as demo_db;
 use crate::db::selection as sel;
 use crate::db::users::{self, NewUser};
 use crate::db::works::{self, NewWork};
+use crate::db::{Db, Tx};
 use crate::domain::assignment;
 use crate::domain::campaign::Participation;
 use crate::domain::ids::OrgId;
@@ -28,6 +36,11 @@ pub struct Made {
     pub assignments: usize,
     pub scores: usize,
 }
+
+/// The demo works' file (see the module comment).
+pub const DEMO_VIDEO: &[u8] = include_bytes!("demo-work.mp4");
+/// Where the demo works' files are kept in the file store.
+pub const DEMO_KEY_PREFIX: &str = "demo/works/";
 
 const TITLES: [&str; 12] = [
     "战疫一线的守护者",
@@ -73,8 +86,8 @@ pub(super) async fn insert_selection(
             continue;
         };
         let upload_id = format!("demo-{:04}", i + 1);
-        let duration = 60 + rng.random_range(0..110);
-        let report = serde_json::json!({"probe": {"duration_seconds": duration, "display_width": 1920, "display_height": 1080, "size_bytes": 30_000_000}, "errors": [], "warnings": []}).to_string();
+        let size = DEMO_VIDEO.len() as i64;
+        let report = serde_json::json!({"probe": {"duration_seconds": 3.0, "display_width": 320, "display_height": 180, "size_bytes": size}, "errors": [], "warnings": [], "demo": "演示文件：3 秒示例视频，不是真实作品"}).to_string();
         demo_db::insert_checked_upload(
             tx,
             demo_db::CheckedUpload {
@@ -83,11 +96,12 @@ pub(super) async fn insert_selection(
                 campaign_id: campaign.id,
                 sub_project: &sub.code,
                 file_name: &format!("{upload_id}.mp4"),
-                size_bytes: 30_000_000,
+                size_bytes: size,
                 report: &report,
             },
         )
         .await?;
+        sel::set_demo_file(tx, &upload_id, &format!("{DEMO_KEY_PREFIX}{upload_id}.mp4")).await?;
         let title = format!("{}（{}）", TITLES[i % TITLES.len()], i + 1);
         let description = format!("{unit}职工拍摄的微视频，讲述身边的正能量故事。");
         let authors = serde_json::json!([format!("演示作者{}", i + 1)]).to_string();
@@ -156,9 +170,7 @@ pub(super) async fn insert_selection(
     let pairs = assignment::assign(&items, &pool, first.reviewers_per_work as usize, &[])
         .map_err(|s| format!("{} works short of reviewers", s.len()))
         .doing("assigning the demo reviewers")?;
-    for (work, reviewer) in &pairs {
-        sel::assign(tx, round, *work, *reviewer, None).await?;
-    }
+    sel::assign_all(tx, round, &pairs, None).await?;
     made.assignments = pairs.len();
     // Each reviewer has a leniency; a quarter of the sheets stay open.
     let ids: Vec<(i64, crate::domain::ids::UserId)> = sel::round_assignment_ids(tx, round).await?;
@@ -193,4 +205,24 @@ pub(super) async fn insert_selection(
         made.scores += 1;
     }
     Ok(made)
+}
+
+/// Writes the demo works' file under every demo key the database names that the file store
+/// does not hold yet; how many were written. Cheap: 60 files of 15 KB on the city demo.
+pub async fn store_files(db: &Db, store: &crate::store::FileStore) -> Result<usize, AppError> {
+    let mut written = 0;
+    for key in sel::demo_file_keys(db, DEMO_KEY_PREFIX).await? {
+        match store.size(&key).await {
+            Ok(size) if size == DEMO_VIDEO.len() as u64 => continue,
+            Ok(_) => {}
+            Err(e) if e.is_not_found() => {}
+            Err(e) => return Err(AppError::Internal(e.into())),
+        }
+        store
+            .put_bytes(&key, DEMO_VIDEO.to_vec())
+            .await
+            .map_err(|e| AppError::Internal(e.into()))?;
+        written += 1;
+    }
+    Ok(written)
 }

@@ -112,9 +112,7 @@ pub(super) async fn assign_in(
     let existing = db::pairs(tx, round_id).await?;
     let reviewers = candidates(db, pool).await?;
     let added = assignment::assign(&works, &reviewers, k, &existing).map_err(shortfall_error)?;
-    for (work, reviewer) in &added {
-        db::assign(tx, round_id, *work, *reviewer, None).await?;
-    }
+    db::assign_all(tx, round_id, &added, None).await?;
     Ok(added.len())
 }
 

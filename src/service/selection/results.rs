@@ -20,18 +20,27 @@ pub struct RoundView {
     /// The work to continue after on the next page, when there is one.
     pub next_from: Option<i64>,
     pub results: Vec<db::ResultRow>,
-    pub pool: Vec<ReviewerRow>,
+    /// The sub-project's reviewers (shared with this node's cache).
+    pub pool: std::sync::Arc<Vec<ReviewerRow>>,
 }
 
+/// The round page's reads: the round row (its counts kept on it), one page of assignments and,
+/// once closed, the top of the frozen ranking; the campaign and the reviewer pool come from this
+/// node's caches.
 pub async fn round_view(
     db: &Db,
+    campaigns: &crate::service::campaigns::CampaignCache,
+    cache: &RankingCache,
     acting: &Acting,
     round_id: i64,
     from: i64,
 ) -> Result<RoundView, AppError> {
     city_only(acting)?;
-    let campaign = current_campaign(db).await?;
+    let campaign = campaigns.get(db).await?;
     let round = db::round(db, round_id).await?.ok_or(AppError::NotFound)?;
+    if round.campaign_id != campaign.id {
+        return Err(AppError::NotFound);
+    }
     let definition = definition(&campaign, &round)?.clone();
     let sub_name = judged(&campaign, &round.sub_project)?.name.clone();
     let per_page = WORKS_PER_PAGE * i64::from(definition.reviewers_per_work.max(1));
@@ -55,7 +64,7 @@ pub async fn round_view(
         } else {
             Vec::new()
         },
-        pool: db::pool(db, campaign.id, &round.sub_project).await?,
+        pool: cache.pool(db, &round).await?,
         round,
         definition,
         sub_name,
@@ -103,25 +112,25 @@ pub async fn close_round(db: &Db, acting: &Acting, round_id: i64) -> Result<Opti
         .collect();
     let scores = db::round_scores(&mut tx, round_id).await?;
     let ranking = compute(&works, &scores);
-    let advancing = this
+    let advancing: std::collections::HashSet<WorkId> = this
         .advance
         .as_ref()
         .map(|a| a.advancing(&ranking))
-        .unwrap_or_default();
-    for r in &ranking {
-        db::set_result(
-            &mut tx,
-            round_id,
-            &Frozen {
-                work: r.work,
-                rank: r.rank as i64,
-                score_centi: (r.score * 100.0).round() as i64,
-                normalised_milli: (r.normalised * 1000.0).round() as i64,
-                advanced: advancing.contains(&r.work),
-            },
-        )
-        .await?;
-    }
+        .unwrap_or_default()
+        .into_iter()
+        .collect();
+    // One statement for every result (it was one per work: 22–57 s for 50,000).
+    let frozen: Vec<Frozen> = ranking
+        .iter()
+        .map(|r| Frozen {
+            work: r.work,
+            rank: r.rank as i64,
+            score_centi: (r.score * 100.0).round() as i64,
+            normalised_milli: (r.normalised * 1000.0).round() as i64,
+            advanced: advancing.contains(&r.work),
+        })
+        .collect();
+    db::set_results(&mut tx, round_id, &frozen).await?;
     let next = match sub.rounds.get(index + 1) {
         Some(next) if !advancing.is_empty() => {
             let id = db::insert_round(
@@ -133,9 +142,7 @@ pub async fn close_round(db: &Db, acting: &Acting, round_id: i64) -> Result<Opti
                 Some(acting.user_id),
             )
             .await?;
-            for w in &advancing {
-                db::add_round_work(&mut tx, id, *w).await?;
-            }
+            db::advance_into(&mut tx, id, round_id).await?;
             // Too few reviewers for the next round does not stop the close: the round page
             // says what is missing, and the city assigns once the pool is large enough.
             match assign_in(&mut tx, db, id, next.reviewers_per_work as usize, &pool).await {
@@ -207,34 +214,86 @@ pub struct LiveRanking {
 }
 
 type Ranking = std::sync::Arc<Vec<(WorkResult, String)>>;
-/// (submitted scores, latest change) of a round when its ranking was computed.
+/// (works, submitted scores) of a round when its ranking was computed, read from the round row
+/// (its counts change in the same transaction as the rows they count, and a submitted sheet is
+/// never changed or deleted while the round is open).
 type Stamp = (i64, i64);
+type Pool = std::sync::Arc<Vec<ReviewerRow>>;
+/// (campaign, sub-project) of a pool.
+type PoolKey = (i64, String);
 
-/// Per node: each open round's live ranking with the stamp it was computed at (submitted
-/// scores and the latest change, read from an index), so 32 admins on a round of 150,000
-/// scores share one computation until a score changes. Computing holds the lock, so a burst
-/// of requests after a change computes once.
+/// Per node, the round page's caches: each open round's live ranking with the stamp it was
+/// computed at, so 32 admins on a round of 150,000 scores share one computation until a score
+/// is submitted; and each sub-project's reviewer pool with the pool's revision (kept in
+/// `reviewer_pool_revisions`, read with the round row), so the 1,000-reviewer pool is read once
+/// per change rather than per request. Computing holds the lock, so a burst of requests after a
+/// change computes once.
 #[derive(Default)]
 pub struct RankingCache {
-    rounds: tokio::sync::Mutex<std::collections::HashMap<i64, (Stamp, Ranking)>>,
+    rounds: tokio::sync::Mutex<std::collections::HashMap<i64, (Stamp, Ranking, usize)>>,
+    pools: tokio::sync::Mutex<std::collections::HashMap<PoolKey, (i64, Pool)>>,
+    /// Something made from a pool once per revision (the page's rendered `<datalist>`).
+    pool_renders: std::sync::Mutex<std::collections::HashMap<PoolKey, (i64, std::sync::Arc<str>)>>,
 }
 
-/// The live ranking of an open round, for the city (computed, not frozen).
+impl RankingCache {
+    /// The reviewer pool of the round's sub-project, as of the round row's `pool_rev`. A
+    /// reviewer's account disabled or renamed elsewhere shows at the pool's next change; a move
+    /// by hand checks the pool afresh anyway.
+    pub async fn pool(&self, db: &Db, round: &RoundRow) -> Result<Pool, AppError> {
+        let key = (round.campaign_id, round.sub_project.clone());
+        let mut pools = self.pools.lock().await;
+        if let Some((rev, pool)) = pools.get(&key)
+            && *rev == round.pool_rev
+        {
+            return Ok(pool.clone());
+        }
+        let pool: Pool =
+            std::sync::Arc::new(db::pool(db, round.campaign_id, &round.sub_project).await?);
+        pools.insert(key, (round.pool_rev, pool.clone()));
+        Ok(pool)
+    }
+
+    /// `make` applied to the round's pool, once per pool revision (the round page renders its
+    /// 1,000-reviewer `<datalist>` once, not per request).
+    pub fn pool_rendered(
+        &self,
+        round: &RoundRow,
+        pool: &[ReviewerRow],
+        make: impl FnOnce(&[ReviewerRow]) -> Result<String, AppError>,
+    ) -> Result<std::sync::Arc<str>, AppError> {
+        let key = (round.campaign_id, round.sub_project.clone());
+        if let Ok(renders) = self.pool_renders.lock()
+            && let Some((rev, text)) = renders.get(&key)
+            && *rev == round.pool_rev
+        {
+            return Ok(text.clone());
+        }
+        let text: std::sync::Arc<str> = make(pool)?.into();
+        if let Ok(mut renders) = self.pool_renders.lock() {
+            renders.insert(key, (round.pool_rev, text.clone()));
+        }
+        Ok(text)
+    }
+}
+
+/// The live ranking of an open round (the row the page read), for the city (computed, not
+/// frozen).
 pub async fn live_ranking(
     db: &Db,
     cache: &RankingCache,
     acting: &Acting,
-    round_id: i64,
+    round: &RoundRow,
 ) -> Result<LiveRanking, AppError> {
     city_only(acting)?;
-    let round = db::round(db, round_id).await?.ok_or(AppError::NotFound)?;
+    let round_id = round.id;
+    let stamp = (round.works, round.submitted);
     let mut rounds = cache.rounds.lock().await;
-    let stamp = db::round_stamp(db, round.id).await?;
-    let ranking = match rounds.get(&round.id) {
-        Some((s, ranking)) if *s == stamp => ranking.clone(),
+    let (ranking, disagreements) = match rounds.get(&round_id) {
+        Some((s, ranking, disagreements)) if *s == stamp => (ranking.clone(), *disagreements),
         _ => {
             let titles: std::collections::HashMap<WorkId, String> =
-                db::round_titles(db, round.id).await?.into_iter().collect();
+                db::round_titles(db, round_id).await?.into_iter().collect();
             let mut works: Vec<WorkId> = titles.keys().copied().collect();
             works.sort();
             let scores = db::round_scores_now(db, round_id).await?;
@@ -250,8 +309,9 @@ pub async fn live_ranking(
                     })
                     .collect(),
             );
-            rounds.insert(round.id, (stamp, ranking.clone()));
-            ranking
+            let disagreements = ranking.iter().filter(|(r, _)| r.disagreement).count();
+            rounds.insert(round_id, (stamp, ranking.clone(), disagreements));
+            (ranking, disagreements)
         }
     };
     drop(rounds);
@@ -262,6 +322,6 @@ pub async fn live_ranking(
             .cloned()
             .collect(),
         total: ranking.len(),
-        disagreements: ranking.iter().filter(|(r, _)| r.disagreement).count(),
+        disagreements,
     })
 }
