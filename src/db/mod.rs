@@ -26,6 +26,7 @@ pub mod schema;
 pub mod selection;
 pub mod sessions;
 pub mod sql;
+pub mod summary;
 pub mod testing;
 pub mod types;
 pub mod users;
@@ -335,6 +336,7 @@ pub fn statements() -> Vec<&'static sql::Sql> {
         lectures::STATEMENTS,
         reach::STATEMENTS,
         recommendation::STATEMENTS,
+        summary::STATEMENTS,
     ]
     .concat()
 }
