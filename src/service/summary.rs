@@ -61,9 +61,11 @@ pub fn section_title(code: &str) -> Option<&'static str> {
     SECTIONS.iter().find(|(c, _)| *c == code).map(|(_, t)| *t)
 }
 
-/// Who reads the city's summary page: the city and the 网信办 liaison.
-pub fn may_read(role: Role) -> bool {
-    matches!(role, Role::CityAdmin | Role::CoOrganiserLiaison)
+/// Who reads the city's summary page: the city and the city's 网信办 liaison (not a
+/// district's, whose scope is its district).
+pub fn may_read(acting: &Acting) -> bool {
+    matches!(acting.role, Role::CityAdmin | Role::CoOrganiserLiaison)
+        && acting.scope.prefix == Scope::everything().prefix
 }
 
 /// The districts asked for a summary: the 区总工会 and bureau/group-company unions (Annex 1's
@@ -1436,7 +1438,7 @@ pub async fn district_file(
     org_id: OrgId,
 ) -> Result<File, AppError> {
     let own = acting.role == Role::UnitAdmin && acting.org.id == org_id;
-    if !(may_read(acting.role) || own) {
+    if !(may_read(acting) || own) {
         return Err(AppError::NotFound);
     }
     let campaign = current_campaign(db_).await?;

@@ -32,5 +32,6 @@ mod report_browser;
 mod seam;
 mod selection;
 mod showcase;
+mod summary;
 mod works;
 mod works_browser;

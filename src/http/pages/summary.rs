@@ -64,7 +64,7 @@ pub async fn page(
     Query(q): Query<Done>,
 ) -> AppResult<Html<String>> {
     let acting = session.acting();
-    if !summary::may_read(acting.role) {
+    if !summary::may_read(&acting) {
         return Err(AppError::Forbidden);
     }
     let f = summary::figures(&state.db, &state.store, &acting, state.clock.today()).await?;
@@ -341,7 +341,7 @@ pub async fn api_get(
     CurrentUser(session): CurrentUser,
 ) -> crate::error::ApiResult<Json<SummaryJson>> {
     let acting = session.acting();
-    if !summary::may_read(acting.role) {
+    if !summary::may_read(&acting) {
         return Err(AppError::Forbidden.into());
     }
     let f = summary::figures(&state.db, &state.store, &acting, state.clock.today()).await?;
