@@ -77,6 +77,7 @@ pub struct Bar {
 }
 
 /// A chart: horizontal bars for named categories (units, formats), vertical for a time series.
+/// The title is the document's caption under the picture, not drawn in it.
 #[derive(Debug, Clone)]
 pub struct Chart {
     pub title: String,
@@ -185,9 +186,9 @@ fn encode(img: &RgbImage) -> Result<Png, String> {
 pub fn draw(font: &ChartFont, chart: &Chart) -> Result<Png, String> {
     let bars: Vec<&Bar> = chart.bars.iter().take(MAX_BARS).collect();
     if chart.horizontal {
-        horizontal(&font.0, &chart.title, &bars, chart.target.as_ref())
+        horizontal(&font.0, &bars, chart.target.as_ref())
     } else {
-        vertical(&font.0, &chart.title, &bars)
+        vertical(&font.0, &bars)
     }
 }
 
@@ -202,15 +203,13 @@ fn max_value(bars: &[&Bar], target: Option<&(f64, String)>) -> f64 {
 
 fn horizontal(
     font: &FontVec,
-    title: &str,
     bars: &[&Bar],
     target: Option<&(f64, String)>,
 ) -> Result<Png, String> {
-    let (row, label_size, title_size) = (46_u32, 26.0_f32, 36.0_f32);
-    let top = 90_u32;
-    let height = top + row * (bars.len().max(1) as u32) + 70;
+    let (row, label_size) = (52_u32, 30.0_f32);
+    let top = 24_u32;
+    let height = top + row * (bars.len().max(1) as u32) + 64;
     let mut img = RgbImage::from_pixel(WIDTH, height, WHITE);
-    text(&mut img, font, title_size, 30.0, 20.0, title, INK);
     let label_w = bars
         .iter()
         .map(|b| text_width(font, label_size, &b.label))
@@ -282,7 +281,7 @@ fn horizontal(
         text(
             &mut img,
             font,
-            24.0,
+            28.0,
             x as f32 + 6.0,
             bottom as f32 + 14.0,
             label,
@@ -292,12 +291,11 @@ fn horizontal(
     encode(&img)
 }
 
-fn vertical(font: &FontVec, title: &str, bars: &[&Bar]) -> Result<Png, String> {
-    let height = 700_u32;
-    let (label_size, title_size) = (22.0_f32, 36.0_f32);
+fn vertical(font: &FontVec, bars: &[&Bar]) -> Result<Png, String> {
+    let height = 640_u32;
+    let label_size = 26.0_f32;
     let mut img = RgbImage::from_pixel(WIDTH, height, WHITE);
-    text(&mut img, font, title_size, 30.0, 20.0, title, INK);
-    let (x0, x1, y_top, y_base) = (110.0_f32, WIDTH as f32 - 30.0, 110.0_f32, 600.0_f32);
+    let (x0, x1, y_top, y_base) = (120.0_f32, WIDTH as f32 - 30.0, 60.0_f32, 560.0_f32);
     let max = max_value(bars, None);
     // Four grid lines with their values.
     for k in 0..=4 {

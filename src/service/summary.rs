@@ -78,6 +78,23 @@ pub async fn districts(db_: &Db) -> Result<Vec<Org>, AppError> {
         .collect())
 }
 
+/// The city admin as the command line acts (`wangju export summary`): the city union's whole
+/// scope, recorded as the operator.
+pub async fn city_acting(db_: &Db) -> Result<Acting, AppError> {
+    let city = crate::db::orgs::list(db_, &Scope::everything(), None)
+        .await?
+        .into_iter()
+        .find(|o| o.kind == OrgKind::CityUnion)
+        .ok_or(AppError::NotFound)?;
+    Ok(Acting {
+        user_id: crate::domain::ids::UserId(0),
+        role: Role::CityAdmin,
+        org: city,
+        scope: Scope::everything(),
+        actor: crate::db::audit::Actor::cli(),
+    })
+}
+
 fn is_district(org: &Org) -> bool {
     matches!(org.kind, OrgKind::DistrictUnion | OrgKind::BureauGroup)
 }
@@ -334,6 +351,23 @@ fn wan(n: i64) -> String {
     }
 }
 
+/// A figure for a narrow table cell: 1亿, 1844.1万, 3310.
+fn big(n: i64) -> String {
+    if n >= 100_000_000 {
+        format!("{}亿", trim_decimal(n as f64 / 100_000_000.0))
+    } else if n >= 100_000 {
+        format!("{}万", trim_decimal(n as f64 / 10_000.0))
+    } else {
+        n.to_string()
+    }
+}
+
+/// 1.0 → "1", 1844.12 → "1844.1".
+fn trim_decimal(x: f64) -> String {
+    let s = format!("{x:.1}");
+    s.strip_suffix(".0").map(str::to_string).unwrap_or(s)
+}
+
 fn rate(done: i64, target: u64) -> String {
     if target == 0 {
         String::new()
@@ -431,7 +465,7 @@ pub fn generated(f: &Figures, section: &str) -> String {
                 .map(|(n, c)| format!("；内容上以“{n}”为多（{c}场）"))
                 .unwrap_or_default();
             format!(
-                "各单位报送的线下活动共{total}场，形式多样，以{}为主{cat}。活动集中在{}周，最多的一周开展{}场。",
+                "各单位报送的线下活动共{total}场，形式多样，以{}为主{cat}。活动分布在{}个周，最多的一周开展{}场。",
                 top.join("、"),
                 f.weeks.len(),
                 f.weeks.iter().map(|(_, n)| *n).max().unwrap_or(0)
@@ -641,8 +675,8 @@ fn blocks(f: &Figures, font: Option<&ChartFont>) -> Result<Vec<Block>, String> {
                 let row = |name: &str, target: u64, done: i64, unit: &str| {
                     vec![
                         name.to_string(),
-                        format!("{target}{unit}"),
-                        format!("{done}{unit}"),
+                        format!("{}{unit}", big(i64::try_from(target).unwrap_or(i64::MAX))),
+                        format!("{}{unit}", big(done)),
                         if target > 0 {
                             percent(done as f64 / target as f64)
                         } else {
@@ -1055,7 +1089,7 @@ fn names(f: &Figures, ext: &str) -> (String, String) {
     )
 }
 
-/// The city's export: the .docx (`word`) or the .xlsx appendix.
+/// The city's export: the .docx (`word_file`) or the .xlsx appendix.
 pub async fn export(
     db_: &Db,
     store: &FileStore,
@@ -1064,29 +1098,47 @@ pub async fn export(
     font_setting: &str,
     word_file: bool,
 ) -> Result<File, AppError> {
+    let mut files = export_files(db_, store, acting, as_of, font_setting, &[word_file]).await?;
+    files.pop().doing("writing the summary")
+}
+
+/// Several exports from one gathering of the figures (`true`: Word, `false`: Excel), in order.
+pub async fn export_files(
+    db_: &Db,
+    store: &FileStore,
+    acting: &Acting,
+    as_of: NaiveDate,
+    font_setting: &str,
+    which: &[bool],
+) -> Result<Vec<File>, AppError> {
     if acting.role != Role::CityAdmin {
         return Err(AppError::Forbidden);
     }
     let f = figures(db_, store, acting, as_of).await?;
     let setting = font_setting.to_string();
-    let (bytes, f) = tokio::task::spawn_blocking(move || {
-        let bytes = if word_file {
-            let font = ChartFont::find(&setting);
-            docx(&f, font.as_ref())
-        } else {
-            xlsx(&f)
-        };
-        (bytes, f)
+    let which = which.to_vec();
+    tokio::task::spawn_blocking(move || {
+        which
+            .into_iter()
+            .map(|word_file| {
+                let bytes = if word_file {
+                    let font = ChartFont::find(&setting);
+                    docx(&f, font.as_ref())
+                } else {
+                    xlsx(&f)
+                };
+                let bytes = bytes.doing("writing the summary")?;
+                let (name, ascii_name) = names(&f, if word_file { "docx" } else { "xlsx" });
+                Ok(File {
+                    bytes,
+                    name,
+                    ascii_name,
+                })
+            })
+            .collect::<Result<Vec<File>, AppError>>()
     })
     .await
-    .doing("writing the summary")?;
-    let bytes = bytes.doing("writing the summary")?;
-    let (name, ascii_name) = names(&f, if word_file { "docx" } else { "xlsx" });
-    Ok(File {
-        bytes,
-        name,
-        ascii_name,
-    })
+    .doing("writing the summary")?
 }
 
 /// A section with its text, what the figures say, its version and history (the page and API).
