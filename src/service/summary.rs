@@ -452,14 +452,14 @@ pub fn generated(f: &Figures, section: &str) -> String {
                 return "暂无线下活动报送。".into();
             }
             let mut formats = f.formats.clone();
-            formats.sort_by(|a, b| b.1.cmp(&a.1));
+            formats.sort_by_key(|b| std::cmp::Reverse(b.1));
             let top: Vec<String> = formats
                 .iter()
                 .take(3)
                 .map(|(n, c)| format!("{n}{c}场"))
                 .collect();
             let mut cats = f.categories.clone();
-            cats.sort_by(|a, b| b.1.cmp(&a.1));
+            cats.sort_by_key(|b| std::cmp::Reverse(b.1));
             let cat = cats
                 .first()
                 .map(|(n, c)| format!("；内容上以“{n}”为多（{c}场）"))

@@ -205,7 +205,7 @@ async fn the_summary_document_is_written_from_live_data() {
         assert!(
             doc.paragraphs
                 .iter()
-                .any(|x| *x == heping["counts"]["confirmed"].to_string())
+                .any(|x| x.as_str() == heping["counts"]["confirmed"].to_string().as_str())
         );
         // The typical case with its photo; every district listed as not yet submitted.
         assert!(has(&doc, "和平区总工会：和平区职工网络安全知识竞赛"));
@@ -557,7 +557,7 @@ async fn districts_submit_by_the_deadline_and_are_reminded() {
         // The city's summary lists who has submitted; the file comes back whole.
         let (_, page) = admin.text("/summary").await;
         assert!(
-            page.contains(&format!("已报 <b id=\"submitted-count\">1</b> 个")),
+            page.contains("已报 <b id=\"submitted-count\">1</b> 个"),
             "count"
         );
         assert!(page.contains("和平区全年开展线下活动二十二场（修订）。"));
