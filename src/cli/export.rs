@@ -33,9 +33,11 @@ pub(super) async fn run(
                 let issuer = crate::service::papers::Issuer::city(db)
                     .await
                     .map_err(report)?;
-                let file = crate::service::circular::circular_docx(db, &p, &issuer, true, today)
-                    .await
-                    .map_err(report)?;
+                let store = crate::store::FileStore::from_settings(settings)?;
+                let file =
+                    crate::service::circular::circular_docx(db, &store, &p, &issuer, true, today)
+                        .await
+                        .map_err(report)?;
                 let out = if out.is_dir() {
                     out.join(&file.name)
                 } else {

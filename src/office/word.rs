@@ -35,10 +35,21 @@ pub struct Circular<'a> {
     /// Ranking tables, each under its heading (e.g. 区总工会).
     pub groups: &'a [(String, Vec<Vec<String>>)],
     pub zero_report: &'a [String],
+    /// Typical activities (the best confirmed ones, each with a photo): a section of its own
+    /// before the closing one; empty leaves it out.
+    pub cases: &'a [CaseBlock],
     /// The closing paragraph (what units should do next).
     pub closing: &'a str,
     /// E.g. 2020年9月15日.
     pub date: &'a str,
+}
+
+/// A typical activity in a circular: its heading (unit and name), a line about it, its photo
+/// (PNG bytes, width and height in pixels).
+pub struct CaseBlock {
+    pub heading: String,
+    pub text: String,
+    pub photo: Option<(Vec<u8>, u32, u32)>,
 }
 
 pub const BODY_FONT: &str = "仿宋_GB2312";
@@ -196,6 +207,22 @@ fn ranking_table(header: &[&str], rows: &[Vec<String>]) -> Table {
         .set_grid(widths.clone())
         .width(TEXT_WIDTH, WidthType::Dxa)
         .set_borders(borders())
+}
+
+/// A centred picture `width_twips` wide (at most the text block), its height in proportion.
+fn picture(png: &[u8], width_px: u32, height_px: u32, width_twips: usize) -> Paragraph {
+    let w = width_twips.min(TEXT_WIDTH) as u32;
+    let h = if width_px == 0 {
+        0
+    } else {
+        (u64::from(w) * u64::from(height_px) / u64::from(width_px)) as u32
+    };
+    let pic = docx_rs::Pic::new_with_dimensions(png.to_vec(), width_px, height_px)
+        .size(w * EMU_PER_TWIP, h * EMU_PER_TWIP);
+    Paragraph::new()
+        .add_run(Run::new().add_image(pic))
+        .align(AlignmentType::Center)
+        .keep_next(true)
 }
 
 /// An A4 document in 公文 form: margins 37 mm top, 35 mm bottom, 28 mm left, 26 mm right
@@ -476,7 +503,35 @@ pub fn circular_docx(c: &Circular<'_>) -> Result<Vec<u8>, String> {
         )
     };
     doc = doc.add_paragraph(body(&zero));
-    doc = doc.add_paragraph(heading("三、下一步工作要求"));
+    let mut next = "三、下一步工作要求";
+    if !c.cases.is_empty() {
+        doc = doc.add_paragraph(heading("三、典型活动"));
+        for (i, case) in c.cases.iter().enumerate() {
+            doc = doc
+                .add_paragraph(
+                    Paragraph::new()
+                        .add_run(run(
+                            &format!("{}{}", chinese.get(i).copied().unwrap_or(""), case.heading),
+                            KAI_FONT,
+                            SIZE_3,
+                        ))
+                        .line_spacing(exact_line())
+                        .indent(
+                            None,
+                            Some(SpecialIndentType::FirstLine(INDENT_2)),
+                            None,
+                            None,
+                        )
+                        .keep_next(true),
+                )
+                .add_paragraph(body(&case.text));
+            if let Some((png, w, h)) = &case.photo {
+                doc = doc.add_paragraph(picture(png, *w, *h, TEXT_WIDTH * 3 / 4));
+            }
+        }
+        next = "四、下一步工作要求";
+    }
+    doc = doc.add_paragraph(heading(next));
     // The closing paragraph, the organs and the date stay on one page: the signature never
     // stands alone on a page of its own (GB/T 9704-2012, 7.3.5).
     doc = doc.add_paragraph(body(c.closing).keep_next(true).keep_lines(true));
@@ -576,6 +631,7 @@ mod tests {
             header: &["名次", "单位", "任务数", "已确认", "完成率"],
             groups: &groups,
             zero_report: &zero,
+            cases: &[],
             closing: "请各单位抓紧推进。",
             date: "2020年9月15日",
         })

@@ -260,35 +260,7 @@ pub async fn figures(
     let record = crate::service::lecture_team::lectures::record(db_, &campaign, as_of).await?;
     let claimed_views = progress.totals.online_views;
     let dash = crate::service::reach::dashboard(db_, acting, &campaign, claimed_views).await?;
-    let mut cases = Vec::new();
-    for c in db::cases(db_, id, CASES).await? {
-        let photo = match &c.image_key {
-            Some(key) => match store.read_all(key).await {
-                Ok(bytes) => tokio::task::spawn_blocking(move || photo_png(&bytes))
-                    .await
-                    .ok()
-                    .flatten(),
-                Err(e) => {
-                    tracing::warn!(key, "a case photo could not be read: {e}");
-                    None
-                }
-            },
-            None => None,
-        };
-        let mut format = document_field(&c.document, "format");
-        if format == "其他" {
-            format = document_field(&c.document, "format_other");
-        }
-        cases.push(CaseFigure {
-            day: c.starts_at.chars().take(10).collect(),
-            write_up: document_field(&c.document, "summary"),
-            format,
-            name: c.name,
-            org: c.org_name,
-            participants: c.participants,
-            photo,
-        });
-    }
+    let cases = case_figures(db_, store, id, CASES).await?;
     let submissions = submissions(db_, id).await?;
     let edited = db::latest(db_, id)
         .await?
@@ -323,6 +295,58 @@ pub async fn figures(
         edited,
         progress,
     })
+}
+
+/// The best confirmed activities with a photo (most participants first), each with its first
+/// photo scaled for a document: the summary's typical cases and the circular's.
+pub async fn case_figures(
+    db_: &Db,
+    store: &FileStore,
+    campaign_id: i64,
+    limit: i64,
+) -> Result<Vec<CaseFigure>, AppError> {
+    let mut cases = Vec::new();
+    for c in db::cases(db_, campaign_id, limit).await? {
+        let photo = match &c.image_key {
+            Some(key) => match store.read_all(key).await {
+                Ok(bytes) => tokio::task::spawn_blocking(move || photo_png(&bytes))
+                    .await
+                    .ok()
+                    .flatten(),
+                Err(e) => {
+                    tracing::warn!(key, "a case photo could not be read: {e}");
+                    None
+                }
+            },
+            None => None,
+        };
+        let mut format = document_field(&c.document, "format");
+        if format == "其他" {
+            format = document_field(&c.document, "format_other");
+        }
+        cases.push(CaseFigure {
+            day: c.starts_at.chars().take(10).collect(),
+            write_up: document_field(&c.document, "summary"),
+            format,
+            name: c.name,
+            org: c.org_name,
+            participants: c.participants,
+            photo,
+        });
+    }
+    Ok(cases)
+}
+
+impl CaseFigure {
+    /// 2020-06-28，知识竞赛，参与职工120人。and the write-up.
+    pub fn line(&self) -> String {
+        let mut line = format!(
+            "{}，{}，参与职工{}人。",
+            self.day, self.format, self.participants
+        );
+        line.push_str(self.write_up.trim());
+        line
+    }
 }
 
 /// Every district with its submission, if any.

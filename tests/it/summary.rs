@@ -224,6 +224,16 @@ async fn the_summary_document_is_written_from_live_data() {
             assert!(pngs >= 1, "the case photo");
         }
         render("summary.docx", &bytes);
+        // Issue 11: the city's Word circular shows the best confirmed activities with a photo.
+        let (_, circular) = download(&admin, "/progress/circular.docx").await;
+        let c = read_docx(&circular);
+        assert!(has(&c, "三、典型活动") && has(&c, "四、下一步工作要求"));
+        assert!(has(&c, "和平区总工会：和平区职工网络安全知识竞赛"));
+        assert!(
+            c.media.iter().any(|(_, b)| b.starts_with(&[137, 80, 78, 71])),
+            "the photo is embedded"
+        );
+        render("circular-cases.docx", &circular);
 
         // The appendix: typed sheets with numbers.
         let (name, xlsx) = download(&admin, "/summary/summary.xlsx").await;
