@@ -35,6 +35,11 @@ pub struct Settings {
     /// the naive way the check-in benchmark compares against.
     #[serde(default = "default_true")]
     pub checkin_group_commit: bool,
+    /// A CJK font file (.ttf, .otf or .ttc) for the charts in the summary. Empty: the Debian
+    /// paths of fonts-noto-cjk and two other CJK packages; with none installed the summary
+    /// carries its charts' figures as tables.
+    #[serde(default)]
+    pub chart_font: String,
     /// Where uploaded works are kept: `local` (default) or `s3`.
     #[serde(default)]
     pub storage: String,

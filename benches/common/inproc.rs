@@ -24,6 +24,7 @@ pub fn settings(dir: &Path, database_url: String) -> Settings {
         public_url: String::new(),
         today: chrono::NaiveDate::from_ymd_opt(2020, 7, 1),
         session_idle_minutes: 30,
+        chart_font: String::new(),
         storage: String::new(),
         storage_root: String::new(),
         s3_endpoint: String::new(),

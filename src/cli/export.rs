@@ -33,9 +33,11 @@ pub(super) async fn run(
                 let issuer = crate::service::papers::Issuer::city(db)
                     .await
                     .map_err(report)?;
-                let file = crate::service::circular::circular_docx(db, &p, &issuer, true, today)
-                    .await
-                    .map_err(report)?;
+                let store = crate::store::FileStore::from_settings(settings)?;
+                let file =
+                    crate::service::circular::circular_docx(db, &store, &p, &issuer, true, today)
+                        .await
+                        .map_err(report)?;
                 let out = if out.is_dir() {
                     out.join(&file.name)
                 } else {
@@ -62,6 +64,28 @@ pub(super) async fn run(
             };
             write_out(Some(out.clone()), &file.bytes)?;
             println!("已导出 {}（{} 个单位）。", out.display(), p.rows.len());
+        }
+        ExportCommand::Summary { out } => {
+            let acting = crate::service::summary::city_acting(db)
+                .await
+                .map_err(report)?;
+            std::fs::create_dir_all(&out)?;
+            let store = crate::store::FileStore::from_settings(settings)?;
+            let files = crate::service::summary::export_files(
+                db,
+                &store,
+                &acting,
+                today,
+                &settings.chart_font,
+                &[true, false],
+            )
+            .await
+            .map_err(report)?;
+            for file in files {
+                let path = out.join(&file.name);
+                write_out(Some(path.clone()), &file.bytes)?;
+                println!("已导出 {}（{} 字节）。", path.display(), file.bytes.len());
+            }
         }
         ExportCommand::Activities { out, base_url } => {
             let base_url = base_url.unwrap_or_else(|| format!("http://{}", settings.listen));

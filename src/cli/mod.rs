@@ -253,6 +253,12 @@ enum ExportCommand {
         #[arg(long, value_name = "URL")]
         base_url: Option<String>,
     },
+    /// The campaign summary (活动总结) from live data: the Word document with its charts and
+    /// the Excel appendix, written into FOLDER under their proper names.
+    Summary {
+        #[arg(long, value_name = "FOLDER")]
+        out: PathBuf,
+    },
     /// The recommendation package (推荐材料) as one zip: the 推荐汇总表 (.xlsx), the 推荐表 (.docx,
     /// a page per work) and each work's clean file named 序号-作品名.扩展名 (streamed: flat memory).
     Recommendation {

@@ -27,6 +27,7 @@ pub mod schema;
 pub mod selection;
 pub mod sessions;
 pub mod sql;
+pub mod summary;
 pub mod testing;
 pub mod types;
 pub mod users;
@@ -337,6 +338,7 @@ pub fn statements() -> Vec<&'static sql::Sql> {
         lectures::STATEMENTS,
         reach::STATEMENTS,
         recommendation::STATEMENTS,
+        summary::STATEMENTS,
     ]
     .concat()
 }

@@ -36,6 +36,11 @@ pub struct Campaign {
     pub lecture_team: LectureTeam,
     #[serde(default)]
     pub contacts: Vec<ContactGroup>,
+    /// The day by which each district (区总工会, bureau/group-company union) submits its own
+    /// summary (inclusive); reminders go out 7, 3 and 1 days before to those that have not.
+    /// `None`: districts are not asked for one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub district_summary_due: Option<NaiveDate>,
 }
 
 /// The notice that fixes the campaign.
@@ -351,6 +356,17 @@ impl Campaign {
                 "至少需要一个阶段（[[phases]]）".into(),
             );
         }
+        if let Some(due) = self.district_summary_due {
+            let first = self.phases.iter().map(|p| p.starts_on).min();
+            let last = self.phases.iter().map(|p| p.ends_on).max();
+            if first.is_some_and(|f| due < f) || last.is_some_and(|l| due > l) {
+                err(
+                    top("district_summary_due"),
+                    "district_summary_due".into(),
+                    format!("各区总结的提交截止日期 {due} 不在活动各阶段的起止日期之内"),
+                );
+            }
+        }
         let mut phase_codes = HashSet::new();
         for (i, phase) in self.phases.iter().enumerate() {
             let line = line_of_table(source, "phases", i);
@@ -585,6 +601,7 @@ impl Campaign {
             phase.starts_on = shift_years(phase.starts_on, delta);
             phase.ends_on = shift_years(phase.ends_on, delta);
         }
+        next.district_summary_due = self.district_summary_due.map(|d| shift_years(d, delta));
         for round in next.sub_projects.iter_mut().flat_map(|sp| &mut sp.rounds) {
             round.starts_on = shift_years(round.starts_on, delta);
             round.ends_on = shift_years(round.ends_on, delta);

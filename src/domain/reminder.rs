@@ -17,6 +17,16 @@ pub fn due_bucket(days_left: i64) -> Option<i64> {
     DAYS_BEFORE.iter().rev().copied().find(|k| *k >= days_left)
 }
 
+/// What a district's summary reminder says, e.g. "请于11月20日前提交本单位活动总结（还有 3 天）".
+pub fn summary_text(due: NaiveDate, today: NaiveDate) -> String {
+    format!(
+        "请于{}月{}日前提交本单位活动总结（文字总结，可附 Word 或 PDF 文件），还有 {} 天。",
+        due.month(),
+        due.day(),
+        (due - today).num_days()
+    )
+}
+
 /// A phase's short name: 第一阶段：活动启动推进 → 第一阶段; a name without a colon stays whole.
 pub fn phase_short_name(name: &str) -> &str {
     name.split(['：', ':'])

@@ -32,6 +32,20 @@ const CO_SELECT: Access = Access::Role("co_select_models", |r| {
     matches!(r, Role::CityAdmin | Role::CoOrganiserLiaison)
 });
 
+/// The city's summary page: the city and the 网信办 liaison.
+const SUMMARY_READ: Access = Access::Role("summary_read", |r| {
+    matches!(r, Role::CityAdmin | Role::CoOrganiserLiaison)
+});
+/// A district's own summary (the handler checks the unit is a district or bureau union).
+const DISTRICT_SUMMARY: Access = Access::Role("district_summary", |r| r == Role::UnitAdmin);
+/// A district's file: the city, the liaison, the district's own admin.
+const SUMMARY_FILE: Access = Access::Role("summary_file", |r| {
+    matches!(
+        r,
+        Role::CityAdmin | Role::CoOrganiserLiaison | Role::UnitAdmin
+    )
+});
+
 /// Every route of Wangju.
 pub fn route_table() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
     use Method as M;
@@ -1024,6 +1038,70 @@ pub fn route_table() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
             "/reach/links",
             Access::SignedIn,
             get(pages::showcase::my_links),
+        ),
+        // The campaign summary (活动总结): the city writes and exports it, the 网信办 liaison
+        // reads it, each district submits its own.
+        r(M::GET, "/summary", SUMMARY_READ, get(pages::summary::page)),
+        r(
+            M::POST,
+            "/summary/sections/{section}",
+            CITY_ADMIN,
+            post(pages::summary::save),
+        ),
+        r(
+            M::POST,
+            "/summary/sections/{section}/restore",
+            CITY_ADMIN,
+            post(pages::summary::restore),
+        ),
+        r(
+            M::GET,
+            "/summary/summary.docx",
+            CITY_ADMIN,
+            get(pages::summary::docx),
+        ),
+        r(
+            M::GET,
+            "/summary/summary.xlsx",
+            CITY_ADMIN,
+            get(pages::summary::xlsx),
+        ),
+        r(
+            M::GET,
+            "/summary/district",
+            DISTRICT_SUMMARY,
+            get(pages::summary::district_page),
+        ),
+        r(
+            M::POST,
+            "/summary/district",
+            DISTRICT_SUMMARY,
+            post(pages::summary::district_submit)
+                .layer(DefaultBodyLimit::max(pages::summary::BODY_LIMIT)),
+        ),
+        r(
+            M::GET,
+            "/summary/district/{org_id}/file",
+            SUMMARY_FILE,
+            get(pages::summary::district_file),
+        ),
+        r(
+            M::GET,
+            "/api/v1/summary",
+            SUMMARY_READ,
+            get(pages::summary::api_get),
+        ),
+        r(
+            M::PUT,
+            "/api/v1/summary/sections/{section}",
+            CITY_ADMIN,
+            put(pages::summary::api_save),
+        ),
+        r(
+            M::GET,
+            "/api/v1/summary/district",
+            DISTRICT_SUMMARY,
+            get(pages::summary::api_district),
         ),
         r(M::GET, "/reach", READ_ACTIVITIES, get(pages::reach::page)),
         r(

@@ -35,10 +35,21 @@ pub struct Circular<'a> {
     /// Ranking tables, each under its heading (e.g. 区总工会).
     pub groups: &'a [(String, Vec<Vec<String>>)],
     pub zero_report: &'a [String],
+    /// Typical activities (the best confirmed ones, each with a photo): a section of its own
+    /// before the closing one; empty leaves it out.
+    pub cases: &'a [CaseBlock],
     /// The closing paragraph (what units should do next).
     pub closing: &'a str,
     /// E.g. 2020年9月15日.
     pub date: &'a str,
+}
+
+/// A typical activity in a circular: its heading (unit and name), a line about it, its photo
+/// (PNG bytes, width and height in pixels).
+pub struct CaseBlock {
+    pub heading: String,
+    pub text: String,
+    pub photo: Option<(Vec<u8>, u32, u32)>,
 }
 
 pub const BODY_FONT: &str = "仿宋_GB2312";
@@ -130,7 +141,7 @@ fn cell(s: &str, header: bool, width: usize) -> TableCell {
 }
 
 /// The text block's width in twips (A4 less the left and right margins).
-pub(super) const TEXT_WIDTH: usize = 11906 - 1588 - 1474;
+pub const TEXT_WIDTH: usize = 11906 - 1588 - 1474;
 
 /// Column widths: a rate takes 1,500 twips ("1620.0%" on one line), other figures 1,000, and
 /// the unit's name (the second column) what they leave.
@@ -198,9 +209,26 @@ fn ranking_table(header: &[&str], rows: &[Vec<String>]) -> Table {
         .set_borders(borders())
 }
 
-/// The circular as a .docx file.
-pub fn circular_docx(c: &Circular<'_>) -> Result<Vec<u8>, String> {
-    // A4, margins 37 mm top, 35 mm bottom, 28 mm left, 26 mm right (GB/T 9704-2012, 5.2.1).
+/// A centred picture `width_twips` wide (at most the text block), its height in proportion.
+fn picture(png: &[u8], width_px: u32, height_px: u32, width_twips: usize) -> Paragraph {
+    let w = width_twips.min(TEXT_WIDTH) as u32;
+    let h = if width_px == 0 {
+        0
+    } else {
+        (u64::from(w) * u64::from(height_px) / u64::from(width_px)) as u32
+    };
+    let pic = docx_rs::Pic::new_with_dimensions(png.to_vec(), width_px, height_px)
+        .size(w * EMU_PER_TWIP, h * EMU_PER_TWIP);
+    Paragraph::new()
+        .add_run(Run::new().add_image(pic))
+        .align(AlignmentType::Center)
+        .keep_next(true)
+}
+
+/// An A4 document in 公文 form: margins 37 mm top, 35 mm bottom, 28 mm left, 26 mm right
+/// (GB/T 9704-2012, 5.2.1), the body font and size, page numbers (4号 半角宋体, one dash each
+/// side, outside the text block).
+fn page() -> Docx {
     let margin = PageMargin::new()
         .top(2098)
         .bottom(1984)
@@ -208,7 +236,6 @@ pub fn circular_docx(c: &Circular<'_>) -> Result<Vec<u8>, String> {
         .right(1474)
         .header(851)
         .footer(992);
-    // Page numbers: 4号 半角宋体, one dash each side, outside the text block.
     let footer = Footer::new().add_paragraph(
         Paragraph::new()
             .add_run(run("— ", "宋体", SIZE_4))
@@ -216,12 +243,186 @@ pub fn circular_docx(c: &Circular<'_>) -> Result<Vec<u8>, String> {
             .add_run(run(" —", "宋体", SIZE_4))
             .align(AlignmentType::Center),
     );
-    let mut doc = Docx::new()
+    Docx::new()
         .page_size(11906, 16838)
         .page_margin(margin)
         .default_fonts(fonts(BODY_FONT))
         .default_size(SIZE_3)
-        .footer(footer);
+        .footer(footer)
+}
+
+/// One piece of a multi-section report (the campaign summary).
+pub enum Block {
+    /// 一、… in 黑体.
+    Heading(String),
+    /// （一）… in 楷体.
+    Subheading(String),
+    /// A body paragraph (split at `\n` into paragraphs).
+    Body(String),
+    /// A table: the header and its rows; widths in twips (empty: even columns).
+    Table {
+        header: Vec<String>,
+        rows: Vec<Vec<String>>,
+        widths: Vec<usize>,
+    },
+    /// A PNG picture, `width_px` × `height_px`, set at `width_twips` wide (at most the text
+    /// block), centred, with a caption under it.
+    Image {
+        png: Vec<u8>,
+        width_px: u32,
+        height_px: u32,
+        width_twips: usize,
+        caption: String,
+    },
+    PageBreak,
+}
+
+/// A report: title, a line under it (issuer and date, in 楷体), then its blocks; the date and
+/// issuer again at the end.
+pub struct Report<'a> {
+    pub title: &'a str,
+    pub subtitle: &'a str,
+    pub blocks: &'a [Block],
+    pub signature: &'a [String],
+    pub date: &'a str,
+}
+
+/// Twips to EMU (1 twip = 635 EMU).
+const EMU_PER_TWIP: u32 = 635;
+
+fn plain_table(header: &[String], rows: &[Vec<String>], widths: &[usize]) -> Table {
+    let n = header.len().max(1);
+    let widths: Vec<usize> = if widths.len() == n {
+        widths.to_vec()
+    } else {
+        vec![TEXT_WIDTH / n; n]
+    };
+    let width = |i: usize| widths.get(i).copied().unwrap_or(1000);
+    let head: Vec<TableCell> = header
+        .iter()
+        .enumerate()
+        .map(|(i, h)| cell(h, true, width(i)))
+        .collect();
+    let mut table_rows = vec![TableRow::new(head).cant_split()];
+    for r in rows {
+        let cells: Vec<TableCell> = (0..n)
+            .map(|i| cell(r.get(i).map_or("", String::as_str), false, width(i)))
+            .collect();
+        table_rows.push(TableRow::new(cells));
+    }
+    Table::new(table_rows)
+        .set_grid(widths.clone())
+        .width(widths.iter().sum(), WidthType::Dxa)
+        .set_borders(borders())
+}
+
+/// The report as a .docx file.
+pub fn report_docx(r: &Report<'_>) -> Result<Vec<u8>, String> {
+    let mut doc = page();
+    doc = doc
+        .add_paragraph(Paragraph::new().line_spacing(exact_line()))
+        .add_paragraph(
+            Paragraph::new()
+                .add_run(title_run(r.title))
+                .align(AlignmentType::Center)
+                .line_spacing(
+                    LineSpacing::new()
+                        .line_rule(LineSpacingType::Exact)
+                        .line(700),
+                ),
+        )
+        .add_paragraph(
+            Paragraph::new()
+                .add_run(run(r.subtitle, KAI_FONT, SIZE_3))
+                .align(AlignmentType::Center)
+                .line_spacing(exact_line()),
+        )
+        .add_paragraph(Paragraph::new().line_spacing(exact_line()));
+    for block in r.blocks {
+        doc = match block {
+            Block::Heading(s) => doc.add_paragraph(heading(s)),
+            Block::Subheading(s) => doc.add_paragraph(
+                Paragraph::new()
+                    .add_run(run(s, KAI_FONT, SIZE_3))
+                    .line_spacing(exact_line())
+                    .indent(
+                        None,
+                        Some(SpecialIndentType::FirstLine(INDENT_2)),
+                        None,
+                        None,
+                    )
+                    .keep_next(true),
+            ),
+            Block::Body(s) => {
+                let mut d = doc;
+                for p in s.split('\n').map(str::trim).filter(|p| !p.is_empty()) {
+                    d = d.add_paragraph(body(p));
+                }
+                d
+            }
+            Block::Table {
+                header,
+                rows,
+                widths,
+            } => doc
+                .add_table(plain_table(header, rows, widths))
+                .add_paragraph(Paragraph::new()),
+            Block::Image {
+                png,
+                width_px,
+                height_px,
+                width_twips,
+                caption,
+            } => {
+                let w = (*width_twips).min(TEXT_WIDTH) as u32;
+                let h = if *width_px == 0 {
+                    0
+                } else {
+                    (u64::from(w) * u64::from(*height_px) / u64::from(*width_px)) as u32
+                };
+                let pic = docx_rs::Pic::new_with_dimensions(png.clone(), *width_px, *height_px)
+                    .size(w * EMU_PER_TWIP, h * EMU_PER_TWIP);
+                doc.add_paragraph(
+                    Paragraph::new()
+                        .add_run(Run::new().add_image(pic))
+                        .align(AlignmentType::Center)
+                        .keep_next(true),
+                )
+                .add_paragraph(
+                    Paragraph::new()
+                        .add_run(run(caption, KAI_FONT, SIZE_TABLE))
+                        .align(AlignmentType::Center)
+                        .line_spacing(LineSpacing::new().before(60).after(200)),
+                )
+            }
+            Block::PageBreak => doc.add_paragraph(
+                Paragraph::new().add_run(Run::new().add_break(docx_rs::BreakType::Page)),
+            ),
+        };
+    }
+    doc = doc
+        .add_paragraph(Paragraph::new().line_spacing(exact_line()).keep_next(true))
+        .add_paragraph(Paragraph::new().line_spacing(exact_line()).keep_next(true));
+    let signature = r.signature.join("　　");
+    for (i, line) in [signature.as_str(), r.date].into_iter().enumerate() {
+        doc = doc.add_paragraph(
+            Paragraph::new()
+                .add_run(run(line, BODY_FONT, SIZE_3))
+                .line_spacing(exact_line())
+                .align(AlignmentType::Right)
+                .indent(None, None, Some(INDENT_2 * 2), None)
+                .keep_next(i == 0),
+        );
+    }
+    let mut buf = Cursor::new(Vec::new());
+    doc.build().pack(&mut buf).map_err(|e| e.to_string())?;
+    finish(&buf.into_inner())
+}
+
+/// The circular as a .docx file.
+pub fn circular_docx(c: &Circular<'_>) -> Result<Vec<u8>, String> {
+    // A4, margins 37 mm top, 35 mm bottom, 28 mm left, 26 mm right (GB/T 9704-2012, 5.2.1).
+    let mut doc = page();
     // 版头: the organs in red, then the document number over a red rule.
     for organ in c.organs {
         doc = doc.add_paragraph(
@@ -302,7 +503,35 @@ pub fn circular_docx(c: &Circular<'_>) -> Result<Vec<u8>, String> {
         )
     };
     doc = doc.add_paragraph(body(&zero));
-    doc = doc.add_paragraph(heading("三、下一步工作要求"));
+    let mut next = "三、下一步工作要求";
+    if !c.cases.is_empty() {
+        doc = doc.add_paragraph(heading("三、典型活动"));
+        for (i, case) in c.cases.iter().enumerate() {
+            doc = doc
+                .add_paragraph(
+                    Paragraph::new()
+                        .add_run(run(
+                            &format!("{}{}", chinese.get(i).copied().unwrap_or(""), case.heading),
+                            KAI_FONT,
+                            SIZE_3,
+                        ))
+                        .line_spacing(exact_line())
+                        .indent(
+                            None,
+                            Some(SpecialIndentType::FirstLine(INDENT_2)),
+                            None,
+                            None,
+                        )
+                        .keep_next(true),
+                )
+                .add_paragraph(body(&case.text));
+            if let Some((png, w, h)) = &case.photo {
+                doc = doc.add_paragraph(picture(png, *w, *h, TEXT_WIDTH * 3 / 4));
+            }
+        }
+        next = "四、下一步工作要求";
+    }
+    doc = doc.add_paragraph(heading(next));
     // The closing paragraph, the organs and the date stay on one page: the signature never
     // stands alone on a page of its own (GB/T 9704-2012, 7.3.5).
     doc = doc.add_paragraph(body(c.closing).keep_next(true).keep_lines(true));
@@ -402,6 +631,7 @@ mod tests {
             header: &["名次", "单位", "任务数", "已确认", "完成率"],
             groups: &groups,
             zero_report: &zero,
+            cases: &[],
             closing: "请各单位抓紧推进。",
             date: "2020年9月15日",
         })

@@ -46,7 +46,7 @@ pub fn week_start(day: NaiveDate) -> NaiveDate {
 
 /// The days inside the campaign's activity dates: whatever an old row holds, the chart spans
 /// the campaign, not the years between a stray 0001 and 9999.
-fn within(
+pub fn within(
     per_day: Vec<(String, i64)>,
     dates: Option<(NaiveDate, NaiveDate)>,
 ) -> Vec<(String, i64)> {

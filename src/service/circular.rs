@@ -60,6 +60,7 @@ const CLOSING: &str = "距9月15日线下活动截止时间已近，请各单位
 /// The .docx circular of the progress `p` as of `as_of`, issued by `issuer`.
 pub async fn circular_docx(
     db: &Db,
+    store: &crate::store::FileStore,
     p: &Progress,
     issuer: &Issuer,
     city: bool,
@@ -127,7 +128,22 @@ pub async fn circular_docx(
     } else {
         String::new()
     };
+    // The city's circular shows the best confirmed activities with a photo each (issue 11).
+    let cases: Vec<word::CaseBlock> = if city {
+        crate::service::summary::case_figures(db, store, stored.id, CASES)
+            .await?
+            .into_iter()
+            .map(|c| word::CaseBlock {
+                heading: format!("{}：{}", c.org, c.name),
+                text: c.line(),
+                photo: c.photo.map(|p| (p.bytes, p.width, p.height)),
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
     let bytes = word::circular_docx(&Circular {
+        cases: &cases,
         organs: &organs,
         doc_number: &doc_number,
         title: &title,
@@ -148,6 +164,9 @@ pub async fn circular_docx(
         ascii_name,
     })
 }
+
+/// Typical activities in the city's circular.
+pub const CASES: i64 = 3;
 
 /// Longest document number and first paragraph the city may set.
 pub const MAX_DOC_NUMBER: usize = 40;

@@ -30,4 +30,5 @@ pub mod recommendation;
 pub mod reminders;
 pub mod selection;
 pub mod showcase;
+pub mod summary;
 pub mod works;

@@ -73,11 +73,11 @@ pub async fn create_due(db: &Db, today: NaiveDate) -> Result<usize, AppError> {
         .into_iter()
         .filter_map(|d| due_bucket(d.days_left).map(|k| (d, k)))
         .collect();
+    let mut created = summary_due(db, &campaign, today).await?;
     if due.is_empty() {
-        return Ok(0);
+        return Ok(created);
     }
     let p = progress::progress(db, &Scope::everything()).await?;
-    let mut created = 0;
     for (deadline, bucket) in &due {
         let prefix = format!("auto:{}:{}:{bucket}:", campaign.id, deadline.date);
         let taken: HashSet<String> = db_reminders::keys_with_prefix(db, &prefix)
@@ -132,6 +132,76 @@ pub async fn create_due(db: &Db, today: NaiveDate) -> Result<usize, AppError> {
     Ok(created)
 }
 
+/// The district-summary reminders due `today` (7, 3 and 1 days before the campaign's
+/// `district_summary_due`), to the districts that have not submitted yet. Kind `summary`.
+async fn summary_due(
+    db: &Db,
+    campaign: &crate::db::campaigns::StoredCampaign,
+    today: NaiveDate,
+) -> Result<usize, AppError> {
+    let Some(due) = campaign.campaign.district_summary_due else {
+        return Ok(0);
+    };
+    let Some(bucket) = due_bucket((due - today).num_days()) else {
+        return Ok(0);
+    };
+    let prefix = format!("summary:{}:{due}:{bucket}:", campaign.id);
+    let taken: HashSet<String> = db_reminders::keys_with_prefix(db, &prefix)
+        .await?
+        .into_iter()
+        .collect();
+    let submitted: HashSet<i64> = crate::db::summary::districts(db, campaign.id)
+        .await?
+        .into_iter()
+        .map(|d| d.org_id)
+        .collect();
+    let mut created = 0;
+    for org in crate::service::summary::districts(db).await? {
+        let key = format!("{prefix}{}", org.id);
+        if taken.contains(&key) || submitted.contains(&org.id.0) {
+            continue;
+        }
+        let message = crate::domain::reminder::summary_text(due, today);
+        let mut tx = db.begin().await?;
+        let id = db_reminders::insert(
+            &mut tx,
+            &NewReminder {
+                campaign_id: campaign.id,
+                org_id: org.id,
+                kind: "summary",
+                dedup_key: Some(&key),
+                deadline: Some(due.to_string()),
+                days_before: Some(bucket),
+                message: &message,
+                note: None,
+                sender_id: None,
+                sender_label: AUTO_SENDER,
+                now: unix_now(),
+            },
+        )
+        .await?;
+        let Some(id) = id else { continue };
+        audit::append(
+            &mut tx,
+            &Actor::system(),
+            Event {
+                action: "reminder.summary",
+                object_type: "org",
+                object_id: org.id.to_string(),
+                before: None,
+                after: Some(serde_json::json!({
+                    "reminder_id": id, "deadline": due.to_string(),
+                    "days_before": bucket, "message": message,
+                })),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        created += 1;
+    }
+    Ok(created)
+}
+
 /// Seconds to wait before retry number `attempts` + 1: 1, 2, 4, 8 … minutes, at most an hour.
 fn backoff(attempts: i64) -> i64 {
     let exp = u32::try_from(attempts.clamp(1, 7) - 1).unwrap_or(0);
@@ -139,7 +209,9 @@ fn backoff(attempts: i64) -> i64 {
 }
 
 fn subject(org_name: &str, kind: &str) -> String {
-    if kind == "manual" {
+    if kind == "summary" {
+        format!("【网聚】活动总结提交提醒：{org_name}")
+    } else if kind == "manual" {
         format!("【网聚】线下活动催报：{org_name}")
     } else {
         format!("【网聚】线下活动任务提醒：{org_name}")
@@ -151,8 +223,13 @@ fn body(org_name: &str, c: &db_reminders::Claimed) -> String {
     if let Some(note) = c.note.as_deref().filter(|n| !n.is_empty()) {
         text.push_str(&format!("\n附言：{note}\n"));
     }
+    let ask = if c.kind == "summary" {
+        "请登录网聚，在“本单位活动总结”页面填写并提交。"
+    } else {
+        "请登录网聚查看任务完成情况并报送线下活动。只有市总确认的活动计入任务完成数。"
+    };
     text.push_str(&format!(
-        "\n请登录网聚查看任务完成情况并报送线下活动。只有市总确认的活动计入任务完成数。\n\n{}\n（此邮件由系统发出，请勿直接回复。）\n",
+        "\n{ask}\n\n{}\n（此邮件由系统发出，请勿直接回复。）\n",
         c.sender_label
     ));
     text
@@ -195,7 +272,7 @@ pub async fn deliver(
                 .await?
                 .map(|o| o.name)
                 .unwrap_or_default();
-            let stale = job.kind == "auto"
+            let stale = (job.kind == "auto" || job.kind == "summary")
                 && job
                     .deadline
                     .as_deref()

@@ -367,6 +367,11 @@ impl FileStore {
         Ok(stream)
     }
 
+    /// The whole object at `key` in memory (small files only: a photo, a district's summary).
+    pub async fn read_all(&self, key: &str) -> Result<Vec<u8>, StoreError> {
+        Ok(self.op.read(key).await?.to_vec())
+    }
+
     /// Keys under `prefix` (one level, files only), sorted.
     pub async fn list(&self, prefix: &str) -> Result<Vec<String>, StoreError> {
         let mut keys: Vec<String> = match self.op.list(prefix).await {

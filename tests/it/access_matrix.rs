@@ -153,6 +153,8 @@ fn fill(path: &str, t: &Targets) -> String {
             // Selection objects that do not exist: refused by the gate or answered 404.
             "assignment_id" | "round_id" => "999999".to_string(),
             "code" => "micro-video".to_string(),
+            // Summary sections are the city's: any section; the gate applies.
+            "section" => "overview".to_string(),
             // 公示 are the city's, not a subtree's: any id; the gate and "not found" apply.
             "publicity_id" | "objection_id" => "1".to_string(),
             // A forged check-in code: must be refused, never resolve to an activity.

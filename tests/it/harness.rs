@@ -127,6 +127,7 @@ pub fn settings(dir: &TempDir, database_url: String) -> Settings {
         public_url: String::new(),
         today: NaiveDate::from_ymd_opt(2020, 7, 1),
         session_idle_minutes: 30,
+        chart_font: String::new(),
         storage: String::new(),
         storage_root: String::new(),
         s3_endpoint: String::new(),

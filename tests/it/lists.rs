@@ -466,9 +466,13 @@ async fn walk_works(agent: &Agent, first: &str) -> Vec<i64> {
         let (ids, n) = works_page_of(&html);
         assert!(ids.len() <= 100, "a page holds at most 100");
         all.extend(ids);
-        next = n;
         pages += 1;
-        assert!(pages < 100, "the pages end");
+        assert!(
+            pages < 10,
+            "the pages end: {path} → {n:?}, {} seen",
+            all.len()
+        );
+        next = n;
     }
     all
 }

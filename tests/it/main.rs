@@ -35,5 +35,6 @@ mod seam;
 mod selection;
 mod selection_browser;
 mod showcase;
+mod summary;
 mod works;
 mod works_browser;

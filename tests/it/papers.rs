@@ -37,7 +37,7 @@ async fn create_org(admin: &Agent, name: &str, kind: &str, parent: i64) -> i64 {
 }
 
 /// A downloaded workbook: its file name (from `filename*`) and bytes.
-async fn download(agent: &Agent, path: &str) -> (String, Vec<u8>) {
+pub async fn download(agent: &Agent, path: &str) -> (String, Vec<u8>) {
     let r = agent.get(path).await;
     assert_eq!(r.status(), StatusCode::OK, "{path}");
     let disposition = r.headers()[reqwest::header::CONTENT_DISPOSITION]
@@ -57,7 +57,7 @@ async fn download(agent: &Agent, path: &str) -> (String, Vec<u8>) {
 }
 
 /// Every sheet of a workbook as (name, grid of cells).
-fn sheets(bytes: &[u8]) -> Vec<(String, Vec<Vec<Data>>)> {
+pub fn sheets(bytes: &[u8]) -> Vec<(String, Vec<Vec<Data>>)> {
     let mut book: Xlsx<_> =
         calamine::open_workbook_from_rs(Cursor::new(bytes.to_vec())).expect("a workbook");
     let names = book.sheet_names().to_vec();
@@ -640,7 +640,7 @@ fn read_docx(bytes: &[u8]) -> Docx {
 
 /// Renders a file to PNG pages with LibreOffice and pdftoppm when both are installed (the test
 /// does not depend on them), into `target/papers/`, and prints where.
-fn render(name: &str, bytes: &[u8]) {
+pub fn render(name: &str, bytes: &[u8]) {
     let have = |tool: &str| {
         std::process::Command::new("sh")
             .args(["-c", &format!("command -v {tool}")])

@@ -32,13 +32,16 @@ use utoipa::OpenApi;
         works::participations, works::record_participation,
         reminders::list, reminders::mark_read, reminders::send,
         crate::http::pages::reach::api,
+        crate::http::pages::summary::api_get, crate::http::pages::summary::api_save,
+        crate::http::pages::summary::api_district,
     ),
     components(schemas(crate::error::ErrorBody, crate::error::FieldError)),
     tags((name = "auth", description = "登录与会话"), (name = "campaign", description = "活动概况"),
          (name = "orgs", description = "组织架构"), (name = "users", description = "账号"),
          (name = "audit", description = "审计日志"), (name = "activities", description = "线下活动与任务完成情况"),
          (name = "works", description = "作品征集、可续传上传、审核与参与登记"),
-         (name = "reminders", description = "催报提醒")),
+         (name = "reminders", description = "催报提醒"),
+         (name = "summary", description = "活动总结：各节段落及其版本、各单位总结报送")),
 )]
 pub struct ApiDoc;
 

@@ -56,6 +56,7 @@ pub(crate) async fn paper(
         (papers::Which::Circular, true) => (
             crate::service::circular::circular_docx(
                 &state.db,
+                &state.store,
                 &p,
                 &issuer,
                 session.sees_everything(),

@@ -22,6 +22,7 @@ pub mod reminders;
 pub mod review;
 pub mod selection;
 pub mod showcase;
+pub mod summary;
 pub mod users;
 pub mod works;
 

@@ -145,12 +145,15 @@ pub(super) async fn insert_activities(
             let status = p.status;
             let id = next_id;
             next_id += 1;
-            let days = if status == Status::Draft {
-                phase_days
-            } else {
-                reported_days
-            };
-            let day = first_day + chrono::Duration::days(rng.random_range(0..days));
+            // Most drafts are plans for the days ahead; the others were never sent.
+            let day =
+                if status == Status::Draft && reported_days < phase_days && rng.random_bool(0.7) {
+                    first_day + chrono::Duration::days(rng.random_range(reported_days..phase_days))
+                } else if status == Status::Draft {
+                    first_day + chrono::Duration::days(rng.random_range(0..phase_days))
+                } else {
+                    first_day + chrono::Duration::days(rng.random_range(0..reported_days))
+                };
             let time = START_TIMES.choose(rng).copied().unwrap_or("09:00");
             let starts_at = format!("{}T{time}", day.format("%Y-%m-%d"));
             let starts = NaiveDateTime::parse_from_str(&starts_at, "%Y-%m-%dT%H:%M")
