@@ -170,7 +170,7 @@ async fn city_demo_data_fills_a_consistent_dashboard_and_exports_by_scope() {
         };
         assert!(message.contains("--force"), "{message}");
         assert_eq!(app.count("activities").await, report.activities as i64);
-        let forced = demo::seed(db, Scale::City, true, &Actor::cli())
+        let forced = demo::seed_as_of(db, Scale::City, true, &Actor::cli(), today)
             .await
             .expect("forced seed");
         assert_eq!(forced.activities, report.activities, "deterministic");

@@ -56,7 +56,7 @@ struct Planned {
 /// What each Annex 1 unit (a district, bureau or group company; a province at national scale)
 /// holds: confirmed activities at 40–130% of its quota, spread over the busy units of its
 /// subtree, and the others in proportion. So completion reads as a real campaign's does.
-fn plan(tree: &Tree, annex: &HashMap<i64, i64>, rng: &mut StdRng) -> Vec<Planned> {
+fn plan(tree: &Tree, annex: &HashMap<i64, i64>, bureau_min: i64, rng: &mut StdRng) -> Vec<Planned> {
     let Some(root) = tree
         .nodes
         .iter()
@@ -67,7 +67,13 @@ fn plan(tree: &Tree, annex: &HashMap<i64, i64>, rng: &mut StdRng) -> Vec<Planned
     let mut planned = Vec::new();
     for top in (0..tree.nodes.len()).filter(|&i| tree.nodes[i].parent == Some(root)) {
         let node = &tree.nodes[top];
-        let Some(quota) = node.quota.or_else(|| annex.get(&node.id).copied()) else {
+        // A bureau or group company not named in Annex 1 holds the campaign's minimum for
+        // them, as progress counts it.
+        let quota = node
+            .quota
+            .or_else(|| annex.get(&node.id).copied())
+            .or((node.kind == OrgKind::BureauGroup).then_some(bureau_min));
+        let Some(quota) = quota.filter(|q| *q > 0) else {
             continue;
         };
         let prefix = format!("{}/", node.path);
@@ -110,10 +116,11 @@ pub(super) async fn insert_activities(
     scale: Scale,
     tree: &Tree,
     annex: &HashMap<i64, i64>,
+    bureau_min: i64,
     today: NaiveDate,
     rng: &mut StdRng,
 ) -> Result<Made, AppError> {
-    let planned = plan(tree, annex, rng);
+    let planned = plan(tree, annex, bureau_min, rng);
     // The admin who files each unit's reports: the nearest demo admin above it.
     let creator = admin_ids(tx, tree).await?;
     let reported_total = planned.iter().filter(|p| p.status != Status::Draft).count();

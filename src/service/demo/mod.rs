@@ -182,9 +182,17 @@ pub async fn seed_as_of(
     let orgs_created = orgs::insert_orgs(&mut tx, &tree).await?;
     let quotas = orgs::insert_quotas(&mut tx, campaign.id, &tree).await?;
     let admins = orgs::upsert_admins(&mut tx, &tree, &hash).await?;
-    let made =
-        activities::insert_activities(&mut tx, campaign.id, scale, &tree, &annex, today, &mut rng)
-            .await?;
+    let made = activities::insert_activities(
+        &mut tx,
+        campaign.id,
+        scale,
+        &tree,
+        &annex,
+        i64::from(campaign.campaign.quotas.bureau_group_min),
+        today,
+        &mut rng,
+    )
+    .await?;
     let propagandists =
         people::insert_propagandists(&mut tx, campaign.id, scale, &tree, &mut rng).await?;
     let selection =
