@@ -570,7 +570,10 @@ async fn the_works_list_pages_searches_narrows_to_a_unit_and_exports_what_it_sho
         let rows: Vec<Vec<Data>> = range.rows().map(|r| r.to_vec()).collect();
         let header_at = rows
             .iter()
-            .position(|r| r.iter().any(|c| c.to_string() == "所属区"))
+            .position(|r| {
+                r.iter()
+                    .any(|c| matches!(c, Data::String(t) if t == "所属区"))
+            })
             .expect("a header row");
         assert!(header_at > 0, "a title above the header");
         let header: Vec<String> = rows[header_at].iter().map(|c| c.to_string()).collect();
@@ -582,7 +585,7 @@ async fn the_works_list_pages_searches_narrows_to_a_unit_and_exports_what_it_sho
         assert_eq!(data.len(), 60, "one numbered row per work");
         assert!(
             data.iter()
-                .all(|r| r[district].to_string() == "东丽区总工会")
+                .all(|r| matches!(&r[district], Data::String(t) if t == "东丽区总工会"))
         );
         assert!(
             data.iter()
