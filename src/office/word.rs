@@ -400,23 +400,7 @@ pub fn report_docx(r: &Report<'_>) -> Result<Vec<u8>, String> {
             ),
         };
     }
-    doc = doc
-        .add_paragraph(Paragraph::new().line_spacing(exact_line()).keep_next(true))
-        .add_paragraph(Paragraph::new().line_spacing(exact_line()).keep_next(true));
-    let signature = r.signature.join("　　");
-    for (i, line) in [signature.as_str(), r.date].into_iter().enumerate() {
-        doc = doc.add_paragraph(
-            Paragraph::new()
-                .add_run(run(line, BODY_FONT, SIZE_3))
-                .line_spacing(exact_line())
-                .align(AlignmentType::Right)
-                .indent(None, None, Some(INDENT_2 * 2), None)
-                .keep_next(i == 0),
-        );
-    }
-    let mut buf = Cursor::new(Vec::new());
-    doc.build().pack(&mut buf).map_err(|e| e.to_string())?;
-    finish(&buf.into_inner())
+    sign_and_pack(doc, &r.signature, r.date)
 }
 
 /// The circular as a .docx file.
@@ -535,11 +519,17 @@ pub fn circular_docx(c: &Circular<'_>) -> Result<Vec<u8>, String> {
     // The closing paragraph, the organs and the date stay on one page: the signature never
     // stands alone on a page of its own (GB/T 9704-2012, 7.3.5).
     doc = doc.add_paragraph(body(c.closing).keep_next(true).keep_lines(true));
+    sign_and_pack(doc, c.organs, c.date)
+}
+
+/// Two blank lines, the issuing organs and the date on the right (kept with what precedes
+/// them), then the packed file with `finish`'s additions.
+fn sign_and_pack(mut doc: Docx, organs: &[String], date: &str) -> Result<Vec<u8>, String> {
     doc = doc
         .add_paragraph(Paragraph::new().line_spacing(exact_line()).keep_next(true))
         .add_paragraph(Paragraph::new().line_spacing(exact_line()).keep_next(true));
-    let signature = c.organs.join("　　");
-    for (i, line) in [signature.as_str(), c.date].into_iter().enumerate() {
+    let signature = organs.join("　　");
+    for (i, line) in [signature.as_str(), date].into_iter().enumerate() {
         doc = doc.add_paragraph(
             Paragraph::new()
                 .add_run(run(line, BODY_FONT, SIZE_3))
