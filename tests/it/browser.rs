@@ -69,6 +69,10 @@ pub(crate) fn start_wangju(args: &[String], env: &[(String, String)]) -> (Kill, 
     (Kill(child), base, password)
 }
 
+/// Widths below this are phones (the pages' card layout starts under 600 px).
+const PHONE_MAX_WIDTH: u32 = 600;
+
+/// Chromium under chromedriver with a `width`×`height` viewport (a phone's is emulated).
 pub(crate) async fn start_browser(width: u32, height: u32) -> (Kill, Client) {
     assert!(
         std::path::Path::new(CHROMEDRIVER).exists(),
@@ -83,17 +87,23 @@ pub(crate) async fn start_browser(width: u32, height: u32) -> (Kill, Client) {
         .expect("start chromedriver");
     let driver = Kill(driver);
     let profile = tempfile::tempdir().expect("profile dir");
-    let caps = json!({
-        "goog:chromeOptions": {
-            "binary": CHROMIUM,
-            "args": [
-                "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-                "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                "--disable-dev-shm-usage", format!("--user-data-dir={}", profile.path().display()),
-                format!("--window-size={width},{height}"),
-            ]
-        }
+    let mut options = json!({
+        "binary": CHROMIUM,
+        "args": [
+            "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+            "--disable-background-networking", "--disable-component-update", "--disable-sync",
+            "--disable-dev-shm-usage", format!("--user-data-dir={}", profile.path().display()),
+            format!("--window-size={width},{height}"),
+        ]
     });
+    // Headless Chromium never makes a window narrower than 500 px, so a phone is emulated:
+    // the page is laid out at the phone's own width, as on the device.
+    if width < PHONE_MAX_WIDTH {
+        options["mobileEmulation"] = json!({
+            "deviceMetrics": {"width": width, "height": height, "pixelRatio": 1.0}
+        });
+    }
+    let caps = json!({ "goog:chromeOptions": options });
     let caps = caps.as_object().cloned().expect("caps");
     let url = format!("http://127.0.0.1:{port}");
     let mut last = None;

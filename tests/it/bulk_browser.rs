@@ -23,6 +23,15 @@ pub(crate) async fn sign_in(c: &Client, base: &str, one_time: &str) {
     wait_for_path(c, "/dashboard").await;
 }
 
+/// Signs the city admin in again (after `sign_in` set its password), in another browser.
+pub(crate) async fn sign_in_again(c: &Client, base: &str) {
+    c.goto(&format!("{base}/login")).await.expect("login page");
+    fill(c, "login", "admin").await;
+    fill(c, "password", NEW_PASSWORD).await;
+    submit(c).await;
+    wait_for_path(c, "/dashboard").await;
+}
+
 async fn text_of(c: &Client, css: &str) -> String {
     c.wait()
         .for_element(Locator::Css(css))

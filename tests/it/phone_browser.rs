@@ -8,7 +8,7 @@ use fantoccini::Client;
 use wangju::db::Backend;
 
 use crate::browser::{shot, start_browser, start_wangju};
-use crate::bulk_browser::sign_in;
+use crate::bulk_browser::{sign_in, sign_in_again};
 use crate::harness::{Storage, backends};
 
 const PAGES: [&str; 8] = [
@@ -65,10 +65,22 @@ async fn flow(backend: Backend) {
         String::from_utf8_lossy(&seeded.stderr)
     );
     let label = format!("{backend:?}").to_lowercase();
-    let (_driver, c) = start_browser(390, 844).await;
-    sign_in(&c, &base, &one_time).await;
-    for (w, h) in [(360, 640), (390, 844)] {
-        c.set_window_size(w, h).await.expect("resize");
+    for (i, (w, h)) in [(360, 640), (390, 844)].into_iter().enumerate() {
+        let (_driver, c) = start_browser(w, h).await;
+        if i == 0 {
+            sign_in(&c, &base, &one_time).await;
+        } else {
+            sign_in_again(&c, &base).await;
+        }
+        let inner = c
+            .execute("return window.innerWidth;", vec![])
+            .await
+            .expect("width");
+        assert_eq!(
+            inner,
+            serde_json::json!(w),
+            "the page is laid out at the phone's width"
+        );
         for page in PAGES {
             c.goto(&format!("{base}{page}")).await.expect(page);
             let (sideways, outside) = overflow(&c).await;
@@ -93,9 +105,11 @@ async fn flow(backend: Backend) {
             let name = page.trim_start_matches('/').replace(['?', '=', '&'], "-");
             shot(&c, &format!("phone-{w}-{name}-{label}")).await;
         }
+        c.close().await.expect("close browser");
     }
     // The progress table on a narrow desktop window: the unit column keeps room for a name.
-    c.set_window_size(760, 900).await.expect("resize");
+    let (_driver, c) = start_browser(760, 900).await;
+    sign_in_again(&c, &base).await;
     c.goto(&format!("{base}/progress")).await.expect("progress");
     let narrowest = c
         .execute(
