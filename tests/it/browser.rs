@@ -74,6 +74,15 @@ const PHONE_MAX_WIDTH: u32 = 600;
 
 /// Chromium under chromedriver with a `width`×`height` viewport (a phone's is emulated).
 pub(crate) async fn start_browser(width: u32, height: u32) -> (Kill, Client) {
+    start_browser_as(width, height, None).await
+}
+
+/// `start_browser`, a phone that says it is `user_agent` (e.g. WeChat's in-app browser).
+pub(crate) async fn start_browser_as(
+    width: u32,
+    height: u32,
+    user_agent: Option<&str>,
+) -> (Kill, Client) {
     assert!(
         std::path::Path::new(CHROMEDRIVER).exists(),
         "{CHROMEDRIVER} is missing: install Debian's chromium and chromium-driver (see README)"
@@ -102,6 +111,9 @@ pub(crate) async fn start_browser(width: u32, height: u32) -> (Kill, Client) {
         options["mobileEmulation"] = json!({
             "deviceMetrics": {"width": width, "height": height, "pixelRatio": 1.0}
         });
+        if let Some(agent) = user_agent {
+            options["mobileEmulation"]["userAgent"] = json!(agent);
+        }
     }
     let caps = json!({ "goog:chromeOptions": options });
     let caps = caps.as_object().cloned().expect("caps");

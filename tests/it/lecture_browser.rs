@@ -70,7 +70,7 @@ async fn wait_done(c: &Client, what: &str) {
     );
 }
 
-async fn sign_in(c: &Client, base: &str, login: &str) {
+pub(crate) async fn sign_in(c: &Client, base: &str, login: &str) {
     c.goto(&format!("{base}/login")).await.expect("login page");
     fill(c, "login", login).await;
     fill(c, "password", PASSWORD).await;

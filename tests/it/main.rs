@@ -27,6 +27,7 @@ mod phone_browser;
 mod photos;
 mod platform;
 mod publicity;
+mod reach_browser;
 mod recommendation;
 mod register;
 mod reminders;

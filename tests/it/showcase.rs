@@ -15,10 +15,10 @@ use wangju::domain::role::Role;
 use crate::harness::{Agent, TestApp, backends};
 use crate::works::{WORKER_PHONE, api_submission, read, register_worker};
 
-const PHONE_UA: &str = "Mozilla/5.0 (Linux; Android 10; V1990A) AppleWebKit/537.36 (KHTML, like Gecko) Version/4.0 Chrome/78.0.3904.62 XWEB/2691 MMWEBSDK/200901 Mobile Safari/537.36 MicroMessenger/7.0.19.1760(0x27001335) NetType/WIFI Language/zh_CN";
+pub(crate) const PHONE_UA: &str = "Mozilla/5.0 (Linux; Android 10; V1990A) AppleWebKit/537.36 (KHTML, like Gecko) Version/4.0 Chrome/78.0.3904.62 XWEB/2691 MMWEBSDK/200901 Mobile Safari/537.36 MicroMessenger/7.0.19.1760(0x27001335) NetType/WIFI Language/zh_CN";
 
 /// Submits one video as a worker and accepts it as the city; returns (worker, work id).
-async fn accepted_work(app: &TestApp, city: &Agent) -> (Agent, i64) {
+pub(crate) async fn accepted_work(app: &TestApp, city: &Agent) -> (Agent, i64) {
     let worker = register_worker(app, WORKER_PHONE, "河西区总工会").await;
     let upload = worker
         .upload_work("micro-video", "ok.mp4", &read("tagged.mp4"), 512 * 1024)
@@ -46,7 +46,7 @@ async fn accepted_work(app: &TestApp, city: &Agent) -> (Agent, i64) {
 
 /// A phone on the public internet: its own address (as the trusted proxy names it) and a
 /// WeChat user agent; no cookies kept, redirects not followed.
-fn phone(ip: &str, user_agent: &str) -> Client {
+pub(crate) fn phone(ip: &str, user_agent: &str) -> Client {
     let mut headers = HeaderMap::new();
     headers.insert(
         "x-forwarded-for",
@@ -64,7 +64,7 @@ fn phone(ip: &str, user_agent: &str) -> Client {
 }
 
 /// Opens `path` and returns where it sends the visitor (302), or "" for a page (200).
-async fn open(client: &Client, base: &str, path: &str) -> String {
+pub(crate) async fn open(client: &Client, base: &str, path: &str) -> String {
     let r = client
         .get(format!("{base}{path}"))
         .send()
@@ -82,7 +82,7 @@ async fn open(client: &Client, base: &str, path: &str) -> String {
     }
 }
 
-fn via(location: &str) -> String {
+pub(crate) fn via(location: &str) -> String {
     location
         .split("via=")
         .nth(1)
