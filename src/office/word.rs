@@ -400,7 +400,7 @@ pub fn report_docx(r: &Report<'_>) -> Result<Vec<u8>, String> {
             ),
         };
     }
-    sign_and_pack(doc, &r.signature, r.date)
+    sign_and_pack(doc, r.signature, r.date)
 }
 
 /// The circular as a .docx file.
