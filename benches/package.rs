@@ -15,10 +15,7 @@
 
 mod common;
 
-use std::io::Write;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use futures_util::StreamExt;
 
@@ -26,39 +23,6 @@ use common::inproc;
 
 const TARGET_RISE_MB: f64 = 64.0;
 const WORKS: u64 = 10;
-
-fn rss_kb() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmRSS:"))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|v| v.parse().ok())
-        })
-        .unwrap_or(0)
-}
-
-/// Writes `bytes` of xorshift noise (incompressible, like video) to `path`, 1 MiB at a time.
-fn noise_file(path: &std::path::Path, bytes: u64, seed: u64) {
-    let mut f = std::io::BufWriter::new(std::fs::File::create(path).expect("create"));
-    let mut x = seed | 1;
-    let mut buf = vec![0u8; 1 << 20];
-    let mut left = bytes;
-    while left > 0 {
-        for chunk in buf.chunks_mut(8) {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            let b = x.to_le_bytes();
-            chunk.copy_from_slice(&b[..chunk.len()]);
-        }
-        let n = left.min(buf.len() as u64) as usize;
-        f.write_all(&buf[..n]).expect("write");
-        left -= n as u64;
-    }
-    f.flush().expect("flush");
-}
 
 fn main() {
     let mb = common::env_number("WANGJU_BENCH_PACKAGE_MB", 256.0).max(10.0) as u64;
@@ -101,7 +65,7 @@ async fn run(mb: u64) {
     let started = Instant::now();
     for (i, id) in ids.iter().enumerate() {
         let key = format!("bench/clean-{i}.mp4");
-        noise_file(
+        common::noise_file(
             &root.join(&key),
             per_file,
             0x9E37_79B9_7F4A_7C15 ^ (i as u64),
@@ -145,18 +109,7 @@ async fn run(mb: u64) {
     let file_bytes = plan.file_bytes;
 
     // Sample RSS from here on.
-    let baseline = rss_kb();
-    let peak = Arc::new(AtomicU64::new(baseline));
-    let stop = Arc::new(AtomicBool::new(false));
-    let sampler = {
-        let (peak, stop) = (peak.clone(), stop.clone());
-        std::thread::spawn(move || {
-            while !stop.load(Ordering::Relaxed) {
-                peak.fetch_max(rss_kb(), Ordering::Relaxed);
-                std::thread::sleep(Duration::from_millis(10));
-            }
-        })
-    };
+    let sampler = common::RssSampler::start();
     let started = Instant::now();
     let mut stream = std::pin::pin!(wangju::service::recommendation::package::stream(
         state.store.clone(),
@@ -173,9 +126,7 @@ async fn run(mb: u64) {
         }
     }
     let elapsed = started.elapsed().as_secs_f64();
-    stop.store(true, Ordering::Relaxed);
-    let _ = sampler.join();
-    let peak = peak.load(Ordering::Relaxed);
+    let (baseline, peak) = sampler.finish();
     let rise_mb = peak.saturating_sub(baseline) as f64 / 1024.0;
     // The zip ends with its end-of-central-directory record (PK\x05\x06).
     let has_end = tail.windows(4).any(|w| w == b"PK\x05\x06");

@@ -124,3 +124,71 @@ pub fn machine_busy_seconds() -> Option<f64> {
         .sum();
     Some(busy / 100.0)
 }
+
+/// This process's resident memory in KiB.
+pub fn own_rss_kb() -> u64 {
+    status_kb(std::process::id(), "VmRSS:").unwrap_or(0.0) as u64
+}
+
+/// Samples this process's resident memory every 10 ms from `start` until `finish`, for the
+/// streaming benches' "memory stays flat" figures.
+pub struct RssSampler {
+    baseline: u64,
+    peak: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    thread: std::thread::JoinHandle<()>,
+}
+
+impl RssSampler {
+    pub fn start() -> RssSampler {
+        use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+        let baseline = own_rss_kb();
+        let peak = std::sync::Arc::new(AtomicU64::new(baseline));
+        let stop = std::sync::Arc::new(AtomicBool::new(false));
+        let thread = {
+            let (peak, stop) = (peak.clone(), stop.clone());
+            std::thread::spawn(move || {
+                while !stop.load(Ordering::Relaxed) {
+                    peak.fetch_max(own_rss_kb(), Ordering::Relaxed);
+                    std::thread::sleep(std::time::Duration::from_millis(10));
+                }
+            })
+        };
+        RssSampler {
+            baseline,
+            peak,
+            stop,
+            thread,
+        }
+    }
+
+    /// (resident KiB when sampling started, peak KiB while it ran).
+    pub fn finish(self) -> (u64, u64) {
+        use std::sync::atomic::Ordering;
+        self.stop.store(true, Ordering::Relaxed);
+        let _ = self.thread.join();
+        (self.baseline, self.peak.load(Ordering::Relaxed))
+    }
+}
+
+/// Writes `bytes` of xorshift noise (incompressible, like video) to `path`, 1 MiB at a time.
+pub fn noise_file(path: &Path, bytes: u64, seed: u64) {
+    use std::io::Write;
+    let mut f = std::io::BufWriter::new(std::fs::File::create(path).expect("create"));
+    let mut x = seed | 1;
+    let mut buf = vec![0u8; 1 << 20];
+    let mut left = bytes;
+    while left > 0 {
+        for chunk in buf.chunks_mut(8) {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let b = x.to_le_bytes();
+            chunk.copy_from_slice(&b[..chunk.len()]);
+        }
+        let n = left.min(buf.len() as u64) as usize;
+        f.write_all(&buf[..n]).expect("write");
+        left -= n as u64;
+    }
+    f.flush().expect("flush");
+}
