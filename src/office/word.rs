@@ -185,28 +185,9 @@ pub(super) fn borders() -> TableBorders {
     b
 }
 
-/// The ranking table; its header row is marked (`cantSplit`) so that [`finish`] can make it
-/// repeat on every page.
+/// The ranking table: the unit column takes what the figures leave.
 fn ranking_table(header: &[&str], rows: &[Vec<String>]) -> Table {
-    let widths = column_widths(header);
-    let width = |i: usize| widths.get(i).copied().unwrap_or(1100);
-    let head: Vec<TableCell> = header
-        .iter()
-        .enumerate()
-        .map(|(i, h)| cell(h, true, width(i)))
-        .collect();
-    let mut table_rows = vec![TableRow::new(head).cant_split()];
-    for r in rows {
-        // Keep every row as wide as the header, or Word draws a ragged table.
-        let cells: Vec<TableCell> = (0..header.len())
-            .map(|i| cell(r.get(i).map_or("", String::as_str), false, width(i)))
-            .collect();
-        table_rows.push(TableRow::new(cells));
-    }
-    Table::new(table_rows)
-        .set_grid(widths.clone())
-        .width(TEXT_WIDTH, WidthType::Dxa)
-        .set_borders(borders())
+    grid_table(header, rows, &column_widths(header))
 }
 
 /// A centred picture `width_twips` wide (at most the text block), its height in proportion.
@@ -290,7 +271,10 @@ pub struct Report<'a> {
 /// Twips to EMU (1 twip = 635 EMU).
 const EMU_PER_TWIP: u32 = 635;
 
-fn plain_table(header: &[String], rows: &[Vec<String>], widths: &[usize]) -> Table {
+/// A table with its header row marked (`cantSplit`) so that [`finish`] makes it repeat on
+/// every page; `widths` in twips (evenly shared when they don't fit the header). Every row is
+/// as wide as the header, or Word draws a ragged table.
+fn grid_table<H: AsRef<str>>(header: &[H], rows: &[Vec<String>], widths: &[usize]) -> Table {
     let n = header.len().max(1);
     let widths: Vec<usize> = if widths.len() == n {
         widths.to_vec()
@@ -301,7 +285,7 @@ fn plain_table(header: &[String], rows: &[Vec<String>], widths: &[usize]) -> Tab
     let head: Vec<TableCell> = header
         .iter()
         .enumerate()
-        .map(|(i, h)| cell(h, true, width(i)))
+        .map(|(i, h)| cell(h.as_ref(), true, width(i)))
         .collect();
     let mut table_rows = vec![TableRow::new(head).cant_split()];
     for r in rows {
@@ -365,7 +349,7 @@ pub fn report_docx(r: &Report<'_>) -> Result<Vec<u8>, String> {
                 rows,
                 widths,
             } => doc
-                .add_table(plain_table(header, rows, widths))
+                .add_table(grid_table(header, rows, widths))
                 .add_paragraph(Paragraph::new()),
             Block::Image {
                 png,
