@@ -279,7 +279,12 @@ fn page_of(html: &str) -> (Vec<i64>, Option<String>) {
         before
             .rsplit("href=\"")
             .next()
-            .map(|h| h.replace("&amp;", "&").replace("&#x2f;", "/"))
+            // Askama writes `&` in an attribute as `&#38;`; a browser reads it back as `&`.
+            .map(|h| {
+                h.replace("&amp;", "&")
+                    .replace("&#38;", "&")
+                    .replace("&#x2f;", "/")
+            })
     });
     (ids, next)
 }
@@ -452,9 +457,7 @@ fn works_page_of(html: &str) -> (Vec<i64>, Option<String>) {
         .skip(1)
         .filter_map(|rest| rest.split('"').next()?.parse().ok())
         .collect();
-    // Askama writes `&` in an attribute as `&#38;`; a browser reads it back as `&`.
-    let (_, next) = page_of(html);
-    (ids, next.map(|n| n.replace("&#38;", "&")))
+    (ids, page_of(html).1)
 }
 
 async fn walk_works(agent: &Agent, first: &str) -> Vec<i64> {
