@@ -257,6 +257,19 @@ async fn run_backend(
             common::verdict(p95 < TARGET_P95_MS && failures == 0),
             common::load_average(),
         );
+        // The assignments page (moves by hand, with the 1,000-reviewer pool) is visited far
+        // less; printed for the record, the target is the ranking page's.
+        let moves = format!("{path}/assignments");
+        let (lat, bytes, failures) = load(&admin, &moves, connections, seconds).await;
+        println!(
+            "{label:<10} {phase:<6} GET {moves} ({:.0} KB): {} requests, {failures} failed, p50 {:.1} ms  p95 {:.1} ms  p99 {:.1} ms; load {}",
+            bytes as f64 / 1024.0,
+            lat.0.len(),
+            lat.percentile(0.5),
+            lat.percentile(0.95),
+            lat.percentile(0.99),
+            common::load_average(),
+        );
     }
 }
 

@@ -511,6 +511,12 @@ pub fn route_table() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
             get(selection::round),
         ),
         r(
+            M::GET,
+            "/selection/rounds/{round_id}/assignments",
+            RUN_SELECTION,
+            get(selection::assignments),
+        ),
+        r(
             M::POST,
             "/selection/rounds/{round_id}/assign",
             RUN_SELECTION,

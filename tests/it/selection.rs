@@ -466,6 +466,15 @@ async fn a_dropout_moves_only_their_works_and_moves_are_audited() {
         if let Some(to) = free {
             let r = s.admin.post_form(&format!("/selection/assignments/{id}/move"), &[("to", &to.to_string())]).await;
             assert_eq!(r.status(), StatusCode::SEE_OTHER);
+            let back = format!("/selection/rounds/{}/assignments", s.round);
+            assert_eq!(r.headers().get("location").and_then(|v| v.to_str().ok()), Some(back.as_str()));
+            // The moves live on their own page with the pool; the round page carries neither.
+            let (status, page) = s.admin.text(&back).await;
+            assert_eq!(status, StatusCode::OK);
+            assert!(page.contains("<datalist id=\"pool\">") && page.contains("/move\""), "{page}");
+            assert!(page.contains("（人工改派）"), "the moved sheet is marked");
+            let (_, round_page) = s.admin.text(&format!("/selection/rounds/{}", s.round)).await;
+            assert!(!round_page.contains("<datalist") && round_page.contains(&back), "{round_page}");
             let moved: i64 = wangju::db::testing::scalar(db, &format!("SELECT reviewer_id FROM review_assignments WHERE id = {id}")).await.expect("q");
             assert_eq!(moved, to);
             let audited: i64 = wangju::db::testing::scalar(db, "SELECT COUNT(*) FROM audit_log WHERE action = 'assignment.move'").await.expect("q");

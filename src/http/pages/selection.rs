@@ -14,7 +14,7 @@ use crate::domain::selection::TIE_RULE_ZH;
 use crate::error::AppResult;
 use crate::http::extract::{Form, Path, Query};
 use crate::http::session::CurrentUser;
-use crate::service::selection::{self as service, RoundView, SubProjectOverview};
+use crate::service::selection::{self as service, AssignmentsView, RoundView, SubProjectOverview};
 
 #[derive(Template)]
 #[template(path = "selection.html")]
@@ -136,6 +136,14 @@ struct RoundPage {
     live: Option<service::LiveRanking>,
     tie_rule: &'static str,
     shown: i64,
+}
+
+#[derive(Template)]
+#[template(path = "selection_assignments.html")]
+struct AssignmentsPage {
+    nav: Nav,
+    csrf: String,
+    view: AssignmentsView,
     /// The pool's `<option>`s, rendered once per pool revision.
     pool_options: std::sync::Arc<str>,
 }
@@ -153,34 +161,52 @@ pub fn points(centi: &Option<i64>) -> String {
     centi.map_or("—".into(), |c| format!("{:.2}", c as f64 / 100.0))
 }
 
-#[derive(Debug, Default, Deserialize)]
-pub struct RoundQuery {
-    /// The work the page of assignments continues after.
-    #[serde(default)]
-    from: Option<i64>,
-}
-
+/// The round: its counts, the live (open) or frozen (closed) ranking, closing it.
 pub async fn round(
     State(state): State<AppState>,
     CurrentUser(session): CurrentUser,
     Path(round_id): Path<i64>,
-    Query(q): Query<RoundQuery>,
 ) -> AppResult<Html<String>> {
     let acting = session.acting();
-    let view = service::round_view(
-        &state.db,
-        &state.campaign,
-        &state.rankings,
-        &acting,
-        round_id,
-        q.from.unwrap_or(0),
-    )
-    .await?;
+    let view = service::round_view(&state.db, &state.campaign, &acting, round_id).await?;
     let live = if view.round.status == "open" {
         Some(service::live_ranking(&state.db, &state.rankings, &acting, &view.round).await?)
     } else {
         None
     };
+    render(&RoundPage {
+        nav: Nav::for_session(&session),
+        csrf: session.csrf.clone(),
+        view,
+        live,
+        tie_rule: TIE_RULE_ZH,
+        shown: service::RANKING_SHOWN,
+    })
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct AssignmentsQuery {
+    /// The work the page of assignments continues after.
+    #[serde(default)]
+    from: Option<i64>,
+}
+
+/// A page of the round's assignments, each pending one movable to another reviewer.
+pub async fn assignments(
+    State(state): State<AppState>,
+    CurrentUser(session): CurrentUser,
+    Path(round_id): Path<i64>,
+    Query(q): Query<AssignmentsQuery>,
+) -> AppResult<Html<String>> {
+    let view = service::assignments_view(
+        &state.db,
+        &state.campaign,
+        &state.rankings,
+        &session.acting(),
+        round_id,
+        q.from.unwrap_or(0),
+    )
+    .await?;
     let pool_options = state
         .rankings
         .pool_rendered(&view.round, &view.pool, |pool| {
@@ -188,14 +214,11 @@ pub async fn round(
                 .render()
                 .map_err(|e| crate::error::AppError::Internal(e.into()))
         })?;
-    render(&RoundPage {
+    render(&AssignmentsPage {
         nav: Nav::for_session(&session),
         csrf: session.csrf.clone(),
         view,
-        live,
         pool_options,
-        tie_rule: TIE_RULE_ZH,
-        shown: service::RANKING_SHOWN,
     })
 }
 
@@ -228,7 +251,7 @@ pub async fn move_assignment(
         .map(|a| a.round_id)
         .ok_or(crate::error::AppError::NotFound)?;
     service::move_assignment(&state.db, &acting, assignment_id, to).await?;
-    Ok(Redirect::to(&format!("/selection/rounds/{round}")).into_response())
+    Ok(Redirect::to(&format!("/selection/rounds/{round}/assignments")).into_response())
 }
 
 pub async fn assign(

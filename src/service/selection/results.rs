@@ -10,8 +10,19 @@ use super::*;
 pub const RANKING_SHOWN: i64 = 100;
 pub const WORKS_PER_PAGE: i64 = 50;
 
-/// A round with one page of its assignments and (once closed) the top of its frozen ranking.
+/// A round as its page shows it: the round row, its definition and (once closed) the top of
+/// its frozen ranking. The assignments are on their own page ([`AssignmentsView`]): the
+/// reviewer pool a move needs is most of a page's weight, and the ranking is what the city
+/// reloads.
 pub struct RoundView {
+    pub round: RoundRow,
+    pub definition: Round,
+    pub sub_name: String,
+    pub results: Vec<db::ResultRow>,
+}
+
+/// One page of a round's assignments, with the sub-project's reviewers to move them to.
+pub struct AssignmentsView {
     pub round: RoundRow,
     pub definition: Round,
     pub sub_name: String,
@@ -19,22 +30,18 @@ pub struct RoundView {
     pub assignments: Vec<db::RoundAssignment>,
     /// The work to continue after on the next page, when there is one.
     pub next_from: Option<i64>,
-    pub results: Vec<db::ResultRow>,
     /// The sub-project's reviewers (shared with this node's cache).
     pub pool: std::sync::Arc<Vec<ReviewerRow>>,
 }
 
-/// The round page's reads: the round row (its counts kept on it), one page of assignments and,
-/// once closed, the top of the frozen ranking; the campaign and the reviewer pool come from this
-/// node's caches.
-pub async fn round_view(
+/// The round row of this campaign with its definition and sub-project name; the campaign comes
+/// from this node's cache.
+async fn round_of_campaign(
     db: &Db,
     campaigns: &crate::service::campaigns::CampaignCache,
-    cache: &RankingCache,
     acting: &Acting,
     round_id: i64,
-    from: i64,
-) -> Result<RoundView, AppError> {
+) -> Result<(RoundRow, Round, String), AppError> {
     city_only(acting)?;
     let campaign = campaigns.get(db).await?;
     let round = db::round(db, round_id).await?.ok_or(AppError::NotFound)?;
@@ -43,6 +50,41 @@ pub async fn round_view(
     }
     let definition = definition(&campaign, &round)?.clone();
     let sub_name = judged(&campaign, &round.sub_project)?.name.clone();
+    Ok((round, definition, sub_name))
+}
+
+/// The round page's reads: the round row (its counts kept on it) and, once closed, the top of
+/// the frozen ranking.
+pub async fn round_view(
+    db: &Db,
+    campaigns: &crate::service::campaigns::CampaignCache,
+    acting: &Acting,
+    round_id: i64,
+) -> Result<RoundView, AppError> {
+    let (round, definition, sub_name) = round_of_campaign(db, campaigns, acting, round_id).await?;
+    Ok(RoundView {
+        results: if round.status == "closed" {
+            db::round_results_top(db, round_id, RANKING_SHOWN).await?
+        } else {
+            Vec::new()
+        },
+        round,
+        definition,
+        sub_name,
+    })
+}
+
+/// One page of a round's assignments (keyset on the work, a work never split over two pages)
+/// and the reviewer pool from this node's cache.
+pub async fn assignments_view(
+    db: &Db,
+    campaigns: &crate::service::campaigns::CampaignCache,
+    cache: &RankingCache,
+    acting: &Acting,
+    round_id: i64,
+    from: i64,
+) -> Result<AssignmentsView, AppError> {
+    let (round, definition, sub_name) = round_of_campaign(db, campaigns, acting, round_id).await?;
     let per_page = WORKS_PER_PAGE * i64::from(definition.reviewers_per_work.max(1));
     let mut assignments = db::round_assignments_page(db, round_id, from, per_page + 1).await?;
     let next_from = if assignments.len() as i64 > per_page {
@@ -56,14 +98,9 @@ pub async fn round_view(
     } else {
         None
     };
-    Ok(RoundView {
+    Ok(AssignmentsView {
         assignments,
         next_from,
-        results: if round.status == "closed" {
-            db::round_results_top(db, round_id, RANKING_SHOWN).await?
-        } else {
-            Vec::new()
-        },
         pool: cache.pool(db, &round).await?,
         round,
         definition,
