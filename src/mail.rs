@@ -51,10 +51,18 @@ impl Mailer {
         })
     }
 
-    /// Sends one plain-text message (UTF-8) to all `to`. The error is for the operator's log
-    /// and the job row, not for end users.
-    pub async fn send(&self, to: &[Recipient], subject: &str, body: &str) -> Result<(), String> {
-        let message = build(&self.from, to, subject, body)?;
+    /// Sends one plain-text message (UTF-8) to all `to`, its Message-ID `<key@sender's
+    /// domain>` (`key` the same on every attempt of one job). The error is for the operator's
+    /// log and the job row, not for end users.
+    pub async fn send(
+        &self,
+        to: &[Recipient],
+        subject: &str,
+        body: &str,
+        key: &str,
+    ) -> Result<(), String> {
+        let id = format!("<{key}@{}>", self.from.email.domain());
+        let message = build(&self.from, to, subject, body, id)?;
         self.transport
             .send(message)
             .await
@@ -67,9 +75,17 @@ impl Mailer {
 /// break in a display name would otherwise end the header), and the builder runs inside
 /// `catch_unwind`: whatever a stored name holds, one message can fail, never the process or
 /// the other messages of the pass.
-fn build(from: &Mailbox, to: &[Recipient], subject: &str, body: &str) -> Result<Message, String> {
+fn build(
+    from: &Mailbox,
+    to: &[Recipient],
+    subject: &str,
+    body: &str,
+    message_id: String,
+) -> Result<Message, String> {
     let attempt = std::panic::catch_unwind(|| {
-        let mut message = Message::builder().from(from.clone());
+        let mut message = Message::builder()
+            .from(from.clone())
+            .message_id(Some(message_id));
         let mut any = false;
         for r in to {
             match r.email.trim().parse() {
@@ -146,9 +162,14 @@ mod tests {
                 name: name.to_string(),
                 email: "hexi.union@example.cn".into(),
             }];
-            let message = build(&from, &to, "催报：\r\n和平区", "正文").expect("builds");
+            let id = "<wangju-reminder-7-1600000000@example.cn>".to_string();
+            let message = build(&from, &to, "催报：\r\n和平区", "正文", id).expect("builds");
             let text = String::from_utf8(message.formatted()).expect("utf-8");
             assert!(!text.contains("Bcc:"), "{text}");
+            assert!(
+                text.contains("\r\nMessage-ID: <wangju-reminder-7-1600000000@example.cn>\r\n"),
+                "{text}"
+            );
             assert_eq!(text.matches("\r\nTo: ").count(), 1, "{text}");
         }
     }

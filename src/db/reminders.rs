@@ -15,7 +15,7 @@ statements! {
     /// Compare-and-set claim of one e-mail job, with a lease.
     CLAIM = concatcp!("UPDATE reminders SET mail_status = 'sending', mail_attempts = mail_attempts + 1, mail_lease_until = $4
          WHERE id = $3 AND ", CLAIMABLE, "
-         RETURNING id, org_id, kind, deadline, message, note, sender_label, mail_attempts");
+         RETURNING id, org_id, kind, deadline, message, note, sender_label, mail_attempts, created_at");
     FOR_ORG = concatcp!(SELECT, " WHERE r.org_id = $2 ORDER BY r.id DESC LIMIT $3");
     UNREAD_FOR_ORG = concatcp!(SELECT, " WHERE r.org_id = $2
          AND NOT EXISTS (SELECT 1 FROM reminder_reads x WHERE x.reminder_id = r.id AND x.user_id = $1)
@@ -151,6 +151,16 @@ pub struct Claimed {
     pub note: Option<String>,
     pub sender_label: String,
     pub mail_attempts: i64,
+    pub created_at: i64,
+}
+
+impl Claimed {
+    /// The left part of the e-mail's Message-ID: the same on every attempt, so a resend after a
+    /// node died between the SMTP server's acceptance and marking the row sent carries the
+    /// first attempt's Message-ID (mail systems that deduplicate show it once).
+    pub fn message_key(&self) -> String {
+        format!("wangju-reminder-{}-{}", self.id, self.created_at)
+    }
 }
 
 /// Claims the e-mail of reminder `id` for this node (compare-and-set): `None` when another

@@ -295,7 +295,12 @@ pub async fn deliver(
                 )
             } else {
                 match mailer
-                    .send(&to, &subject(&org_name, &job.kind), &body(&org_name, &job))
+                    .send(
+                        &to,
+                        &subject(&org_name, &job.kind),
+                        &body(&org_name, &job),
+                        &job.message_key(),
+                    )
                     .await
                 {
                     Ok(()) => (db_reminders::SENT, None),

@@ -439,6 +439,56 @@ async fn a_failed_mail_stays_retryable() {
     .await;
 }
 
+/// The Message-ID header of a recorded mail.
+fn message_id(mail: &Mail) -> String {
+    mail.data
+        .split("\r\n")
+        .find_map(|l| l.strip_prefix("Message-ID: "))
+        .unwrap_or_default()
+        .to_string()
+}
+
+#[tokio::test]
+async fn a_mail_a_dead_node_left_mid_send_goes_out_again_with_its_message_id() {
+    each_backend_on(day(9, 14), |app| async move {
+        let (_city, _heping) = three_units(&app).await;
+        let sink = SmtpSink::start().await;
+        let r = reminders::run_pass(&app.state.db, day(9, 14), Some(&sink.settings()))
+            .await
+            .expect("pass");
+        assert_eq!(r.mailed, 2, "{r:?}");
+        let mails = sink.mails();
+        let first = mail_to(&mails, "hedong@example.cn");
+        assert_eq!(first.len(), 1);
+        let id = message_id(first[0]);
+        assert!(id.starts_with("<wangju-reminder-") && id.ends_with("@example.cn>"), "{id}");
+        assert_ne!(id, message_id(mail_to(&mails, "heping@example.cn")[0]));
+
+        // A node claimed 河东's mail, handed it to the SMTP server and died before marking it
+        // sent: the row is left `sending` with its lease. While the lease holds, nobody takes it.
+        let hedong = id_of(&app, "河东区总工会").await;
+        let lease_until = |t: i64| format!("UPDATE reminders SET mail_status = 'sending', mail_lease_until = {t} WHERE org_id = {hedong}");
+        app.sql(&lease_until(i64::MAX / 2)).await;
+        let r = reminders::run_pass(&app.state.db, day(9, 14), Some(&sink.settings()))
+            .await
+            .expect("pass");
+        assert_eq!(r.mailed, 0, "a live lease is left alone");
+        // After it, the next pass sends it again, with the first attempt's Message-ID, so mail
+        // systems that deduplicate show it once.
+        app.sql(&lease_until(1)).await;
+        let r = reminders::run_pass(&app.state.db, day(9, 14), Some(&sink.settings()))
+            .await
+            .expect("pass");
+        assert_eq!(r.mailed, 1, "{r:?}");
+        let mails = sink.mails();
+        let again = mail_to(&mails, "hedong@example.cn");
+        assert_eq!(again.len(), 2);
+        assert_eq!(message_id(again[1]), id);
+        assert_eq!(app.count("reminders WHERE mail_status = 'sent'").await, 2);
+    })
+    .await;
+}
+
 #[tokio::test]
 async fn the_circular_is_a_word_document() {
     each_backend_on(day(9, 8), |app| async move {
