@@ -53,6 +53,8 @@ pub struct App {
     pub reach: crate::service::reach::Reach,
     /// Open review rounds' live rankings (see `RankingCache`).
     pub rankings: crate::service::selection::RankingCache,
+    /// The program that makes video posters in a child process (`Settings::poster_helper`).
+    pub poster_helper: Option<std::path::PathBuf>,
 }
 
 impl App {
@@ -70,6 +72,7 @@ impl App {
         let db_for_writer = db.clone();
         let settings_group_commit = settings.checkin_group_commit;
         let store = crate::store::FileStore::from_settings(&settings)?;
+        let poster_helper = settings.poster_helper();
         store
             .check()
             .await
@@ -92,6 +95,7 @@ impl App {
             progress: Default::default(),
             reach: crate::service::reach::Reach::new(&db_for_writer, settings_group_commit),
             rankings: Default::default(),
+            poster_helper,
         };
         Ok((AppState(Arc::new(app)), first_admin))
     }

@@ -98,6 +98,23 @@ pub struct Settings {
     /// Connections this node keeps to PostgreSQL at most (SQLite: readers).
     #[serde(default = "default_max_connections")]
     pub database_max_connections: u32,
+    /// The program run as `PROGRAM media poster` to make a video's poster image in a child
+    /// process. Default: this `wangju` binary itself.
+    #[serde(default)]
+    pub media_helper: Option<PathBuf>,
+}
+
+impl Settings {
+    /// The poster helper: the configured program, else this process's own binary when it is
+    /// `wangju` (a test or bench binary has no `media poster` command: no posters there).
+    pub fn poster_helper(&self) -> Option<PathBuf> {
+        self.media_helper.clone().or_else(|| {
+            std::env::current_exe().ok().filter(|exe| {
+                exe.file_stem()
+                    .is_some_and(|stem| stem.to_string_lossy() == "wangju")
+            })
+        })
+    }
 }
 
 fn default_grace_seconds() -> u64 {
@@ -207,6 +224,7 @@ impl std::fmt::Debug for Settings {
             )
             .field("shutdown_grace_seconds", &self.shutdown_grace_seconds)
             .field("database_max_connections", &self.database_max_connections)
+            .field("media_helper", &self.media_helper)
             .finish()
     }
 }

@@ -344,6 +344,11 @@ fn report(e: AppError) -> anyhow::Error {
 }
 
 async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    // A poster is made from a file into a file, by a child process of the server.
+    if let Command::Media(crate::media::command::MediaCommand::Poster { video, out }) = &cli.command
+    {
+        return Ok(crate::media::command::poster(video, out));
+    }
     let listen = match &cli.command {
         Command::Serve { listen } => listen.clone(),
         _ => None,

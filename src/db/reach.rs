@@ -71,7 +71,7 @@ bulk_inserts! {
 use const_format::concatcp;
 
 const WORK_SELECT: &str = "SELECT w.id, w.sub_project, w.title, w.authors, w.description, w.org_id,
-        o.name AS org_name, o.path AS org_path, u.media_type, u.clean_key, w.decided_at
+        o.name AS org_name, o.path AS org_path, u.media_type, u.clean_key, u.poster_key, w.decided_at
      FROM showcase_items s JOIN works w ON w.id = s.item_id JOIN orgs o ON o.id = w.org_id
      JOIN uploads u ON u.id = w.upload_id";
 const ACTIVITY_SELECT: &str = "SELECT a.id, a.name, a.starts_at, a.document, a.org_id,
@@ -135,6 +135,7 @@ pub struct PublicWork {
     pub org_path: String,
     pub media_type: Option<String>,
     pub clean_key: Option<String>,
+    pub poster_key: Option<String>,
     pub decided_at: Option<i64>,
 }
 

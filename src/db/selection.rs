@@ -143,6 +143,8 @@ statements! {
     DEMO_SET_FILE = "UPDATE uploads SET stored_key = $1, clean_key = $1 WHERE id = $2";
     /// The demo files the database names (keys under `$1`).
     DEMO_FILE_KEYS = "SELECT clean_key FROM uploads WHERE clean_key LIKE $1 || '%' ORDER BY clean_key";
+    DEMO_SET_POSTERS = "UPDATE uploads SET poster_key = clean_key || '.poster.jpg'
+         WHERE clean_key LIKE $1 || '%' AND poster_key IS NULL";
 }
 
 bulk_inserts! {
@@ -645,4 +647,12 @@ pub async fn set_demo_file(tx: &mut Tx, upload_id: &str, key: &str) -> Result<()
 /// The demo files' keys (under `prefix`).
 pub async fn demo_file_keys(db: &Db, prefix: &str) -> Result<Vec<String>, sqlx::Error> {
     on_pool!(db, p => query_scalar(&DEMO_FILE_KEYS).bind(prefix).fetch_all(p).await)
+}
+
+/// Names `{clean key}.poster.jpg` as the poster of every demo upload.
+pub async fn demo_set_posters(db: &Db, prefix: &str) -> Result<(), sqlx::Error> {
+    let mut tx = db.begin().await?;
+    on_tx!(&mut tx, c => query(&DEMO_SET_POSTERS).bind(prefix)
+        .execute(c).await.map(|r| r.rows_affected()))?;
+    tx.commit().await
 }

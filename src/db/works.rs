@@ -17,7 +17,7 @@ statements! {
     /// Uploads of an owner still receiving bytes.
     OPEN_UPLOADS = "SELECT COUNT(*) FROM uploads WHERE owner_id = $1 AND state = 'receiving'";
     UPLOAD_BY_ID = concatcp!(UPLOAD, " WHERE id = $1");
-    ABANDONED_UPLOADS = concatcp!("SELECT id, stored_key, clean_key FROM uploads WHERE ", ABANDONED, " ORDER BY updated_at LIMIT $2");
+    ABANDONED_UPLOADS = concatcp!("SELECT id, stored_key, clean_key, poster_key FROM uploads WHERE ", ABANDONED, " ORDER BY updated_at LIMIT $2");
     /// Compare-and-set: only while the upload is still abandoned.
     CLAIM_ABANDONED = concatcp!("UPDATE uploads SET state = 'expired', updated_at = $2 WHERE id = $3 AND ", ABANDONED);
     WORK_BY_ID = concatcp!(WORK, " WHERE w.id = $1");
@@ -51,7 +51,7 @@ statements! {
     INSERT_PART = "INSERT INTO upload_parts (upload_id, start_byte, size_bytes, part_key) VALUES ($1, $2, $3, $4)";
     UPLOAD_PARTS = "SELECT part_key FROM upload_parts WHERE upload_id = $1 ORDER BY start_byte";
     SET_CHECKED = "UPDATE uploads SET state = 'checked', stored_key = $1, clean_key = $2, media_type = $3, verdict = $4,
-         report = $5, updated_at = $6 WHERE id = $7 AND state = 'receiving' AND received = size_bytes";
+         report = $5, updated_at = $6, poster_key = $8 WHERE id = $7 AND state = 'receiving' AND received = size_bytes";
     DELETE_PARTS = "DELETE FROM upload_parts WHERE upload_id = $1";
     TAKE_UPLOAD = "UPDATE uploads SET updated_at = $1 WHERE id = $2 AND state = 'checked'
          AND NOT EXISTS (SELECT 1 FROM works WHERE upload_id = $2)";
@@ -204,6 +204,8 @@ pub struct Checked<'a> {
     /// The original and the metadata-free copy; none for a rejected file, which is not kept.
     pub stored_key: Option<&'a str>,
     pub clean_key: Option<&'a str>,
+    /// A video's poster image, when one could be made.
+    pub poster_key: Option<&'a str>,
     pub media_type: &'a str,
     pub verdict: &'a str,
     pub report: &'a str,
@@ -214,7 +216,7 @@ pub async fn mark_checked(db: &Db, id: &str, c: Checked<'_>) -> Result<bool, sql
     let mut tx = db.begin().await?;
     let n = on_tx!(&mut tx, conn => query(&SET_CHECKED)
         .bind(c.stored_key).bind(c.clean_key).bind(c.media_type).bind(c.verdict).bind(c.report)
-        .bind(unix_now()).bind(id)
+        .bind(unix_now()).bind(id).bind(c.poster_key)
         .execute(conn).await.map(|r| r.rows_affected()))?;
     if n == 1 {
         // The parts are deleted next; the file is whole under its own keys now.
@@ -241,6 +243,7 @@ pub struct Abandoned {
     pub id: String,
     pub stored_key: Option<String>,
     pub clean_key: Option<String>,
+    pub poster_key: Option<String>,
 }
 
 /// Condition shared by the listing and the claim: no work uses the upload, no submission in a

@@ -1017,6 +1017,12 @@ pub fn route_table() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
         ),
         r(
             M::GET,
+            "/showcase/works/{work_id}/poster.jpg",
+            Access::Public,
+            get(pages::showcase::work_poster),
+        ),
+        r(
+            M::GET,
             "/showcase/activities/{activity_id}",
             Access::Public,
             get(pages::showcase::activity),

@@ -26,10 +26,37 @@ pub enum MediaCommand {
         #[arg(required = true, value_name = "FILE")]
         files: Vec<PathBuf>,
     },
+    /// Write a video's poster image: the first picture of an MP4's H.264 track as a JPEG (exit
+    /// 0), or say why there is none (exit 1). The server runs this in a child process.
+    Poster {
+        #[arg(value_name = "VIDEO")]
+        video: PathBuf,
+        #[arg(value_name = "JPEG")]
+        out: PathBuf,
+    },
+}
+
+/// `wangju media poster VIDEO JPEG`: needs nothing but the two files.
+pub fn poster(video: &std::path::Path, out: &std::path::Path) -> ExitCode {
+    let written = super::poster::poster_jpeg(video)
+        .map_err(|e| e.to_string())
+        .and_then(|jpeg| {
+            std::fs::write(out, jpeg).map_err(|e| format!("无法写入 {}：{e}", out.display()))
+        });
+    match written {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("没有生成封面：{e}");
+            ExitCode::from(1)
+        }
+    }
 }
 
 pub async fn run(db: &Db, command: MediaCommand) -> anyhow::Result<ExitCode> {
-    let MediaCommand::Check { rule, json, files } = command;
+    let (rule, json, files) = match command {
+        MediaCommand::Check { rule, json, files } => (rule, json, files),
+        MediaCommand::Poster { video, out } => return Ok(poster(&video, &out)),
+    };
     let Some(stored) = crate::db::campaigns::current(db).await? else {
         eprintln!("错误：数据库中还没有活动，请先导入活动文件。");
         return Ok(ExitCode::from(2));

@@ -52,6 +52,8 @@ pub struct WorkCard {
     pub is_video: bool,
     pub is_image: bool,
     pub is_audio: bool,
+    /// A video's poster image was made (served at `/showcase/works/{id}/poster.jpg`).
+    pub has_poster: bool,
     /// A national or selection award, when one is recorded (none yet).
     pub award: Option<String>,
 }
@@ -92,6 +94,7 @@ fn work_card(campaign: &crate::db::campaigns::StoredCampaign, w: PublicWork) -> 
         is_video: media.starts_with("video/"),
         is_image: media.starts_with("image/"),
         is_audio: media.starts_with("audio/"),
+        has_poster: w.poster_key.is_some(),
         award: None,
     }
 }
@@ -242,6 +245,19 @@ pub async fn work_file(db: &Db, store: &FileStore, id: i64) -> Result<ServedFile
         size,
         media_type,
         download_name: format!("showcase-{id}.{ext}"),
+    })
+}
+
+/// A shown video's poster image.
+pub async fn work_poster(db: &Db, store: &FileStore, id: i64) -> Result<ServedFile, AppError> {
+    let w = db::public_work(db, id).await?.ok_or(AppError::NotFound)?;
+    let key = w.poster_key.ok_or(AppError::NotFound)?;
+    let size = store.size(&key).await.map_err(not_found_as_missing)?;
+    Ok(ServedFile {
+        key,
+        size,
+        media_type: "image/jpeg".into(),
+        download_name: format!("showcase-{id}-poster.jpg"),
     })
 }
 

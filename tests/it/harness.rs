@@ -147,6 +147,7 @@ pub fn settings(dir: &TempDir, database_url: String) -> Settings {
         metrics_token: String::new(),
         shutdown_grace_seconds: 30,
         database_max_connections: 16,
+        media_helper: Some(env!("CARGO_BIN_EXE_wangju").into()),
     }
 }
 

@@ -150,6 +150,12 @@ async fn a_three_level_share_tree_is_counted_per_depth_account_and_unit() {
         assert!(!list.contains(&page));
         let r = city.post_form("/share", &[("target", &page)]).await;
         assert_eq!(r.status(), StatusCode::NOT_FOUND);
+        let r = app.agent().get(&format!("{page}/poster.jpg")).await;
+        assert_eq!(
+            r.status(),
+            StatusCode::NOT_FOUND,
+            "no poster before it is shown"
+        );
 
         // The worker chooses to show it (audited): public, with share metadata, no phone.
         let r = worker
@@ -170,6 +176,18 @@ async fn a_three_level_share_tree_is_counted_per_depth_account_and_unit() {
         let file = app.agent().get(&format!("/showcase/works/{id}/file")).await;
         assert_eq!(file.status(), StatusCode::OK);
         assert_eq!(file.headers()["content-type"], "video/mp4");
+        // Its poster: the video's first picture, upright, 720 px wide, shared as the page's image.
+        let poster = format!("/showcase/works/{id}/poster.jpg");
+        assert!(html.contains(&format!("poster=\"{poster}\"")), "{html}");
+        assert!(
+            html.contains(&format!("property=\"og:image\" content=\"{base}{poster}\"")),
+            "{html}"
+        );
+        let r = app.agent().get(&poster).await;
+        assert_eq!(r.status(), StatusCode::OK);
+        assert_eq!(r.headers()["content-type"], "image/jpeg");
+        let picture = image::load_from_memory(&r.bytes().await.expect("poster")).expect("a JPEG");
+        assert_eq!((picture.width(), picture.height()), (720, 405));
         let (_, audit) = city.json("/api/v1/audit").await;
         assert!(audit.to_string().contains("showcase.show"), "{audit}");
 

@@ -832,8 +832,8 @@ async fn abandoned_uploads_are_swept_and_submitted_ones_kept() {
         );
         assert_eq!(
             objects("works/".into()).await,
-            4,
-            "original and clean copy of two checked files"
+            6,
+            "original, clean copy and poster of two checked videos"
         );
 
         // Within the keep period nothing goes.
@@ -860,8 +860,8 @@ async fn abandoned_uploads_are_swept_and_submitted_ones_kept() {
         assert_eq!(objects(parts).await, 0, "no parts left behind");
         assert_eq!(
             objects("works/".into()).await,
-            2,
-            "the submitted work's two copies"
+            3,
+            "the submitted work's two copies and its poster (the abandoned one's went too)"
         );
         let (s, _) = worker
             .patch_upload(

@@ -27,6 +27,37 @@ pub(super) struct Movie {
     pub subtitles: Vec<SubtitleTrack>,
     /// Where the audio samples are, when Wangju can hand them to a decoder itself.
     pub audio_feed: Option<AudioFeed>,
+    /// Where an H.264 picture track's samples are (plain MP4s), for the poster frame.
+    pub video_feed: Option<VideoFeed>,
+}
+
+/// An H.264 track's decoder setup (from its `avcC`) and where its samples are.
+#[derive(Debug, Clone)]
+pub(super) struct VideoFeed {
+    pub sps: Vec<Vec<u8>>,
+    pub pps: Vec<Vec<u8>>,
+    /// Bytes of each NAL unit's length prefix in a sample (1, 2 or 4).
+    pub length_size: u8,
+    layout: Layout,
+}
+
+impl VideoFeed {
+    fn from_tables(trak: &mp4_atom::Trak, codec: &Codec) -> Option<VideoFeed> {
+        let Codec::Avc1(avc) = codec else {
+            return None;
+        };
+        Some(VideoFeed {
+            sps: avc.avcc.sequence_parameter_sets.clone(),
+            pps: avc.avcc.picture_parameter_sets.clone(),
+            length_size: avc.avcc.length_size,
+            layout: Layout::from_tables(trak)?,
+        })
+    }
+
+    /// (file offset, size) of each sample in decoding order.
+    pub fn samples(&self) -> Samples<'_> {
+        self.layout.samples()
+    }
 }
 
 /// Audio codecs the level check decodes from an MP4's own sample tables.
@@ -89,34 +120,30 @@ fn sample_rate(codec: &Codec) -> Option<u32> {
         .filter(|r| *r > 0)
 }
 
-impl AudioFeed {
-    fn from_tables(trak: &mp4_atom::Trak, codec: &Codec) -> Option<AudioFeed> {
+impl Layout {
+    /// A plain MP4 track's sample tables.
+    fn from_tables(trak: &mp4_atom::Trak) -> Option<Layout> {
         let stbl = &trak.mdia.minf.stbl;
         let chunk_offsets: Vec<u64> = match (&stbl.stco, &stbl.co64) {
             (Some(t), _) => t.entries.iter().map(|&o| u64::from(o)).collect(),
             (None, Some(t)) => t.entries.clone(),
             (None, None) => return None,
         };
-        Some(AudioFeed {
-            codec: feed_codec(codec)?,
-            sample_rate: sample_rate(codec),
-            layout: Layout::Tables {
-                chunk_offsets,
-                chunks: stbl
-                    .stsc
-                    .entries
-                    .iter()
-                    .map(|e| (e.first_chunk, e.samples_per_chunk))
-                    .collect(),
-                sizes: stbl.stsz.samples.clone(),
-            },
+        Some(Layout::Tables {
+            chunk_offsets,
+            chunks: stbl
+                .stsc
+                .entries
+                .iter()
+                .map(|e| (e.first_chunk, e.samples_per_chunk))
+                .collect(),
+            sizes: stbl.stsz.samples.clone(),
         })
     }
 
-    /// (file offset, size) of each sample in decoding order.
-    pub fn samples(&self) -> Samples<'_> {
+    fn samples(&self) -> Samples<'_> {
         Samples {
-            feed: self,
+            layout: self,
             chunk: 0,
             stsc: 0,
             in_chunk: 0,
@@ -126,8 +153,23 @@ impl AudioFeed {
     }
 }
 
+impl AudioFeed {
+    fn from_tables(trak: &mp4_atom::Trak, codec: &Codec) -> Option<AudioFeed> {
+        Some(AudioFeed {
+            codec: feed_codec(codec)?,
+            sample_rate: sample_rate(codec),
+            layout: Layout::from_tables(trak)?,
+        })
+    }
+
+    /// (file offset, size) of each sample in decoding order.
+    pub fn samples(&self) -> Samples<'_> {
+        self.layout.samples()
+    }
+}
+
 pub(super) struct Samples<'a> {
-    feed: &'a AudioFeed,
+    layout: &'a Layout,
     chunk: usize,
     stsc: usize,
     in_chunk: u32,
@@ -139,7 +181,7 @@ impl Iterator for Samples<'_> {
     type Item = (u64, u32);
 
     fn next(&mut self) -> Option<(u64, u32)> {
-        let (chunk_offsets, chunks, sizes) = match &self.feed.layout {
+        let (chunk_offsets, chunks, sizes) = match self.layout {
             Layout::Listed(list) => {
                 let item = list.get(self.sample as usize).copied();
                 self.sample = self.sample.saturating_add(1);
@@ -389,6 +431,9 @@ pub(super) fn measure<R: Read + Seek>(r: &mut R, len: u64) -> Result<Movie, Stri
                 if better {
                     video_trak = Some(trak);
                     movie.video = Some(video(trak, entry, codec));
+                    movie.video_feed = entry
+                        .filter(|_| moov.mvex.is_none())
+                        .and_then(|c| VideoFeed::from_tables(trak, c));
                 }
             }
             b"soun" if movie.audio.is_none() => {

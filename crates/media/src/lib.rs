@@ -12,6 +12,8 @@ pub mod check;
 pub mod clean;
 mod isobmff;
 pub mod photo;
+#[cfg(feature = "poster")]
+pub mod poster;
 pub mod rules;
 pub mod sniff;
 mod text;

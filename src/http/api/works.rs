@@ -109,6 +109,7 @@ pub async fn upload_chunk(
         store: &state.store,
         progress: &state.upload_progress,
         scratch: &scratch,
+        poster_helper: state.poster_helper.as_deref(),
     };
     let idle = std::time::Duration::from_secs(state.settings.upload_idle_seconds.max(1));
     let stream = idle_limited(body.into_data_stream(), idle);

@@ -244,6 +244,8 @@ pub async fn work(
     let target = Target::Work(id).path();
     let image = if w.is_image {
         format!("/showcase/works/{id}/file")
+    } else if w.has_poster {
+        format!("/showcase/works/{id}/poster.jpg")
     } else {
         "/static/share.png".into()
     };
@@ -327,6 +329,16 @@ pub async fn work_file(
     headers: axum::http::HeaderMap,
 ) -> AppResult<Response> {
     let served = showcase::work_file(&state.db, &state.store, id).await?;
+    public_file(crate::http::range::serve_range(&state, &served, headers.get(header::RANGE)).await?)
+}
+
+/// A shown video's poster image (its first picture).
+pub async fn work_poster(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    headers: axum::http::HeaderMap,
+) -> AppResult<Response> {
+    let served = showcase::work_poster(&state.db, &state.store, id).await?;
     public_file(crate::http::range::serve_range(&state, &served, headers.get(header::RANGE)).await?)
 }
 

@@ -44,7 +44,7 @@ pub async fn sweep_abandoned(
         {
             failed += 1;
         }
-        for key in [&upload.stored_key, &upload.clean_key]
+        for key in [&upload.stored_key, &upload.clean_key, &upload.poster_key]
             .into_iter()
             .flatten()
         {

@@ -131,6 +131,8 @@ pub struct Storage<'a> {
     pub progress: &'a GroupCommit<works::Advance>,
     /// A local folder for the temporary joined file while it is checked.
     pub scratch: &'a Path,
+    /// Makes a video's poster image in a child process; none: no posters.
+    pub poster_helper: Option<&'a Path>,
 }
 
 /// Takes the bytes from `offset` on. The offset must be where the upload stands (a resumed
@@ -273,6 +275,28 @@ async fn finish(
         Verdict::Accepted => {
             let key = random_token()[..32].to_string();
             let (stored_key, clean_key) = (format!("works/{key}.orig"), format!("works/{key}"));
+            // The poster comes from the clean copy (no metadata), before it moves into the store.
+            let poster_key = match (storage.poster_helper, media_type) {
+                (Some(helper), "video/mp4") => {
+                    let poster = scratch(format!("{id}.poster.jpg"))?;
+                    match crate::media::poster_in_child(helper, &clean, &poster).await {
+                        Ok(()) => {
+                            let poster_key = format!("works/{key}.poster.jpg");
+                            storage
+                                .store
+                                .put_file_moving(&poster_key, &poster)
+                                .await
+                                .map_err(internal)?;
+                            Some(poster_key)
+                        }
+                        Err(e) => {
+                            tracing::info!(upload = %id, "no poster for a video: {e}");
+                            None
+                        }
+                    }
+                }
+                _ => None,
+            };
             storage
                 .store
                 .put_file_moving(&stored_key, &original)
@@ -283,7 +307,7 @@ async fn finish(
                 .put_file_moving(&clean_key, &clean)
                 .await
                 .map_err(internal)?;
-            Some((stored_key, clean_key))
+            Some((stored_key, clean_key, poster_key))
         }
         Verdict::Rejected => None,
     };
@@ -294,6 +318,7 @@ async fn finish(
         Checked {
             stored_key: keys.as_ref().map(|k| k.0.as_str()),
             clean_key: keys.as_ref().map(|k| k.1.as_str()),
+            poster_key: keys.as_ref().and_then(|k| k.2.as_deref()),
             media_type,
             verdict: match verdict {
                 Verdict::Accepted => "accepted",
@@ -305,10 +330,14 @@ async fn finish(
     .await?;
     if recorded {
         let _ = storage.store.delete_prefix(&format!("uploads/{id}/")).await;
-    } else if let Some((stored_key, clean_key)) = &keys {
+    } else if let Some((stored_key, clean_key, poster_key)) = &keys {
         // Another request checked it first; its copies are the ones on record.
-        let _ = storage.store.delete(stored_key).await;
-        let _ = storage.store.delete(clean_key).await;
+        for key in [Some(stored_key), Some(clean_key), poster_key.as_ref()]
+            .into_iter()
+            .flatten()
+        {
+            let _ = storage.store.delete(key).await;
+        }
     }
     get_upload(db, acting, id).await
 }
