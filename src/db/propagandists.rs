@@ -18,6 +18,7 @@ statements! {
     COUNT_PAGE = "SELECT CAST(COUNT(*) AS BIGINT) FROM propagandists p JOIN orgs o ON o.id = p.org_id
          WHERE p.campaign_id = $1 AND o.path LIKE $2 AND p.removed_at IS NULL
            AND ($3 = '' OR p.name LIKE $3 ESCAPE '\\' OR p.phone LIKE $3 ESCAPE '\\')";
+    REVISION = "SELECT CAST(rev AS BIGINT) FROM register_revision WHERE id = 1";
     GET_IN_SCOPE = concatcp!(SELECT, " WHERE p.id = $1 AND o.path LIKE $2 AND p.removed_at IS NULL");
     /// Who is on the register already (keys of the entries not removed), with their unit.
     KEYS = "SELECT p.person_key, o.name FROM propagandists p JOIN orgs o ON o.id = p.org_id
@@ -176,6 +177,11 @@ pub async fn page(
         .bind(limit)
         .fetch_all(pool)
         .await)
+}
+
+/// The register's change counter (moved by triggers on every write to `propagandists`).
+pub async fn revision(db: &Db) -> Result<i64, sqlx::Error> {
+    on_pool!(db, pool => query_scalar::<_, i64>(&REVISION).fetch_one(pool).await)
 }
 
 pub async fn count_page(

@@ -13,6 +13,7 @@ use crate::domain::text;
 use crate::error::{AppError, FieldError};
 use crate::service::accounts::valid_phone;
 use crate::service::acting::{Acting, current_campaign};
+use crate::service::campaigns::CampaignCache;
 
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 pub struct NewPropagandist {
@@ -144,13 +145,45 @@ pub struct Page {
 
 /// A keyset page of `size` entries (newest first) matching `search` (name or phone), after
 /// `cursor`. An edited cursor, or one made for another search, is refused (422).
+/// Per node, the register's totals by (campaign, scope, search), each with the register revision
+/// it was counted at (`register_revision`, moved by triggers on every write): 32 admins paging a
+/// register of 20,000 share one count until someone changes it.
+#[derive(Default)]
+pub struct RegisterTotals {
+    counted: std::sync::Mutex<std::collections::HashMap<(i64, String, String), (i64, i64)>>,
+}
+
+/// Totals kept per node at most; past it the map starts again (searches are many and short-lived).
+const TOTALS_KEPT: usize = 10_000;
+
+impl RegisterTotals {
+    fn get(&self, key: &(i64, String, String), rev: i64) -> Option<i64> {
+        let counted = self.counted.lock().ok()?;
+        counted
+            .get(key)
+            .filter(|(at, _)| *at == rev)
+            .map(|(_, total)| *total)
+    }
+
+    fn put(&self, key: (i64, String, String), rev: i64, total: i64) {
+        if let Ok(mut counted) = self.counted.lock() {
+            if counted.len() >= TOTALS_KEPT {
+                counted.clear();
+            }
+            counted.insert(key, (rev, total));
+        }
+    }
+}
+
 pub async fn page(
     db: &Db,
+    caches: (&CampaignCache, &RegisterTotals),
     acting: &Acting,
     search: &str,
     cursor: Option<&str>,
     size: i64,
 ) -> Result<Page, AppError> {
+    let (campaigns, totals) = caches;
     let search =
         text::line(search, 50).map_err(|m| AppError::invalid("搜索", format!("搜索词{m}")))?;
     let search = search.trim();
@@ -162,7 +195,10 @@ pub async fn page(
         Some(c) => crate::service::cursor::decode(&key, c)?.1,
         None => 0,
     };
-    let campaign = current_campaign(db).await?;
+    let campaign = campaigns.get(db).await?;
+    // Read before counting: a write in between leaves the count newer than its revision, so
+    // the next request counts again, never the other way round.
+    let rev = propagandists::revision(db).await?;
     let size = size.clamp(1, 500);
     let mut items = propagandists::page(
         db,
@@ -179,7 +215,16 @@ pub async fn page(
         Some(last) if more => Some(crate::service::cursor::encode(&key, "", last.id)),
         _ => None,
     };
-    let total = propagandists::count_page(db, campaign.id, &acting.scope.prefix, search).await?;
+    let counted = (campaign.id, acting.scope.prefix.clone(), search.to_string());
+    let total = match totals.get(&counted, rev) {
+        Some(total) => total,
+        None => {
+            let total =
+                propagandists::count_page(db, campaign.id, &acting.scope.prefix, search).await?;
+            totals.put(counted, rev, total);
+            total
+        }
+    };
     mask_for(acting, &mut items);
     Ok(Page { items, total, next })
 }

@@ -7,6 +7,8 @@ use std::collections::HashSet;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
+use wangju::domain::role::Role;
+
 use crate::harness::{Agent, TestApp, each_backend};
 
 fn xlsx(rows: &[[&str; 5]]) -> Vec<u8> {
@@ -33,6 +35,11 @@ async fn import(agent: &Agent, bytes: Vec<u8>) -> (StatusCode, Value) {
         .expect("POST");
     let s = r.status();
     (s, r.json().await.unwrap_or(Value::Null))
+}
+
+/// The total the register's first page shows to `agent`.
+async fn total(agent: &Agent) -> Option<i64> {
+    agent.json("/api/v1/propagandists/page").await.1["total"].as_i64()
 }
 
 async fn on_register(app: &TestApp) -> i64 {
@@ -181,6 +188,9 @@ async fn the_register_imports_all_or_nothing_and_keeps_one_person_once() {
         assert!(body.to_string().contains("只计一次"), "{body}");
 
         // A move between units is an edit: still one person, counted at the new unit.
+        let hexi = app.signed_in(&app.user(Role::UnitAdmin, "河西区总工会").await).await;
+        let hexi_before = total(&hexi).await.expect("河西's total");
+        assert_eq!(total(&admin).await, Some(120));
         let (_, page) = admin.json("/api/v1/propagandists/page?q=13900000007").await;
         let id = page["items"][0]["id"].as_i64().unwrap_or_default();
         let nankai = wangju::db::testing::scalar::<i64>(
@@ -198,6 +208,10 @@ async fn the_register_imports_all_or_nothing_and_keeps_one_person_once() {
             .await;
         assert_eq!(s, StatusCode::NO_CONTENT, "{body}");
         assert_eq!(on_register(&app).await, 120);
+        // The totals pages show were counted before the move; the move changes 河西's at once
+        // (every write moves the register's revision), the city's stays.
+        assert_eq!(total(&hexi).await, Some(hexi_before - 1));
+        assert_eq!(total(&admin).await, Some(120));
         let (_, p) = admin.json("/api/v1/progress").await;
         let count_of = |name: &str| {
             p["rows"]

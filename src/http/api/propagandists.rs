@@ -54,6 +54,7 @@ pub async fn page(
     Ok(Json(
         propagandists::page(
             &state.db,
+            (&state.campaign, &state.register_totals),
             &s.acting(),
             &q.q,
             Some(q.cursor.as_str()),

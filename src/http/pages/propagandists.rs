@@ -48,6 +48,7 @@ async fn page(
 ) -> AppResult<(StatusCode, Html<String>)> {
     let found = propagandists::page(
         &state.db,
+        (&state.campaign, &state.register_totals),
         &session.acting(),
         &q.q,
         Some(q.cursor.as_str()),
