@@ -53,6 +53,8 @@ pub struct App {
     pub reach: crate::service::reach::Reach,
     /// Open review rounds' live rankings (see `RankingCache`).
     pub rankings: crate::service::selection::RankingCache,
+    /// Shown works recently asked for (see `ShownWorks`).
+    pub shown_works: crate::service::showcase::ShownWorks,
     /// The register's totals, counted once per change (see `RegisterTotals`).
     pub register_totals: crate::service::propagandists::RegisterTotals,
     /// The program that makes video posters in a child process (`Settings::poster_helper`).
@@ -98,6 +100,7 @@ impl App {
             reach: crate::service::reach::Reach::new(&db_for_writer, settings_group_commit),
             rankings: Default::default(),
             register_totals: Default::default(),
+            shown_works: Default::default(),
             poster_helper,
         };
         Ok((AppState(Arc::new(app)), first_admin))

@@ -195,13 +195,60 @@ pub async fn list(
     Ok((works, activities))
 }
 
+/// How long a node answers from memory whether a work is shown (and its card): the showcase
+/// page, its video and poster are the campaign's most-visited addresses, and each would
+/// otherwise read the database. A work hidden on this node goes at once; hidden on another
+/// node, or no longer accepted, within this many seconds.
+const SHOWN_SECONDS: u64 = 5;
+/// Works remembered at most; past it the map starts again.
+const SHOWN_KEPT: usize = 10_000;
+
+/// Per node, the shown works recently asked for (a work not shown is remembered as such too,
+/// so a flood of requests for one does not reach the database either).
+#[derive(Default)]
+pub struct ShownWorks {
+    works: std::sync::Mutex<
+        std::collections::HashMap<i64, (std::time::Instant, Option<std::sync::Arc<PublicWork>>)>,
+    >,
+}
+
+impl ShownWorks {
+    /// The shown work `id`, from memory when read within [`SHOWN_SECONDS`].
+    pub async fn get(&self, db: &Db, id: i64) -> Result<std::sync::Arc<PublicWork>, AppError> {
+        let now = std::time::Instant::now();
+        let fresh = |at: &std::time::Instant| now.duration_since(*at).as_secs() < SHOWN_SECONDS;
+        if let Ok(works) = self.works.lock()
+            && let Some((at, work)) = works.get(&id)
+            && fresh(at)
+        {
+            return work.clone().ok_or(AppError::NotFound);
+        }
+        let work = db::public_work(db, id).await?.map(std::sync::Arc::new);
+        if let Ok(mut works) = self.works.lock() {
+            if works.len() >= SHOWN_KEPT {
+                works.clear();
+            }
+            works.insert(id, (now, work.clone()));
+        }
+        work.ok_or(AppError::NotFound)
+    }
+
+    /// Forgets `id` (shown or hidden on this node just now).
+    pub fn forget(&self, id: i64) {
+        if let Ok(mut works) = self.works.lock() {
+            works.remove(&id);
+        }
+    }
+}
+
 pub async fn work(
     db: &Db,
+    shown: &ShownWorks,
     campaign: &crate::db::campaigns::StoredCampaign,
     id: i64,
 ) -> Result<WorkCard, AppError> {
-    let w = db::public_work(db, id).await?.ok_or(AppError::NotFound)?;
-    Ok(work_card(campaign, w))
+    let w = shown.get(db, id).await?;
+    Ok(work_card(campaign, (*w).clone()))
 }
 
 pub async fn activity(db: &Db, id: i64) -> Result<ActivityCard, AppError> {
@@ -225,12 +272,18 @@ fn not_found_as_missing(e: crate::store::StoreError) -> AppError {
 }
 
 /// A shown work's metadata-free copy.
-pub async fn work_file(db: &Db, store: &FileStore, id: i64) -> Result<ServedFile, AppError> {
-    let w = db::public_work(db, id).await?.ok_or(AppError::NotFound)?;
-    let key = w.clean_key.ok_or(AppError::NotFound)?;
+pub async fn work_file(
+    db: &Db,
+    shown: &ShownWorks,
+    store: &FileStore,
+    id: i64,
+) -> Result<ServedFile, AppError> {
+    let w = shown.get(db, id).await?;
+    let key = w.clean_key.clone().ok_or(AppError::NotFound)?;
     let size = store.size(&key).await.map_err(not_found_as_missing)?;
     let media_type = w
         .media_type
+        .clone()
         .unwrap_or_else(|| "application/octet-stream".into());
     let ext = match media_type.as_str() {
         "video/mp4" => "mp4",
@@ -249,9 +302,14 @@ pub async fn work_file(db: &Db, store: &FileStore, id: i64) -> Result<ServedFile
 }
 
 /// A shown video's poster image.
-pub async fn work_poster(db: &Db, store: &FileStore, id: i64) -> Result<ServedFile, AppError> {
-    let w = db::public_work(db, id).await?.ok_or(AppError::NotFound)?;
-    let key = w.poster_key.ok_or(AppError::NotFound)?;
+pub async fn work_poster(
+    db: &Db,
+    shown: &ShownWorks,
+    store: &FileStore,
+    id: i64,
+) -> Result<ServedFile, AppError> {
+    let w = shown.get(db, id).await?;
+    let key = w.poster_key.clone().ok_or(AppError::NotFound)?;
     let size = store.size(&key).await.map_err(not_found_as_missing)?;
     Ok(ServedFile {
         key,

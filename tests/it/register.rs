@@ -188,7 +188,9 @@ async fn the_register_imports_all_or_nothing_and_keeps_one_person_once() {
         assert!(body.to_string().contains("只计一次"), "{body}");
 
         // A move between units is an edit: still one person, counted at the new unit.
-        let hexi = app.signed_in(&app.user(Role::UnitAdmin, "河西区总工会").await).await;
+        let hexi = app
+            .signed_in(&app.user(Role::UnitAdmin, "河西区总工会").await)
+            .await;
         let hexi_before = total(&hexi).await.expect("河西's total");
         assert_eq!(total(&admin).await, Some(120));
         let (_, page) = admin.json("/api/v1/propagandists/page?q=13900000007").await;

@@ -237,7 +237,7 @@ pub async fn work(
     parts: Parts,
 ) -> AppResult<Response> {
     let campaign = state.campaign.get(&state.db).await?;
-    let w = showcase::work(&state.db, &campaign, id).await?;
+    let w = showcase::work(&state.db, &state.shown_works, &campaign, id).await?;
     if let Some(r) = through(&state, &parts, session.as_ref(), q.via.as_deref()).await? {
         return Ok(r);
     }
@@ -328,7 +328,7 @@ pub async fn work_file(
     Path(id): Path<i64>,
     headers: axum::http::HeaderMap,
 ) -> AppResult<Response> {
-    let served = showcase::work_file(&state.db, &state.store, id).await?;
+    let served = showcase::work_file(&state.db, &state.shown_works, &state.store, id).await?;
     public_file(crate::http::range::serve_range(&state, &served, headers.get(header::RANGE)).await?)
 }
 
@@ -338,7 +338,7 @@ pub async fn work_poster(
     Path(id): Path<i64>,
     headers: axum::http::HeaderMap,
 ) -> AppResult<Response> {
-    let served = showcase::work_poster(&state.db, &state.store, id).await?;
+    let served = showcase::work_poster(&state.db, &state.shown_works, &state.store, id).await?;
     public_file(crate::http::range::serve_range(&state, &served, headers.get(header::RANGE)).await?)
 }
 
@@ -443,6 +443,7 @@ pub async fn set_work(
     Form(form): Form<ShowForm>,
 ) -> AppResult<Response> {
     showcase::set_work_shown(&state.db, &session.acting(), WorkId(id), form.show == "1").await?;
+    state.shown_works.forget(id);
     Ok(Redirect::to(&format!("/works/{id}")).into_response())
 }
 
