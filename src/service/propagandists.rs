@@ -150,14 +150,17 @@ pub struct Page {
 /// register of 20,000 share one count until someone changes it.
 #[derive(Default)]
 pub struct RegisterTotals {
-    counted: std::sync::Mutex<std::collections::HashMap<(i64, String, String), (i64, i64)>>,
+    counted: std::sync::Mutex<std::collections::HashMap<TotalKey, (i64, i64)>>,
 }
+
+/// (campaign, scope prefix, search) of a total.
+type TotalKey = (i64, String, String);
 
 /// Totals kept per node at most; past it the map starts again (searches are many and short-lived).
 const TOTALS_KEPT: usize = 10_000;
 
 impl RegisterTotals {
-    fn get(&self, key: &(i64, String, String), rev: i64) -> Option<i64> {
+    fn get(&self, key: &TotalKey, rev: i64) -> Option<i64> {
         let counted = self.counted.lock().ok()?;
         counted
             .get(key)
@@ -165,7 +168,7 @@ impl RegisterTotals {
             .map(|(_, total)| *total)
     }
 
-    fn put(&self, key: (i64, String, String), rev: i64, total: i64) {
+    fn put(&self, key: TotalKey, rev: i64, total: i64) {
         if let Ok(mut counted) = self.counted.lock() {
             if counted.len() >= TOTALS_KEPT {
                 counted.clear();

@@ -207,10 +207,11 @@ const SHOWN_KEPT: usize = 10_000;
 /// so a flood of requests for one does not reach the database either).
 #[derive(Default)]
 pub struct ShownWorks {
-    works: std::sync::Mutex<
-        std::collections::HashMap<i64, (std::time::Instant, Option<std::sync::Arc<PublicWork>>)>,
-    >,
+    works: std::sync::Mutex<std::collections::HashMap<i64, ReadAt>>,
 }
+
+/// When a work was read, and what was found (none: not shown).
+type ReadAt = (std::time::Instant, Option<std::sync::Arc<PublicWork>>);
 
 impl ShownWorks {
     /// The shown work `id`, from memory when read within [`SHOWN_SECONDS`].
