@@ -151,6 +151,9 @@ pub struct Page {
 #[derive(Default)]
 pub struct RegisterTotals {
     counted: std::sync::Mutex<std::collections::HashMap<TotalKey, (i64, i64)>>,
+    /// One count at a time: a burst of requests after a change counts once, the others wait
+    /// for it and take its result.
+    counting: tokio::sync::Mutex<()>,
 }
 
 /// (campaign, scope prefix, search) of a total.
@@ -222,10 +225,17 @@ pub async fn page(
     let total = match totals.get(&counted, rev) {
         Some(total) => total,
         None => {
-            let total =
-                propagandists::count_page(db, campaign.id, &acting.scope.prefix, search).await?;
-            totals.put(counted, rev, total);
-            total
+            let _one = totals.counting.lock().await;
+            match totals.get(&counted, rev) {
+                Some(total) => total,
+                None => {
+                    let total =
+                        propagandists::count_page(db, campaign.id, &acting.scope.prefix, search)
+                            .await?;
+                    totals.put(counted, rev, total);
+                    total
+                }
+            }
         }
     };
     mask_for(acting, &mut items);

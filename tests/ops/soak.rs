@@ -9,15 +9,21 @@ use crate::crash::sqlite_config;
 use crate::load::{self, Session, Stop, Target};
 use crate::support::{self, Node, free_port};
 
-fn rss_mb(pid: u32) -> f64 {
+/// A `/proc/{pid}/status` line's figure in MB (`VmRSS`, or its parts `RssAnon`: the heap and
+/// stacks, `RssFile`: the binary's code and mapped files, `RssShmem`: SQLite's WAL index).
+fn status_mb(pid: u32, field: &str) -> f64 {
     std::fs::read_to_string(format!("/proc/{pid}/status"))
         .ok()
         .and_then(|s| {
             s.lines()
-                .find_map(|l| l.strip_prefix("VmRSS:"))
+                .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))
                 .and_then(|v| v.split_whitespace().next()?.parse::<f64>().ok())
         })
         .map_or(0.0, |kb| kb / 1024.0)
+}
+
+fn rss_mb(pid: u32) -> f64 {
+    status_mb(pid, "VmRSS")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -76,9 +82,15 @@ async fn soak_memory_stays_flat() {
     ];
     let start = Instant::now();
     let mut curve = Vec::new();
+    let mut parts = Vec::new();
     while !stop.now() {
         tokio::time::sleep(Duration::from_secs(10)).await;
         curve.push((start.elapsed().as_secs(), rss_mb(pid)));
+        parts.push((
+            status_mb(pid, "RssAnon"),
+            status_mb(pid, "RssFile"),
+            status_mb(pid, "RssShmem"),
+        ));
     }
     for l in loops {
         let _ = l.await;
@@ -103,6 +115,24 @@ async fn soak_memory_stays_flat() {
             .map(|(t, m)| format!("{t}s {m:.1}"))
             .collect::<Vec<_>>()
             .join(", ")
+    );
+    println!(
+        "  of which heap/file/shared (MB): {}",
+        curve
+            .iter()
+            .zip(&parts)
+            .step_by(6)
+            .map(|((t, _), (a, f, s))| format!("{t}s {a:.1}/{f:.1}/{s:.1}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    let size_mb = |name: &str| {
+        std::fs::metadata(data.join(name)).map_or(0.0, |m| m.len() as f64 / 1_048_576.0)
+    };
+    println!(
+        "  database at the end: {:.1} MB, its WAL {:.1} MB",
+        size_mb("wangju.db"),
+        size_mb("wangju.db-wal")
     );
     println!(
         "  after the first minute {at_minute:.1} MB, at the end {end:.1} MB: {:+.1}% (limit ±10%)",
