@@ -217,7 +217,10 @@ pub async fn insert_rows(
     for chunk in rows.chunks(per_statement * width) {
         let sql = bulk.text(backend, chunk.len() / width);
         super::on_tx!(tx, c => {
-            let mut q = sqlx::query(&sql);
+            // Not kept in the connection's statement cache: every row count is a different
+            // text, and up to 100 of them (each up to 30,000 parameters) would stay prepared
+            // on every connection that ever wrote a batch.
+            let mut q = sqlx::query(&sql).persistent(false);
             for v in chunk {
                 q = match v {
                     Value::I(n) => q.bind(*n),
