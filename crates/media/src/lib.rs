@@ -7,6 +7,9 @@
 //! allocation driven by the file, bounds the audio decode by packets and wall time, and never
 //! panics on hostile input: anything it cannot make sense of is reported as `damaged`.
 
+// Hostile files are read here: no unsafe code, not even allowed by name.
+#![forbid(unsafe_code)]
+
 mod audio;
 pub mod check;
 pub mod clean;
