@@ -42,9 +42,18 @@ fn signal(pid: u32, name: &str) {
         .status();
 }
 
+/// The `wangju` the tests run: this build's, or the one `WANGJU_OPS_BIN` names (`scripts/soak`
+/// runs an optimised server under this harness without building the harness optimised too).
+fn binary() -> PathBuf {
+    std::env::var_os("WANGJU_OPS_BIN").map_or_else(
+        || PathBuf::from(env!("CARGO_BIN_EXE_wangju")),
+        PathBuf::from,
+    )
+}
+
 /// Runs `wangju ARGS` to completion (a command-line tool, not a server).
 pub fn wangju(args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_wangju"));
+    let mut command = Command::new(binary());
     for (key, _) in std::env::vars_os() {
         if key.to_string_lossy().starts_with("WANGJU_") {
             command.env_remove(key);
@@ -91,7 +100,7 @@ impl Node {
             .append(true)
             .open(&self.log)
             .expect("node log");
-        let mut command = Command::new(env!("CARGO_BIN_EXE_wangju"));
+        let mut command = Command::new(binary());
         for (key, _) in std::env::vars_os() {
             if key.to_string_lossy().starts_with("WANGJU_") {
                 command.env_remove(key);
