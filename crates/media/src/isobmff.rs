@@ -31,8 +31,11 @@ pub(super) struct Movie {
     pub video_feed: Option<VideoFeed>,
 }
 
-/// An H.264 track's decoder setup (from its `avcC`) and where its samples are.
+/// An H.264 track's decoder setup (from its `avcC`) and where its samples are. Read by the
+/// poster (feature `poster`); built without it too, so the probe (and its fuzzer) still reads
+/// the tables the same way.
 #[derive(Debug, Clone)]
+#[cfg_attr(not(feature = "poster"), allow(dead_code))]
 pub(super) struct VideoFeed {
     pub sps: Vec<Vec<u8>>,
     pub pps: Vec<Vec<u8>>,
@@ -41,6 +44,7 @@ pub(super) struct VideoFeed {
     layout: Layout,
 }
 
+#[cfg_attr(not(feature = "poster"), allow(dead_code))]
 impl VideoFeed {
     fn from_tables(trak: &mp4_atom::Trak, codec: &Codec) -> Option<VideoFeed> {
         let Codec::Avc1(avc) = codec else {
