@@ -4,7 +4,8 @@
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-/// mimalloc's `mi_option_purge_delay` (the same place in the options of v2 and v3).
+/// mimalloc's `mi_option_purge_delay`: its place in `enum mi_option_e` (mimalloc.h), the same in
+/// v2 and v3; libmimalloc-sys names it only for v2.
 const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
 
 fn main() -> std::process::ExitCode {
@@ -18,7 +19,7 @@ fn main() -> std::process::ExitCode {
 ///   memory rose ~6 MB a minute; with 0 it stayed flat.
 /// - SQLite is C and allocates with glibc, one arena per connection thread by default; each
 ///   arena kept its own high-water mark (3-4 MB mapped, 0.5 MB in use). Two arenas shared by
-///   all of them hold a third of that and stay flat.
+///   all of them hold about a third of that.
 #[allow(unsafe_code)]
 fn bound_allocators() {
     // SAFETY: each call sets one integer option of an allocator and has no precondition; they
