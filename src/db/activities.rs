@@ -93,6 +93,8 @@ statements! {
     /// How many activities the same filter matches (`$1`..`$8` as for `LIST`).
     COUNT = @dialects with_json!("SELECT CAST(COUNT(*) AS BIGINT) FROM activities a JOIN orgs o ON o.id = a.org_id
          WHERE o.path LIKE $1 AND a.campaign_id = $2", FILTER);
+    /// How many of one unit's own activities (not its subtree's) have status `$3`.
+    COUNT_OF_ORG = "SELECT CAST(COUNT(*) AS BIGINT) FROM activities WHERE campaign_id = $1 AND org_id = $2 AND status = $3";
     PER_DAY = "SELECT substr(a.starts_at, 1, 10) AS day, CAST(COUNT(*) AS BIGINT) FROM activities a JOIN orgs o ON o.id = a.org_id
          WHERE o.path LIKE $1 AND a.campaign_id = $2 GROUP BY substr(a.starts_at, 1, 10) ORDER BY day";
     PER_FORMAT = @dialects with_json!("SELECT COALESCE(", FORMAT, ", '') AS v, CAST(COUNT(*) AS BIGINT) FROM activities a JOIN orgs o ON o.id = a.org_id
@@ -215,6 +217,17 @@ pub async fn count(
         .bind(search_pattern(filter))
         .fetch_one(pool)
         .await)
+}
+
+/// How many of unit `org_id`'s own activities (not those of the units below it) have `status`.
+pub async fn count_of_org(
+    db: &Db,
+    campaign_id: i64,
+    org_id: OrgId,
+    status: &str,
+) -> Result<i64, sqlx::Error> {
+    on_pool!(db, pool => query_scalar::<_, i64>(&COUNT_OF_ORG)
+        .bind(campaign_id).bind(org_id).bind(status).fetch_one(pool).await)
 }
 
 /// Activities in scope per day (`YYYY-MM-DD`), per format and per content category: the

@@ -116,6 +116,16 @@ pub async fn list(db: &Db, scope: &Scope) -> Result<Vec<UserRow>, sqlx::Error> {
         .await)
 }
 
+/// How many accounts lie in scope, without reading them.
+pub async fn count_in(db: &Db, scope: &Scope) -> Result<i64, sqlx::Error> {
+    on_pool!(db, pool => query_scalar::<_, i64>(&COUNT_MATCHING)
+        .bind(format!("{}%", scope.prefix))
+        .bind("")
+        .bind("")
+        .fetch_one(pool)
+        .await)
+}
+
 /// Accounts in scope whose login or name contains `needle`, `limit` at a time in the order
 /// they were made (after id `after`; ids, not logins, so a worker's login — a mobile — never
 /// travels in a link), and how many match in all.

@@ -488,6 +488,20 @@ fn page_binds(filter: &Filter<'_>, list: &ListFilter) -> (i64, String, i64, Stri
     (owner, format!("{prefix}%"), moderator, pattern)
 }
 
+/// How many works the filter matches, without reading them.
+pub async fn count(
+    db: &Db,
+    campaign_id: i64,
+    filter: Filter<'_>,
+    list: &ListFilter,
+) -> Result<i64, sqlx::Error> {
+    let (owner, prefix, moderator, pattern) = page_binds(&filter, list);
+    on_pool!(db, pool => query_scalar::<_, i64>(&COUNT_MATCHING)
+        .bind(campaign_id).bind(&list.sub_project).bind(&list.status).bind(owner).bind(&prefix)
+        .bind(moderator).bind(&pattern)
+        .fetch_one(pool).await)
+}
+
 /// One keyset page of at most `limit` works, oldest submission first, after `after`; and how
 /// many the filter matches in all.
 pub async fn page(

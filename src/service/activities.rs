@@ -105,6 +105,22 @@ pub async fn list(
     Ok(rows.into_iter().map(decode).collect())
 }
 
+/// How many activities in scope the filter matches, without reading them.
+pub async fn count(
+    db: &Db,
+    acting: &Acting,
+    filter: &activities::ListFilter,
+) -> Result<i64, AppError> {
+    let campaign = current_campaign(db).await?;
+    Ok(activities::count(db, &acting.scope, campaign.id, filter).await?)
+}
+
+/// How many of the acting account's own unit's activities (not its units below) have `status`.
+pub async fn count_own(db: &Db, acting: &Acting, status: Status) -> Result<i64, AppError> {
+    let campaign = current_campaign(db).await?;
+    Ok(activities::count_of_org(db, campaign.id, acting.org.id, status.code()).await?)
+}
+
 /// One page of a filtered list, with how many match in all and the cursor of the next page.
 #[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct Page {

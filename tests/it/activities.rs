@@ -177,6 +177,19 @@ async fn a_report_goes_from_grassroots_to_city_and_progress_follows() {
         let (_, a) = grassroots.json(&format!("/api/v1/activities/{id}")).await;
         assert_eq!(a["status"], "returned");
         assert_eq!(a["return_reason"], "请补充新闻报道链接和现场人数依据");
+        // Each home counts it where it now waits: with the unit it went back to, no longer
+        // with the unit above.
+        let (_, home) = grassroots.text("/dashboard").await;
+        assert!(
+            home.contains("被退回待修改的本单位报送：<b>1</b> 条"),
+            "{home}"
+        );
+        let (_, home) = binhai_admin.text("/dashboard").await;
+        assert!(home.contains("下级单位待审核的报送：<b>0</b> 条"), "{home}");
+        assert!(
+            home.contains("被退回待修改的本单位报送：<b>0</b> 条"),
+            "{home}"
+        );
         // The form the grassroots admin lands on says why, at the top, above the form.
         let (s, form) = grassroots.text(&format!("/activities/{id}")).await;
         assert_eq!(s, StatusCode::OK);

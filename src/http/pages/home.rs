@@ -10,6 +10,7 @@ use super::{Nav, render};
 use crate::app::AppState;
 use crate::db::activities::ListFilter;
 use crate::db::{orgs, users};
+use crate::domain::activity::Status;
 use crate::domain::campaign::Participation;
 use crate::domain::role::Role;
 use crate::domain::work::WorkStatus;
@@ -86,7 +87,7 @@ struct DashboardPage {
     org_kind: &'static str,
     role: &'static str,
     orgs_in_scope: usize,
-    users_in_scope: usize,
+    users_in_scope: i64,
     may_view_orgs: bool,
     may_manage_users: bool,
     /// Reminders to the account's unit it has not read (newest first, a few).
@@ -174,20 +175,17 @@ async fn staff_figures(state: &AppState, session: &Session) -> AppResult<Option<
             ("approved", "待市总确认的报送"),
             ("submitted", "待审核的报送"),
         ] {
-            let n = activities::page(&state.db, &acting, &with_status(status), None, 1)
-                .await?
-                .total;
+            let n = activities::count(&state.db, &acting, &with_status(status)).await?;
             figures
                 .waiting
                 .push((label, n, format!("/activities?status={status}")));
         }
     } else if role == Role::UnitAdmin {
-        // Reports of the units below, waiting for this admin's approval.
-        let n = activities::list(&state.db, &acting, &with_status("submitted"))
+        // Reports of the units below (the subtree but the admin's own unit), waiting for this
+        // admin's approval.
+        let n = activities::count(&state.db, &acting, &with_status(Status::Submitted.code()))
             .await?
-            .iter()
-            .filter(|a| a.row.org_id != session.org.id)
-            .count() as i64;
+            - activities::count_own(&state.db, &acting, Status::Submitted).await?;
         figures.waiting.push((
             "下级单位待审核的报送",
             n,
@@ -195,11 +193,7 @@ async fn staff_figures(state: &AppState, session: &Session) -> AppResult<Option<
         ));
     }
     if role.may_report_activities() {
-        let n = activities::list(&state.db, &acting, &with_status("returned"))
-            .await?
-            .iter()
-            .filter(|a| a.row.org_id == session.org.id)
-            .count() as i64;
+        let n = activities::count_own(&state.db, &acting, Status::Returned).await?;
         figures.waiting.push((
             "被退回待修改的本单位报送",
             n,
@@ -207,9 +201,7 @@ async fn staff_figures(state: &AppState, session: &Session) -> AppResult<Option<
         ));
     }
     if role.may_moderate() {
-        let n = works::list(&state.db, &acting, "", WorkStatus::Submitted.code())
-            .await?
-            .len() as i64;
+        let n = works::count(&state.db, &acting, WorkStatus::Submitted.code()).await?;
         figures.waiting.push((
             "待审核的作品",
             n,
@@ -231,7 +223,7 @@ pub async fn dashboard(
         0
     };
     let users_in_scope = if session.role.may_manage_users() {
-        users::list(&state.db, &scope).await?.len()
+        users::count_in(&state.db, &scope).await?
     } else {
         0
     };

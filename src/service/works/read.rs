@@ -138,6 +138,16 @@ pub async fn list(
         .collect())
 }
 
+/// How many of the works the account may see have `status` (empty: any), without reading them.
+pub async fn count(db: &Db, acting: &Acting, status: &str) -> Result<i64, AppError> {
+    let campaign = current_campaign(db).await?;
+    let filter = works::ListFilter {
+        status: status.to_string(),
+        ..works::ListFilter::default()
+    };
+    Ok(works::count(db, campaign.id, filter_for(acting), &filter).await?)
+}
+
 /// Which works the account's role lists: its own, its units', a moderator's sub-projects', all.
 fn filter_for(acting: &Acting) -> Filter<'_> {
     if acting.role == Role::Moderator {
