@@ -92,11 +92,21 @@ pub(crate) fn via(location: &str) -> String {
 
 /// The dashboard as JSON once the writer has committed `visits` visits (it batches).
 async fn reach_when(agent: &Agent, visits: i64) -> Value {
+    // The dashboard's figures are separate reads: a visit committed between them shows in the
+    // later ones first. Wait until every sum has it.
+    let sum = |body: &Value, list: &str| -> i64 {
+        body[list]
+            .as_array()
+            .map_or(0, |a| a.iter().filter_map(|x| x["visits"].as_i64()).sum())
+    };
     let mut last = Value::Null;
     for _ in 0..100 {
         let (s, body) = agent.json("/api/v1/reach").await;
         assert_eq!(s, StatusCode::OK, "{body}");
-        if body["totals"]["visits"].as_i64() == Some(visits) {
+        if body["totals"]["visits"].as_i64() == Some(visits)
+            && sum(&body, "by_depth") == visits
+            && sum(&body, "top_units") == visits
+        {
             return body;
         }
         last = body;
