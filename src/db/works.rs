@@ -521,11 +521,7 @@ pub async fn page(
         .bind(campaign_id).bind(&list.sub_project).bind(&list.status).bind(owner).bind(&prefix)
         .bind(moderator).bind(&pattern).bind(first).bind(at).bind(id).bind(limit.max(0))
         .fetch_all(pool).await)?;
-    let total = on_pool!(db, pool => query_scalar::<_, i64>(&COUNT_MATCHING)
-        .bind(campaign_id).bind(&list.sub_project).bind(&list.status).bind(owner).bind(&prefix)
-        .bind(moderator).bind(&pattern)
-        .fetch_one(pool).await)?;
-    Ok((rows, total))
+    Ok((rows, count(db, campaign_id, filter, list).await?))
 }
 
 /// The sub-projects a moderator checks in a campaign, in code order.
