@@ -295,6 +295,7 @@ async fn first_login_flow(backend: Backend, width: u32, height: u32, label: &str
     fill(&c, "confirm", new_password).await;
     submit(&c).await;
     wait_for_path(&c, "/dashboard").await;
+    shot(&c, &format!("dashboard-{label}-{backend:?}")).await;
 
     c.find(Locator::LinkText("活动概况"))
         .await
