@@ -175,6 +175,29 @@ pub(crate) async fn wait_for_path(c: &Client, path: &str) {
     );
 }
 
+/// Taps the element `css` once the page shows it. Under load a link can be in the page before
+/// it can be tapped (layout still settling): Chromium answers "not interactable", and a person
+/// would simply tap again, so this does too, for up to five seconds.
+pub(crate) async fn tap(c: &Client, css: &str) {
+    let element = c
+        .wait()
+        .for_element(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css} is not on the page: {e}"));
+    for _ in 0..50 {
+        match element.clone().click().await {
+            Ok(()) => return,
+            Err(fantoccini::error::CmdError::Standard(e))
+                if e.error == fantoccini::error::ErrorStatus::ElementNotInteractable =>
+            {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            Err(e) => panic!("tap {css}: {e}"),
+        }
+    }
+    panic!("{css} never became tappable");
+}
+
 pub(crate) async fn shot(c: &Client, name: &str) {
     let png = c.screenshot().await.expect("screenshot");
     let file = screenshot_dir().join(format!("{name}.png").to_lowercase());

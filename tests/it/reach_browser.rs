@@ -10,7 +10,7 @@ use chrono::NaiveDate;
 use fantoccini::Locator;
 use wangju::domain::role::Role;
 
-use crate::browser::{shot, start_browser, start_browser_as};
+use crate::browser::{shot, start_browser, start_browser_as, tap};
 use crate::harness::{TestApp, backends};
 use crate::lecture_browser::sign_in;
 use crate::showcase::{PHONE_UA, accepted_work, open, phone, via};
@@ -50,12 +50,8 @@ async fn a_shared_work_reaches_two_visitors_and_the_reach_pages_count_their_dept
         let (_driver, c) = start_browser(390, 844).await;
         sign_in(&c, &base, &login).await;
         c.goto(&format!("{base}/showcase")).await.expect("showcase");
-        c.find(Locator::Css(&format!("a[href='{page}']")))
-            .await
-            .expect("the work is listed")
-            .click()
-            .await
-            .expect("open the work");
+        // Listed, and a tap opens it.
+        tap(&c, &format!("a[href='{page}']")).await;
         c.wait()
             .for_element(Locator::Css("video"))
             .await
