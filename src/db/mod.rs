@@ -163,7 +163,12 @@ impl Db {
                 SqlitePoolOptions::new()
                     .max_connections(1)
                     .acquire_timeout(Duration::from_secs(10)),
-                options.clone(),
+                // A multi-row insert inside a transaction keeps a statement journal (to undo
+                // that one statement); past 64 KiB SQLite spills it to a temporary file, which
+                // the group-commit writers' batches did every time: a file written and deleted
+                // per batch. In memory it is bounded by one statement's pages (a batch of 512
+                // visits: a few MB). Readers keep their sorts on disk.
+                options.clone().pragma("temp_store", "memory"),
             )
             .await
             .with_context(|| format!("无法打开 SQLite 数据库 {path}"))?;
