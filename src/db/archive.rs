@@ -46,7 +46,7 @@ statements! {
     T_LECTURES = "SELECT * FROM lectures WHERE campaign_id = $1 ORDER BY id";
     T_SHOWCASE = "SELECT * FROM showcase_items WHERE campaign_id = $1 ORDER BY 1, 2";
     T_SHARE_LINKS = "SELECT * FROM share_links WHERE campaign_id = $1 ORDER BY created_at, code";
-    T_REACH_VISITS = "SELECT * FROM reach_visits WHERE campaign_id = $1 ORDER BY day, link_code, visitor";
+    T_REACH_VISITS = "SELECT * FROM reach_visits WHERE campaign_id = $1 ORDER BY day, at, code";
     T_RECOMMENDATIONS = "SELECT * FROM recommendations WHERE campaign_id = $1 ORDER BY id";
     T_NATIONAL_RESULTS = "SELECT * FROM national_results WHERE campaign_id = $1 ORDER BY work_id";
     /// The audit log up to the head read first (entries appended meanwhile are left out).

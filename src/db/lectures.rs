@@ -73,8 +73,7 @@ statements! {
      WHERE campaign_id = $1 AND status IN ('assigned', 'confirmed') AND starts_at >= $2 AND starts_at < $3 GROUP BY venue_type";
     /// Visits counted through share links to a lecture's activity page on the showcase (what
     /// Wangju measures of an open class it hosts).
-    MEASURED_VIEWS = "SELECT COUNT(*) FROM reach_visits v JOIN share_links s ON s.code = v.link_code
-     WHERE s.campaign_id = $1 AND s.target = $2";
+    MEASURED_VIEWS = "SELECT COUNT(*) FROM reach_visits WHERE campaign_id = $1 AND target = $2";
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]

@@ -1,6 +1,7 @@
-//! The showcase's choices (`showcase_items`), share links (`share_links`), counted visits
-//! (`reach_visits`) and the day's hashing key (`reach_keys`). Visits are written in batches by
-//! the reach writer (`group_commit`), as multi-row inserts.
+//! The showcase's choices (`showcase_items`), the accounts' root share links (`share_links`),
+//! counted visits (`reach_visits`, each also the child link its visitor shares onward) and the
+//! day's hashing key (`reach_keys`). Visits are written in batches by the reach writer
+//! (`group_commit`), as multi-row inserts.
 
 use super::group_commit;
 use super::orgs::Scope;
@@ -25,16 +26,25 @@ statements! {
          ORDER BY a.starts_at DESC, a.id DESC LIMIT $3");
     PUBLIC_ACTIVITY = concatcp!(ACTIVITY_SELECT, " WHERE s.kind = 'activity' AND a.id = $1 AND a.status = 'confirmed'");
 
-    LINK = "SELECT code, campaign_id, account_id, org_id, target, parent_code, depth, visitor
+    /// A root link (an account's own) by its code.
+    ROOT_BY_CODE = "SELECT code, campaign_id, account_id, org_id, target, CAST(NULL AS TEXT) AS parent_code,
+            CAST(1 AS BIGINT) AS depth, CAST(NULL AS TEXT) AS visitor
          FROM share_links WHERE code = $1";
-    ROOT_LINK = "SELECT code, campaign_id, account_id, org_id, target, parent_code, depth, visitor
-         FROM share_links WHERE account_id = $1 AND target = $2 AND parent_code IS NULL";
+    /// A child link by its code: the visit it was made for, one level deeper (none past `$2`).
+    CHILD_BY_CODE = "SELECT code, campaign_id, account_id, org_id, target, link_code AS parent_code,
+            depth + 1 AS depth, visitor
+         FROM reach_visits WHERE code = $1 AND depth < $2";
+    ROOT_LINK = "SELECT code, campaign_id, account_id, org_id, target, CAST(NULL AS TEXT) AS parent_code,
+            CAST(1 AS BIGINT) AS depth, CAST(NULL AS TEXT) AS visitor
+         FROM share_links WHERE account_id = $1 AND target = $2";
     /// An account's root link to a target; a racing second one changes nothing.
-    INSERT_ROOT = "INSERT INTO share_links (code, campaign_id, account_id, org_id, target, parent_code, depth, visitor, created_at)
-         VALUES ($1, $2, $3, $4, $5, NULL, 1, NULL, $6) ON CONFLICT DO NOTHING";
+    INSERT_ROOT = "INSERT INTO share_links (code, campaign_id, account_id, org_id, target, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING";
+    /// The account's root links with the visits through each itself (its depth-1 visits).
     MY_LINKS = "SELECT l.code, l.target, l.created_at,
-            (SELECT COUNT(*) FROM reach_visits v WHERE v.link_code = l.code) AS direct
-         FROM share_links l WHERE l.account_id = $1 AND l.parent_code IS NULL ORDER BY l.created_at DESC LIMIT 100";
+            (SELECT COUNT(*) FROM reach_visits v WHERE v.account_id = l.account_id AND v.depth = 1
+               AND v.link_code = l.code) AS direct
+         FROM share_links l WHERE l.account_id = $1 ORDER BY l.created_at DESC LIMIT 100";
     /// Visits counted through the account's links, by depth (its whole tree).
     ACCOUNT_DEPTHS = "SELECT depth, COUNT(*) AS visits FROM reach_visits WHERE account_id = $1 GROUP BY depth ORDER BY depth";
 
@@ -60,12 +70,10 @@ statements! {
 }
 
 bulk_inserts! {
-    /// Child links made for the visitors of a batch (the same child twice changes nothing).
-    CHILDREN = "share_links" ("code", "campaign_id", "account_id", "org_id", "target", "parent_code",
-        "depth", "visitor", "created_at") "ON CONFLICT DO NOTHING";
-    /// A batch of visits; a visitor counted through the same link today already changes nothing.
-    VISITS = "reach_visits" ("link_code", "day", "visitor", "campaign_id", "depth", "account_id",
-        "org_id", "at") "ON CONFLICT DO NOTHING";
+    /// A batch of visits, each keyed by its visitor's child code; a visitor counted through the
+    /// same link today already (the same code) changes nothing.
+    VISITS = "reach_visits" ("code", "link_code", "day", "visitor", "campaign_id", "depth",
+        "account_id", "org_id", "target", "at") "ON CONFLICT DO NOTHING";
 }
 
 use const_format::concatcp;
@@ -195,8 +203,14 @@ pub struct Link {
     pub visitor: Option<String>,
 }
 
-pub async fn link(db: &Db, code: &str) -> Result<Option<Link>, sqlx::Error> {
-    on_pool!(db, pool => query_as(&LINK).bind(code).fetch_optional(pool).await)
+/// The link with `code`: a root link, or a child link (a visit) less deep than `max_depth`.
+pub async fn link(db: &Db, code: &str, max_depth: i64) -> Result<Option<Link>, sqlx::Error> {
+    if code.len() == crate::domain::reach::ROOT_CODE_LEN {
+        on_pool!(db, pool => query_as(&ROOT_BY_CODE).bind(code).fetch_optional(pool).await)
+    } else {
+        on_pool!(db, pool => query_as(&CHILD_BY_CODE).bind(code).bind(max_depth)
+            .fetch_optional(pool).await)
+    }
 }
 
 pub async fn root_link(
@@ -255,19 +269,21 @@ pub async fn day_key(db: &Db, day: &str, fresh: &str) -> Result<String, sqlx::Er
     Ok(key)
 }
 
-/// One counted visit, with the child link its visitor gets (none past `MAX_DEPTH`).
+/// One counted visit. Its key is the child code its visitor gets (the visit is that child link
+/// once written); a visit through a link at the deepest level keeps the code only as its key.
 #[derive(Debug, Clone)]
 pub struct Visit {
+    pub code: String,
     pub link_code: String,
     pub day: String,
     pub visitor: String,
     pub campaign_id: i64,
+    /// The visited link's depth.
     pub depth: i64,
     pub account_id: UserId,
     pub org_id: OrgId,
     pub target: String,
     pub at: i64,
-    pub child: Option<String>,
 }
 
 impl group_commit::Write for Visit {
@@ -284,23 +300,10 @@ impl group_commit::Write for Visit {
 }
 
 async fn write_visits(tx: &mut Tx, batch: &[&Visit]) -> Result<(), sqlx::Error> {
-    let mut children = Vec::with_capacity(batch.len() * CHILDREN.columns.len());
-    let mut visits = Vec::with_capacity(batch.len() * VISITS.columns.len());
+    let mut rows = Vec::with_capacity(batch.len() * VISITS.columns.len());
     for v in batch {
-        if let Some(child) = &v.child {
-            children.extend([
-                Value::T(child.clone()),
-                Value::I(v.campaign_id),
-                Value::I(v.account_id.get()),
-                Value::I(v.org_id.get()),
-                Value::T(v.target.clone()),
-                Value::N(Some(v.link_code.clone())),
-                Value::I(v.depth + 1),
-                Value::N(Some(v.visitor.clone())),
-                Value::I(v.at),
-            ]);
-        }
-        visits.extend([
+        rows.extend([
+            Value::T(v.code.clone()),
             Value::T(v.link_code.clone()),
             Value::T(v.day.clone()),
             Value::T(v.visitor.clone()),
@@ -308,13 +311,11 @@ async fn write_visits(tx: &mut Tx, batch: &[&Visit]) -> Result<(), sqlx::Error> 
             Value::I(v.depth),
             Value::I(v.account_id.get()),
             Value::I(v.org_id.get()),
+            Value::T(v.target.clone()),
             Value::I(v.at),
         ]);
     }
-    if !children.is_empty() {
-        insert_rows(tx, &CHILDREN, &children).await?;
-    }
-    insert_rows(tx, &VISITS, &visits).await
+    insert_rows(tx, &VISITS, &rows).await
 }
 
 #[derive(Debug, Clone, Default, sqlx::FromRow, serde::Serialize, utoipa::ToSchema)]

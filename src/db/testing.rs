@@ -37,6 +37,19 @@ pub trait Row: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Sen
 impl<T> Row for T where T: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin
 {}
 
+/// Applies the migrations found in `dir` (a copy of the first few of `migrations/<backend>`),
+/// as an older Wangju would have: a migration's test writes rows the old way, then migrates on.
+pub async fn migrate_from(
+    db: &Db,
+    dir: &std::path::Path,
+) -> Result<(), sqlx::migrate::MigrateError> {
+    let migrator = sqlx::migrate::Migrator::new(dir).await?;
+    match db {
+        Db::Sqlite { write, .. } => migrator.run(write).await,
+        Db::Postgres(pool) => migrator.run(pool).await,
+    }
+}
+
 // SQLite statements run on the writer: it sees every committed write, the test's own included,
 // and it is the connection that may change the file.
 

@@ -6,8 +6,12 @@ use sha2::{Digest, Sha256};
 
 /// Length of a root link's code (random, from [`ALPHABET`]).
 pub const ROOT_CODE_LEN: usize = 8;
-/// Length of a child link's code (derived from its parent and its visitor).
-pub const CHILD_CODE_LEN: usize = 10;
+/// Length of a child link's code (derived from its parent and its visitor). It is also the
+/// counted visit's key, so two visits must not share one: 60 bits keep the chance of any two of
+/// a hundred million visits colliding under one in two hundred.
+pub const CHILD_CODE_LEN: usize = 12;
+/// Length of the child codes made before they became the visits' keys (still valid links).
+pub const OLD_CHILD_CODE_LEN: usize = 10;
 /// Deepest level a share tree may reach; a visit through a link this deep counts but gets no
 /// child link (its visitor shares the same link onward).
 pub const MAX_DEPTH: i64 = 50;
@@ -65,8 +69,10 @@ impl Target {
 
 /// Whether `code` could be a link code at all (checked before any lookup).
 pub fn plausible_code(code: &str) -> bool {
-    (code.len() == ROOT_CODE_LEN || code.len() == CHILD_CODE_LEN)
-        && code.bytes().all(|b| ALPHABET.contains(&b))
+    matches!(
+        code.len(),
+        ROOT_CODE_LEN | CHILD_CODE_LEN | OLD_CHILD_CODE_LEN
+    ) && code.bytes().all(|b| ALPHABET.contains(&b))
 }
 
 /// A root code from random bytes (one byte per letter; 32 letters, so no bias).
@@ -109,7 +115,8 @@ pub fn visitor(day_key: &[u8], ip: &str, user_agent: &str) -> String {
 }
 
 /// The child link a visitor gets from `parent`: the same visitor through the same link on the
-/// same day always gets the same code, so no row is needed before the visit is written.
+/// same day always gets the same code, so no row is needed before the visit is written, and
+/// the code is the visit's key (a repeat visit has the same one).
 pub fn child_code(day_key: &[u8], parent: &str, visitor: &str) -> String {
     let mut message = Vec::with_capacity(parent.len() + visitor.len() + 7);
     message.extend_from_slice(b"child\n");
@@ -228,6 +235,11 @@ mod tests {
         assert!(plausible_code(&root_code(&[0, 1, 2, 3, 4, 5, 6, 255])));
         assert!(!plausible_code("ABCDEFGH"));
         assert!(!plausible_code("abc"));
+        assert!(
+            plausible_code("abcdefghij"),
+            "a child code of the old length"
+        );
+        assert!(!plausible_code("abcdefghijk"));
     }
 
     #[test]

@@ -7,7 +7,8 @@
 //! Bots and self-visits (the link's own account, or the visitor a child link was made for) are
 //! not counted. Each counted visitor gets a child link one level deeper, derived from the parent
 //! and the visitor, so the page they land on carries it and whatever they share onward (WeChat's
-//! own share menu shares the current address) extends the tree.
+//! own share menu shares the current address) extends the tree. The child link is not a row of
+//! its own: its code is the visit's key, and a child code is looked up among the visits.
 //!
 //! Counting is off the request path: the visit is queued for the reach writer
 //! (`GroupCommit<Visit>`, multi-row inserts, one commit per batch) and the redirect is sent at
@@ -144,7 +145,7 @@ impl Reach {
         if let Some(l) = self.links.lock().ok().and_then(|m| m.get(code).cloned()) {
             return Ok(Some(l));
         }
-        let found = db::link(db, code).await?;
+        let found = db::link(db, code, rules::MAX_DEPTH).await?;
         if let Some(l) = &found {
             self.remember(l.clone());
         }
@@ -210,12 +211,15 @@ impl Reach {
         if link.visitor.as_deref() == Some(visitor.as_str()) {
             return Ok(Outcome::Own(link));
         }
-        let child =
-            (link.depth < rules::MAX_DEPTH).then(|| rules::child_code(&key, code, &visitor));
+        // The visit's key, and the child link its visitor shares onward (none past the
+        // deepest level: they share the same link).
+        let visit_code = rules::child_code(&key, code, &visitor);
+        let child = (link.depth < rules::MAX_DEPTH).then(|| visit_code.clone());
         if !self.first_today(&day, code, &visitor, who.ip) {
             return Ok(Outcome::Repeat { link, child });
         }
         if let Some(c) = &child {
+            // Known on this node before the writer commits it: the redirect goes there next.
             self.remember(Link {
                 code: c.clone(),
                 campaign_id: link.campaign_id,
@@ -229,6 +233,7 @@ impl Reach {
         }
         self.writer
             .enqueue(Visit {
+                code: visit_code,
                 link_code: link.code.clone(),
                 day,
                 visitor,
@@ -238,7 +243,6 @@ impl Reach {
                 org_id: link.org_id,
                 target: link.target.clone(),
                 at: unix_now(),
-                child: child.clone(),
             })
             .await?;
         Ok(Outcome::Counted { link, child })

@@ -11,6 +11,7 @@ use reqwest::header::{HeaderMap, HeaderValue, LOCATION, USER_AGENT};
 use reqwest::{Client, Method, StatusCode, redirect};
 use serde_json::{Value, json};
 use wangju::domain::role::Role;
+use wangju::service::reach::{Outcome, Reach, Visitor};
 
 use crate::harness::{Agent, TestApp, backends};
 use crate::works::{WORKER_PHONE, api_submission, read, register_worker};
@@ -347,9 +348,178 @@ async fn only_the_author_or_unit_admins_choose_one_address_counts_at_most_30_and
         assert_eq!(app.count("reach_visits").await, 200);
         assert_eq!(
             app.count("share_links").await,
-            201,
-            "a child link per visitor"
+            1,
+            "a visit is its visitor's child link: no row of its own beside the root"
+        );
+
+        // Another node, with nothing cached, finds a child link among the visits: a visitor
+        // through it is counted one level deeper, for the same account.
+        let child = via(&open(
+            &phone("198.51.100.7", &format!("{PHONE_UA} #6")),
+            &app.base,
+            &format!("/s/{code}"),
+        )
+        .await);
+        assert_eq!(
+            child.len(),
+            wangju::domain::reach::CHILD_CODE_LEN,
+            "{child}"
+        );
+        let node = Reach::new(&app.state.db, false);
+        let visitor = Visitor {
+            ip: "203.0.113.9",
+            user_agent: PHONE_UA,
+            account: None,
+        };
+        match node
+            .visit(&app.state.db, &app.state.clock, &child, &visitor)
+            .await
+            .expect("visit on another node")
+        {
+            Outcome::Counted { link, child: next } => {
+                assert_eq!(link.depth, 2);
+                assert_eq!(link.parent_code.as_deref(), Some(code.as_str()));
+                assert!(next.is_some_and(|c| c != child));
+            }
+            other => panic!("a child link from the database: {other:?}"),
+        }
+        assert_eq!(app.count("reach_visits").await, 201);
+        let unknown = "23456789abcd";
+        assert_eq!(
+            node.visit(&app.state.db, &app.state.clock, unknown, &visitor)
+                .await
+                .expect("unknown code"),
+            Outcome::Unknown
         );
         app.finish().await;
+    }
+}
+
+/// Migration 0029 folds each child link into its visit. A database with visits and child links
+/// written the old way keeps every visit, each old child code still opens its link one level
+/// deeper, a visit that had no child (the deepest level) is kept under a key that is no code,
+/// and the root link stays its account's.
+#[tokio::test]
+async fn visits_and_child_links_from_before_migration_29_keep_their_counts_and_codes() {
+    use wangju::db::Backend;
+    use wangju::db::reach as db;
+    use wangju::db::testing::{execute, migrate_from, scalar};
+    for backend in backends() {
+        let dir = tempfile::tempdir().expect("dir");
+        let pg = match backend {
+            Backend::Postgres => Some(crate::harness::PgDatabase::create().await),
+            Backend::Sqlite => None,
+        };
+        let url = pg.as_ref().map_or_else(
+            || format!("sqlite://{}", dir.path().join("old.db").display()),
+            |p| p.url(),
+        );
+        let folder = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("migrations")
+            .join(match backend {
+                Backend::Sqlite => "sqlite",
+                Backend::Postgres => "postgres",
+            });
+        let old = dir.path().join("migrations");
+        std::fs::create_dir(&old).expect("folder");
+        for entry in std::fs::read_dir(&folder).expect("migrations") {
+            let path = entry.expect("entry").path();
+            let name = path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or_default();
+            if name
+                .get(..4)
+                .and_then(|v| v.parse::<u32>().ok())
+                .is_some_and(|v| v <= 28)
+            {
+                std::fs::copy(&path, old.join(name)).expect("copy");
+            }
+        }
+        let store = wangju::db::Db::connect(&url, 2).await.expect("connect");
+        migrate_from(&store, &old)
+            .await
+            .expect("migrations up to 0028");
+        for sql in [
+            "INSERT INTO campaigns (id, code, year, title, document, created_at, updated_at)
+             VALUES (1, 'tj2020', 2020, '网聚职工正能量', '{}', 0, 0)",
+            "INSERT INTO orgs (id, name, kind, path, depth, created_at, updated_at)
+             VALUES (1, '河西区总工会', 'district', '/1/', 1, 0, 0)",
+            "INSERT INTO users (id, login, display_name, role, org_id, password_hash, created_at, updated_at)
+             VALUES (1, 'hexi', '河西', 'unit_admin', 1, 'x', 0, 0)",
+            // A root link; its visitor v1 with child c1; c1's visitor v2 with child c2; c2's
+            // visitor v3 the next day, at the deepest level, so with no child.
+            "INSERT INTO share_links VALUES ('r2345678', 1, 1, 1, '/showcase/works/7', NULL, 1, NULL, 100)",
+            "INSERT INTO share_links VALUES ('c234567892', 1, 1, 1, '/showcase/works/7', 'r2345678', 2, 'v1', 101)",
+            "INSERT INTO share_links VALUES ('c234567893', 1, 1, 1, '/showcase/works/7', 'c234567892', 3, 'v2', 102)",
+            "INSERT INTO reach_visits VALUES ('r2345678', '2020-07-01', 'v1', 1, 1, 1, 1, 101)",
+            "INSERT INTO reach_visits VALUES ('c234567892', '2020-07-01', 'v2', 1, 2, 1, 1, 102)",
+            "INSERT INTO reach_visits VALUES ('c234567893', '2020-07-02', 'v3', 1, 3, 1, 1, 103)",
+        ] {
+            execute(&store, sql).await.expect(sql);
+        }
+        store.migrate().await.expect("migration 0029");
+
+        let count = |sql: &'static str| scalar::<i64>(&store, sql);
+        assert_eq!(
+            count("SELECT COUNT(*) FROM share_links")
+                .await
+                .expect("links"),
+            1
+        );
+        assert_eq!(
+            count("SELECT COUNT(*) FROM reach_visits")
+                .await
+                .expect("visits"),
+            3
+        );
+        assert_eq!(
+            count("SELECT COUNT(*) FROM reach_visits WHERE target = '/showcase/works/7'")
+                .await
+                .expect("targets"),
+            3
+        );
+        let root = db::link(&store, "r2345678", 50)
+            .await
+            .expect("root")
+            .expect("kept");
+        assert_eq!((root.depth, root.parent_code), (1, None));
+        let c1 = db::link(&store, "c234567892", 50)
+            .await
+            .expect("c1")
+            .expect("kept");
+        assert_eq!(
+            (c1.depth, c1.parent_code.as_deref(), c1.visitor.as_deref()),
+            (2, Some("r2345678"), Some("v1"))
+        );
+        let c2 = db::link(&store, "c234567893", 50)
+            .await
+            .expect("c2")
+            .expect("kept");
+        assert_eq!(
+            (c2.depth, c2.parent_code.as_deref()),
+            (3, Some("c234567892"))
+        );
+        assert_eq!(
+            db::link(&store, "c234567893", 2).await.expect("too deep"),
+            None,
+            "a link at the deepest level is none"
+        );
+        let mine = db::my_links(&store, wangju::domain::ids::UserId(1))
+            .await
+            .expect("my links");
+        assert_eq!(mine.len(), 1);
+        assert_eq!((mine[0].code.as_str(), mine[0].direct), ("r2345678", 1));
+        let depths = db::account_depths(&store, wangju::domain::ids::UserId(1))
+            .await
+            .expect("depths");
+        assert_eq!(
+            depths
+                .iter()
+                .map(|d| (d.depth, d.visits))
+                .collect::<Vec<_>>(),
+            [(1, 1), (2, 1), (3, 1)]
+        );
+        store.close().await;
     }
 }
