@@ -21,13 +21,13 @@ statements! {
     /// Compare-and-set: only while the upload is still abandoned.
     CLAIM_ABANDONED = concatcp!("UPDATE uploads SET state = 'expired', updated_at = $2 WHERE id = $3 AND ", ABANDONED);
     WORK_BY_ID = concatcp!(WORK, " WHERE w.id = $1");
-    /// Works of a campaign, narrowed by sub-project, status, owner, unit subtree and a
-    /// moderator's assignments (empty or 0: any).
+    /// The newest `$7` works of a campaign, narrowed by sub-project, status, owner, unit
+    /// subtree and a moderator's assignments (empty or 0: any).
     LIST = concatcp!(WORK, " WHERE w.campaign_id = $1 AND ($2 = '' OR w.sub_project = $2) AND ($3 = '' OR w.status = $3)
          AND ($4 = 0 OR w.owner_id = $4) AND o.path LIKE $5
          AND ($6 = 0 OR EXISTS (SELECT 1 FROM moderator_assignments m WHERE m.user_id = $6
               AND m.campaign_id = w.campaign_id AND m.sub_project = w.sub_project))
-         ORDER BY w.submitted_at, w.id");
+         ORDER BY w.submitted_at DESC, w.id DESC LIMIT $7");
     /// One keyset page of `LIST` (same `$1`..`$6`), also narrowed by words in the title, an
     /// author's name or the unit's name (`$7`, a LIKE pattern; empty: any), after
     /// (`$9`, `$10`) unless `$8` = 0.
@@ -428,12 +428,14 @@ pub enum Filter<'a> {
     All,
 }
 
+/// The newest `limit` works (see `LIST`); whole lists are read a page at a time (`page`).
 pub async fn list(
     db: &Db,
     campaign_id: i64,
     filter: Filter<'_>,
     sub_project: &str,
     status: &str,
+    limit: i64,
 ) -> Result<Vec<WorkRow>, sqlx::Error> {
     // The filter narrows by owner, unit subtree or a moderator's sub-projects; the city sees all.
     let (owner, prefix, moderator) = match filter {
@@ -444,7 +446,7 @@ pub async fn list(
     };
     on_pool!(db, pool => query_as::<_, WorkRow>(&LIST)
         .bind(campaign_id).bind(sub_project).bind(status).bind(owner).bind(prefix).bind(moderator)
-        .fetch_all(pool).await)
+        .bind(limit).fetch_all(pool).await)
 }
 
 /// What a paged works list is narrowed to; empty strings mean "any".

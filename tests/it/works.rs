@@ -1170,3 +1170,74 @@ async fn nobody_moderates_their_own_work() {
     })
     .await;
 }
+
+/// A worker's home lists the newest 20 of their works and the newest 20 returned ones, each with
+/// the whole count and a link to the works list for the rest: the page stays the same size
+/// however much one person submits.
+#[tokio::test]
+async fn a_workers_home_lists_the_newest_works_and_links_to_the_rest() {
+    each_backend(|app| async move {
+        let worker = register_worker(&app, WORKER_PHONE, "河西区总工会").await;
+        let db = &app.state.db;
+        let owner = scalar(db, "SELECT CAST(MAX(id) AS TEXT) FROM users").await;
+        // 30 works written straight into the database (the page is measured, not uploads):
+        // the oldest 25 returned, the newest 5 submitted.
+        for i in 1..=30 {
+            let status = if i <= 25 { "returned" } else { "submitted" };
+            for sql in [
+                format!(
+                    "INSERT INTO uploads (id, owner_id, campaign_id, sub_project, file_name, size_bytes, received, state, stored_key, clean_key, media_type, created_at, updated_at)
+                     SELECT 'home-{i}', {owner}, id, 'micro-video', 'a.mp4', 1, 1, 'checked', 'home/{i}', 'home/{i}', 'video/mp4', 0, 0
+                     FROM campaigns WHERE is_current"
+                ),
+                format!(
+                    "INSERT INTO works (campaign_id, sub_project, org_id, owner_id, filed_by, title, authors, contact_phone, description, status, upload_id,
+                        originality_version, originality_at, portrait_version, portrait_at, subtitles_declared, submitted_at, created_at, updated_at, decision_reason)
+                     SELECT c.id, 'micro-video', u.org_id, u.id, u.id, '第{i}件作品', '[\"王小明\"]', '13700000000', '说明', '{status}', 'home-{i}',
+                        'v1', 0, 'v1', 0, 1, {i}, 0, 0, '请补充字幕（{i}）'
+                     FROM campaigns c, users u WHERE c.is_current AND u.id = {owner}"
+                ),
+            ] {
+                wangju::db::testing::execute(db, &sql).await.expect(&sql);
+            }
+        }
+        let (status, home) = worker.text("/dashboard").await;
+        assert_eq!(status, StatusCode::OK);
+        let mine = &home[home.find("我的作品").expect("我的作品")..];
+        assert_eq!(mine.matches("<li><a href=\"/works/").count(), 20, "{mine}");
+        assert!(mine.contains("共 30 件，这里是最新的 20 件。"), "{mine}");
+        assert!(mine.contains("href=\"/works\">查看全部作品"), "{mine}");
+        // Returned ones first among them: the newest five are submitted, then 15 returned.
+        let first = mine.find("第25件作品").expect("the newest returned work");
+        assert!(first < mine.find("第30件作品").expect("the newest work"));
+        assert!(!mine.contains("第10件作品"), "older than the newest 20");
+        // The alert above lists the newest 20 returned ones and links to all 25.
+        let alert = &home[..home.find("我的作品").expect("我的作品")];
+        assert!(alert.contains("有 25 件作品被退回"), "{alert}");
+        assert_eq!(alert.matches("退回原因：请补充字幕").count(), 20, "{alert}");
+        assert!(alert.contains("退回原因：请补充字幕（25）") && !alert.contains("（5）"));
+        assert!(alert.contains("href=\"/works?status=returned\">查看全部 25 件退回的作品"), "{alert}");
+        // The works list has the rest.
+        let (_, all) = worker.text("/works?status=returned").await;
+        assert!(all.contains("第1件作品") && all.contains("第25件作品"));
+        // So does the API, newest first, up to its limit (100 unless asked, at most 500).
+        let (s, all) = worker.json("/api/v1/works").await;
+        assert_eq!(s, StatusCode::OK);
+        assert_eq!(all.as_array().map(Vec::len), Some(30));
+        assert_eq!(all[0]["title"], "第30件作品", "{all}");
+        let (_, five) = worker.json("/api/v1/works?status=returned&limit=5").await;
+        let titles: Vec<&str> = five
+            .as_array()
+            .expect("list")
+            .iter()
+            .filter_map(|w| w["title"].as_str())
+            .collect();
+        assert_eq!(titles, ["第25件作品", "第24件作品", "第23件作品", "第22件作品", "第21件作品"]);
+        for bad in ["0", "501", "-1"] {
+            let (s, body) = worker.json(&format!("/api/v1/works?limit={bad}")).await;
+            assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{bad}: {body}");
+            assert!(body.to_string().contains("limit 须在 1 到 500 之间"), "{body}");
+        }
+    })
+    .await;
+}

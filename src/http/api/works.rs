@@ -148,21 +148,38 @@ pub struct WorksQuery {
     pub sub_project: Option<String>,
     /// `submitted`, `accepted`, `returned` or `rejected`.
     pub status: Option<String>,
+    /// How many of the newest to return: 1 to 500, 100 when not given. The works list page
+    /// (`/works`, paged) and its Excel export have them all.
+    pub limit: Option<i64>,
 }
 
-/// Works the account may see: a worker's own, a unit's, or the moderation queue.
-#[utoipa::path(get, path = "/api/v1/works", tag = "works", params(WorksQuery), responses((status = 200, body = [Work])))]
+/// Most works one call of `GET /api/v1/works` returns.
+pub const MAX_LIST: i64 = 500;
+const DEFAULT_LIST: i64 = 100;
+
+/// The newest works the account may see: a worker's own, a unit's, or the moderation queue.
+#[utoipa::path(get, path = "/api/v1/works", tag = "works", params(WorksQuery),
+    responses((status = 200, body = [Work]), (status = 422, body = ErrorBody)))]
 pub async fn list(
     State(state): State<AppState>,
     CurrentUser(s): CurrentUser,
     ApiQuery(q): ApiQuery<WorksQuery>,
 ) -> ApiResult<Json<Vec<Work>>> {
+    let limit = q.limit.unwrap_or(DEFAULT_LIST);
+    if !(1..=MAX_LIST).contains(&limit) {
+        return Err(AppError::invalid(
+            "limit",
+            format!("limit 须在 1 到 {MAX_LIST} 之间（一次最多返回 {MAX_LIST} 件作品）"),
+        )
+        .into());
+    }
     Ok(Json(
-        service::list(
+        service::newest(
             &state.db,
             &s.acting(),
             q.sub_project.as_deref().unwrap_or("").trim(),
             q.status.as_deref().unwrap_or("").trim(),
+            limit,
         )
         .await?,
     ))

@@ -64,9 +64,18 @@ struct WorkerHome {
     open_projects: Vec<(String, String)>,
     /// Why submitting is closed today, if it is.
     closed: Option<String>,
+    /// The newest `HOME_WORKS` of the worker's works (returned ones first).
     works: Vec<crate::service::works::Work>,
-    returned: usize,
+    /// All of them (the rest are on `/works`).
+    total: i64,
+    /// The newest `HOME_WORKS` returned works, and how many are returned in all.
+    returned_works: Vec<crate::service::works::Work>,
+    returned: i64,
 }
+
+/// Works a worker's home lists, newest first (and as many of the returned ones); the works list
+/// (`/works`) has them all.
+const HOME_WORKS: i64 = 20;
 
 /// A staff member's own figures: its unit's quota and completion, and what waits for it.
 struct StaffFigures {
@@ -118,18 +127,18 @@ async fn worker_home(state: &AppState, session: &Session) -> AppResult<WorkerHom
         .filter(|s| s.participation == Participation::Wangju)
         .map(|s| (s.code.clone(), s.name.clone()))
         .collect();
-    let mut list = works::list(&state.db, &session.acting(), "", "").await?;
-    // Returned works first (they wait for the worker), then newest first as listed.
-    list.sort_by_key(|w| w.status() != WorkStatus::Returned);
-    let returned = list
-        .iter()
-        .filter(|w| w.status() == WorkStatus::Returned)
-        .count();
+    let acting = session.acting();
+    let returned = WorkStatus::Returned.code();
+    let mut newest = works::newest(&state.db, &acting, "", "", HOME_WORKS).await?;
+    // Returned works first (they wait for the worker), then newest first.
+    newest.sort_by_key(|w| w.status() != WorkStatus::Returned);
     Ok(WorkerHome {
         open_projects,
         closed,
-        works: list,
-        returned,
+        returned_works: works::newest(&state.db, &acting, "", returned, HOME_WORKS).await?,
+        returned: works::count(&state.db, &acting, returned).await?,
+        total: works::count(&state.db, &acting, "").await?,
+        works: newest,
     })
 }
 

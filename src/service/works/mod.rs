@@ -30,7 +30,7 @@ pub use moderation::{
 pub use participations::{
     ParticipationInput, participation_summary, participations, record_participation,
 };
-pub use read::{ServedFile, Work, WorksPage, count, file, get, history, list, page};
+pub use read::{ServedFile, Work, WorksPage, count, file, get, history, newest, page};
 pub use registration::{Registration, register, union_by_invite};
 pub use submit::{Submission, resubmit, submit};
 pub use sweep::{Swept, sweep_abandoned, sweep_ticker};

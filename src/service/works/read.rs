@@ -122,16 +122,25 @@ pub async fn history(db: &Db, work: &Work) -> Result<Vec<works::WorkEvent>, AppE
     Ok(works::events(db, work.row.id).await?)
 }
 
-/// Works the account may see: a worker's own, a unit admin's units', a moderator's
-/// sub-projects', everything for the city.
-pub async fn list(
+/// The newest `limit` works the account may see: a worker's own, a unit admin's units', a
+/// moderator's sub-projects', everything for the city.
+pub async fn newest(
     db: &Db,
     acting: &Acting,
     sub_project: &str,
     status: &str,
+    limit: i64,
 ) -> Result<Vec<Work>, AppError> {
     let campaign = current_campaign(db).await?;
-    let rows = works::list(db, campaign.id, filter_for(acting), sub_project, status).await?;
+    let rows = works::list(
+        db,
+        campaign.id,
+        filter_for(acting),
+        sub_project,
+        status,
+        limit,
+    )
+    .await?;
     Ok(rows
         .into_iter()
         .map(|row| decorate(acting, row, false))
