@@ -225,6 +225,20 @@ impl Db {
         }
     }
 
+    /// A read-only transaction on one snapshot: figures read in it agree with one another
+    /// however many writes commit meanwhile (a dashboard's totals and its lists). SQLite: a
+    /// deferred transaction on a reader, which WAL holds to the snapshot of its first read;
+    /// PostgreSQL: REPEATABLE READ, READ ONLY. End it with `commit` (or drop it).
+    pub async fn snapshot(&self) -> Result<Tx, sqlx::Error> {
+        match self {
+            Db::Sqlite { read, .. } => Ok(Tx::Sqlite(read.begin().await?)),
+            Db::Postgres(pool) => Ok(Tx::Postgres(
+                pool.begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+                    .await?,
+            )),
+        }
+    }
+
     /// Whether the database answers (for `/healthz`).
     pub async fn ping(&self) -> bool {
         let probe =

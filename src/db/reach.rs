@@ -358,40 +358,42 @@ fn like(scope: &Scope) -> String {
     format!("{}%", scope.prefix)
 }
 
-pub async fn totals(db: &Db, campaign_id: i64, scope: &Scope) -> Result<Totals, sqlx::Error> {
-    on_pool!(db, pool => query_as(&TOTALS).bind(campaign_id).bind(like(scope)).fetch_one(pool).await)
+// The dashboard's reads take one snapshot (`Db::snapshot`), so its figures agree.
+
+pub async fn totals(tx: &mut Tx, campaign_id: i64, scope: &Scope) -> Result<Totals, sqlx::Error> {
+    on_tx!(tx, c => query_as(&TOTALS).bind(campaign_id).bind(like(scope)).fetch_one(c).await)
 }
 
 pub async fn by_day(
-    db: &Db,
+    tx: &mut Tx,
     campaign_id: i64,
     scope: &Scope,
 ) -> Result<Vec<DayCount>, sqlx::Error> {
-    on_pool!(db, pool => query_as(&BY_DAY).bind(campaign_id).bind(like(scope)).fetch_all(pool).await)
+    on_tx!(tx, c => query_as(&BY_DAY).bind(campaign_id).bind(like(scope)).fetch_all(c).await)
 }
 
 pub async fn by_depth(
-    db: &Db,
+    tx: &mut Tx,
     campaign_id: i64,
     scope: &Scope,
 ) -> Result<Vec<DepthCount>, sqlx::Error> {
-    on_pool!(db, pool => query_as(&BY_DEPTH).bind(campaign_id).bind(like(scope)).fetch_all(pool).await)
+    on_tx!(tx, c => query_as(&BY_DEPTH).bind(campaign_id).bind(like(scope)).fetch_all(c).await)
 }
 
 pub async fn top_accounts(
-    db: &Db,
+    tx: &mut Tx,
     campaign_id: i64,
     scope: &Scope,
     limit: i64,
 ) -> Result<Vec<AccountCount>, sqlx::Error> {
-    on_pool!(db, pool => query_as(&TOP_ACCOUNTS).bind(campaign_id).bind(like(scope)).bind(limit)
-        .fetch_all(pool).await)
+    on_tx!(tx, c => query_as(&TOP_ACCOUNTS).bind(campaign_id).bind(like(scope)).bind(limit)
+        .fetch_all(c).await)
 }
 
 pub async fn by_org(
-    db: &Db,
+    tx: &mut Tx,
     campaign_id: i64,
     scope: &Scope,
 ) -> Result<Vec<OrgCount>, sqlx::Error> {
-    on_pool!(db, pool => query_as(&BY_ORG).bind(campaign_id).bind(like(scope)).fetch_all(pool).await)
+    on_tx!(tx, c => query_as(&BY_ORG).bind(campaign_id).bind(like(scope)).fetch_all(c).await)
 }

@@ -334,7 +334,14 @@ pub async fn dashboard(
     let scope = &acting.scope;
     let id = campaign.id;
     let orgs = crate::db::orgs::list(db, scope, None).await?;
-    let by_org = db::by_org(db, id, scope).await?;
+    // Every figure from one snapshot: a visit committed meanwhile is in all of them or none.
+    let mut snapshot = db.snapshot().await?;
+    let by_org = db::by_org(&mut snapshot, id, scope).await?;
+    let totals = db::totals(&mut snapshot, id, scope).await?;
+    let by_day = db::by_day(&mut snapshot, id, scope).await?;
+    let by_depth = db::by_depth(&mut snapshot, id, scope).await?;
+    let top_accounts = db::top_accounts(&mut snapshot, id, scope, TOP).await?;
+    snapshot.commit().await?;
     let name_of = |org: crate::domain::ids::OrgId| {
         orgs.iter()
             .find(|o| o.id == org)
@@ -379,10 +386,10 @@ pub async fn dashboard(
     }
     districts.sort_by(|a, b| b.visits.cmp(&a.visits).then(a.org_id.cmp(&b.org_id)));
     Ok(Dashboard {
-        totals: db::totals(db, id, scope).await?,
-        by_day: db::by_day(db, id, scope).await?,
-        by_depth: db::by_depth(db, id, scope).await?,
-        top_accounts: db::top_accounts(db, id, scope, TOP).await?,
+        totals,
+        by_day,
+        by_depth,
+        top_accounts,
         top_units,
         districts,
         claimed,
@@ -396,5 +403,8 @@ pub async fn measured(
     campaign_id: i64,
     scope: &crate::db::orgs::Scope,
 ) -> Result<db::Totals, AppError> {
-    Ok(db::totals(db, campaign_id, scope).await?)
+    let mut snapshot = db.snapshot().await?;
+    let totals = db::totals(&mut snapshot, campaign_id, scope).await?;
+    snapshot.commit().await?;
+    Ok(totals)
 }
