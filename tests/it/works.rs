@@ -1171,9 +1171,9 @@ async fn nobody_moderates_their_own_work() {
     .await;
 }
 
-/// A worker's home lists the newest 20 of their works and the newest 20 returned ones, each with
-/// the whole count and a link to the works list for the rest: the page stays the same size
-/// however much one person submits.
+/// A worker's home lists the newest 20 of their works and, above them, the newest 5 returned
+/// ones, each with the whole count and a link to the works list for the rest: the page stays
+/// the same size however much one person submits.
 #[tokio::test]
 async fn a_workers_home_lists_the_newest_works_and_links_to_the_rest() {
     each_backend(|app| async move {
@@ -1207,15 +1207,15 @@ async fn a_workers_home_lists_the_newest_works_and_links_to_the_rest() {
         assert_eq!(mine.matches("<li><a href=\"/works/").count(), 20, "{mine}");
         assert!(mine.contains("共 30 件，这里是最新的 20 件。"), "{mine}");
         assert!(mine.contains("href=\"/works\">查看全部作品"), "{mine}");
-        // Returned ones first among them: the newest five are submitted, then 15 returned.
-        let first = mine.find("第25件作品").expect("the newest returned work");
-        assert!(first < mine.find("第30件作品").expect("the newest work"));
+        // Newest first: the five submitted, then 15 returned.
+        let newest = mine.find("第30件作品").expect("the newest work");
+        assert!(newest < mine.find("第25件作品").expect("the newest returned work"));
         assert!(!mine.contains("第10件作品"), "older than the newest 20");
-        // The alert above lists the newest 20 returned ones and links to all 25.
+        // The alert above lists the newest 5 returned ones and links to all 25.
         let alert = &home[..home.find("我的作品").expect("我的作品")];
         assert!(alert.contains("有 25 件作品被退回"), "{alert}");
-        assert_eq!(alert.matches("退回原因：请补充字幕").count(), 20, "{alert}");
-        assert!(alert.contains("退回原因：请补充字幕（25）") && !alert.contains("（5）"));
+        assert_eq!(alert.matches("退回原因：请补充字幕").count(), 5, "{alert}");
+        assert!(alert.contains("退回原因：请补充字幕（25）") && !alert.contains("（20）"));
         assert!(alert.contains("href=\"/works?status=returned\">查看全部 25 件退回的作品"), "{alert}");
         // The works list has the rest.
         let (_, all) = worker.text("/works?status=returned").await;

@@ -64,18 +64,19 @@ struct WorkerHome {
     open_projects: Vec<(String, String)>,
     /// Why submitting is closed today, if it is.
     closed: Option<String>,
-    /// The newest `HOME_WORKS` of the worker's works (returned ones first).
+    /// The newest `HOME_WORKS` of the worker's works.
     works: Vec<crate::service::works::Work>,
     /// All of them (the rest are on `/works`).
     total: i64,
-    /// The newest `HOME_WORKS` returned works, and how many are returned in all.
+    /// The newest `HOME_RETURNED` returned works, and how many are returned in all.
     returned_works: Vec<crate::service::works::Work>,
     returned: i64,
 }
 
-/// Works a worker's home lists, newest first (and as many of the returned ones); the works list
-/// (`/works`) has them all.
+/// Works a worker's home lists, newest first; the works list (`/works`) has them all.
 const HOME_WORKS: i64 = 20;
+/// Returned works listed above them, newest first (all of them: `/works?status=returned`).
+const HOME_RETURNED: i64 = 5;
 
 /// A staff member's own figures: its unit's quota and completion, and what waits for it.
 struct StaffFigures {
@@ -129,16 +130,14 @@ async fn worker_home(state: &AppState, session: &Session) -> AppResult<WorkerHom
         .collect();
     let acting = session.acting();
     let returned = WorkStatus::Returned.code();
-    let mut newest = works::newest(&state.db, &acting, "", "", HOME_WORKS).await?;
-    // Returned works first (they wait for the worker), then newest first.
-    newest.sort_by_key(|w| w.status() != WorkStatus::Returned);
     Ok(WorkerHome {
         open_projects,
         closed,
-        returned_works: works::newest(&state.db, &acting, "", returned, HOME_WORKS).await?,
+        // Returned works wait for the worker: the newest few above everything else.
+        returned_works: works::newest(&state.db, &acting, "", returned, HOME_RETURNED).await?,
         returned: works::count(&state.db, &acting, returned).await?,
         total: works::count(&state.db, &acting, "").await?,
-        works: newest,
+        works: works::newest(&state.db, &acting, "", "", HOME_WORKS).await?,
     })
 }
 
