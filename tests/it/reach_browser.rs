@@ -6,14 +6,13 @@
 
 use std::time::Duration;
 
-use chrono::NaiveDate;
 use fantoccini::Locator;
 use wangju::domain::role::Role;
 
 use crate::browser::{shot, start_browser, start_browser_as, tap};
-use crate::harness::{TestApp, backends};
+use crate::harness::backends;
 use crate::lecture_browser::sign_in;
-use crate::showcase::{PHONE_UA, accepted_work, open, phone, via};
+use crate::showcase::{PHONE_UA, accepted_work, behind_proxy, open, phone, via};
 
 /// The text of the element `css` once the page shows it.
 async fn text_of(c: &fantoccini::Client, css: &str) -> String {
@@ -29,12 +28,7 @@ async fn text_of(c: &fantoccini::Client, css: &str) -> String {
 #[tokio::test]
 async fn a_shared_work_reaches_two_visitors_and_the_reach_pages_count_their_depths() {
     for backend in backends() {
-        let app = TestApp::spawn_with(
-            backend,
-            NaiveDate::from_ymd_opt(2020, 9, 10).expect("date"),
-            |s| s.trusted_proxies = wangju::net::Cidr::loopback(),
-        )
-        .await;
+        let app = behind_proxy(backend).await;
         let base = app.base.clone();
         let label = format!("{backend:?}").to_lowercase();
         let city = app.admin().await;

@@ -91,6 +91,17 @@ pub(crate) fn via(location: &str) -> String {
         .to_string()
 }
 
+/// An app behind a trusted proxy on loopback, so each test phone names its own address
+/// (`X-Forwarded-For`), on 2020-09-10 (works are being shown and shared).
+pub(crate) async fn behind_proxy(backend: wangju::db::Backend) -> TestApp {
+    TestApp::spawn_with(
+        backend,
+        NaiveDate::from_ymd_opt(2020, 9, 10).expect("date"),
+        |s| s.trusted_proxies = wangju::net::Cidr::loopback(),
+    )
+    .await
+}
+
 /// The dashboard as JSON once the writer has committed `visits` visits (it batches).
 async fn reach_when(agent: &Agent, visits: i64) -> Value {
     // The dashboard reads its figures from one snapshot, so they agree: every sum has the
@@ -142,12 +153,7 @@ async fn share(agent: &Agent, target: &str) -> String {
 #[tokio::test]
 async fn a_three_level_share_tree_is_counted_per_depth_account_and_unit() {
     for backend in backends() {
-        let app = TestApp::spawn_with(
-            backend,
-            NaiveDate::from_ymd_opt(2020, 9, 10).expect("date"),
-            |s| s.trusted_proxies = wangju::net::Cidr::loopback(),
-        )
-        .await;
+        let app = behind_proxy(backend).await;
         let base = app.base.clone();
         let city = app.admin().await;
         let (worker, id) = accepted_work(&app, &city).await;
@@ -303,12 +309,7 @@ async fn a_three_level_share_tree_is_counted_per_depth_account_and_unit() {
 async fn only_the_author_or_unit_admins_choose_one_address_counts_at_most_30_and_a_clean_stop_keeps_every_visit()
  {
     for backend in backends() {
-        let app = TestApp::spawn_with(
-            backend,
-            NaiveDate::from_ymd_opt(2020, 9, 10).expect("date"),
-            |s| s.trusted_proxies = wangju::net::Cidr::loopback(),
-        )
-        .await;
+        let app = behind_proxy(backend).await;
         let city = app.admin().await;
         let (_worker, id) = accepted_work(&app, &city).await;
         // An admin of another district cannot see the work, so cannot choose: 404.
@@ -528,12 +529,7 @@ async fn visits_and_child_links_from_before_migration_29_keep_their_counts_and_c
 #[tokio::test]
 async fn the_reach_dashboard_agrees_with_itself_while_visits_are_committed() {
     for backend in backends() {
-        let app = TestApp::spawn_with(
-            backend,
-            NaiveDate::from_ymd_opt(2020, 9, 10).expect("date"),
-            |s| s.trusted_proxies = wangju::net::Cidr::loopback(),
-        )
-        .await;
+        let app = behind_proxy(backend).await;
         let city = app.admin().await;
         let (worker, id) = accepted_work(&app, &city).await;
         let r = worker
