@@ -51,6 +51,8 @@ ALTER TABLE share_links_new RENAME TO share_links;
 -- One root link per account and page.
 CREATE UNIQUE INDEX share_links_account_target ON share_links(account_id, target);
 CREATE INDEX reach_visits_campaign_day ON reach_visits(campaign_id, day);
+-- Visits to one page (an open class's measured views), counted from the index.
+CREATE INDEX reach_visits_campaign_target ON reach_visits(campaign_id, target);
 -- An account's visits by depth, and its root links' own visits (depth 1, by link), read from
 -- the index alone.
 CREATE INDEX reach_visits_account ON reach_visits(account_id, depth, link_code);
