@@ -262,6 +262,30 @@ async fn a_campaign_is_archived_verified_tampered_with_and_closed() {
     each_backend_on(day(), |app: TestApp| async move {
         let built = build(&app).await;
         settle(&app, "checkins", 1).await;
+        // Measured reach: the worker shows a work, the city shares it, two phones open the link.
+        let work: i64 = wangju::db::testing::scalar(&app.state.db, "SELECT MIN(id) FROM works")
+            .await
+            .expect("a work");
+        let r = built
+            .worker
+            .post_form(&format!("/works/{work}/showcase"), &[("show", "1")])
+            .await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        let r = built
+            .admin
+            .post_form("/share", &[("target", &format!("/showcase/works/{work}"))])
+            .await;
+        let root = crate::harness::location(&r)
+            .rsplit("#l-")
+            .next()
+            .expect("code")
+            .to_string();
+        for i in 0..2 {
+            let visitor = crate::showcase::phone("127.0.0.1", &format!("{} #{i}", crate::showcase::PHONE_UA));
+            let to = crate::showcase::open(&visitor, &app.base, &format!("/s/{root}")).await;
+            assert!(to.contains("?via="), "{to}");
+        }
+        settle(&app, "reach_visits", 2).await;
         let dir = tempfile::tempdir().expect("dir");
         let zip_path: PathBuf = dir.path().join("archive.zip");
         let said = archive(&app, &zip_path);
@@ -296,6 +320,8 @@ async fn a_campaign_is_archived_verified_tampered_with_and_closed() {
             ("data/checkins.json", "checkins"),
             ("data/orgs.json", "orgs"),
             ("data/users.json", "users"),
+            ("data/share_links.json", "share_links"),
+            ("data/reach_visits.json", "reach_visits"),
         ] {
             assert_eq!(
                 json_rows(&all, file).len() as i64,
@@ -308,6 +334,15 @@ async fn a_campaign_is_archived_verified_tampered_with_and_closed() {
         assert!(works[0]["title"].as_str().is_some_and(|t| t.contains("好网民")));
         let users = json_rows(&all, "data/users.json");
         assert!(users.iter().all(|u| u.get("password_hash").is_none()));
+        // A visit is its visitor's child link: its code, the link it came through, the page.
+        let links = json_rows(&all, "data/share_links.json");
+        assert_eq!(links.len(), 1, "only the root link is a row of its own");
+        for v in json_rows(&all, "data/reach_visits.json") {
+            assert_eq!(v["link_code"], json!(root), "{v}");
+            assert_eq!(v["code"].as_str().map(str::len), Some(12), "{v}");
+            assert_eq!(v["target"], json!(format!("/showcase/works/{work}")), "{v}");
+            assert_eq!(v["depth"], json!(1), "{v}");
+        }
         let checkins = json_rows(&all, "data/checkins.json");
         assert_eq!(checkins[0]["phone"], "137****0001");
         assert!(checkins[0].get("person_key").is_none());
@@ -369,6 +404,18 @@ async fn a_campaign_is_archived_verified_tampered_with_and_closed() {
             let first = sheet.rows().nth(3).expect("a work");
             assert!(matches!(first[id_col], Data::Float(_) | Data::Int(_)), "{:?}", first[id_col]);
             assert_eq!(sheet.rows().count(), 3 + 2);
+            let visits = book.worksheet_range("reach_visits").expect("reach sheet");
+            let header: Vec<String> =
+                visits.rows().nth(2).expect("header").iter().map(|c| c.to_string()).collect();
+            let depth = header.iter().position(|h| h == "depth").expect("depth column");
+            let code = header.iter().position(|h| h == "code").expect("code column");
+            let first = visits.rows().nth(3).expect("a visit");
+            assert!(matches!(first[depth], Data::Float(_) | Data::Int(_)), "{:?}", first[depth]);
+            assert!(matches!(first[code], Data::String(_)), "{:?}", first[code]);
+            assert_eq!(visits.rows().count(), 3 + 2);
+            if app.state.db.backend() == wangju::db::Backend::Sqlite {
+                crate::papers::render("archive-data.xlsx", &entry(&all, "excel/数据明细.xlsx"));
+            }
             for name in ["excel/统计表.xlsx", "excel/任务分配表.xlsx", "excel/线下活动.xlsx"] {
                 let mut b: Xlsx<_> = Xlsx::new(Cursor::new(entry(&all, name))).expect(name);
                 assert!(!b.worksheets().is_empty(), "{name}");
