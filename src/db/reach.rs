@@ -27,16 +27,12 @@ statements! {
     PUBLIC_ACTIVITY = concatcp!(ACTIVITY_SELECT, " WHERE s.kind = 'activity' AND a.id = $1 AND a.status = 'confirmed'");
 
     /// A root link (an account's own) by its code.
-    ROOT_BY_CODE = "SELECT code, campaign_id, account_id, org_id, target, CAST(NULL AS TEXT) AS parent_code,
-            CAST(1 AS BIGINT) AS depth, CAST(NULL AS TEXT) AS visitor
-         FROM share_links WHERE code = $1";
+    ROOT_BY_CODE = concatcp!(ROOT_SELECT, " WHERE code = $1");
     /// A child link by its code: the visit it was made for, one level deeper (none past `$2`).
     CHILD_BY_CODE = "SELECT code, campaign_id, account_id, org_id, target, link_code AS parent_code,
             depth + 1 AS depth, visitor
          FROM reach_visits WHERE code = $1 AND depth < $2";
-    ROOT_LINK = "SELECT code, campaign_id, account_id, org_id, target, CAST(NULL AS TEXT) AS parent_code,
-            CAST(1 AS BIGINT) AS depth, CAST(NULL AS TEXT) AS visitor
-         FROM share_links WHERE account_id = $1 AND target = $2";
+    ROOT_LINK = concatcp!(ROOT_SELECT, " WHERE account_id = $1 AND target = $2");
     /// An account's root link to a target; a racing second one changes nothing.
     INSERT_ROOT = "INSERT INTO share_links (code, campaign_id, account_id, org_id, target, created_at)
          VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING";
@@ -85,6 +81,10 @@ const WORK_SELECT: &str = "SELECT w.id, w.sub_project, w.title, w.authors, w.des
 const ACTIVITY_SELECT: &str = "SELECT a.id, a.name, a.starts_at, a.document, a.org_id,
         o.name AS org_name, o.path AS org_path
      FROM showcase_items s JOIN activities a ON a.id = s.item_id JOIN orgs o ON o.id = a.org_id";
+/// A root link as a [`Link`]: no parent, depth 1, made for no visitor.
+const ROOT_SELECT: &str = "SELECT code, campaign_id, account_id, org_id, target,
+        CAST(NULL AS TEXT) AS parent_code, CAST(1 AS BIGINT) AS depth, CAST(NULL AS TEXT) AS visitor
+     FROM share_links";
 const SCOPED: &str = " FROM reach_visits v JOIN orgs o ON o.id = v.org_id
      WHERE v.campaign_id = $1 AND o.path LIKE $2";
 
